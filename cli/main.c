@@ -1,0 +1,3 @@
+/* main.c - placeholder. */
+#include "banned.h"
+int main(void){return 0;}

@@ -1,0 +1,2 @@
+/* opts.c - placeholder. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* render_text.c - placeholder. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* send.c - placeholder. */
+#include "banned.h"

@@ -1,0 +1,90 @@
+/* tls.h - the OpenSSL 3 boundary: one client TLS connection on a socket,
+ * and the facts about it. Only lib/tls.c includes OpenSSL headers.
+ *
+ * OpenSSL does the I/O on the (non-blocking) file descriptor itself; the
+ * caller polls for whatever SMTPROBE_TLS_WANT_* says. Verification is always
+ * performed and recorded, never fatal here: the session decides. */
+#ifndef SMTPROBE_TLS_H
+#define SMTPROBE_TLS_H
+
+#include <stddef.h>
+
+#define SMTPROBE_MAX_CHAIN 10
+
+struct smtprobe_tls_opts {
+	const char *sni;         /* server name to send; NULL or "" = none */
+	const char *verify_host; /* name (or IP literal) to match; NULL = none */
+	const char *ca_file;     /* NULL = the system store */
+	const char *ca_path;     /* a directory of hashed CA certificates */
+	const char *min_proto;   /* "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" or NULL */
+	const char *max_proto;
+	const char *ciphers;     /* TLS <= 1.2 cipher list and 1.3 suites, or NULL */
+	const char *cert_file;   /* client certificate (PEM), optional */
+	const char *key_file;    /* its key; NULL = in cert_file */
+};
+
+enum smtprobe_tls_rc {
+	SMTPROBE_TLS_OK = 0,
+	SMTPROBE_TLS_WANT_READ = -1,
+	SMTPROBE_TLS_WANT_WRITE = -2,
+	SMTPROBE_TLS_CLOSED = -3, /* clean close_notify or EOF */
+	SMTPROBE_TLS_ERR = -4,    /* see smtprobe_tls_error() */
+};
+
+struct smtprobe_cert_facts {
+	char subject[512];
+	char issuer[512];
+	char sans[1024]; /* "DNS:a, DNS:b, IP:1.2.3.4" */
+	char not_before[32]; /* ISO 8601 UTC */
+	char not_after[32];
+	long days_left; /* negative when expired */
+	char key_type[16]; /* "RSA", "EC", "ED25519", ... */
+	int key_bits;
+	char sig_alg[64];
+	int self_signed;
+};
+
+struct smtprobe_tls_facts {
+	char protocol[16]; /* "TLSv1.3" */
+	char cipher[64];
+	char group[32]; /* key exchange group, "" when unknown */
+	char sni[256];
+	int verify_ok;
+	long verify_code; /* X509_V_* of the first problem, 0 when ok */
+	char verify_reason[256];
+	int host_checked; /* a verify_host was given */
+	int host_match;
+	size_t nchain; /* certificates the server sent, leaf first */
+	struct smtprobe_cert_facts chain[SMTPROBE_MAX_CHAIN];
+};
+
+struct smtprobe_tls;
+
+/* Prepare TLS on fd (connected, non-blocking). Returns 0 or
+ * SMTPROBE_TLS_ERR with a lower-case reason in err (bad CA file, bad
+ * protocol name, unreadable certificate ...). */
+int smtprobe_tls_new(struct smtprobe_tls **out,
+		     const struct smtprobe_tls_opts *opts, int fd, char *err,
+		     size_t errsz);
+
+/* Drive the handshake: SMTPROBE_TLS_OK when done, WANT_* to be called
+ * again when the socket is ready, CLOSED or ERR. */
+int smtprobe_tls_handshake(struct smtprobe_tls *t);
+
+/* Read / write: > 0 bytes, or a negative enum smtprobe_tls_rc. */
+long smtprobe_tls_read(struct smtprobe_tls *t, void *buf, size_t len);
+long smtprobe_tls_write(struct smtprobe_tls *t, const void *buf, size_t len);
+/* Bytes already decrypted and waiting (poll will not report them). */
+size_t smtprobe_tls_pending(const struct smtprobe_tls *t);
+
+/* Fill the facts after a successful handshake. */
+void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
+			    struct smtprobe_tls_facts *out);
+
+/* The last error, lower case, with OpenSSL's reason when there is one. */
+const char *smtprobe_tls_error(const struct smtprobe_tls *t);
+
+/* Send close_notify (best effort, never blocks) and free. */
+void smtprobe_tls_free(struct smtprobe_tls *t);
+
+#endif

@@ -1,0 +1,2 @@
+/* ehlo.c - placeholder, being written. */
+#include "banned.h"

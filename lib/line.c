@@ -1,0 +1,2 @@
+/* line.c - placeholder, being written. */
+#include "banned.h"

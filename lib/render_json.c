@@ -1,0 +1,2 @@
+/* render_json.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* reply.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* sasl.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* tls.c - placeholder, being written. */
+#include "banned.h"
