@@ -1,3 +1,47 @@
-/* main.c - placeholder. */
+/* main.c - the smtprobe command: dispatch to a subcommand. Only main
+ * exits; subcommands return the exit code. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
 #include "banned.h"
-int main(void){return 0;}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: smtprobe COMMAND [OPTIONS]\n"
+	        "\n"
+	        "Test and diagnose SMTP relays.\n"
+	        "\n"
+	        "commands:\n"
+	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
+	        "\n"
+	        "smtprobe COMMAND --help shows the options of a command;\n"
+	        "man smtprobe-send has the details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	/* OpenSSL writes to sockets with write(): a peer that resets the
+	 * connection must give an error, not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("smtprobe %s\n", SMTPROBE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "send") == 0)
+		return cmd_send(argc - 2, argv + 2);
+	cli_error("unknown command '%s' (try 'smtprobe --help')", argv[1]);
+	return 1;
+}

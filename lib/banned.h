@@ -1,7 +1,8 @@
 /* banned.h - functions that must not appear in smtprobe (after git's
  * banned.h). Every .c file includes it after all other headers, so a use
- * is a compile error; `make lint` also greps for them. Use snprintf with a truncation check, bounded parsing
- * (strtol with end checks), localtime_r/gmtime_r, strtok_r or spans. */
+ * is a compile error; `make lint` also greps for them. Use snprintf with a
+ * truncation check, bounded parsing (strtol with end checks),
+ * localtime_r/gmtime_r, strtok_r or spans. */
 #ifndef SMTPROBE_BANNED_H
 #define SMTPROBE_BANNED_H
 

@@ -1,2 +1,105 @@
-/* line.c - placeholder, being written. */
+/* line.c - the line layer's buffers: a bounded input buffer that network
+ * reads land in, and an output queue for commands and message data.
+ *
+ * Promises: the input buffer never grows past the capacity fixed at init
+ * (hostile peers cannot make it allocate); when full, inbuf_space() is 0
+ * and the caller must treat the reply as over its cap. The output queue
+ * refuses appends beyond its cap instead of growing without bound. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "line.h"
 #include "banned.h"
+
+int inbuf_init(struct inbuf *b, size_t cap)
+{
+	b->data = malloc(cap);
+	b->len = 0;
+	b->cap = b->data ? cap : 0;
+	return b->data ? 0 : -1;
+}
+
+void inbuf_release(struct inbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+size_t inbuf_space(const struct inbuf *b)
+{
+	return b->cap - b->len;
+}
+
+char *inbuf_tail(struct inbuf *b)
+{
+	return b->data + b->len;
+}
+
+void inbuf_commit(struct inbuf *b, size_t n)
+{
+	b->len += n;
+}
+
+void inbuf_consume(struct inbuf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}
+
+void outq_init(struct outq *q, size_t cap)
+{
+	q->data = NULL;
+	q->len = q->off = 0;
+	q->cap = cap;
+}
+
+void outq_release(struct outq *q)
+{
+	/* The queue carried AUTH payloads: wipe before giving it back. */
+	if (q->data)
+		explicit_bzero(q->data, q->len);
+	free(q->data);
+	outq_init(q, q->cap);
+}
+
+int outq_append(struct outq *q, const char *data, size_t len)
+{
+	if (q->off == q->len)
+		q->off = q->len = 0;
+	if (len > q->cap - (q->len - q->off))
+		return -1;
+	if (q->off > 0) {
+		memmove(q->data, q->data + q->off, q->len - q->off);
+		q->len -= q->off;
+		q->off = 0;
+	}
+	char *n = realloc(q->data, q->len + len);
+	if (!n)
+		return -1;
+	q->data = n;
+	memcpy(q->data + q->len, data, len);
+	q->len += len;
+	return 0;
+}
+
+size_t outq_pending(const struct outq *q)
+{
+	return q->len - q->off;
+}
+
+const char *outq_head(const struct outq *q)
+{
+	return q->data + q->off;
+}
+
+void outq_advance(struct outq *q, size_t n)
+{
+	q->off += n;
+	if (q->off >= q->len)
+		q->off = q->len = 0;
+}

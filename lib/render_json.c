@@ -1,2 +1,183 @@
-/* render_json.c - placeholder, being written. */
+/* render_json.c - the result tree as one JSON document (jansson).
+ *
+ * Field names are snake_case, times are milliseconds, every reply is
+ * {"code", "enhanced", "text": [...]}. Strings in the tree are already
+ * escaped, so the document is safe to print; jansson encodes the rest. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtprobe/session.h"
 #include "banned.h"
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} cap_names[] = {
+        {SMTPROBE_CAP_STARTTLS, "STARTTLS"},
+        {SMTPROBE_CAP_AUTH, "AUTH"},
+        {SMTPROBE_CAP_SIZE, "SIZE"},
+        {SMTPROBE_CAP_PIPELINING, "PIPELINING"},
+        {SMTPROBE_CAP_8BITMIME, "8BITMIME"},
+        {SMTPROBE_CAP_SMTPUTF8, "SMTPUTF8"},
+        {SMTPROBE_CAP_CHUNKING, "CHUNKING"},
+        {SMTPROBE_CAP_DSN, "DSN"},
+        {SMTPROBE_CAP_ENHANCEDSTATUSCODES, "ENHANCEDSTATUSCODES"},
+        {SMTPROBE_CAP_REQUIRETLS, "REQUIRETLS"},
+        {SMTPROBE_CAP_BINARYMIME, "BINARYMIME"},
+};
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *json_reply(const struct smtprobe_reply *r)
+{
+	if (!r)
+		return json_null();
+	json_t *text = json_array();
+	for (size_t i = 0; i < r->nlines; i++)
+		json_array_append_new(text, json_string(r->text[i]));
+	return json_pack("{s:i, s:s, s:o, s:f}", "code", r->code, "enhanced",
+	                 r->enhanced, "text", text, "ms", r->latency_ms);
+}
+
+static json_t *json_words(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		const char *q = p;
+		while (*q && *q != ' ')
+			q++;
+		if (q > p)
+			json_array_append_new(a,
+			                      json_stringn(p, (size_t)(q - p)));
+		p = q;
+	}
+	return a;
+}
+
+static json_t *json_ehlo(const struct smtprobe_result *r)
+{
+	if (!r->have_ehlo)
+		return json_null();
+	json_t *caps = json_array();
+	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+		if (r->ehlo.caps & cap_names[i].bit)
+			json_array_append_new(caps,
+			                      json_string(cap_names[i].name));
+	return json_pack("{s:s, s:o, s:o, s:I, s:o}", "host", r->ehlo.host,
+	                 "capabilities", caps, "auth_mechanisms",
+	                 json_words(r->ehlo.auth), "size",
+	                 (json_int_t)r->ehlo.size, "unknown",
+	                 json_words(r->ehlo.unknown));
+}
+
+/* "DNS:a, DNS:b" -> ["DNS:a", "DNS:b"] */
+static json_t *json_sans(const char *s)
+{
+	json_t *a = json_array();
+
+	while (*s) {
+		const char *e = strstr(s, ", ");
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n)
+			json_array_append_new(a, json_stringn(s, n));
+		if (!e)
+			break;
+		s = e + 2;
+	}
+	return a;
+}
+
+static json_t *json_tls(const struct smtprobe_result *r)
+{
+	const struct smtprobe_tls_facts *f = &r->tls;
+
+	if (!r->have_tls)
+		return json_null();
+	json_t *chain = json_array();
+	for (size_t i = 0; i < f->nchain; i++) {
+		const struct smtprobe_cert_facts *c = &f->chain[i];
+		json_array_append_new(
+		        chain,
+		        json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:i, "
+		                  "s:s, s:b}",
+		                  "subject", c->subject, "issuer", c->issuer,
+		                  "sans", json_sans(c->sans), "not_before",
+		                  c->not_before, "not_after", c->not_after,
+		                  "days_left", (json_int_t)c->days_left,
+		                  "key_type", c->key_type, "key_bits",
+		                  c->key_bits, "sig_alg", c->sig_alg,
+		                  "self_signed", c->self_signed));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:I, s:s}, s:b, s:b, "
+	                 "s:o, s:f, s:b}",
+	                 "protocol", f->protocol, "cipher", f->cipher, "group",
+	                 f->group, "sni", f->sni, "verify", "ok", f->verify_ok,
+	                 "code", (json_int_t)f->verify_code, "reason",
+	                 f->verify_reason, "host_checked", f->host_checked,
+	                 "host_match", f->host_match, "chain", chain,
+	                 "handshake_ms", r->tls_ms, "starttls_injection",
+	                 r->starttls_injection);
+}
+
+char *smtprobe_result_json(const struct smtprobe_result *r)
+{
+	json_t *stages = json_array();
+	for (size_t i = 0; i < r->nex; i++) {
+		const struct smtprobe_exchange *e = &r->ex[i];
+		const char *name = smtprobe_stage_name(e->stage);
+		if (e->stage == SMTPROBE_ST_EHLO ||
+		    e->stage == SMTPROBE_ST_EHLO2)
+			name = r->greeting;
+		json_array_append_new(
+		        stages,
+		        json_pack("{s:s, s:b, s:f, s:o, s:o}", "name", name,
+		                  "ok", e->ok, "ms", e->ms < 0 ? 0.0 : e->ms,
+		                  "command", json_str_or_null(e->command),
+		                  "reply", json_reply(e->reply)));
+	}
+	json_t *rcpts = json_array();
+	for (size_t i = 0; i < r->nrcpt; i++) {
+		const struct smtprobe_rcpt_result *rr = &r->rcpt[i];
+		json_t *o = json_pack("{s:s, s:b, s:o}", "address", rr->address,
+		                      "accepted", rr->accepted, "reply",
+		                      json_reply(rr->reply));
+		if (rr->delivery)
+			json_object_set_new(o, "delivery",
+			                    json_reply(rr->delivery));
+		json_array_append_new(rcpts, o);
+	}
+	json_t *auth = json_null();
+	if (r->auth_tried)
+		auth = json_pack("{s:s, s:b, s:o, s:b}", "mechanism",
+		                 r->auth_mech, "ok", r->auth_ok, "reply",
+		                 json_reply(r->auth_reply), "server_verified",
+		                 r->auth_server_verified);
+	json_t *msg = json_null();
+	if (r->data_tried)
+		msg = json_pack("{s:I, s:o}", "size",
+		                (json_int_t)r->message_size, "reply",
+		                json_reply(r->message_reply));
+	json_t *doc = json_pack(
+	        "{s:i, s:s, s:o, s:{s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, "
+	        "s:o, s:f}",
+	        "exit_code", r->exit_code, "stage",
+	        smtprobe_stage_name(r->stage), "error",
+	        r->error[0] ? json_string(r->error) : json_null(), "server",
+	        "host", r->host, "port", (int)r->port, "address", r->address,
+	        "stages", stages, "ehlo", json_ehlo(r), "tls", json_tls(r),
+	        "auth", auth, "recipients", rcpts, "message", msg, "total_ms",
+	        r->total_ms);
+	if (!doc)
+		return NULL;
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	return s;
+}

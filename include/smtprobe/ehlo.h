@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#define SMTPROBE_MAX_HOSTNAME 256
+#define SMTPROBE_MAX_HOSTNAME     256
 #define SMTPROBE_MAX_EHLO_UNKNOWN 1024
 
 enum smtprobe_cap {
@@ -38,23 +38,26 @@ enum smtprobe_mech {
 };
 
 struct smtprobe_ehlo {
-	char host[SMTPROBE_MAX_HOSTNAME]; /* first word of the first line, escaped */
+	char host[SMTPROBE_MAX_HOSTNAME]; /* first word of the first line,
+	                                     escaped */
 	unsigned caps;                    /* enum smtprobe_cap */
 	unsigned long long size;          /* SIZE value, 0 = none given */
-	unsigned mechs;                   /* enum smtprobe_mech, union of both AUTH forms */
-	char auth[SMTPROBE_MAX_EHLO_UNKNOWN];    /* mechanisms as advertised, space-separated */
-	char unknown[SMTPROBE_MAX_EHLO_UNKNOWN]; /* unknown keywords, space-separated */
-	int truncated;                           /* auth/unknown lists hit their cap */
+	unsigned mechs; /* enum smtprobe_mech, union of both AUTH forms */
+	char auth[SMTPROBE_MAX_EHLO_UNKNOWN];    /* mechanisms as advertised,
+	                                            space-separated */
+	char unknown[SMTPROBE_MAX_EHLO_UNKNOWN]; /* unknown keywords,
+	                                            space-separated */
+	int truncated; /* auth/unknown lists hit their cap */
 };
 
 /* Parse the escaped text lines of an EHLO/LHLO 250 reply (the first line
  * is the greeting). Never fails: odd lines are kept as unknown. */
 void smtprobe_ehlo_parse(struct smtprobe_ehlo *out, const char *const *lines,
-			 size_t nlines);
+                         size_t nlines);
 
 /* One capability line (not the greeting); used by the above and fuzzing. */
 void smtprobe_ehlo_parse_line(struct smtprobe_ehlo *out, const char *line,
-			      size_t len);
+                              size_t len);
 
 /* Mechanism name <-> bit. Names are upper case, e.g. "SCRAM-SHA-256". */
 unsigned smtprobe_mech_from_name(const char *name, size_t len);

@@ -12,10 +12,10 @@
 /* Caps on hostile input. A reply line longer than SMTPROBE_MAX_LINE bytes,
  * a reply of more than SMTPROBE_MAX_REPLY_LINES lines or of more than
  * SMTPROBE_MAX_REPLY_SIZE bytes is an error, never a truncation. */
-#define SMTPROBE_MAX_LINE 4096
+#define SMTPROBE_MAX_LINE        4096
 #define SMTPROBE_MAX_REPLY_LINES 128
-#define SMTPROBE_MAX_REPLY_SIZE (64 * 1024)
-#define SMTPROBE_MAX_ENHANCED 16
+#define SMTPROBE_MAX_REPLY_SIZE  (64 * 1024)
+#define SMTPROBE_MAX_ENHANCED    16
 
 /* Return values of smtprobe_reply_parse() other than a byte count. */
 #define SMTPROBE_REPLY_INCOMPLETE 0
@@ -25,16 +25,19 @@ enum smtprobe_reply_err {
 	SMTPROBE_REPLY_E_TOO_BIG = -3,
 	SMTPROBE_REPLY_E_BAD_CODE = -4,      /* not three digits 2xx..5xx */
 	SMTPROBE_REPLY_E_CODE_MISMATCH = -5, /* continuation lines disagree */
-	SMTPROBE_REPLY_E_BAD_SEPARATOR = -6, /* fourth byte not ' ', '-' or EOL */
+	SMTPROBE_REPLY_E_BAD_SEPARATOR =
+	        -6, /* fourth byte not ' ', '-' or EOL */
 };
 
 /* Flags: facts about a reply that are worth reporting but not fatal. */
 enum smtprobe_reply_flag {
-	SMTPROBE_REPLY_F_BARE_LF = 1u << 0,      /* a line ended in LF, not CRLF */
-	SMTPROBE_REPLY_F_CTRL = 1u << 1,         /* NUL or other control bytes */
-	SMTPROBE_REPLY_F_ENH_MISMATCH = 1u << 2, /* enhanced class != reply class */
-	SMTPROBE_REPLY_F_ENH_PARTIAL = 1u << 3,  /* some lines lack the enhanced code */
-	SMTPROBE_REPLY_F_8BIT = 1u << 4,         /* bytes >= 0x80 */
+	SMTPROBE_REPLY_F_BARE_LF = 1u << 0, /* a line ended in LF, not CRLF */
+	SMTPROBE_REPLY_F_CTRL = 1u << 1,    /* NUL or other control bytes */
+	SMTPROBE_REPLY_F_ENH_MISMATCH =
+	        1u << 2, /* enhanced class != reply class */
+	SMTPROBE_REPLY_F_ENH_PARTIAL =
+	        1u << 3,                 /* some lines lack the enhanced code */
+	SMTPROBE_REPLY_F_8BIT = 1u << 4, /* bytes >= 0x80 */
 };
 
 struct smtprobe_span {
@@ -57,7 +60,7 @@ struct smtprobe_reply_parse {
  * only a prefix of a reply that is still within every cap, or a negative
  * enum smtprobe_reply_err. out is filled only on success. */
 long smtprobe_reply_parse(const char *buf, size_t len,
-			  struct smtprobe_reply_parse *out);
+                          struct smtprobe_reply_parse *out);
 
 /* Validate an enhanced status code "c.s.d" (RFC 3463: class 2, 4 or 5,
  * subject and detail 0..999 without leading zeros beyond one digit).
@@ -80,11 +83,11 @@ struct smtprobe_reply {
 
 /* Build an owned reply from a parse of buf. Returns NULL only when out of
  * memory. */
-struct smtprobe_reply *smtprobe_reply_build(const char *buf,
-					    const struct smtprobe_reply_parse *p);
+struct smtprobe_reply *
+smtprobe_reply_build(const char *buf, const struct smtprobe_reply_parse *p);
 /* A local reply (a synthetic one, e.g. for errors): text is copied. */
 struct smtprobe_reply *smtprobe_reply_new(int code, const char *enhanced,
-					  const char *text);
+                                          const char *text);
 void smtprobe_reply_free(struct smtprobe_reply *r);
 
 /* Human description of a negative parse result ("reply line too long"). */

@@ -12,15 +12,18 @@
 #define SMTPROBE_MAX_CHAIN 10
 
 struct smtprobe_tls_opts {
-	const char *sni;         /* server name to send; NULL or "" = none */
-	const char *verify_host; /* name (or IP literal) to match; NULL = none */
-	const char *ca_file;     /* NULL = the system store */
-	const char *ca_path;     /* a directory of hashed CA certificates */
-	const char *min_proto;   /* "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" or NULL */
+	const char *sni; /* server name to send; NULL or "" = none */
+	const char
+	        *verify_host;  /* name (or IP literal) to match; NULL = none */
+	const char *ca_file;   /* NULL = the system store */
+	const char *ca_path;   /* a directory of hashed CA certificates */
+	const char *min_proto; /* "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" or
+	                          NULL */
 	const char *max_proto;
-	const char *ciphers;     /* TLS <= 1.2 cipher list and 1.3 suites, or NULL */
-	const char *cert_file;   /* client certificate (PEM), optional */
-	const char *key_file;    /* its key; NULL = in cert_file */
+	const char
+	        *ciphers; /* TLS <= 1.2 cipher list and 1.3 suites, or NULL */
+	const char *cert_file; /* client certificate (PEM), optional */
+	const char *key_file;  /* its key; NULL = in cert_file */
 };
 
 enum smtprobe_tls_rc {
@@ -34,10 +37,10 @@ enum smtprobe_tls_rc {
 struct smtprobe_cert_facts {
 	char subject[512];
 	char issuer[512];
-	char sans[1024]; /* "DNS:a, DNS:b, IP:1.2.3.4" */
+	char sans[1024];     /* "DNS:a, DNS:b, IP:1.2.3.4" */
 	char not_before[32]; /* ISO 8601 UTC */
 	char not_after[32];
-	long days_left; /* negative when expired */
+	long days_left;    /* negative when expired */
 	char key_type[16]; /* "RSA", "EC", "ED25519", ... */
 	int key_bits;
 	char sig_alg[64];
@@ -64,8 +67,8 @@ struct smtprobe_tls;
  * SMTPROBE_TLS_ERR with a lower-case reason in err (bad CA file, bad
  * protocol name, unreadable certificate ...). */
 int smtprobe_tls_new(struct smtprobe_tls **out,
-		     const struct smtprobe_tls_opts *opts, int fd, char *err,
-		     size_t errsz);
+                     const struct smtprobe_tls_opts *opts, int fd, char *err,
+                     size_t errsz);
 
 /* Drive the handshake: SMTPROBE_TLS_OK when done, WANT_* to be called
  * again when the socket is ready, CLOSED or ERR. */
@@ -79,7 +82,7 @@ size_t smtprobe_tls_pending(const struct smtprobe_tls *t);
 
 /* Fill the facts after a successful handshake. */
 void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
-			    struct smtprobe_tls_facts *out);
+                            struct smtprobe_tls_facts *out);
 
 /* The last error, lower case, with OpenSSL's reason when there is one. */
 const char *smtprobe_tls_error(const struct smtprobe_tls *t);

@@ -1,0 +1,25 @@
+/* cli.h - shared pieces of the smtprobe command line. */
+#ifndef SMTPROBE_CLI_H
+#define SMTPROBE_CLI_H
+
+#include <stdio.h>
+
+#include "smtprobe/session.h"
+
+#define SMTPROBE_VERSION "0.1.0"
+
+int cmd_send(int argc, char **argv);
+
+/* Transcript printer (an smtprobe_event_cb); arg is a struct text_out. */
+struct text_out {
+	FILE *f;
+	int colour;
+	int show_time;
+};
+void text_out_init(struct text_out *t, FILE *f, int show_time);
+void text_event(const struct smtprobe_event *ev, void *arg);
+
+/* One error line on stderr: "smtprobe: ..." */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,367 @@
+/* send_opts.c - the option table of `smtprobe send` (swaks' spellings) and
+ * its parsing into a struct send_cfg. Validation that needs no network
+ * happens here, so mistakes are usage errors (exit 1) with a clear reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "opts.h"
+#include "send_opts.h"
+#include "smtprobe/ehlo.h"
+#include "banned.h"
+
+enum {
+	O_TO = 1,
+	O_FROM,
+	O_SERVER,
+	O_PORT,
+	O_HELO,
+	O_TLS,
+	O_TLS_OPTIONAL,
+	O_TLSC,
+	O_TLS_VERIFY,
+	O_TLS_CA,
+	O_TLS_SNI,
+	O_TLS_VERIFY_HOST,
+	O_TLS_PROTOCOL,
+	O_TLS_CIPHER,
+	O_TLS_CERT,
+	O_TLS_KEY,
+	O_AUTH,
+	O_AUTH_USER,
+	O_AUTH_PASSWORD,
+	O_AUTH_PLAINTEXT,
+	O_QUIT_AFTER,
+	O_TIMEOUT,
+	O_SESSION_TIMEOUT,
+	O_4,
+	O_6,
+	O_LOCAL_IF,
+	O_PROTOCOL,
+	O_PIPELINE,
+	O_HEADER,
+	O_BODY,
+	O_DATA,
+	O_ATTACH,
+	O_SUPPRESS_DATA,
+	O_SILENT,
+	O_SHOW_TIME,
+	O_SHOW_SECRETS,
+	O_JSON,
+	O_HELP,
+};
+
+static const struct opt_def send_defs[] = {
+        {O_TO, "t|to", OPT_REQ, "ADDR[,ADDR]", "recipient(s); repeatable"},
+        {O_FROM, "f|from", OPT_REQ, "ADDR",
+         "envelope sender (<> = null sender)"},
+        {O_SERVER, "s|server", OPT_REQ, "HOST[:PORT]",
+         "server (default localhost:25)"},
+        {O_PORT, "p|port", OPT_REQ, "PORT",
+         "port (default 25, 465 with --tlsc)"},
+        {O_HELO, "helo|ehlo|lhlo|h", OPT_REQ, "NAME",
+         "name to greet with (default: this host's name)"},
+        {O_TLS, "tls", OPT_NONE, NULL,
+         "require STARTTLS (exit 29 if unavailable)"},
+        {O_TLS_OPTIONAL, "tls-optional|tlso", OPT_NONE, NULL,
+         "use STARTTLS when offered"},
+        {O_TLSC, "tls-on-connect|tlsc", OPT_NONE, NULL,
+         "implicit TLS from the first byte (port 465)"},
+        {O_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
+         "make certificate verification failures fatal"},
+        {O_TLS_CA, "tls-ca-path", OPT_REQ, "PATH",
+         "CA file or directory (default: system store)"},
+        {O_TLS_SNI, "tls-sni", OPT_REQ, "NAME",
+         "SNI name (default: the server name)"},
+        {O_TLS_VERIFY_HOST, "tls-verify-host", OPT_REQ, "NAME",
+         "name the certificate must match (default: server)"},
+        {O_TLS_PROTOCOL, "tls-protocol", OPT_REQ, "SPEC",
+         "allowed versions, e.g. tlsv1_2,tlsv1_3 or no_tlsv1_1"},
+        {O_TLS_CIPHER, "tls-cipher", OPT_REQ, "LIST", "OpenSSL cipher list"},
+        {O_TLS_CERT, "tls-cert", OPT_REQ, "FILE", "client certificate (PEM)"},
+        {O_TLS_KEY, "tls-key", OPT_REQ, "FILE", "client certificate key (PEM)"},
+        {O_AUTH, "a|auth", OPT_OPT, "MECH",
+         "authenticate (default: strongest offered)"},
+        {O_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
+        {O_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
+         "AUTH password or token (or env SMTPROBE_PASSWORD)"},
+        {O_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
+         "allow AUTH over a connection without TLS"},
+        {O_QUIT_AFTER, "q|quit-after|quit", OPT_REQ, "STAGE",
+         "connect banner ehlo tls auth mail rcpt data dot"},
+        {O_TIMEOUT, "timeout|to-timeout", OPT_REQ, "SECS",
+         "deadline per stage (default 30s)"},
+        {O_SESSION_TIMEOUT, "session-timeout", OPT_REQ, "SECS",
+         "deadline for the whole session (default 300s)"},
+        {O_4, "4", OPT_NONE, NULL, "IPv4 only"},
+        {O_6, "6", OPT_NONE, NULL, "IPv6 only"},
+        {O_LOCAL_IF, "li|local-interface", OPT_REQ, "ADDR[:PORT]",
+         "local address to connect from"},
+        {O_PROTOCOL, "protocol", OPT_REQ, "PROTO",
+         "SMTP (HELO), ESMTP (default) or LMTP"},
+        {O_PIPELINE, "pipeline|pipe", OPT_NONE, NULL,
+         "pipeline MAIL/RCPT/DATA if PIPELINING is offered"},
+        {O_HEADER, "header|add-header|ah", OPT_REQ, "'NAME: VALUE'",
+         "add or replace a header; repeatable"},
+        {O_BODY, "body", OPT_REQ, "TEXT|FILE|-", "message body"},
+        {O_DATA, "data|d", OPT_REQ, "FILE|-",
+         "whole message (headers and body) from FILE or stdin"},
+        {O_ATTACH, "attach", OPT_REQ, "FILE",
+         "attach FILE as a MIME part; repeatable"},
+        {O_SUPPRESS_DATA, "suppress-data|n", OPT_NONE, NULL,
+         "do not show the message in the transcript"},
+        {O_SILENT, "silent|S", OPT_NONE, NULL,
+         "no transcript; errors still go to stderr"},
+        {O_SHOW_TIME, "show-time|st", OPT_NONE, NULL,
+         "show the latency of each reply"},
+        {O_SHOW_SECRETS, "show-secrets", OPT_NONE, NULL,
+         "show AUTH payloads instead of <redacted>"},
+        {O_JSON, "json", OPT_NONE, NULL,
+         "print one JSON document instead of the transcript"},
+        {O_HELP, "help", OPT_NONE, NULL, "this help"},
+        {0, NULL, OPT_NONE, NULL, NULL},
+};
+
+void send_opts_help(void *stream)
+{
+	FILE *f = stream;
+
+	fprintf(f,
+	        "usage: smtprobe send [OPTIONS]\n"
+	        "\n"
+	        "Run one SMTP (or LMTP) transaction and show it. Options use "
+	        "swaks' spellings.\n\n");
+	opts_help(send_defs, f);
+	fprintf(f,
+	        "\nexit codes: 0 ok, 1 usage, 2 connect error, 6 connection "
+	        "closed,\n"
+	        "  21 banner, 22 EHLO/HELO, 23 MAIL, 24 no RCPT accepted, 25 "
+	        "DATA,\n"
+	        "  26 message refused after the dot, 27 QUIT, 28 AUTH, 29 "
+	        "TLS.\n"
+	        "  A timeout exits with the code of the stage it happened in.\n"
+	        "\nexample:\n"
+	        "  smtprobe send --to user@example.com --from "
+	        "admin@example.org "
+	        "\\\n    --server smtp.example.org --port 587 --auth LOGIN "
+	        "--auth-user USER --tls\n");
+}
+
+/* --auth takes the next argument only when it names a mechanism. */
+static int accept_auth(int id, const char *next)
+{
+	return id == O_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
+}
+
+static int add_list(const char **list, size_t *n, const char *v, char *err,
+                    size_t errsz, const char *what)
+{
+	if (*n >= SEND_MAX_LIST) {
+		snprintf(err, errsz, "too many %s (at most %d)", what,
+		         SEND_MAX_LIST);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int add_recipients(struct send_cfg *c, const char *v, char *err,
+                          size_t errsz)
+{
+	const char *p = v;
+
+	while (*p) {
+		const char *q = strchr(p, ',');
+		size_t n = q ? (size_t)(q - p) : strlen(p);
+		if (n > 0) {
+			if (c->nto_owned >= SEND_MAX_LIST) {
+				snprintf(err, errsz, "too many recipients");
+				return -1;
+			}
+			char *a = strndup(p, n);
+			if (!a) {
+				snprintf(err, errsz, "out of memory");
+				return -1;
+			}
+			c->to_owned[c->nto_owned++] = a;
+			if (add_list(c->to, &c->nto, a, err, errsz,
+			             "recipients") < 0)
+				return -1;
+		}
+		if (!q)
+			break;
+		p = q + 1;
+	}
+	return 0;
+}
+
+static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
+{
+	struct send_cfg *c = ctx;
+
+	switch (id) {
+	case 0:
+		snprintf(err, errsz, "unexpected argument '%s'", v);
+		return -1;
+	case O_TO:
+		return add_recipients(c, v, err, errsz);
+	case O_FROM:
+		c->from = v;
+		break;
+	case O_SERVER:
+		c->server = v;
+		break;
+	case O_PORT:
+		c->port = opts_number(v, 1, 65535);
+		if (c->port < 0) {
+			snprintf(err, errsz, "bad port '%s' (1-65535)", v);
+			return -1;
+		}
+		break;
+	case O_HELO:
+		c->helo = v;
+		break;
+	case O_TLS:
+		c->tls = SMTPROBE_TLSMODE_REQUIRED;
+		break;
+	case O_TLS_OPTIONAL:
+		c->tls = SMTPROBE_TLSMODE_OPTIONAL;
+		break;
+	case O_TLSC:
+		c->tls = SMTPROBE_TLSMODE_IMPLICIT;
+		break;
+	case O_TLS_VERIFY:
+		c->tls_verify = 1;
+		break;
+	case O_TLS_CA:
+		c->tls_ca = v;
+		break;
+	case O_TLS_SNI:
+		c->tls_sni = v;
+		break;
+	case O_TLS_VERIFY_HOST:
+		c->tls_verify_host = v;
+		break;
+	case O_TLS_PROTOCOL:
+		c->tls_protocol = v;
+		break;
+	case O_TLS_CIPHER:
+		c->tls_cipher = v;
+		break;
+	case O_TLS_CERT:
+		c->tls_cert = v;
+		break;
+	case O_TLS_KEY:
+		c->tls_key = v;
+		break;
+	case O_AUTH:
+		c->auth = 1;
+		c->auth_mech = v;
+		break;
+	case O_AUTH_USER:
+		c->auth_user = v;
+		break;
+	case O_AUTH_PASSWORD:
+		c->auth_password = v;
+		break;
+	case O_AUTH_PLAINTEXT:
+		c->auth_plaintext = 1;
+		break;
+	case O_QUIT_AFTER:
+		c->quit_after = v;
+		break;
+	case O_TIMEOUT:
+	case O_SESSION_TIMEOUT: {
+		long ms = opts_duration_ms(v);
+		if (ms <= 0) {
+			snprintf(err, errsz,
+			         "bad timeout '%s' (e.g. 30, 2.5, 30s, 2m)", v);
+			return -1;
+		}
+		if (id == O_TIMEOUT)
+			c->timeout_ms = ms;
+		else
+			c->session_timeout_ms = ms;
+		break;
+	}
+	case O_4:
+		c->family = 4;
+		break;
+	case O_6:
+		c->family = 6;
+		break;
+	case O_LOCAL_IF:
+		c->local_interface = v;
+		break;
+	case O_PROTOCOL:
+		if (strcasecmp(v, "SMTP") == 0)
+			c->protocol = SMTPROBE_PROTO_SMTP;
+		else if (strcasecmp(v, "ESMTP") == 0)
+			c->protocol = SMTPROBE_PROTO_ESMTP;
+		else if (strcasecmp(v, "LMTP") == 0)
+			c->protocol = SMTPROBE_PROTO_LMTP;
+		else {
+			snprintf(err, errsz,
+			         "unknown protocol '%s' (SMTP, ESMTP or LMTP)",
+			         v);
+			return -1;
+		}
+		break;
+	case O_PIPELINE:
+		c->pipeline = 1;
+		break;
+	case O_HEADER:
+		return add_list(c->headers, &c->nheaders, v, err, errsz,
+		                "headers");
+	case O_BODY:
+		c->body = v;
+		break;
+	case O_DATA:
+		c->data = v;
+		break;
+	case O_ATTACH:
+		return add_list(c->attach, &c->nattach, v, err, errsz,
+		                "attachments");
+	case O_SUPPRESS_DATA:
+		c->suppress_data = 1;
+		break;
+	case O_SILENT:
+		c->silent = 1;
+		break;
+	case O_SHOW_TIME:
+		c->show_time = 1;
+		break;
+	case O_SHOW_SECRETS:
+		c->show_secrets = 1;
+		break;
+	case O_JSON:
+		c->json = 1;
+		break;
+	case O_HELP:
+		c->help = 1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int send_opts_parse(struct send_cfg *c, int argc, char **argv, char *err,
+                    size_t errsz)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = -1;
+	c->protocol = SMTPROBE_PROTO_ESMTP;
+	c->timeout_ms = 30000;
+	c->session_timeout_ms = 300000;
+	return opts_parse(send_defs, argc, argv, on_opt, accept_auth, c, err,
+	                  errsz);
+}
+
+void send_opts_release(struct send_cfg *c)
+{
+	for (size_t i = 0; i < c->nto_owned; i++)
+		free(c->to_owned[i]);
+	c->nto_owned = 0;
+}

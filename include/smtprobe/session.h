@@ -1,0 +1,213 @@
+/* session.h - one client SMTP/LMTP transaction on a libuv loop.
+ *
+ * The session resolves, connects, reads the banner, greets, does STARTTLS
+ * or implicit TLS, AUTH, MAIL, RCPT (several), DATA and QUIT, each stage
+ * with its own deadline and the whole with one more. It never prints or
+ * exits: transcript lines go to an event callback, and the outcome is a
+ * struct smtprobe_result. */
+#ifndef SMTPROBE_SESSION_H
+#define SMTPROBE_SESSION_H
+
+#include <stddef.h>
+
+#include "ehlo.h"
+#include "message.h"
+#include "reply.h"
+#include "tls.h"
+
+struct uv_loop_s;
+
+/* Stages, in order. One table in session.c gives each its name, its
+ * phrase and the exit code a failure there maps to. */
+enum smtprobe_stage {
+	SMTPROBE_ST_RESOLVE,
+	SMTPROBE_ST_CONNECT,
+	SMTPROBE_ST_BANNER,
+	SMTPROBE_ST_EHLO,
+	SMTPROBE_ST_STARTTLS,
+	SMTPROBE_ST_TLS,
+	SMTPROBE_ST_EHLO2,
+	SMTPROBE_ST_AUTH,
+	SMTPROBE_ST_MAIL,
+	SMTPROBE_ST_RCPT,
+	SMTPROBE_ST_DATA,
+	SMTPROBE_ST_DOT,
+	SMTPROBE_ST_QUIT,
+	SMTPROBE_ST_DONE,
+	SMTPROBE_ST_LAST
+};
+
+/* Exit codes (swaks' numbers). */
+enum smtprobe_exit {
+	SMTPROBE_EXIT_OK = 0,
+	SMTPROBE_EXIT_USAGE = 1,
+	SMTPROBE_EXIT_CONNECT = 2,
+	SMTPROBE_EXIT_CLOSED = 6,
+	SMTPROBE_EXIT_BANNER = 21,
+	SMTPROBE_EXIT_EHLO = 22,
+	SMTPROBE_EXIT_MAIL = 23,
+	SMTPROBE_EXIT_RCPT = 24,
+	SMTPROBE_EXIT_DATA = 25,
+	SMTPROBE_EXIT_DOT = 26,
+	SMTPROBE_EXIT_QUIT = 27,
+	SMTPROBE_EXIT_AUTH = 28,
+	SMTPROBE_EXIT_TLS = 29,
+};
+
+enum smtprobe_tls_mode {
+	SMTPROBE_TLSMODE_OFF,
+	SMTPROBE_TLSMODE_OPTIONAL, /* STARTTLS when offered */
+	SMTPROBE_TLSMODE_REQUIRED, /* STARTTLS or fail */
+	SMTPROBE_TLSMODE_IMPLICIT, /* TLS from the first byte */
+};
+
+enum smtprobe_protocol {
+	SMTPROBE_PROTO_ESMTP, /* EHLO, HELO when EHLO is refused */
+	SMTPROBE_PROTO_SMTP,  /* HELO only */
+	SMTPROBE_PROTO_LMTP,  /* LHLO, one reply per recipient after the dot */
+};
+
+/* Transcript events, in swaks' vocabulary. */
+enum smtprobe_event_kind {
+	SMTPROBE_EV_INFO,     /* === */
+	SMTPROBE_EV_ERROR,    /* *** */
+	SMTPROBE_EV_SENT,     /*  -> or  ~> */
+	SMTPROBE_EV_RECV,     /* <-  or <~  */
+	SMTPROBE_EV_RECV_ERR, /* <** */
+};
+
+struct smtprobe_event {
+	enum smtprobe_event_kind kind;
+	int in_tls;
+	const char *text; /* one line, escaped, secrets already redacted */
+	double ms;        /* reply latency (RECV), else 0 */
+	int is_data;      /* a line of the message itself */
+};
+
+typedef void (*smtprobe_event_cb)(const struct smtprobe_event *ev, void *arg);
+
+struct smtprobe_params {
+	const char *host; /* name or address literal */
+	unsigned port;
+	int family;             /* 0, 4 or 6 */
+	const char *local_addr; /* bind address, optional */
+	unsigned local_port;
+	const char *helo;
+	enum smtprobe_protocol protocol;
+
+	enum smtprobe_tls_mode tls;
+	int tls_verify; /* a verification failure is fatal (exit 29) */
+	struct smtprobe_tls_opts tls_opts;
+
+	int auth;           /* authenticate */
+	unsigned auth_mech; /* one enum smtprobe_mech bit; 0 = strongest offered
+	                     */
+	const char *auth_user;
+	const char *auth_password;
+	const char *auth_authzid;
+	int auth_plaintext; /* allow AUTH without TLS */
+
+	const char *mail_from;   /* already formatted: "<a@b>" or "<>" */
+	const char *const *rcpt; /* formatted, nrcpt of them */
+	size_t nrcpt;
+	const char *message; /* not yet dot-stuffed */
+	size_t message_len;
+
+	int pipeline;
+	enum smtprobe_stage quit_after; /* SMTPROBE_ST_LAST: the whole way */
+	unsigned stage_timeout_ms;
+	unsigned session_timeout_ms;
+	int show_secrets;
+	int suppress_data; /* no DATA lines in the transcript events */
+
+	smtprobe_event_cb on_event;
+	void *event_arg;
+};
+
+/* One exchange: the command sent (redacted) and the reply to it. */
+struct smtprobe_exchange {
+	enum smtprobe_stage stage;
+	char *command; /* NULL when nothing was sent (banner, TLS) */
+	struct smtprobe_reply *reply; /* NULL when none came */
+	double ms;
+	int ok;
+};
+
+struct smtprobe_rcpt_result {
+	char *address;
+	struct smtprobe_reply *reply;
+	int accepted;
+	struct smtprobe_reply
+	        *delivery; /* LMTP: the per-recipient reply after the dot */
+};
+
+struct smtprobe_result {
+	int exit_code;
+	enum smtprobe_stage stage; /* the last stage reached */
+	char error[512];           /* empty when none */
+	char host[256];
+	unsigned port;
+	char address[64];     /* the address connected to */
+	const char *greeting; /* "ehlo", "helo" or "lhlo" */
+
+	struct smtprobe_exchange *ex;
+	size_t nex;
+
+	int have_ehlo;
+	struct smtprobe_ehlo ehlo;
+
+	int have_tls;
+	struct smtprobe_tls_facts tls;
+	double tls_ms;
+	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS
+	                         */
+
+	int auth_tried;
+	char auth_mech[32];
+	int auth_ok;
+	int auth_server_verified;
+	struct smtprobe_reply *auth_reply;
+
+	struct smtprobe_rcpt_result *rcpt;
+	size_t nrcpt;
+
+	int data_tried;
+	size_t message_size; /* bytes sent after DATA, dot-stuffed */
+	struct smtprobe_reply *message_reply;
+
+	double total_ms;
+};
+
+void smtprobe_result_release(struct smtprobe_result *r);
+
+const char *smtprobe_stage_name(enum smtprobe_stage st);
+/* The stage a --quit-after word names, or SMTPROBE_ST_LAST when unknown. */
+enum smtprobe_stage smtprobe_stage_from_quit_after(const char *word);
+
+struct smtprobe_session;
+typedef void (*smtprobe_done_cb)(struct smtprobe_session *s, void *arg);
+
+/* Start a session on loop; params (and what it points to) must stay valid
+ * until done is called. res is filled as the session goes. */
+int smtprobe_session_start(struct smtprobe_session **out,
+                           struct uv_loop_s *loop,
+                           const struct smtprobe_params *params,
+                           struct smtprobe_result *res, smtprobe_done_cb done,
+                           void *done_arg);
+/* Free a finished session (after done was called). */
+void smtprobe_session_free(struct smtprobe_session *s);
+
+/* Run one session on a fresh loop to the end; returns res->exit_code. */
+int smtprobe_send(const struct smtprobe_params *params,
+                  struct smtprobe_result *res);
+
+/* Session-level transport for tests and fuzzing: run over an already
+ * connected socket fd (e.g. one end of a socketpair) instead of resolving
+ * and connecting. The session takes ownership of fd. */
+int smtprobe_send_fd(const struct smtprobe_params *params, int fd,
+                     struct smtprobe_result *res);
+
+/* The result as one JSON document (malloc'd string, caller frees). */
+char *smtprobe_result_json(const struct smtprobe_result *r);
+
+#endif

@@ -1,0 +1,38 @@
+/* line.h - bounded input buffer and output queue (internal). */
+#ifndef SMTPROBE_LINE_H
+#define SMTPROBE_LINE_H
+
+#include <stddef.h>
+
+/* Input: at most SMTPROBE_MAX_REPLY_SIZE + one read's worth of bytes. */
+struct inbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+int inbuf_init(struct inbuf *b, size_t cap);
+void inbuf_release(struct inbuf *b);
+/* Free space at the end; 0 when full (the reply parser then reports the
+ * cap it hit). */
+size_t inbuf_space(const struct inbuf *b);
+char *inbuf_tail(struct inbuf *b);
+void inbuf_commit(struct inbuf *b, size_t n);
+void inbuf_consume(struct inbuf *b, size_t n);
+
+/* Output: grows up to cap bytes; appending beyond it fails. */
+struct outq {
+	char *data;
+	size_t len; /* bytes queued */
+	size_t off; /* bytes already written */
+	size_t cap;
+};
+
+void outq_init(struct outq *q, size_t cap);
+void outq_release(struct outq *q);
+int outq_append(struct outq *q, const char *data, size_t len);
+size_t outq_pending(const struct outq *q);
+const char *outq_head(const struct outq *q);
+void outq_advance(struct outq *q, size_t n);
+
+#endif

@@ -1,0 +1,104 @@
+/* result.c - the result tree of a session: exchanges (command + reply),
+ * recipients, TLS and AUTH facts. Plain data that every renderer reads.
+ *
+ * Ownership: replies belong to the exchanges; the recipient, AUTH and
+ * message fields only borrow them. smtprobe_result_release() frees all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_int.h"
+#include "banned.h"
+
+/* Bound on exchanges kept: a hostile server cannot make the list grow past
+ * the commands we send, but a cap keeps that a fact and not a hope. */
+#define RESULT_MAX_EXCHANGES 4096
+
+int result_init(struct smtprobe_result *r, const struct smtprobe_params *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->stage = SMTPROBE_ST_RESOLVE;
+	r->greeting = "ehlo";
+	r->port = p->port;
+	if (p->host) {
+		size_t n = strlen(p->host);
+		if (n >= sizeof(r->host))
+			n = sizeof(r->host) - 1;
+		memcpy(r->host, p->host, n);
+		r->host[n] = '\0';
+	}
+	if (p->nrcpt) {
+		r->rcpt = calloc(p->nrcpt, sizeof(*r->rcpt));
+		if (!r->rcpt)
+			return -1;
+		r->nrcpt = p->nrcpt;
+		for (size_t i = 0; i < p->nrcpt; i++) {
+			/* Shown without the angle brackets of the command. */
+			const char *a = p->rcpt[i];
+			size_t n = strlen(a);
+			if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
+				r->rcpt[i].address = strndup(a + 1, n - 2);
+			else
+				r->rcpt[i].address = strdup(a);
+			if (!r->rcpt[i].address)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+struct smtprobe_exchange *result_add_exchange(struct smtprobe_result *r,
+                                              enum smtprobe_stage st,
+                                              const char *command, int awaiting)
+{
+	if (r->nex >= RESULT_MAX_EXCHANGES)
+		return NULL;
+	struct smtprobe_exchange *n =
+	        realloc(r->ex, (r->nex + 1) * sizeof(*r->ex));
+	if (!n)
+		return NULL;
+	r->ex = n;
+	struct smtprobe_exchange *e = &r->ex[r->nex++];
+	memset(e, 0, sizeof(*e));
+	e->stage = st;
+	e->command = command ? strdup(command) : NULL;
+	e->ok = awaiting ? 0 : 1;
+	/* An exchange with nothing to wait for counts as answered. */
+	e->ms = awaiting ? -1 : 0;
+	return e;
+}
+
+void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
+                         struct smtprobe_reply *rep)
+{
+	for (size_t i = 0; i < r->nex; i++) {
+		struct smtprobe_exchange *e = &r->ex[i];
+		if (e->reply || e->ms >= 0)
+			continue;
+		e->reply = rep;
+		e->ms = rep->latency_ms;
+		e->ok = rep->code / 100 == 2 || rep->code / 100 == 3;
+		return;
+	}
+	/* Unsolicited, or one of several replies (LMTP after the dot). */
+	struct smtprobe_exchange *e = result_add_exchange(r, st, NULL, 1);
+	if (!e) {
+		smtprobe_reply_free(rep);
+		return;
+	}
+	e->reply = rep;
+	e->ms = rep->latency_ms;
+	e->ok = rep->code / 100 == 2 || rep->code / 100 == 3;
+}
+
+void smtprobe_result_release(struct smtprobe_result *r)
+{
+	for (size_t i = 0; i < r->nex; i++) {
+		free(r->ex[i].command);
+		smtprobe_reply_free(r->ex[i].reply);
+	}
+	free(r->ex);
+	for (size_t i = 0; i < r->nrcpt; i++)
+		free(r->rcpt[i].address);
+	free(r->rcpt);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,19 @@
+/* result_int.h - building a struct smtprobe_result (internal). */
+#ifndef SMTPROBE_RESULT_INT_H
+#define SMTPROBE_RESULT_INT_H
+
+#include "smtprobe/session.h"
+
+int result_init(struct smtprobe_result *r, const struct smtprobe_params *p);
+/* Record a command (NULL for the banner / TLS / connect); awaiting says
+ * whether a reply belongs to it. The command is copied. */
+struct smtprobe_exchange *result_add_exchange(struct smtprobe_result *r,
+                                              enum smtprobe_stage st,
+                                              const char *command,
+                                              int awaiting);
+/* Give a reply to the first exchange still waiting for one (replies come
+ * in command order, pipelined or not); takes ownership of rep. */
+void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
+                         struct smtprobe_reply *rep);
+
+#endif

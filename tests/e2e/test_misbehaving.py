@@ -1,0 +1,450 @@
+"""`smtprobe send` against misbehaving SMTP servers.
+
+Every case runs the real binary against a scripted BadServer on 127.0.0.1
+(tests/harness/badserver.py) and checks the contract of
+docs/internals/send-contract.md: the exit code of the stage that failed,
+one `smtprobe: ...` line on stderr naming that stage, no crash, no hang (a
+bound derived from --timeout) and bounded memory.
+
+The test_badserver_selftest_* tests check the server itself with Python's
+smtplib and raw sockets; they do not need the smtprobe binary.
+"""
+import os
+import random
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from runner import ASAN, run_smtprobe
+from badserver import BadServer, ehlo_reply, good_script
+
+STAGE_TIMEOUT = 2          # --timeout for every run
+SESSION_TIMEOUT = 20       # --session-timeout for every run
+MARGIN = 3 * (3 if ASAN else 1)
+TIME_BOUND = STAGE_TIMEOUT + MARGIN        # no run may take longer
+RSS_LIMIT_KB = (400 if ASAN else 64) * 1024
+HANG_KILL = 30             # run_smtprobe kills (and fails) after this
+
+TO, FROM = "a@example.test", "b@example.test"
+
+# Stage phrases of the contract ("Errors" section).
+BANNER = r"waiting for the banner"
+EHLO = r"waiting for the EHLO reply"
+DATA = r"waiting for the DATA reply"
+DOT = r"waiting for the reply to the final dot"
+TLS = r"during the TLS handshake"
+AUTH = r"\bAUTH\b"   # "during AUTH" or "AUTH failed: ..." (both in the contract)
+
+
+def base_args(srv, *extra):
+    return ["send", "--server", srv.address, "--to", TO, "--from", FROM,
+            "--timeout", STAGE_TIMEOUT, "--session-timeout", SESSION_TIMEOUT,
+            *extra]
+
+
+def _inherited_rss_kb():
+    """ru_maxrss of a trivial exec from this process: the part of
+    run_smtprobe's maxrss_kb that is the pytest process, not smtprobe."""
+    p = subprocess.Popen(["/bin/true"])
+    return os.wait4(p.pid, 0)[2].ru_maxrss
+
+
+def check_sane(r, srv=None):
+    """No crash, no hang, bounded memory: true of every run."""
+    ctx = f"rc={r.returncode} elapsed={r.elapsed:.2f}s rss={r.maxrss_kb}kB\n" \
+          f"stderr: {r.stderr[-3000:]!r}\nstdout tail: {r.stdout[-1500:]!r}\n" \
+          f"server: {srv!r} events={srv.events if srv else None}"
+    assert r.returncode >= 0, "killed by a signal\n" + ctx
+    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
+        assert marker not in r.stderr, f"sanitizer report ({marker})\n" + ctx
+    assert r.elapsed <= TIME_BOUND, f"took longer than {TIME_BOUND}s\n" + ctx
+    if r.maxrss_kb >= RSS_LIMIT_KB:
+        raise AssertionError(f"peak RSS over {RSS_LIMIT_KB} kB\n" + ctx +
+                             f"\nnote: /bin/true measures {_inherited_rss_kb()} kB "
+                             "the same way from this process (wait4's ru_maxrss keeps "
+                             "the RSS high-water mark inherited across fork+exec)")
+    return ctx
+
+
+def error_line(r, ctx):
+    """The contract: one line on stderr, `smtprobe: <what failed and where>`."""
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, "stderr must be exactly one error line\n" + ctx
+    assert lines[0].startswith("smtprobe: "), ctx
+    assert r.stderr.endswith("\n") and r.stderr.count("\n") == 1, \
+        "one line, newline-terminated, no blank lines\n" + ctx
+    return lines[0]
+
+
+# --------------------------------------------------------------------------
+# scripts
+
+def garbage_banner():
+    rnd = random.Random(20240521)
+    junk = bytes(b for b in rnd.randbytes(400) if b not in b"\r\n")
+    return b"\xff\xfe" + junk[:300] + b"\r\n"
+
+
+def ehlo_flood(line):
+    return good_script(upto="banner") + [
+        ("expect", b"EHLO"),
+        ("send", b"250-badserver.test Hello\r\n"),
+        ("flood", line, None),
+    ]
+
+
+STARTTLS_GARBAGE = good_script(upto="banner") + [
+    ("expect", b"EHLO"), ("send", ehlo_reply(starttls=True)),
+    ("expect", b"STARTTLS"), ("send", b"220 2.0.0 Ready to start TLS\r\n"),
+    ("starttls_garbage",),
+]
+
+AUTH_BAD_CHALLENGE = good_script(upto="banner") + [
+    ("expect", b"EHLO"), ("send", ehlo_reply(auth=("PLAIN", "LOGIN", "CRAM-MD5"))),
+    ("expect", b"AUTH CRAM-MD5"), ("send", b"334 !!!not-base64!!!\r\n"),
+    ("serve",),
+]
+AUTH_ARGS = ["--auth", "CRAM-MD5", "--auth-user", "u", "--auth-password", "p",
+             "--auth-plaintext"]
+
+BIG_BODY = ("x" * 998 + "\r\n") * (8 * 1024)   # 8 MB, streamed through stdin
+
+
+@dataclass
+class Case:
+    id: str
+    script: list
+    exit: int
+    stage: str                       # regex: the contract's stage phrase
+    error: list = field(default_factory=list)  # regexes the error must match
+    args: list = field(default_factory=list)
+    input: str = None
+    json_stage: str = None           # "stage" expected in --json output
+
+
+CASES = [
+    # no banner at all: the banner stage times out
+    Case("silence", [("hold",)], 21, BANNER, [r"timeout"], json_stage="banner"),
+    # 1 byte every 0.3 s: 48 bytes take 14 s, far beyond the 2 s stage deadline
+    Case("banner_drip",
+         [("drip", b"220 badserver.test ESMTP dripping very slowly\r\n", 0.3), ("hold",)],
+         21, BANNER, [r"timeout"]),
+    # a reply that never ends: short "250-" lines forever (line cap: 128)
+    Case("ehlo_endless_lines", ehlo_flood(b"250-FLOOD\r\n"), 22, EHLO,
+         [r"too many lines|too (big|large|long)"], json_stage="ehlo"),
+    # the same with 1 kB lines: the 64 kB size cap comes first
+    Case("ehlo_endless_big_lines", ehlo_flood(b"250-" + b"F" * 1000 + b"\r\n"), 22, EHLO,
+         [r"too many lines|too (big|large|long)"]),
+    # a 4 MB banner line without CRLF
+    Case("banner_huge_line", [("send", b"220 " + b"A" * (4 << 20)), ("hold",)],
+         21, BANNER, [r"line too long"]),
+    Case("banner_garbage", [("send", garbage_banner()), ("serve",)], 21, BANNER,
+         [r"invalid reply"], json_stage="banner"),
+    Case("banner_code_999", [("send", b"999 what\r\n"), ("serve",)], 21, BANNER),
+    # 421 and hang up at once: the 421 must be reported (21), not the close (6)
+    Case("banner_421",
+         [("send", b"421 4.3.2 badserver.test Service not available\r\n"), ("close",)],
+         21, r"banner", [r"421"]),
+    Case("data_250_instead_of_354",
+         good_script(upto="rcpt") + [("expect", b"DATA"),
+                                     ("send", b"250 2.0.0 Ok\r\n"), ("serve",)],
+         25, r"DATA", json_stage="data"),
+    # RST while the client is still streaming an 8 MB body (SIGPIPE territory)
+    Case("reset_during_body",
+         good_script(upto="data") + [("recv_bytes", 64 * 1024), ("reset",)],
+         6, r"DATA|final dot|message", [r"closed|reset"],
+         args=["--body", "-", "--suppress-data"], input=BIG_BODY),
+    # RST after the final dot, instead of its reply
+    Case("reset_after_dot",
+         good_script(upto="data") + [("read_data",), ("reset",)],
+         6, DOT, [r"closed|reset"]),
+    Case("starttls_garbage", STARTTLS_GARBAGE, 29, TLS, args=["--tls"],
+         json_stage="tls"),
+    Case("auth_undecodable_challenge", AUTH_BAD_CHALLENGE, 28, AUTH,
+         [r"challenge"], args=AUTH_ARGS, json_stage="auth"),
+    # FIN right after the banner
+    Case("close_after_banner", good_script(upto="banner") + [("close",)],
+         6, EHLO, [r"closed"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_misbehaving_server(badserver, case):
+    srv = badserver(case.script)
+    r = run_smtprobe(base_args(srv, *case.args), timeout=HANG_KILL, input=case.input)
+    ctx = check_sane(r, srv)
+    line = error_line(r, ctx)
+    assert r.returncode == case.exit, f"exit {r.returncode}, want {case.exit}\n" + ctx
+    assert re.search(case.stage, line), f"error does not name the stage /{case.stage}/\n" + ctx
+    for pat in case.error:
+        assert re.search(pat, line, re.I), f"error does not match /{pat}/\n" + ctx
+    srv.wait_idle()
+    assert not srv.errors, "the client strayed from the script before the " \
+                           "misbehaviour\n" + ctx
+
+
+def test_silence_error_names_server_and_deadline(badserver):
+    # contract example: "timeout waiting for the banner from 127.0.0.1:2525 after 2 s"
+    srv = badserver([("hold",)])
+    r = run_smtprobe(base_args(srv), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    line = error_line(r, ctx)
+    assert r.returncode == 21, ctx
+    assert "timeout" in line and "banner" in line, ctx
+    assert srv.address in line, ctx
+    # the deadline is 2 s, not sooner: the client did wait for the banner
+    assert r.elapsed >= STAGE_TIMEOUT - 0.2, ctx
+
+
+JSON_CASES = [c for c in CASES if c.json_stage]
+
+
+@pytest.mark.parametrize("case", JSON_CASES, ids=[c.id for c in JSON_CASES])
+def test_misbehaving_server_json(badserver, case):
+    srv = badserver(case.script)
+    r = run_smtprobe(base_args(srv, "--json", *case.args), timeout=HANG_KILL,
+                     input=case.input)
+    ctx = check_sane(r, srv)
+    line = error_line(r, ctx)
+    assert r.returncode == case.exit, ctx
+    doc = r.json()
+    assert doc["exit_code"] == case.exit, ctx
+    assert doc["stage"] == case.json_stage, ctx
+    assert isinstance(doc["error"], str) and doc["error"], ctx
+    # "error": the stderr message (with or without the "smtprobe: " prefix)
+    assert doc["error"] in line, ctx
+
+
+def test_nul_in_banner_is_escaped(badserver):
+    srv = badserver(good_script(banner=b"220 host\x00evil ESMTP\r\n"))
+    r = run_smtprobe(base_args(srv), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    assert r.stderr == "", ctx
+    assert "\x00" not in r.stdout, "raw NUL in the transcript\n" + ctx
+    assert "host\\x00evil" in r.stdout, "NUL not shown as \\x00\n" + ctx
+    srv.wait_idle()
+    assert not srv.errors, ctx
+
+
+def test_nul_in_banner_json(badserver):
+    srv = badserver(good_script(banner=b"220 host\x00evil ESMTP\r\n"))
+    r = run_smtprobe(base_args(srv, "--json"), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    assert "\\u0000" not in r.stdout and "\x00" not in r.stdout, ctx
+    banner = next(s for s in r.json()["stages"] if s["name"] == "banner")
+    assert banner["reply"]["code"] == 220, ctx
+    assert banner["reply"]["text"] == ["host\\x00evil ESMTP"], ctx
+
+
+# --------------------------------------------------------------------------
+# the happy path: proves the server and the harness work with smtprobe
+
+@pytest.mark.parametrize("extra", [[], ["--pipeline"]], ids=["plain", "pipeline"])
+def test_good_server(badserver, extra):
+    srv = badserver(good_script())
+    r = run_smtprobe(base_args(srv, *extra), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    assert r.stderr == "", ctx
+    srv.wait_idle()
+    assert not srv.errors, ctx
+    assert srv.conns[0].completed, ctx
+    cmds = [l.split(b":")[0].split(b" ")[0].upper() for l in srv.lines]
+    assert cmds == [b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT"], ctx
+    assert srv.lines[1].upper().startswith(b"MAIL FROM:<B@EXAMPLE.TEST>"), ctx
+    assert srv.lines[2].upper().startswith(b"RCPT TO:<A@EXAMPLE.TEST>"), ctx
+    assert len(srv.messages) == 1 and srv.messages[0], ctx
+
+
+def test_good_server_tls(badserver):
+    srv = badserver(good_script(tls=True))
+    r = run_smtprobe(base_args(srv, "--tls"), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    assert r.stderr == "", ctx
+    srv.wait_idle()
+    assert not srv.errors, ctx
+    assert any("TLS established" in e for e in srv.events), ctx
+    assert " ~> " in r.stdout and "<~  " in r.stdout, ctx
+
+
+def test_good_server_json(badserver):
+    srv = badserver(good_script())
+    r = run_smtprobe(base_args(srv, "--json"), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    doc = r.json()
+    assert doc["exit_code"] == 0 and doc["error"] is None, ctx
+    assert doc["stage"] == "quit", ctx
+    assert "PIPELINING" in doc["ehlo"]["capabilities"], ctx
+    assert doc["ehlo"]["auth_mechanisms"] == ["PLAIN", "LOGIN"], ctx
+    assert doc["server"]["port"] == srv.port, ctx
+    assert [x["accepted"] for x in doc["recipients"]] == [True], ctx
+
+
+# --------------------------------------------------------------------------
+# self-tests of the server (no smtprobe needed)
+
+def _connect(srv, timeout=5):
+    s = socket.create_connection((srv.host, srv.port), timeout=timeout)
+    return s
+
+
+def _recv_until(s, pred, limit=1 << 20):
+    buf = b""
+    while not pred(buf) and len(buf) < limit:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def test_badserver_selftest_good_smtplib():
+    with BadServer(good_script()) as srv:
+        with smtplib.SMTP(srv.host, srv.port, timeout=5) as c:
+            code, _ = c.ehlo("client.test")
+            assert code == 250
+            assert c.has_extn("pipelining") and c.has_extn("auth")
+            assert c.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+            c.sendmail(FROM, [TO], "Subject: hi\r\n\r\nbody\r\n")
+        assert srv.wait_idle()
+        assert srv.errors == []
+        assert srv.conns[0].completed
+        assert srv.lines[0].lower() == b"ehlo client.test"
+        assert srv.lines[-1].upper() == b"QUIT"
+        assert srv.messages == [b"Subject: hi\r\n\r\nbody\r\n"]
+
+
+def test_badserver_selftest_tls_smtplib():
+    with BadServer(good_script(tls=True)) as srv:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP(srv.host, srv.port, timeout=5) as c:
+            c.ehlo("client.test")
+            assert c.has_extn("starttls")
+            c.starttls(context=ctx)
+            c.ehlo("client.test")
+            assert not c.has_extn("starttls")
+            c.sendmail(FROM, [TO], "body\r\n")
+        assert srv.wait_idle()
+        assert srv.errors == [], srv.events
+        assert any("TLS established" in e for e in srv.events)
+        assert srv.messages == [b"body\r\n"]
+
+
+def test_badserver_selftest_expect_mismatch_is_reported():
+    with BadServer(good_script()) as srv:
+        s = _connect(srv)
+        _recv_until(s, lambda b: b.endswith(b"\r\n"))
+        s.sendall(b"HELO x\r\n")
+        assert _recv_until(s, lambda b: False) == b""   # server hung up
+        s.close()
+        assert srv.wait_idle()
+        assert len(srv.errors) == 1 and "expected" in srv.errors[0]
+
+
+def test_badserver_selftest_misbehaviours():
+    by_id = {c.id: c for c in CASES}
+    # silence: nothing comes; the server notices the client leaving
+    with BadServer(by_id["silence"].script) as srv:
+        s = _connect(srv, timeout=0.5)
+        with pytest.raises(socket.timeout):
+            s.recv(10)
+        s.close()
+        assert srv.wait_idle(2)
+    # drip: one byte per interval
+    with BadServer([("drip", b"220 slow\r\n", 0.1)]) as srv:
+        s = _connect(srv)
+        t0 = time.monotonic()
+        got = _recv_until(s, lambda b: len(b) >= 4)
+        assert got.startswith(b"22") and time.monotonic() - t0 >= 0.25
+        s.close()
+    # flood: endless continuation lines; stops when the peer goes
+    with BadServer(by_id["ehlo_endless_lines"].script) as srv:
+        s = _connect(srv)
+        _recv_until(s, lambda b: b.endswith(b"\r\n"))
+        s.sendall(b"EHLO x\r\n")
+        got = _recv_until(s, lambda b: len(b) > 200000)
+        assert got.count(b"250-FLOOD\r\n") > 1000
+        s.close()
+        assert srv.wait_idle(3)
+        assert any("flood: sent" in e for e in srv.events)
+        assert srv.errors == []
+    # a 4 MB line without CRLF
+    with BadServer(by_id["banner_huge_line"].script) as srv:
+        s = _connect(srv)
+        got = _recv_until(s, lambda b: len(b) > 100000)
+        assert b"\n" not in got and len(got) > 100000
+        s.close()
+        assert srv.wait_idle(3)
+    # garbage banner: one CRLF-terminated line, not a reply
+    g = garbage_banner()
+    assert g.endswith(b"\r\n") and g.count(b"\n") == 1 and not g[:3].isdigit()
+    # RST after the final dot
+    with BadServer(by_id["reset_after_dot"].script) as srv:
+        s = _connect(srv)
+        _recv_until(s, lambda b: b.endswith(b"\r\n"))
+        s.sendall(b"EHLO x\r\n")
+        _recv_until(s, lambda b: b"250 " in b)
+        for cmd, want in ((b"MAIL FROM:<b@x>", b"250"), (b"RCPT TO:<a@x>", b"250"),
+                          (b"DATA", b"354")):
+            s.sendall(cmd + b"\r\n")
+            assert _recv_until(s, lambda b: b.endswith(b"\r\n")).startswith(want)
+        s.sendall(b"hello\r\n.\r\n")
+        with pytest.raises(ConnectionResetError):
+            _recv_until(s, lambda b: False)
+        s.close()
+    # graceful close after the banner: EOF, not RST
+    with BadServer(by_id["close_after_banner"].script) as srv:
+        s = _connect(srv)
+        got = _recv_until(s, lambda b: False)
+        assert got.startswith(b"220 ") and got.endswith(b"\r\n")
+        s.close()
+    # STARTTLS answered, then no TLS
+    with BadServer(STARTTLS_GARBAGE) as srv:
+        with smtplib.SMTP(srv.host, srv.port, timeout=5) as c:
+            c.ehlo("x")
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with pytest.raises((ssl.SSLError, ConnectionError)):
+                c.starttls(context=ctx)
+            c.close()
+        assert srv.wait_idle(3)
+        assert any("starttls_garbage: got" in e and "0x16" in e for e in srv.events)
+    # undecodable AUTH challenge, then polite answers (cancel, QUIT)
+    with BadServer(AUTH_BAD_CHALLENGE) as srv:
+        with smtplib.SMTP(srv.host, srv.port, timeout=5) as c:
+            c.ehlo("x")
+            assert "CRAM-MD5" in c.esmtp_features["auth"]
+            assert c.docmd("AUTH CRAM-MD5") == (334, b"!!!not-base64!!!")
+            assert c.docmd("*")[0] == 501
+        assert srv.wait_idle(3)
+        assert srv.errors == []
+        assert srv.lines[-1].upper() == b"QUIT"
+
+
+def test_badserver_selftest_stop_is_bounded():
+    # a client that holds the connection open must not block stop()
+    srv = BadServer([("hold",)]).start()
+    s = _connect(srv)
+    srv2 = BadServer([("flood", b"250-x\r\n", None)]).start()
+    s2 = _connect(srv2)   # never reads: the flood blocks on a full buffer
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    assert srv.stop(timeout=3) and srv2.stop(timeout=3)
+    assert time.monotonic() - t0 < 2
+    s.close()
+    s2.close()
+    with pytest.raises(OSError):
+        socket.create_connection((srv.host, srv.port), timeout=1)
