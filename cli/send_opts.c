@@ -90,7 +90,7 @@ static const struct opt_def send_defs[] = {
          "allow AUTH over a connection without TLS"},
         {O_QUIT_AFTER, "q|quit-after|quit", OPT_REQ, "STAGE",
          "connect banner ehlo tls auth mail rcpt data dot"},
-        {O_TIMEOUT, "timeout|to-timeout", OPT_REQ, "SECS",
+        {O_TIMEOUT, "timeout", OPT_REQ, "SECS",
          "deadline per stage (default 30s)"},
         {O_SESSION_TIMEOUT, "session-timeout", OPT_REQ, "SECS",
          "deadline for the whole session (default 300s)"},
