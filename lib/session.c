@@ -1,17 +1,18 @@
-/* session.c - the client SMTP / LMTP state machine.
+/* session.c - the client session's frame: the stage table, the transport
+ * (resolve, connect to each address in turn, read, TLS), deadlines, and how
+ * a session ends. What each stage sends and how each reply is judged is in
+ * session_flow.c; AUTH in session_auth.c.
  *
- * One table gives each stage its name, the phrase used in messages and the
- * exit code a failure there maps to; session_set_stage() is the only place
- * the stage changes, and it starts the stage's deadline. Sending lives in
- * session_send(), replies arrive in session_on_reply() and are dispatched by
- * stage. --quit-after is one rule: before a stage starts, a stage ranked
- * after the quit-after stage means "QUIT now".
+ * One table gives each stage its name, the phrase used in messages, the exit
+ * code a failure there maps to and its rank for --quit-after;
+ * session_set_stage() is the only place the stage changes, and it starts the
+ * stage's deadline.
  *
  * Promises: replies are parsed by reply.c with its caps, so a server that
  * never ends a line or a reply, sends garbage or NUL bytes, goes silent or
- * resets the connection ends the session with an error naming the stage and
- * the cause, within the stage deadline; credentials are never sent without
- * TLS unless allowed, and never shown unless asked. */
+ * resets the connection ends the session with one error naming the stage and
+ * the cause, within the stage deadline; the session deadline bounds the
+ * whole. done() runs exactly once, after every libuv handle is closed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -91,9 +92,19 @@ enum smtprobe_stage smtprobe_stage_from_quit_after(const char *word)
 	return SMTPROBE_ST_LAST;
 }
 
-static double ms_since(uint64_t t)
+int session_stage_rank(enum smtprobe_stage st)
 {
-	return (double)(uv_hrtime() - t) / 1e6;
+	return stage_tab[st].rank;
+}
+
+int session_stage_exit(enum smtprobe_stage st)
+{
+	return stage_tab[st].exit_code;
+}
+
+const char *session_stage_phrase(enum smtprobe_stage st)
+{
+	return stage_tab[st].phrase;
 }
 
 void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
@@ -106,11 +117,8 @@ void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
 		s->p->on_event(&ev, s->p->event_arg);
 }
 
-static void session_eventf(struct smtprobe_session *s,
-                           enum smtprobe_event_kind kind, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void session_eventf(struct smtprobe_session *s,
-                           enum smtprobe_event_kind kind, const char *fmt, ...)
+void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
+                    const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -156,7 +164,7 @@ static void session_drop_attempt(struct smtprobe_session *s)
 }
 
 /* Stop everything; `done` runs once the loop has released every handle. */
-static void session_finish(struct smtprobe_session *s)
+void session_finish(struct smtprobe_session *s)
 {
 	if (s->finished)
 		return;
@@ -177,8 +185,7 @@ static void session_finish(struct smtprobe_session *s)
 
 static void on_stage_timeout(uv_timer_t *t);
 
-static void session_set_stage(struct smtprobe_session *s,
-                              enum smtprobe_stage st)
+void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st)
 {
 	unsigned ms = s->p->stage_timeout_ms ? s->p->stage_timeout_ms : 30000;
 
@@ -190,7 +197,7 @@ static void session_set_stage(struct smtprobe_session *s,
 		uv_timer_start(&s->stage_timer, on_stage_timeout, ms, 0);
 }
 
-static void session_quit(struct smtprobe_session *s)
+void session_quit(struct smtprobe_session *s)
 {
 	if (s->finishing)
 		return;
@@ -261,466 +268,6 @@ void session_send(struct smtprobe_session *s, const char *line,
 	s->t_cmd = uv_hrtime();
 }
 
-/* ---- stage starts ---------------------------------------------------- */
-
-static void start_greeting(struct smtprobe_session *s, enum smtprobe_stage st);
-static void start_mail(struct smtprobe_session *s);
-
-static int quit_before(struct smtprobe_session *s, enum smtprobe_stage next)
-{
-	enum smtprobe_stage q = s->p->quit_after;
-
-	if (q >= SMTPROBE_ST_LAST || stage_tab[next].rank <= stage_tab[q].rank)
-		return 0;
-	session_quit(s);
-	return 1;
-}
-
-static void start_tls(struct smtprobe_session *s)
-{
-	struct smtprobe_tls_opts o = s->p->tls_opts;
-
-	session_set_stage(s, SMTPROBE_ST_TLS);
-	s->t_cmd = uv_hrtime();
-	if (conn_start_tls(&s->conn, &o) < 0)
-		session_fail(s, SMTPROBE_EXIT_TLS, 0, "cannot start TLS: %s",
-		             s->conn.err);
-}
-
-static void start_banner(struct smtprobe_session *s)
-{
-	if (quit_before(s, SMTPROBE_ST_BANNER))
-		return;
-	session_set_stage(s, SMTPROBE_ST_BANNER);
-	s->expecting = 1;
-	s->t_cmd = uv_hrtime();
-	result_add_exchange(s->res, SMTPROBE_ST_BANNER, NULL, 1);
-}
-
-static void start_greeting(struct smtprobe_session *s, enum smtprobe_stage st)
-{
-	char line[SMTPROBE_MAX_HOSTNAME + 16];
-	const char *verb = "EHLO";
-
-	if (quit_before(s, st))
-		return;
-	if (s->p->protocol == SMTPROBE_PROTO_LMTP)
-		verb = "LHLO";
-	else if (s->p->protocol == SMTPROBE_PROTO_SMTP || s->helo_fallback)
-		verb = "HELO";
-	s->res->greeting = verb[0] == 'L'   ? "lhlo"
-	                   : verb[0] == 'H' ? "helo"
-	                                    : "ehlo";
-	session_set_stage(s, st);
-	snprintf(line, sizeof(line), "%s %s", verb, s->p->helo);
-	s->expecting = 1;
-	session_send(s, line, NULL);
-}
-
-static void start_after_greeting(struct smtprobe_session *s)
-{
-	const struct smtprobe_params *p = s->p;
-	int offered = s->res->have_ehlo &&
-	              (s->res->ehlo.caps & SMTPROBE_CAP_STARTTLS);
-
-	if (!s->in_tls && (p->tls == SMTPROBE_TLSMODE_REQUIRED ||
-	                   p->tls == SMTPROBE_TLSMODE_OPTIONAL)) {
-		if (offered) {
-			if (quit_before(s, SMTPROBE_ST_STARTTLS))
-				return;
-			session_set_stage(s, SMTPROBE_ST_STARTTLS);
-			s->expecting = 1;
-			session_send(s, "STARTTLS", NULL);
-			return;
-		}
-		if (p->tls == SMTPROBE_TLSMODE_REQUIRED) {
-			session_fail(s, SMTPROBE_EXIT_TLS, 1,
-			             "STARTTLS is not offered by %s (use "
-			             "--tls-optional to go on without TLS, or "
-			             "--tls-on-connect for implicit TLS)",
-			             s->peer);
-			return;
-		}
-		session_event(s, SMTPROBE_EV_INFO,
-		              "STARTTLS not offered; going on without TLS");
-	}
-	if (p->auth) {
-		if (quit_before(s, SMTPROBE_ST_AUTH))
-			return;
-		auth_begin(s);
-		return;
-	}
-	session_after_auth(s);
-}
-
-void session_after_auth(struct smtprobe_session *s)
-{
-	start_mail(s);
-}
-
-static void send_rcpts_from(struct smtprobe_session *s, size_t i)
-{
-	char line[SMTPROBE_MAX_ADDRESS + 16];
-
-	snprintf(line, sizeof(line), "RCPT TO:%s", s->p->rcpt[i]);
-	session_send(s, line, NULL);
-}
-
-static void start_mail(struct smtprobe_session *s)
-{
-	char line[SMTPROBE_MAX_ADDRESS + 16];
-	const struct smtprobe_params *p = s->p;
-
-	if (quit_before(s, SMTPROBE_ST_MAIL))
-		return;
-	session_set_stage(s, SMTPROBE_ST_MAIL);
-	snprintf(line, sizeof(line), "MAIL FROM:%s", p->mail_from);
-	s->pipelined = p->pipeline && s->res->have_ehlo &&
-	               (s->res->ehlo.caps & SMTPROBE_CAP_PIPELINING);
-	if (p->pipeline && !s->pipelined)
-		session_event(s, SMTPROBE_EV_INFO,
-		              "PIPELINING not advertised; sending one command "
-		              "at a time");
-	s->expecting = 1;
-	session_send(s, line, NULL);
-	if (!s->pipelined)
-		return;
-	/* RFC 2920: MAIL, every RCPT and DATA go out in one write; the
-	 * replies come back in order and are handled one by one. */
-	for (size_t i = 0; i < p->nrcpt; i++) {
-		send_rcpts_from(s, i);
-		s->expecting++;
-	}
-	int stop_before_data = p->quit_after < SMTPROBE_ST_LAST &&
-	                       stage_tab[p->quit_after].rank <
-	                               stage_tab[SMTPROBE_ST_DATA].rank;
-	if (!stop_before_data) {
-		session_send(s, "DATA", NULL);
-		s->expecting++;
-	}
-}
-
-static void start_rcpt(struct smtprobe_session *s)
-{
-	if (quit_before(s, SMTPROBE_ST_RCPT))
-		return;
-	session_set_stage(s, SMTPROBE_ST_RCPT);
-	if (s->pipelined)
-		return; /* already sent */
-	s->expecting = 1;
-	send_rcpts_from(s, s->rcpt_done);
-}
-
-static void start_data(struct smtprobe_session *s)
-{
-	if (quit_before(s, SMTPROBE_ST_DATA))
-		return;
-	session_set_stage(s, SMTPROBE_ST_DATA);
-	if (s->pipelined)
-		return;
-	s->expecting = 1;
-	session_send(s, "DATA", NULL);
-}
-
-/* Send the message after 354. */
-static void send_message(struct smtprobe_session *s)
-{
-	size_t len;
-	char *dotted =
-	        smtprobe_dotstuff(s->p->message ? s->p->message : "",
-	                          s->p->message ? s->p->message_len : 0, &len);
-
-	if (!dotted) {
-		session_fail(s, SMTPROBE_EXIT_DATA, 0,
-		             "the message is too large (limit %u bytes)",
-		             (unsigned)SMTPROBE_MAX_MESSAGE);
-		return;
-	}
-	session_set_stage(s, SMTPROBE_ST_DOT);
-	if (conn_send(&s->conn, dotted, len) < 0) {
-		free(dotted);
-		session_fail(s, SMTPROBE_EXIT_DATA, 0,
-		             "cannot queue the message: output limit reached");
-		return;
-	}
-	s->res->message_size = len;
-	s->res->data_tried = 1;
-	if (!s->p->suppress_data) {
-		/* Show the message line by line, as swaks does. */
-		size_t start = 0;
-		for (size_t i = 0; i + 1 < len; i++) {
-			if (dotted[i] != '\r' || dotted[i + 1] != '\n')
-				continue;
-			char esc[SMTPROBE_MAX_LINE];
-			smtprobe_escape(esc, sizeof(esc), dotted + start,
-			                i - start);
-			struct smtprobe_event ev = {SMTPROBE_EV_SENT, s->in_tls,
-			                            esc, 0, 1};
-			if (s->p->on_event)
-				s->p->on_event(&ev, s->p->event_arg);
-			start = i + 2;
-		}
-	} else {
-		session_eventf(s, SMTPROBE_EV_SENT,
-		               "<message of %zu bytes suppressed>", len);
-	}
-	free(dotted);
-	result_add_exchange(s->res, SMTPROBE_ST_DOT, ".", 1);
-	s->t_cmd = uv_hrtime();
-	s->expecting =
-	        s->p->protocol == SMTPROBE_PROTO_LMTP ? (int)s->accepted : 1;
-}
-
-/* ---- reply handling -------------------------------------------------- */
-
-static void on_banner(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	s->got_banner = 1;
-	if (r->code / 100 != 2) {
-		session_fail(s, SMTPROBE_EXIT_BANNER, r->code != 421,
-		             "the server refused the connection in its banner: "
-		             "%d %s%s%s",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		return;
-	}
-	start_greeting(s, SMTPROBE_ST_EHLO);
-}
-
-static void on_greeting(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (r->code / 100 != 2) {
-		if (s->p->protocol == SMTPROBE_PROTO_ESMTP &&
-		    !s->helo_fallback && r->code / 100 == 5 &&
-		    s->stage == SMTPROBE_ST_EHLO) {
-			s->helo_fallback = 1;
-			session_event(s, SMTPROBE_EV_INFO,
-			              "EHLO refused; falling back to HELO");
-			start_greeting(s, SMTPROBE_ST_EHLO);
-			return;
-		}
-		session_fail(s, SMTPROBE_EXIT_EHLO, r->code != 421,
-		             "%s refused: %d %s%s%s",
-		             s->res->greeting[0] == 'l'   ? "LHLO"
-		             : s->res->greeting[0] == 'h' ? "HELO"
-		                                          : "EHLO",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		return;
-	}
-	if (!s->helo_fallback && s->p->protocol != SMTPROBE_PROTO_SMTP) {
-		memset(&s->res->ehlo, 0, sizeof(s->res->ehlo));
-		smtprobe_ehlo_parse(&s->res->ehlo, (const char *const *)r->text,
-		                    r->nlines);
-		s->res->have_ehlo = 1;
-	}
-	start_after_greeting(s);
-}
-
-static void on_starttls(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (r->code != 220) {
-		if (s->p->tls == SMTPROBE_TLSMODE_REQUIRED) {
-			session_fail(s, SMTPROBE_EXIT_TLS, 1,
-			             "STARTTLS refused: %d %s%s%s", r->code,
-			             r->enhanced, r->enhanced[0] ? " " : "",
-			             r->nlines ? r->text[0] : "");
-			return;
-		}
-		session_event(s, SMTPROBE_EV_INFO,
-		              "STARTTLS refused; going on without TLS");
-		if (s->p->auth) {
-			auth_begin(s);
-			return;
-		}
-		start_mail(s);
-		return;
-	}
-	if (s->conn.in.len > 0) {
-		/* CVE-2011-0411 style injection: bytes after the 220 were
-		 * sent in clear and must not be read as if inside TLS. */
-		s->res->starttls_injection = 1;
-		session_eventf(
-		        s, SMTPROBE_EV_ERROR,
-		        "%zu bytes followed the 220 to STARTTLS in clear "
-		        "text; discarded (possible command injection)",
-		        s->conn.in.len);
-		inbuf_consume(&s->conn.in, s->conn.in.len);
-	}
-	if (quit_before(s, SMTPROBE_ST_TLS))
-		return;
-	start_tls(s);
-}
-
-static void on_mail(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (r->code / 100 != 2) {
-		s->skip = s->expecting; /* pipelined RCPT/DATA replies */
-		s->expecting = 0;
-		session_fail(s, SMTPROBE_EXIT_MAIL, r->code != 421,
-		             "MAIL FROM refused: %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		return;
-	}
-	start_rcpt(s);
-}
-
-static void on_rcpt(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	struct smtprobe_rcpt_result *rr = &s->res->rcpt[s->rcpt_done];
-
-	rr->reply = r;
-	rr->accepted = r->code / 100 == 2;
-	if (rr->accepted)
-		s->accepted++;
-	s->rcpt_done++;
-	if (s->rcpt_done < s->p->nrcpt) {
-		if (!s->pipelined)
-			start_rcpt(s);
-		return;
-	}
-	if (s->accepted == 0) {
-		int data_pending = s->expecting > 0;
-		s->skip = s->expecting;
-		s->expecting = 0;
-		session_fail(s, SMTPROBE_EXIT_RCPT, r->code != 421,
-		             "no recipient accepted: %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		(void)data_pending;
-		return;
-	}
-	start_data(s);
-}
-
-static void on_data(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (r->code != 354) {
-		session_fail(s, SMTPROBE_EXIT_DATA, r->code != 421,
-		             "DATA refused (expected 354): %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		return;
-	}
-	if (quit_before(s, SMTPROBE_ST_DOT))
-		return;
-	send_message(s);
-}
-
-static void on_dot(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (s->p->protocol == SMTPROBE_PROTO_LMTP) {
-		/* One reply per accepted recipient, in RCPT order. */
-		while (s->lmtp_done < s->res->nrcpt &&
-		       !s->res->rcpt[s->lmtp_done].accepted)
-			s->lmtp_done++;
-		if (s->lmtp_done < s->res->nrcpt)
-			s->res->rcpt[s->lmtp_done++].delivery = r;
-		if (r->code / 100 == 2)
-			s->res->message_reply = r;
-		else if (!s->res->message_reply)
-			s->res->message_reply = r;
-		if (s->expecting > 0)
-			return;
-		int delivered = 0;
-		for (size_t i = 0; i < s->res->nrcpt; i++)
-			if (s->res->rcpt[i].delivery &&
-			    s->res->rcpt[i].delivery->code / 100 == 2)
-				delivered++;
-		if (!delivered) {
-			session_fail(s, SMTPROBE_EXIT_DOT, 1,
-			             "message refused for every recipient: %d "
-			             "%s%s%s",
-			             r->code, r->enhanced,
-			             r->enhanced[0] ? " " : "",
-			             r->nlines ? r->text[0] : "");
-			return;
-		}
-		session_quit(s);
-		return;
-	}
-	s->res->message_reply = r;
-	if (r->code / 100 != 2) {
-		session_fail(s, SMTPROBE_EXIT_DOT, r->code != 421,
-		             "message refused after the final dot: %d %s%s%s",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		return;
-	}
-	session_quit(s);
-}
-
-static void on_quit(struct smtprobe_session *s, struct smtprobe_reply *r)
-{
-	if (r->code != 221 && s->res->error[0] == '\0') {
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "unexpected reply to QUIT: %d", r->code);
-		s->res->exit_code = SMTPROBE_EXIT_QUIT;
-	}
-	if (s->res->error[0] == '\0' && s->p->quit_after >= SMTPROBE_ST_LAST)
-		s->res->stage = SMTPROBE_ST_QUIT;
-	session_finish(s);
-}
-
-static void session_on_reply(struct smtprobe_session *s,
-                             struct smtprobe_reply *r)
-{
-	r->latency_ms = ms_since(s->t_cmd);
-	for (size_t i = 0; i < r->nlines; i++) {
-		char line[SMTPROBE_MAX_LINE + 32];
-		const char *raw_line = r->raw;
-		(void)raw_line;
-		snprintf(line, sizeof(line), "%d%s%s%s%s", r->code,
-		         i + 1 < r->nlines ? "-" : " ", r->enhanced,
-		         r->enhanced[0] ? " " : "", r->text[i]);
-		struct smtprobe_event ev = {
-		        r->code >= 400 ? SMTPROBE_EV_RECV_ERR
-		                       : SMTPROBE_EV_RECV,
-		        s->in_tls, line, i + 1 == r->nlines ? r->latency_ms : 0,
-		        0};
-		if (s->p->on_event)
-			s->p->on_event(&ev, s->p->event_arg);
-	}
-	result_attach_reply(s->res, s->stage, r);
-	if (s->skip > 0) {
-		s->skip--;
-		return;
-	}
-	switch (s->stage) {
-	case SMTPROBE_ST_BANNER:
-		on_banner(s, r);
-		break;
-	case SMTPROBE_ST_EHLO:
-	case SMTPROBE_ST_EHLO2:
-		on_greeting(s, r);
-		break;
-	case SMTPROBE_ST_STARTTLS:
-		on_starttls(s, r);
-		break;
-	case SMTPROBE_ST_AUTH:
-		auth_on_reply(s, r);
-		break;
-	case SMTPROBE_ST_MAIL:
-		on_mail(s, r);
-		break;
-	case SMTPROBE_ST_RCPT:
-		on_rcpt(s, r);
-		break;
-	case SMTPROBE_ST_DATA:
-		on_data(s, r);
-		break;
-	case SMTPROBE_ST_DOT:
-		on_dot(s, r);
-		break;
-	case SMTPROBE_ST_QUIT:
-		on_quit(s, r);
-		break;
-	default:
-		break;
-	}
-}
-
 /* ---- transport callbacks --------------------------------------------- */
 
 static void on_readable(struct conn *c)
@@ -759,7 +306,7 @@ static void on_readable(struct conn *c)
 		}
 		if (s->skip == 0 && s->expecting > 0)
 			s->expecting--;
-		session_on_reply(s, r);
+		flow_on_reply(s, r);
 	}
 }
 
@@ -844,10 +391,10 @@ static void on_tls_done(struct conn *c, int err)
 		               why);
 	}
 	if (!s->got_banner) { /* implicit TLS: the banner comes inside */
-		start_banner(s);
+		flow_start_banner(s);
 		return;
 	}
-	start_greeting(s, SMTPROBE_ST_EHLO2);
+	flow_start_greeting(s, SMTPROBE_ST_EHLO2);
 }
 
 static void try_next_address(struct smtprobe_session *s);
@@ -868,13 +415,13 @@ static void on_connected(struct conn *c, int err)
 	s->res->error[0] = '\0';
 	result_add_exchange(s->res, SMTPROBE_ST_CONNECT, NULL, 0);
 	session_eventf(s, SMTPROBE_EV_INFO, "Connected to %s.", s->peer);
-	if (quit_before(s, SMTPROBE_ST_BANNER))
+	if (flow_quit_before(s, SMTPROBE_ST_BANNER))
 		return;
 	if (s->p->tls == SMTPROBE_TLSMODE_IMPLICIT) {
-		start_tls(s);
+		flow_start_tls(s);
 		return;
 	}
-	start_banner(s);
+	flow_start_banner(s);
 }
 
 static const struct conn_ops session_conn_ops = {

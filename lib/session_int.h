@@ -46,7 +46,21 @@ struct smtprobe_session {
 	char peer[80]; /* "127.0.0.1:25" for messages */
 };
 
-/* session.c services used by session_auth.c */
+static inline double ms_since(uint64_t t)
+{
+	return (double)(uv_hrtime() - t) / 1e6;
+}
+
+/* session.c: stage facts, events, ending, sending */
+int session_stage_rank(enum smtprobe_stage st);
+int session_stage_exit(enum smtprobe_stage st);
+const char *session_stage_phrase(enum smtprobe_stage st);
+void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st);
+void session_quit(struct smtprobe_session *s);
+/* Stop everything; `done` runs once the loop has released every handle. */
+void session_finish(struct smtprobe_session *s);
 void session_send(struct smtprobe_session *s, const char *line,
                   const char *shown);
 void session_fail(struct smtprobe_session *s, int exit_code, int polite,
@@ -54,6 +68,13 @@ void session_fail(struct smtprobe_session *s, int exit_code, int polite,
 void session_after_auth(struct smtprobe_session *s);
 void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
                    const char *text);
+
+/* session_flow.c */
+int flow_quit_before(struct smtprobe_session *s, enum smtprobe_stage next);
+void flow_start_tls(struct smtprobe_session *s);
+void flow_start_banner(struct smtprobe_session *s);
+void flow_start_greeting(struct smtprobe_session *s, enum smtprobe_stage st);
+void flow_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r);
 
 /* session_auth.c */
 void auth_begin(struct smtprobe_session *s);

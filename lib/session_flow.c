@@ -1,0 +1,472 @@
+/* session_flow.c - the stages of a client session after the connection is
+ * up: what each stage sends, and what each reply leads to.
+ *
+ * Every stage start goes through flow_quit_before(), the one rule behind
+ * --quit-after; every reply handler either starts the next stage or ends
+ * the session through session_fail() with the stage's exit code and the
+ * server's reply in the message. Pipelined commands (RFC 2920) are sent
+ * together and their replies handled one by one, in order. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_int.h"
+#include "session_int.h"
+#include "banned.h"
+
+static void start_mail(struct smtprobe_session *s);
+
+int flow_quit_before(struct smtprobe_session *s, enum smtprobe_stage next)
+{
+	enum smtprobe_stage q = s->p->quit_after;
+
+	if (q >= SMTPROBE_ST_LAST ||
+	    session_stage_rank(next) <= session_stage_rank(q))
+		return 0;
+	session_quit(s);
+	return 1;
+}
+
+void flow_start_tls(struct smtprobe_session *s)
+{
+	struct smtprobe_tls_opts o = s->p->tls_opts;
+
+	session_set_stage(s, SMTPROBE_ST_TLS);
+	s->t_cmd = uv_hrtime();
+	if (conn_start_tls(&s->conn, &o) < 0)
+		session_fail(s, SMTPROBE_EXIT_TLS, 0, "cannot start TLS: %s",
+		             s->conn.err);
+}
+
+void flow_start_banner(struct smtprobe_session *s)
+{
+	if (flow_quit_before(s, SMTPROBE_ST_BANNER))
+		return;
+	session_set_stage(s, SMTPROBE_ST_BANNER);
+	s->expecting = 1;
+	s->t_cmd = uv_hrtime();
+	result_add_exchange(s->res, SMTPROBE_ST_BANNER, NULL, 1);
+}
+
+void flow_start_greeting(struct smtprobe_session *s, enum smtprobe_stage st)
+{
+	char line[SMTPROBE_MAX_HOSTNAME + 16];
+	const char *verb = "EHLO";
+
+	if (flow_quit_before(s, st))
+		return;
+	if (s->p->protocol == SMTPROBE_PROTO_LMTP)
+		verb = "LHLO";
+	else if (s->p->protocol == SMTPROBE_PROTO_SMTP || s->helo_fallback)
+		verb = "HELO";
+	s->res->greeting = verb[0] == 'L'   ? "lhlo"
+	                   : verb[0] == 'H' ? "helo"
+	                                    : "ehlo";
+	session_set_stage(s, st);
+	snprintf(line, sizeof(line), "%s %s", verb, s->p->helo);
+	s->expecting = 1;
+	session_send(s, line, NULL);
+}
+
+static void start_after_greeting(struct smtprobe_session *s)
+{
+	const struct smtprobe_params *p = s->p;
+	int offered = s->res->have_ehlo &&
+	              (s->res->ehlo.caps & SMTPROBE_CAP_STARTTLS);
+
+	if (!s->in_tls && (p->tls == SMTPROBE_TLSMODE_REQUIRED ||
+	                   p->tls == SMTPROBE_TLSMODE_OPTIONAL)) {
+		if (offered) {
+			if (flow_quit_before(s, SMTPROBE_ST_STARTTLS))
+				return;
+			session_set_stage(s, SMTPROBE_ST_STARTTLS);
+			s->expecting = 1;
+			session_send(s, "STARTTLS", NULL);
+			return;
+		}
+		if (p->tls == SMTPROBE_TLSMODE_REQUIRED) {
+			session_fail(s, SMTPROBE_EXIT_TLS, 1,
+			             "STARTTLS is not offered by %s (use "
+			             "--tls-optional to go on without TLS, or "
+			             "--tls-on-connect for implicit TLS)",
+			             s->peer);
+			return;
+		}
+		session_event(s, SMTPROBE_EV_INFO,
+		              "STARTTLS not offered; going on without TLS");
+	}
+	if (p->auth) {
+		if (flow_quit_before(s, SMTPROBE_ST_AUTH))
+			return;
+		auth_begin(s);
+		return;
+	}
+	session_after_auth(s);
+}
+
+void session_after_auth(struct smtprobe_session *s)
+{
+	start_mail(s);
+}
+
+static void send_rcpts_from(struct smtprobe_session *s, size_t i)
+{
+	char line[SMTPROBE_MAX_ADDRESS + 16];
+
+	snprintf(line, sizeof(line), "RCPT TO:%s", s->p->rcpt[i]);
+	session_send(s, line, NULL);
+}
+
+static void start_mail(struct smtprobe_session *s)
+{
+	char line[SMTPROBE_MAX_ADDRESS + 16];
+	const struct smtprobe_params *p = s->p;
+
+	if (flow_quit_before(s, SMTPROBE_ST_MAIL))
+		return;
+	session_set_stage(s, SMTPROBE_ST_MAIL);
+	snprintf(line, sizeof(line), "MAIL FROM:%s", p->mail_from);
+	s->pipelined = p->pipeline && s->res->have_ehlo &&
+	               (s->res->ehlo.caps & SMTPROBE_CAP_PIPELINING);
+	if (p->pipeline && !s->pipelined)
+		session_event(s, SMTPROBE_EV_INFO,
+		              "PIPELINING not advertised; sending one command "
+		              "at a time");
+	s->expecting = 1;
+	session_send(s, line, NULL);
+	if (!s->pipelined)
+		return;
+	/* RFC 2920: MAIL, every RCPT and DATA go out in one write; the
+	 * replies come back in order and are handled one by one. */
+	for (size_t i = 0; i < p->nrcpt; i++) {
+		send_rcpts_from(s, i);
+		s->expecting++;
+	}
+	int stop_before_data = p->quit_after < SMTPROBE_ST_LAST &&
+	                       session_stage_rank(p->quit_after) <
+	                               session_stage_rank(SMTPROBE_ST_DATA);
+	if (!stop_before_data) {
+		session_send(s, "DATA", NULL);
+		s->expecting++;
+	}
+}
+
+static void start_rcpt(struct smtprobe_session *s)
+{
+	if (flow_quit_before(s, SMTPROBE_ST_RCPT))
+		return;
+	session_set_stage(s, SMTPROBE_ST_RCPT);
+	if (s->pipelined)
+		return; /* already sent */
+	s->expecting = 1;
+	send_rcpts_from(s, s->rcpt_done);
+}
+
+static void start_data(struct smtprobe_session *s)
+{
+	if (flow_quit_before(s, SMTPROBE_ST_DATA))
+		return;
+	session_set_stage(s, SMTPROBE_ST_DATA);
+	if (s->pipelined)
+		return;
+	s->expecting = 1;
+	session_send(s, "DATA", NULL);
+}
+
+/* Send the message after 354. */
+static void send_message(struct smtprobe_session *s)
+{
+	size_t len;
+	char *dotted =
+	        smtprobe_dotstuff(s->p->message ? s->p->message : "",
+	                          s->p->message ? s->p->message_len : 0, &len);
+
+	if (!dotted) {
+		session_fail(s, SMTPROBE_EXIT_DATA, 0,
+		             "the message is too large (limit %u bytes)",
+		             (unsigned)SMTPROBE_MAX_MESSAGE);
+		return;
+	}
+	session_set_stage(s, SMTPROBE_ST_DOT);
+	if (conn_send(&s->conn, dotted, len) < 0) {
+		free(dotted);
+		session_fail(s, SMTPROBE_EXIT_DATA, 0,
+		             "cannot queue the message: output limit reached");
+		return;
+	}
+	s->res->message_size = len;
+	s->res->data_tried = 1;
+	if (!s->p->suppress_data) {
+		/* Show the message line by line, as swaks does. */
+		size_t start = 0;
+		for (size_t i = 0; i + 1 < len; i++) {
+			if (dotted[i] != '\r' || dotted[i + 1] != '\n')
+				continue;
+			char esc[SMTPROBE_MAX_LINE];
+			smtprobe_escape(esc, sizeof(esc), dotted + start,
+			                i - start);
+			struct smtprobe_event ev = {SMTPROBE_EV_SENT, s->in_tls,
+			                            esc, 0, 1};
+			if (s->p->on_event)
+				s->p->on_event(&ev, s->p->event_arg);
+			start = i + 2;
+		}
+	} else {
+		session_eventf(s, SMTPROBE_EV_SENT,
+		               "<message of %zu bytes suppressed>", len);
+	}
+	free(dotted);
+	result_add_exchange(s->res, SMTPROBE_ST_DOT, ".", 1);
+	s->t_cmd = uv_hrtime();
+	s->expecting =
+	        s->p->protocol == SMTPROBE_PROTO_LMTP ? (int)s->accepted : 1;
+}
+
+/* ---- reply handling -------------------------------------------------- */
+
+static void on_banner(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	s->got_banner = 1;
+	if (r->code / 100 != 2) {
+		session_fail(s, SMTPROBE_EXIT_BANNER, r->code != 421,
+		             "the server refused the connection in its banner: "
+		             "%d %s%s%s",
+		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	flow_start_greeting(s, SMTPROBE_ST_EHLO);
+}
+
+static void on_greeting(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code / 100 != 2) {
+		if (s->p->protocol == SMTPROBE_PROTO_ESMTP &&
+		    !s->helo_fallback && r->code / 100 == 5 &&
+		    s->stage == SMTPROBE_ST_EHLO) {
+			s->helo_fallback = 1;
+			session_event(s, SMTPROBE_EV_INFO,
+			              "EHLO refused; falling back to HELO");
+			flow_start_greeting(s, SMTPROBE_ST_EHLO);
+			return;
+		}
+		session_fail(s, SMTPROBE_EXIT_EHLO, r->code != 421,
+		             "%s refused: %d %s%s%s",
+		             s->res->greeting[0] == 'l'   ? "LHLO"
+		             : s->res->greeting[0] == 'h' ? "HELO"
+		                                          : "EHLO",
+		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	if (!s->helo_fallback && s->p->protocol != SMTPROBE_PROTO_SMTP) {
+		memset(&s->res->ehlo, 0, sizeof(s->res->ehlo));
+		smtprobe_ehlo_parse(&s->res->ehlo, (const char *const *)r->text,
+		                    r->nlines);
+		s->res->have_ehlo = 1;
+	}
+	start_after_greeting(s);
+}
+
+static void on_starttls(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code != 220) {
+		if (s->p->tls == SMTPROBE_TLSMODE_REQUIRED) {
+			session_fail(s, SMTPROBE_EXIT_TLS, 1,
+			             "STARTTLS refused: %d %s%s%s", r->code,
+			             r->enhanced, r->enhanced[0] ? " " : "",
+			             r->nlines ? r->text[0] : "");
+			return;
+		}
+		session_event(s, SMTPROBE_EV_INFO,
+		              "STARTTLS refused; going on without TLS");
+		if (s->p->auth) {
+			auth_begin(s);
+			return;
+		}
+		start_mail(s);
+		return;
+	}
+	if (s->conn.in.len > 0) {
+		/* CVE-2011-0411 style injection: bytes after the 220 were
+		 * sent in clear and must not be read as if inside TLS. */
+		s->res->starttls_injection = 1;
+		session_eventf(
+		        s, SMTPROBE_EV_ERROR,
+		        "%zu bytes followed the 220 to STARTTLS in clear "
+		        "text; discarded (possible command injection)",
+		        s->conn.in.len);
+		inbuf_consume(&s->conn.in, s->conn.in.len);
+	}
+	if (flow_quit_before(s, SMTPROBE_ST_TLS))
+		return;
+	flow_start_tls(s);
+}
+
+static void on_mail(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code / 100 != 2) {
+		s->skip = s->expecting; /* pipelined RCPT/DATA replies */
+		s->expecting = 0;
+		session_fail(s, SMTPROBE_EXIT_MAIL, r->code != 421,
+		             "MAIL FROM refused: %d %s%s%s", r->code,
+		             r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	start_rcpt(s);
+}
+
+static void on_rcpt(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	struct smtprobe_rcpt_result *rr = &s->res->rcpt[s->rcpt_done];
+
+	rr->reply = r;
+	rr->accepted = r->code / 100 == 2;
+	if (rr->accepted)
+		s->accepted++;
+	s->rcpt_done++;
+	if (s->rcpt_done < s->p->nrcpt) {
+		if (!s->pipelined)
+			start_rcpt(s);
+		return;
+	}
+	if (s->accepted == 0) {
+		int data_pending = s->expecting > 0;
+		s->skip = s->expecting;
+		s->expecting = 0;
+		session_fail(s, SMTPROBE_EXIT_RCPT, r->code != 421,
+		             "no recipient accepted: %d %s%s%s", r->code,
+		             r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		(void)data_pending;
+		return;
+	}
+	start_data(s);
+}
+
+static void on_data(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code != 354) {
+		session_fail(s, SMTPROBE_EXIT_DATA, r->code != 421,
+		             "DATA refused (expected 354): %d %s%s%s", r->code,
+		             r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	if (flow_quit_before(s, SMTPROBE_ST_DOT))
+		return;
+	send_message(s);
+}
+
+static void on_dot(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (s->p->protocol == SMTPROBE_PROTO_LMTP) {
+		/* One reply per accepted recipient, in RCPT order. */
+		while (s->lmtp_done < s->res->nrcpt &&
+		       !s->res->rcpt[s->lmtp_done].accepted)
+			s->lmtp_done++;
+		if (s->lmtp_done < s->res->nrcpt)
+			s->res->rcpt[s->lmtp_done++].delivery = r;
+		if (r->code / 100 == 2)
+			s->res->message_reply = r;
+		else if (!s->res->message_reply)
+			s->res->message_reply = r;
+		if (s->expecting > 0)
+			return;
+		int delivered = 0;
+		for (size_t i = 0; i < s->res->nrcpt; i++)
+			if (s->res->rcpt[i].delivery &&
+			    s->res->rcpt[i].delivery->code / 100 == 2)
+				delivered++;
+		if (!delivered) {
+			session_fail(s, SMTPROBE_EXIT_DOT, 1,
+			             "message refused for every recipient: %d "
+			             "%s%s%s",
+			             r->code, r->enhanced,
+			             r->enhanced[0] ? " " : "",
+			             r->nlines ? r->text[0] : "");
+			return;
+		}
+		session_quit(s);
+		return;
+	}
+	s->res->message_reply = r;
+	if (r->code / 100 != 2) {
+		session_fail(s, SMTPROBE_EXIT_DOT, r->code != 421,
+		             "message refused after the final dot: %d %s%s%s",
+		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	session_quit(s);
+}
+
+static void on_quit(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code != 221 && s->res->error[0] == '\0') {
+		snprintf(s->res->error, sizeof(s->res->error),
+		         "unexpected reply to QUIT: %d", r->code);
+		s->res->exit_code = SMTPROBE_EXIT_QUIT;
+	}
+	if (s->res->error[0] == '\0' && s->p->quit_after >= SMTPROBE_ST_LAST)
+		s->res->stage = SMTPROBE_ST_QUIT;
+	session_finish(s);
+}
+
+void flow_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	r->latency_ms = ms_since(s->t_cmd);
+	for (size_t i = 0; i < r->nlines; i++) {
+		char line[SMTPROBE_MAX_LINE + 32];
+		const char *raw_line = r->raw;
+		(void)raw_line;
+		snprintf(line, sizeof(line), "%d%s%s%s%s", r->code,
+		         i + 1 < r->nlines ? "-" : " ", r->enhanced,
+		         r->enhanced[0] ? " " : "", r->text[i]);
+		struct smtprobe_event ev = {
+		        r->code >= 400 ? SMTPROBE_EV_RECV_ERR
+		                       : SMTPROBE_EV_RECV,
+		        s->in_tls, line, i + 1 == r->nlines ? r->latency_ms : 0,
+		        0};
+		if (s->p->on_event)
+			s->p->on_event(&ev, s->p->event_arg);
+	}
+	result_attach_reply(s->res, s->stage, r);
+	if (s->skip > 0) {
+		s->skip--;
+		return;
+	}
+	switch (s->stage) {
+	case SMTPROBE_ST_BANNER:
+		on_banner(s, r);
+		break;
+	case SMTPROBE_ST_EHLO:
+	case SMTPROBE_ST_EHLO2:
+		on_greeting(s, r);
+		break;
+	case SMTPROBE_ST_STARTTLS:
+		on_starttls(s, r);
+		break;
+	case SMTPROBE_ST_AUTH:
+		auth_on_reply(s, r);
+		break;
+	case SMTPROBE_ST_MAIL:
+		on_mail(s, r);
+		break;
+	case SMTPROBE_ST_RCPT:
+		on_rcpt(s, r);
+		break;
+	case SMTPROBE_ST_DATA:
+		on_data(s, r);
+		break;
+	case SMTPROBE_ST_DOT:
+		on_dot(s, r);
+		break;
+	case SMTPROBE_ST_QUIT:
+		on_quit(s, r);
+		break;
+	default:
+		break;
+	}
+}
