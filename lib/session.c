@@ -202,14 +202,16 @@ void session_quit(struct smtprobe_session *s)
 	if (s->finishing)
 		return;
 	s->finishing = 1;
-	/* Before the banner, and inside DATA, QUIT would be out of place:
-	 * there the polite way out is to close. */
-	if (s->stage <= SMTPROBE_ST_CONNECT || s->stage == SMTPROBE_ST_DATA ||
+	/* Before the banner, and after a 354 (where QUIT would be message
+	 * text), the polite way out is to close. */
+	if (s->stage <= SMTPROBE_ST_CONNECT || s->in_data ||
 	    s->stage == SMTPROBE_ST_TLS || !s->conn_live || s->conn.eof) {
 		session_finish(s);
 		return;
 	}
 	session_set_stage(s, SMTPROBE_ST_QUIT);
+	/* Replies still due to pipelined commands come first: skip them. */
+	s->skip += s->expecting;
 	s->expecting = 1;
 	session_send(s, "QUIT", NULL);
 }

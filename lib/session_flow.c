@@ -138,6 +138,10 @@ static void start_mail(struct smtprobe_session *s)
 		return;
 	/* RFC 2920: MAIL, every RCPT and DATA go out in one write; the
 	 * replies come back in order and are handled one by one. */
+	if (p->quit_after < SMTPROBE_ST_LAST &&
+	    session_stage_rank(p->quit_after) <
+	            session_stage_rank(SMTPROBE_ST_RCPT))
+		return;
 	for (size_t i = 0; i < p->nrcpt; i++) {
 		send_rcpts_from(s, i);
 		s->expecting++;
@@ -177,6 +181,8 @@ static void start_data(struct smtprobe_session *s)
 static void send_message(struct smtprobe_session *s)
 {
 	size_t len;
+
+	s->in_data = 0;
 	char *dotted =
 	        smtprobe_dotstuff(s->p->message ? s->p->message : "",
 	                          s->p->message ? s->p->message_len : 0, &len);
@@ -354,6 +360,7 @@ static void on_data(struct smtprobe_session *s, struct smtprobe_reply *r)
 		             r->nlines ? r->text[0] : "");
 		return;
 	}
+	s->in_data = 1;
 	if (flow_quit_before(s, SMTPROBE_ST_DOT))
 		return;
 	send_message(s);

@@ -34,6 +34,7 @@ struct smtprobe_session {
 	uint64_t t0, t_cmd;
 	int in_tls;
 	int got_banner;
+	int in_data; /* after 354, before the message went out */
 	int pipelined;
 	int helo_fallback;
 	size_t rcpt_done; /* RCPT replies handled */
