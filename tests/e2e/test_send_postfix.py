@@ -20,7 +20,7 @@ HELO = "client.example.test"
 ALICE, ALICE_PW = "alice", "alice-secret-1"
 BOB, BOB_PW = "bob", "bob-secret-2"
 EXTERNAL = "someone@example.com"
-MECHANISMS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+MECHANISMS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"]
 
 
 # ------------------------------------------------------------------ helpers
