@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "util.h"
 #include "smtprobe/message.h"
 #include "smtprobe/reply.h"
 #include "banned.h"
@@ -68,6 +69,19 @@ static int conn_watch(struct conn *c)
 	return 0;
 }
 
+/* Acknowledge what arrived at once. A server that writes a TLS 1.3 session
+ * ticket and then, a moment later, its next reply has that reply held back
+ * by Nagle until the ticket is acknowledged, and Linux's delayed ACK makes
+ * that 40 ms. Setting TCP_QUICKACK sends a pending ACK now; the kernel
+ * leaves quick-ACK mode by itself, so it is set after every readable event.
+ * On a socket that is not TCP (a socketpair in tests) it fails: ignored. */
+static void conn_quickack(struct conn *c)
+{
+	int one = 1;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -86,9 +100,11 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
 		return -errno;
 	if (set_nonblock(fd) < 0 || (local && bind(fd, local, locallen) < 0)) {
 		int e = -errno;
+		char ebuf[128];
 		close(fd);
 		snprintf(c->err, sizeof(c->err),
-		         "cannot bind the local address: %s", strerror(-e));
+		         "cannot bind the local address: %s",
+		         util_strerror(-e, ebuf, sizeof(ebuf)));
 		return e;
 	}
 	int one = 1;
@@ -265,11 +281,12 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 	if (c->connecting) {
 		int err = 0;
 		socklen_t len = sizeof(err);
-		if (status < 0)
-			err = -status;
-		else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) <
-		         0)
+		/* status is UV_EBADF for any EPOLLERR: the socket knows the
+		 * real reason (ECONNREFUSED, ETIMEDOUT, ...). */
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
+		else if (err == 0 && status < 0)
+			err = -status;
 		c->connecting = 0;
 		if (err) {
 			uv_poll_stop(&c->poll);
@@ -285,6 +302,8 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		 * the read path find the real error (ECONNRESET ...). */
 		events = UV_READABLE;
 	}
+	if (events & UV_READABLE)
+		conn_quickack(c);
 	if (c->tls_handshaking) {
 		conn_do_handshake(c);
 		return;

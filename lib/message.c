@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "smtprobe/message.h"
+#include "smtprobe/reply.h"
 #include "smtprobe/sasl.h"
 #include "banned.h"
 
@@ -194,11 +195,13 @@ int smtprobe_message_build(const struct smtprobe_msg_params *p, char **out,
 		const char *h = p->headers[i];
 		const char *colon = strchr(h, ':');
 		if (!colon || colon == h || !smtprobe_arg_safe(h, 1)) {
+			char shown[256];
+			smtprobe_escape(shown, sizeof(shown), h,
+			                strnlen(h, 60));
 			snprintf(err, errsz,
-			         "bad header \"%.60s\": expected \"Name: "
-			         "value\" "
+			         "bad header \"%s\": expected \"Name: value\" "
 			         "without control characters",
-			         h);
+			         shown);
 			return -1;
 		}
 	}

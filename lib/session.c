@@ -404,13 +404,15 @@ static void try_next_address(struct smtprobe_session *s);
 static void on_connected(struct conn *c, int err)
 {
 	struct smtprobe_session *s = c->arg;
+	char ebuf[128];
 
 	if (err < 0) {
 		session_eventf(s, SMTPROBE_EV_ERROR,
 		               "connection to %s failed: %s", s->peer,
-		               strerror(-err));
+		               util_strerror(-err, ebuf, sizeof(ebuf)));
 		snprintf(s->res->error, sizeof(s->res->error),
-		         "cannot connect to %s: %s", s->peer, strerror(-err));
+		         "cannot connect to %s: %s", s->peer,
+		         util_strerror(-err, ebuf, sizeof(ebuf)));
 		session_drop_attempt(s);
 		return;
 	}
@@ -473,9 +475,11 @@ static void try_next_address(struct smtprobe_session *s)
 	                      local_len ? (struct sockaddr *)&local : NULL,
 	                      local_len);
 	if (rc < 0) {
-		char why[256];
+		char why[256], ebuf[128];
 		snprintf(why, sizeof(why), "%s",
-		         s->conn.err[0] ? s->conn.err : strerror(-rc));
+		         s->conn.err[0]
+		                 ? s->conn.err
+		                 : util_strerror(-rc, ebuf, sizeof(ebuf)));
 		session_eventf(s, SMTPROBE_EV_ERROR,
 		               "connection to %s failed: %s", s->peer, why);
 		snprintf(s->res->error, sizeof(s->res->error),

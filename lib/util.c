@@ -63,3 +63,13 @@ int util_parse_addr(const char *addr, unsigned port, int family,
 	}
 	return -1;
 }
+
+const char *util_strerror(int err, char *buf, size_t bufsz)
+{
+	/* strerror's text, lower-cased first letter: errors read as one
+	 * lower-case line ("connection refused"). */
+	snprintf(buf, bufsz, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}

@@ -13,4 +13,7 @@ void util_format_addr(char *out, size_t outsz, const struct sockaddr *sa);
 int util_parse_addr(const char *addr, unsigned port, int family,
                     struct sockaddr_storage *out, socklen_t *outlen);
 
+/* strerror(err), first letter lower-cased, in buf. */
+const char *util_strerror(int err, char *buf, size_t bufsz);
+
 #endif
