@@ -591,6 +591,16 @@ static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", p->port);
 	session_set_stage(s, SMTPROBE_ST_RESOLVE);
+	/* An address literal needs no resolver: skip the thread pool (its
+	 * start-up is a measurable part of a one-transaction run). */
+	struct addrinfo numeric = hints, *ai = NULL;
+	numeric.ai_flags |= AI_NUMERICHOST;
+	if (getaddrinfo(p->host, port, &numeric, &ai) == 0) {
+		s->ai = ai;
+		s->ai_next = ai;
+		try_next_address(s);
+		return 0;
+	}
 	s->gai.data = s;
 	int rc = uv_getaddrinfo(loop, &s->gai, on_resolved, p->host, port,
 	                        &hints);

@@ -32,10 +32,14 @@ void flow_start_tls(struct smtprobe_session *s)
 	struct smtprobe_tls_opts o = s->p->tls_opts;
 
 	session_set_stage(s, SMTPROBE_ST_TLS);
-	s->t_cmd = uv_hrtime();
-	if (conn_start_tls(&s->conn, &o) < 0)
+	if (conn_start_tls(&s->conn, &o) < 0) {
 		session_fail(s, SMTPROBE_EXIT_TLS, 0, "cannot start TLS: %s",
 		             s->conn.err);
+		return;
+	}
+	/* The handshake time starts with the ClientHello: setting up the
+	 * context is our work, not the server's. */
+	s->t_cmd = uv_hrtime();
 }
 
 void flow_start_banner(struct smtprobe_session *s)
