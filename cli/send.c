@@ -321,6 +321,17 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 	                         sizeof(st->from), err, errsz) < 0)
 		return -1;
 	p->mail_from = st->from;
+	if ((c->mail_params && !smtprobe_arg_safe(c->mail_params, 1)) ||
+	    (c->rcpt_params && !smtprobe_arg_safe(c->rcpt_params, 1))) {
+		snprintf(err, errsz,
+		         "bad --mail-params / --rcpt-params: no control "
+		         "characters, "
+		         "at most %d bytes",
+		         SMTPROBE_MAX_ADDRESS - 1);
+		return -1;
+	}
+	p->mail_params = c->mail_params;
+	p->rcpt_params = c->rcpt_params;
 	for (size_t i = 0; i < c->nto; i++) {
 		if (smtprobe_addr_format(c->to[i], st->rcpt_buf[i],
 		                         sizeof(st->rcpt_buf[i]), err,

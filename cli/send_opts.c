@@ -14,6 +14,8 @@
 enum {
 	O_TO = 1,
 	O_FROM,
+	O_MAIL_PARAMS,
+	O_RCPT_PARAMS,
 	O_SERVER,
 	O_PORT,
 	O_HELO,
@@ -56,6 +58,10 @@ static const struct opt_def send_defs[] = {
         {O_TO, "t|to", OPT_REQ, "ADDR[,ADDR]", "recipient(s); repeatable"},
         {O_FROM, "f|from", OPT_REQ, "ADDR",
          "envelope sender (<> = null sender)"},
+        {O_MAIL_PARAMS, "mail-params", OPT_REQ, "'P=V ...'",
+         "parameters for MAIL FROM, e.g. 'BODY=8BITMIME SIZE=1000'"},
+        {O_RCPT_PARAMS, "rcpt-params", OPT_REQ, "'P=V ...'",
+         "parameters for every RCPT TO, e.g. 'NOTIFY=NEVER'"},
         {O_SERVER, "s|server", OPT_REQ, "HOST[:PORT]",
          "server (default localhost:25)"},
         {O_PORT, "p|port", OPT_REQ, "PORT",
@@ -208,6 +214,12 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		return add_recipients(c, v, err, errsz);
 	case O_FROM:
 		c->from = v;
+		break;
+	case O_MAIL_PARAMS:
+		c->mail_params = v;
+		break;
+	case O_RCPT_PARAMS:
+		c->rcpt_params = v;
 		break;
 	case O_SERVER:
 		c->server = v;

@@ -14,6 +14,8 @@ struct send_cfg {
 	char *to_owned[SEND_MAX_LIST]; /* split comma lists */
 	size_t nto_owned;
 	const char *from;
+	const char *mail_params;
+	const char *rcpt_params;
 	const char *server;
 	long port; /* -1 = from --server or 25 (465 with --tlsc) */
 	const char *helo;

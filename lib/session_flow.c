@@ -115,21 +115,25 @@ void session_after_auth(struct smtprobe_session *s)
 
 static void send_rcpts_from(struct smtprobe_session *s, size_t i)
 {
-	char line[SMTPROBE_MAX_ADDRESS + 16];
+	char line[SMTPROBE_MAX_ADDRESS * 2 + 16];
+	const char *prm = s->p->rcpt_params;
 
-	snprintf(line, sizeof(line), "RCPT TO:%s", s->p->rcpt[i]);
+	snprintf(line, sizeof(line), "RCPT TO:%s%s%s", s->p->rcpt[i],
+	         prm ? " " : "", prm ? prm : "");
 	session_send(s, line, NULL);
 }
 
 static void start_mail(struct smtprobe_session *s)
 {
-	char line[SMTPROBE_MAX_ADDRESS + 16];
+	char line[SMTPROBE_MAX_ADDRESS * 2 + 16];
 	const struct smtprobe_params *p = s->p;
 
 	if (flow_quit_before(s, SMTPROBE_ST_MAIL))
 		return;
 	session_set_stage(s, SMTPROBE_ST_MAIL);
-	snprintf(line, sizeof(line), "MAIL FROM:%s", p->mail_from);
+	snprintf(line, sizeof(line), "MAIL FROM:%s%s%s", p->mail_from,
+	         p->mail_params ? " " : "",
+	         p->mail_params ? p->mail_params : "");
 	s->pipelined = p->pipeline && s->res->have_ehlo &&
 	               (s->res->ehlo.caps & SMTPROBE_CAP_PIPELINING);
 	if (p->pipeline && !s->pipelined)

@@ -108,6 +108,8 @@ struct smtprobe_params {
 	int auth_plaintext; /* allow AUTH without TLS */
 
 	const char *mail_from;   /* already formatted: "<a@b>" or "<>" */
+	const char *mail_params; /* "BODY=8BITMIME SIZE=1000" or NULL */
+	const char *rcpt_params; /* "NOTIFY=NEVER" or NULL, for every RCPT */
 	const char *const *rcpt; /* formatted, nrcpt of them */
 	size_t nrcpt;
 	const char *message; /* not yet dot-stuffed */
