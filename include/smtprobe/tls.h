@@ -90,4 +90,30 @@ const char *smtprobe_tls_error(const struct smtprobe_tls *t);
 /* Send close_notify (best effort, never blocks) and free. */
 void smtprobe_tls_free(struct smtprobe_tls *t);
 
+/* ---- server side (lib/tls_server.c) ------------------------------- */
+
+struct smtprobe_tls_server;
+
+/* A server context from PEM files (chain_file may be NULL; key_file NULL
+ * = in cert_file). Returns 0 or SMTPROBE_TLS_ERR with a reason. */
+int smtprobe_tls_server_new(struct smtprobe_tls_server **out,
+			    const char *cert_file, const char *key_file,
+			    const char *chain_file, char *err, size_t errsz);
+void smtprobe_tls_server_free(struct smtprobe_tls_server *srv);
+
+/* TLS on an accepted, non-blocking fd, server side; then drive it with
+ * smtprobe_tls_handshake / _read / _write / _free as for a client.
+ * smtprobe_tls_get_facts gives protocol, cipher and group (no chain). */
+int smtprobe_tls_accept(struct smtprobe_tls **out,
+			struct smtprobe_tls_server *srv, int fd, char *err,
+			size_t errsz);
+
+/* Make a throwaway CA and a server certificate for names (host names and
+ * IP literals, the first also the CN) in dir: ca.pem, ca.key, server.pem
+ * (leaf then CA), server.key, mode 0600 for keys. Files already there and
+ * still valid for a day and for these names are reused. Returns 0 or -1. */
+int smtprobe_tls_generate(const char *dir, const char *const *names,
+			  size_t nnames, unsigned days, char *err,
+			  size_t errsz);
+
 #endif

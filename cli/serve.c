@@ -1,0 +1,2 @@
+/* serve.c - placeholder. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* sasl_server.c - placeholder, being written. */
+#include "banned.h"

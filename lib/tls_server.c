@@ -1,0 +1,2 @@
+/* tls_server.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* command.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* faults.c - placeholder, being written. */
+#include "banned.h"

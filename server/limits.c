@@ -1,0 +1,2 @@
+/* limits.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* log.c - placeholder, being written. */
+#include "banned.h"

@@ -1,0 +1,2 @@
+/* smtpd.c - placeholder, being written. */
+#include "banned.h"
