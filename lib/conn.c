@@ -148,6 +148,16 @@ int conn_start_tls(struct conn *c, const struct smtprobe_tls_opts *opts)
 	return 0;
 }
 
+int conn_start_tls_server(struct conn *c, struct smtprobe_tls_server *srv)
+{
+	if (smtprobe_tls_accept(&c->tls, srv, c->fd, c->err, sizeof(c->err)) < 0)
+		return -1;
+	c->tls_handshaking = 1;
+	c->tls_want_write = 0; /* the ClientHello comes first */
+	conn_update_poll(c);
+	return 0;
+}
+
 /* Report a failure once and stop watching. */
 static void conn_fail(struct conn *c, int err)
 {

@@ -51,6 +51,8 @@ int conn_send(struct conn *c, const char *data, size_t len);
 /* Begin TLS on the connection; ops->tls_done reports the outcome. Any
  * plaintext bytes still in c->in must be dealt with by the caller first. */
 int conn_start_tls(struct conn *c, const struct smtprobe_tls_opts *opts);
+/* Server side: begin TLS (accept) with a shared server context. */
+int conn_start_tls_server(struct conn *c, struct smtprobe_tls_server *srv);
 /* Stop all I/O and release everything; closed_cb (may be NULL) runs once
  * the loop has let go of the handle. */
 void conn_close(struct conn *c, void (*closed_cb)(struct conn *c));

@@ -1,5 +1,10 @@
 /* tls.c - the OpenSSL 3 boundary: one client TLS connection on a socket
- * the caller already connected, and the facts about it.
+ * the caller already connected, and the facts about it. The same object
+ * carries a server connection made by tls_server.c (smtprobe_tls_accept):
+ * handshake, read, write, pending, error and free do not care which side
+ * they drive; smtprobe_tls_get_facts describes a server connection without
+ * a chain (see server_facts). The helpers tls_server.c shares are declared
+ * in tls_int.h; only lib/tls*.c include OpenSSL headers.
  *
  * The caller owns the (non-blocking) descriptor; OpenSSL reads and writes
  * it directly and every call that would block returns
@@ -49,27 +54,11 @@
 #include <openssl/x509v3.h>
 
 #include "smtprobe/tls.h"
+#include "tls_int.h"
 
 #include "banned.h"
 
-#define TLS_MAX_ERR  256
-#define TLS_MAX_HOST 256
 #define TLS_MAX_NAME 4096 /* largest X509 name we render before capping */
-
-struct smtprobe_tls {
-	SSL_CTX *ctx;
-	SSL *ssl;
-	int fd;
-	int handshake_done;
-	int dead; /* CLOSED or ERR seen: no close_notify on free */
-	long chain_err;
-	int chain_depth;
-	int host_checked;
-	int host_is_ip;
-	char host[TLS_MAX_HOST];
-	char sni[TLS_MAX_HOST];
-	char err[TLS_MAX_ERR];
-};
 
 struct proto_name {
 	const char *name;
@@ -128,7 +117,7 @@ static int escape_into(char *dst, size_t dstsz, const char *src, size_t len)
 	return 0;
 }
 
-static void escape_str(char *dst, size_t dstsz, const char *src)
+void tls__escape_str(char *dst, size_t dstsz, const char *src)
 {
 	escape_into(dst, dstsz, src ? src : "", src ? strlen(src) : 0);
 }
@@ -142,10 +131,7 @@ static void mark_cut(char *dst, size_t dstsz)
 
 /* snprintf that shows a cut: messages are capped by their buffers, and
  * a cut one ends in "..." instead of stopping mid-word silently. */
-static void fmt(char *dst, size_t dstsz, const char *f, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void fmt(char *dst, size_t dstsz, const char *f, ...)
+void tls__fmt(char *dst, size_t dstsz, const char *f, ...)
 {
 	va_list ap;
 	int n;
@@ -162,7 +148,7 @@ static void fmt(char *dst, size_t dstsz, const char *f, ...)
 /* OpenSSL's reasons are lower case already; system ones ("No such file or
  * directory") are not. Lower only a leading capital followed by a
  * lower-case letter so acronyms survive. */
-static void lower_first(char *s)
+void tls__lower_first(char *s)
 {
 	if (s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'a' && s[1] <= 'z')
 		s[0] = (char)(s[0] - 'A' + 'a');
@@ -237,22 +223,22 @@ static const char *queue_reason(char *buf, size_t bufsz)
 	r = pick_reason(q, n);
 	if (r == NULL)
 		return NULL;
-	escape_str(buf, bufsz, r);
-	lower_first(buf);
+	tls__escape_str(buf, bufsz, r);
+	tls__lower_first(buf);
 	return buf;
 }
 
 /* "what: reason" into dst, the reason taken from the error queue, or
  * fallback when the queue is empty. */
-static void format_err(char *dst, size_t dstsz, const char *what,
-                       const char *fallback)
+void tls__format_err(char *dst, size_t dstsz, const char *what,
+                     const char *fallback)
 {
 	char reason[TLS_MAX_ERR];
 	const char *r = queue_reason(reason, sizeof(reason));
 
 	if (r == NULL)
 		r = fallback;
-	fmt(dst, dstsz, "%s: %s", what, r);
+	tls__fmt(dst, dstsz, "%s: %s", what, r);
 }
 
 static int parse_proto(const char *name, int *out)
@@ -268,7 +254,7 @@ static int parse_proto(const char *name, int *out)
 	return -1;
 }
 
-static int is_ip_literal(const char *s)
+int tls__is_ip_literal(const char *s)
 {
 	unsigned char addr[16];
 
@@ -277,7 +263,7 @@ static int is_ip_literal(const char *s)
 }
 
 /* A host given as "[::1]" is the IPv6 literal inside the brackets. */
-static int unbracket(char *dst, size_t dstsz, const char *src)
+int tls__unbracket(char *dst, size_t dstsz, const char *src)
 {
 	size_t len = strlen(src);
 
@@ -325,27 +311,27 @@ static int setup_protocols(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
 	    parse_proto(o->min_proto, &minv) < 0) {
 		char name[64];
 
-		escape_str(name, sizeof(name), o->min_proto);
-		fmt(err, errsz, "unknown TLS protocol version '%s'", name);
+		tls__escape_str(name, sizeof(name), o->min_proto);
+		tls__fmt(err, errsz, "unknown TLS protocol version '%s'", name);
 		return -1;
 	}
 	if (o->max_proto && o->max_proto[0] &&
 	    parse_proto(o->max_proto, &maxv) < 0) {
 		char name[64];
 
-		escape_str(name, sizeof(name), o->max_proto);
-		fmt(err, errsz, "unknown TLS protocol version '%s'", name);
+		tls__escape_str(name, sizeof(name), o->max_proto);
+		tls__fmt(err, errsz, "unknown TLS protocol version '%s'", name);
 		return -1;
 	}
 	if (minv != 0 && maxv != 0 && minv > maxv) {
-		fmt(err, errsz,
-		    "minimum TLS protocol version is above the maximum");
+		tls__fmt(err, errsz,
+		         "minimum TLS protocol version is above the maximum");
 		return -1;
 	}
 	if ((minv != 0 && !SSL_CTX_set_min_proto_version(ctx, minv)) ||
 	    (maxv != 0 && !SSL_CTX_set_max_proto_version(ctx, maxv))) {
-		format_err(err, errsz, "cannot set TLS protocol version",
-		           "not supported");
+		tls__format_err(err, errsz, "cannot set TLS protocol version",
+		                "not supported");
 		return -1;
 	}
 	/* Asking for TLS 1.0/1.1 only is asking to probe a legacy server:
@@ -370,43 +356,47 @@ static int setup_trust(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
 		 * transaction's cost) on every connection. SSL_CERT_DIR is
 		 * honoured by OpenSSL itself. */
 		if (!SSL_CTX_set_default_verify_dir(ctx)) {
-			format_err(err, errsz,
-			           "cannot load the system trust store",
-			           "unknown error");
+			tls__format_err(err, errsz,
+			                "cannot load the system trust store",
+			                "unknown error");
 			return -1;
 		}
 		return 0;
 	}
 	if (o->ca_file && o->ca_file[0]) {
-		escape_str(name, sizeof(name), o->ca_file);
-		fmt(what, sizeof(what), "cannot load CA file '%s'", name);
+		tls__escape_str(name, sizeof(name), o->ca_file);
+		tls__fmt(what, sizeof(what), "cannot load CA file '%s'", name);
 		if (!SSL_CTX_load_verify_file(ctx, o->ca_file)) {
-			format_err(err, errsz, what, "no certificate found");
+			tls__format_err(err, errsz, what,
+			                "no certificate found");
 			return -1;
 		}
 	}
 	if (o->ca_path && o->ca_path[0]) {
-		escape_str(name, sizeof(name), o->ca_path);
+		tls__escape_str(name, sizeof(name), o->ca_path);
 		/* OpenSSL only looks into the directory when verifying, so a
 		 * typo would surface as "unable to get local issuer". */
 		if (stat(o->ca_path, &st) != 0) {
 			char reason[128];
 
-			escape_str(reason, sizeof(reason), strerror(errno));
-			lower_first(reason);
-			fmt(err, errsz, "cannot use CA directory '%s': %s",
-			    name, reason);
+			tls__escape_str(reason, sizeof(reason),
+			                strerror(errno));
+			tls__lower_first(reason);
+			tls__fmt(err, errsz, "cannot use CA directory '%s': %s",
+			         name, reason);
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			fmt(err, errsz,
-			    "cannot use CA directory '%s': not a directory",
-			    name);
+			tls__fmt(
+			        err, errsz,
+			        "cannot use CA directory '%s': not a directory",
+			        name);
 			return -1;
 		}
-		fmt(what, sizeof(what), "cannot use CA directory '%s'", name);
+		tls__fmt(what, sizeof(what), "cannot use CA directory '%s'",
+		         name);
 		if (!SSL_CTX_load_verify_dir(ctx, o->ca_path)) {
-			format_err(err, errsz, what, "unknown error");
+			tls__format_err(err, errsz, what, "unknown error");
 			return -1;
 		}
 	}
@@ -423,22 +413,24 @@ static int setup_client_cert(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
 	if (o->cert_file == NULL || o->cert_file[0] == '\0')
 		return 0;
 	key = (o->key_file && o->key_file[0]) ? o->key_file : o->cert_file;
-	escape_str(name, sizeof(name), o->cert_file);
-	fmt(what, sizeof(what), "cannot load client certificate '%s'", name);
+	tls__escape_str(name, sizeof(name), o->cert_file);
+	tls__fmt(what, sizeof(what), "cannot load client certificate '%s'",
+	         name);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
-		format_err(err, errsz, what, "no certificate found");
+		tls__format_err(err, errsz, what, "no certificate found");
 		return -1;
 	}
-	escape_str(name, sizeof(name), key);
-	fmt(what, sizeof(what), "cannot load client key '%s'", name);
+	tls__escape_str(name, sizeof(name), key);
+	tls__fmt(what, sizeof(what), "cannot load client key '%s'", name);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		format_err(err, errsz, what, "no key found");
+		tls__format_err(err, errsz, what, "no key found");
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
-		fmt(err, errsz,
-		    "client key '%s' does not match the certificate", name);
+		tls__fmt(err, errsz,
+		         "client key '%s' does not match the certificate",
+		         name);
 		return -1;
 	}
 	return 0;
@@ -460,8 +452,8 @@ static int setup_ciphers(SSL_CTX *ctx, const char *ciphers, char *err,
 	if (!ok12 && !ok13) {
 		char name[128];
 
-		escape_str(name, sizeof(name), ciphers);
-		fmt(err, errsz, "no usable cipher in '%s'", name);
+		tls__escape_str(name, sizeof(name), ciphers);
+		tls__fmt(err, errsz, "no usable cipher in '%s'", name);
 		return -1;
 	}
 	return 0;
@@ -479,42 +471,42 @@ static int setup_names(struct smtprobe_tls *t,
 
 	/* RFC 6066: literal IPv4 and IPv6 addresses are not sent. */
 	if (o->sni && o->sni[0] &&
-	    !(unbracket(bare, sizeof(bare), o->sni) == 0 &&
-	      is_ip_literal(bare))) {
+	    !(tls__unbracket(bare, sizeof(bare), o->sni) == 0 &&
+	      tls__is_ip_literal(bare))) {
 		if (strlen(o->sni) >= sizeof(t->sni) ||
 		    !SSL_set_tlsext_host_name(t->ssl, o->sni)) {
 			char what[TLS_MAX_ERR];
 
-			escape_str(name, sizeof(name), o->sni);
-			fmt(what, sizeof(what), "cannot use server name '%s'",
-			    name);
-			format_err(err, errsz, what, "name too long");
+			tls__escape_str(name, sizeof(name), o->sni);
+			tls__fmt(what, sizeof(what),
+			         "cannot use server name '%s'", name);
+			tls__format_err(err, errsz, what, "name too long");
 			return -1;
 		}
-		escape_str(t->sni, sizeof(t->sni), o->sni);
+		tls__escape_str(t->sni, sizeof(t->sni), o->sni);
 	}
 	if (o->verify_host == NULL || o->verify_host[0] == '\0')
 		return 0;
-	escape_str(name, sizeof(name), o->verify_host);
-	if (unbracket(t->host, sizeof(t->host), o->verify_host) < 0) {
-		fmt(err, errsz, "invalid host name to verify '%s'", name);
+	tls__escape_str(name, sizeof(name), o->verify_host);
+	if (tls__unbracket(t->host, sizeof(t->host), o->verify_host) < 0) {
+		tls__fmt(err, errsz, "invalid host name to verify '%s'", name);
 		return -1;
 	}
 	t->host_checked = 1;
-	t->host_is_ip = is_ip_literal(t->host);
+	t->host_is_ip = tls__is_ip_literal(t->host);
 	if (t->host_is_ip)
 		ok = X509_VERIFY_PARAM_set1_ip_asc(param, t->host);
 	else
 		ok = X509_VERIFY_PARAM_set1_host(param, t->host, 0);
 	if (!ok) {
 		ERR_clear_error();
-		fmt(err, errsz, "invalid host name to verify '%s'", name);
+		tls__fmt(err, errsz, "invalid host name to verify '%s'", name);
 		return -1;
 	}
 	return 0;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+int tls__no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
@@ -541,14 +533,14 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 	ERR_clear_error();
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		fmt(err, errsz, "out of memory");
+		tls__fmt(err, errsz, "out of memory");
 		return SMTPROBE_TLS_ERR;
 	}
 	t->fd = fd;
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL) {
-		format_err(err, errsz, "cannot create tls context",
-		           "out of memory");
+		tls__format_err(err, errsz, "cannot create tls context",
+		                "out of memory");
 		goto fail;
 	}
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -558,7 +550,7 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
 	/* Never prompt on the terminal for a key passphrase. */
-	SSL_CTX_set_default_passwd_cb(t->ctx, no_passphrase);
+	SSL_CTX_set_default_passwd_cb(t->ctx, tls__no_passphrase);
 	if (setup_protocols(t->ctx, o, err, errsz) < 0 ||
 	    setup_trust(t->ctx, o, err, errsz) < 0 ||
 	    setup_ciphers(t->ctx, o->ciphers, err, errsz) < 0 ||
@@ -566,16 +558,16 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		goto fail;
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL) {
-		format_err(err, errsz, "cannot create tls connection",
-		           "out of memory");
+		tls__format_err(err, errsz, "cannot create tls connection",
+		                "out of memory");
 		goto fail;
 	}
 	SSL_set_app_data(t->ssl, t);
 	if (setup_names(t, o, err, errsz) < 0)
 		goto fail;
 	if (!SSL_set_fd(t->ssl, fd)) {
-		format_err(err, errsz, "cannot attach tls to the socket",
-		           "bad descriptor");
+		tls__format_err(err, errsz, "cannot attach tls to the socket",
+		                "bad descriptor");
 		goto fail;
 	}
 	SSL_set_connect_state(t->ssl);
@@ -592,9 +584,9 @@ static int sys_error(struct smtprobe_tls *t, const char *what, int err)
 {
 	char msg[TLS_MAX_ERR];
 
-	escape_str(msg, sizeof(msg), strerror(err));
-	lower_first(msg);
-	fmt(t->err, sizeof(t->err), "%s: %s", what, msg);
+	tls__escape_str(msg, sizeof(msg), strerror(err));
+	tls__lower_first(msg);
+	tls__fmt(t->err, sizeof(t->err), "%s: %s", what, msg);
 	return SMTPROBE_TLS_ERR;
 }
 
@@ -612,16 +604,16 @@ static int map_result(struct smtprobe_tls *t, int ret, int saved_errno,
 		return SMTPROBE_TLS_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
 		ERR_clear_error();
-		fmt(t->err, sizeof(t->err), "%s: connection closed by peer",
-		    what);
+		tls__fmt(t->err, sizeof(t->err),
+		         "%s: connection closed by peer", what);
 		t->dead = 1;
 		return SMTPROBE_TLS_CLOSED;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
 			t->dead = 1;
 			if (ret == 0 || saved_errno == 0) {
-				fmt(t->err, sizeof(t->err),
-				    "%s: connection closed by peer", what);
+				tls__fmt(t->err, sizeof(t->err),
+				         "%s: connection closed by peer", what);
 				return SMTPROBE_TLS_CLOSED;
 			}
 			return sys_error(t, what, saved_errno);
@@ -631,7 +623,7 @@ static int map_result(struct smtprobe_tls *t, int ret, int saved_errno,
 		break;
 	}
 	t->dead = 1;
-	format_err(t->err, sizeof(t->err), what, "protocol error");
+	tls__format_err(t->err, sizeof(t->err), what, "protocol error");
 	return SMTPROBE_TLS_ERR;
 }
 
@@ -816,7 +808,7 @@ static void key_facts(struct smtprobe_cert_facts *c, X509 *x)
 	const char *name;
 
 	if (pk == NULL) {
-		escape_str(c->key_type, sizeof(c->key_type), "unknown");
+		tls__escape_str(c->key_type, sizeof(c->key_type), "unknown");
 		return;
 	}
 	switch (EVP_PKEY_get_base_id(pk)) {
@@ -842,7 +834,8 @@ static void key_facts(struct smtprobe_cert_facts *c, X509 *x)
 		name = EVP_PKEY_get0_type_name(pk);
 		break;
 	}
-	escape_str(c->key_type, sizeof(c->key_type), name ? name : "unknown");
+	tls__escape_str(c->key_type, sizeof(c->key_type),
+	                name ? name : "unknown");
 	c->key_bits = EVP_PKEY_get_bits(pk);
 	ERR_clear_error();
 }
@@ -860,7 +853,7 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	time_string(c->not_after, sizeof(c->not_after), X509_get0_notAfter(x));
 	c->days_left = days_until(X509_get0_notAfter(x));
 	key_facts(c, x);
-	escape_str(c->sig_alg, sizeof(c->sig_alg), sig ? sig : "unknown");
+	tls__escape_str(c->sig_alg, sizeof(c->sig_alg), sig ? sig : "unknown");
 	/* Name match alone is not enough: the key must sign the cert. */
 	c->self_signed = X509_self_signed(x, 1) == 1;
 	ERR_clear_error();
@@ -889,7 +882,29 @@ static void group_name(const struct smtprobe_tls *t, char *dst, size_t dstsz)
 	if (name == NULL && nid > 0 && !(nid & TLSEXT_nid_unknown))
 		name = OBJ_nid2sn((int)nid);
 #endif
-	escape_str(dst, dstsz, name ? name : "");
+	tls__escape_str(dst, dstsz, name ? name : "");
+}
+
+/* A server does not ask for a client certificate, so there is no chain to
+ * describe: verify_ok stays 0 with "no client certificate", and sni is the
+ * name the client asked for (empty when it sent none). */
+static void server_facts(const struct smtprobe_tls *t,
+                         struct smtprobe_tls_facts *out)
+{
+	if (!t->handshake_done)
+		return;
+	ERR_clear_error();
+	tls__escape_str(out->protocol, sizeof(out->protocol),
+	                SSL_get_version(t->ssl));
+	tls__escape_str(out->cipher, sizeof(out->cipher),
+	                SSL_get_cipher_name(t->ssl));
+	group_name(t, out->group, sizeof(out->group));
+	tls__escape_str(out->sni, sizeof(out->sni),
+	                SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name));
+	out->verify_code = X509_V_ERR_UNSPECIFIED;
+	tls__escape_str(out->verify_reason, sizeof(out->verify_reason),
+	                "no client certificate");
+	ERR_clear_error();
 }
 
 void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
@@ -902,15 +917,19 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	escape_str(out->sni, sizeof(out->sni), t->sni);
+	if (t->server) {
+		server_facts(t, out);
+		return;
+	}
+	tls__escape_str(out->sni, sizeof(out->sni), t->sni);
 	out->host_checked = t->host_checked;
 	if (!t->handshake_done)
 		return;
 	ERR_clear_error();
-	escape_str(out->protocol, sizeof(out->protocol),
-	           SSL_get_version(t->ssl));
-	escape_str(out->cipher, sizeof(out->cipher),
-	           SSL_get_cipher_name(t->ssl));
+	tls__escape_str(out->protocol, sizeof(out->protocol),
+	                SSL_get_version(t->ssl));
+	tls__escape_str(out->cipher, sizeof(out->cipher),
+	                SSL_get_cipher_name(t->ssl));
 	group_name(t, out->group, sizeof(out->group));
 
 	chain = SSL_get_peer_cert_chain(t->ssl);
@@ -937,9 +956,9 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 		                     : X509_V_ERR_HOSTNAME_MISMATCH;
 	out->verify_code = code;
 	out->verify_ok = code == 0;
-	escape_str(out->verify_reason, sizeof(out->verify_reason),
-	           leaf == NULL ? "no peer certificate"
-	                        : X509_verify_cert_error_string(code));
+	tls__escape_str(out->verify_reason, sizeof(out->verify_reason),
+	                leaf == NULL ? "no peer certificate"
+	                             : X509_verify_cert_error_string(code));
 	ERR_clear_error();
 }
 

@@ -48,7 +48,7 @@ struct srv_command {
  * arguments where one is required, and arguments where none is allowed
  * (DATA, RSET, QUIT, STARTTLS). */
 int srv_command_parse(const char *line, size_t len, struct srv_command *out,
-		      const char **reply);
+                      const char **reply);
 
 /* The domain part of an address ("" when none), pointing into addr. */
 const char *srv_addr_domain(const char *addr, size_t len, size_t *dlen);

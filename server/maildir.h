@@ -15,8 +15,8 @@
 struct srv_maildir;
 
 struct srv_envelope {
-	const char *listener;  /* "127.0.0.1:2525/starttls" */
-	const char *client;    /* "127.0.0.1:40112" */
+	const char *listener; /* "127.0.0.1:2525/starttls" */
+	const char *client;   /* "127.0.0.1:40112" */
 	const char *helo;
 	const char *auth_user; /* NULL when none */
 	const char *mail_from; /* without brackets, "" = null sender */
@@ -30,13 +30,13 @@ struct srv_envelope {
 /* Create (when needed) DIR, DIR/tmp, DIR/new, DIR/cur, DIR/envelopes.
  * durable = 0 skips every fsync (benchmarks only). */
 int srv_maildir_open(struct srv_maildir **out, const char *dir, int durable,
-		     char *err, size_t errsz);
+                     char *err, size_t errsz);
 /* Store one message (as received, dot-unstuffed, CRLF line ends); a
  * Return-Path and a Received header are prepended. Writes the Maildir
  * unique name to id. 0 or -1 with a reason in err. */
 int srv_maildir_store(struct srv_maildir *m, const struct srv_envelope *env,
-		      const char *msg, size_t len, char *id, size_t idsz,
-		      char *err, size_t errsz);
+                      const char *msg, size_t len, char *id, size_t idsz,
+                      char *err, size_t errsz);
 void srv_maildir_close(struct srv_maildir *m);
 
 #endif

@@ -10,19 +10,19 @@
 
 #include <stddef.h>
 
-#define SRV_MAX_NAME 256    /* host names, domains, addresses */
-#define SRV_MAX_DOMAINS 64  /* local domains; per-user allowed domains */
-#define SRV_MAX_NETS 64     /* trusted networks */
-#define SRV_MAX_USERS 128
-#define SRV_MAX_ADDRS 8     /* sender addresses a user owns */
+#define SRV_MAX_NAME         256 /* host names, domains, addresses */
+#define SRV_MAX_DOMAINS      64  /* local domains; per-user allowed domains */
+#define SRV_MAX_NETS         64  /* trusted networks */
+#define SRV_MAX_USERS        128
+#define SRV_MAX_ADDRS        8  /* sender addresses a user owns */
 #define SRV_MAX_USER_DOMAINS 16 /* recipient domains a user may send to */
-#define SRV_MAX_FAULTS 32
-#define SRV_MAX_CONFIG (1024 * 1024) /* bytes of YAML accepted */
+#define SRV_MAX_FAULTS       32
+#define SRV_MAX_CONFIG       (1024 * 1024) /* bytes of YAML accepted */
 
 struct srv_net {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* network address (v4 in the first 4 bytes) */
-	unsigned prefix;         /* prefix length */
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address (v4 in the first 4 bytes) */
+	unsigned prefix;        /* prefix length */
 };
 
 struct srv_user {
@@ -43,16 +43,16 @@ struct srv_user {
 /* Fault injection (faults.c). when: the command verb it applies to
  * ("connect" for the banner, "MAIL", "RCPT", "DATA", "dot", "any"). */
 enum srv_fault_kind {
-	SRV_FAULT_REPLY,      /* replace the reply: code + text */
-	SRV_FAULT_DELAY,      /* delay the reply by ms */
-	SRV_FAULT_DROP,       /* close the connection instead of replying */
-	SRV_FAULT_421_AFTER,  /* 421 and close after n commands */
-	SRV_FAULT_SILENCE,    /* never answer (hold the connection) */
-	SRV_FAULT_DRIP,       /* send the reply one byte per ms */
-	SRV_FAULT_ENDLESS,    /* a multi-line reply that never ends */
-	SRV_FAULT_LONG_LINE,  /* a reply line of n bytes */
-	SRV_FAULT_GARBAGE,    /* random bytes instead of a reply */
-	SRV_FAULT_RESET_DATA, /* TCP reset while the message arrives */
+	SRV_FAULT_REPLY,        /* replace the reply: code + text */
+	SRV_FAULT_DELAY,        /* delay the reply by ms */
+	SRV_FAULT_DROP,         /* close the connection instead of replying */
+	SRV_FAULT_421_AFTER,    /* 421 and close after n commands */
+	SRV_FAULT_SILENCE,      /* never answer (hold the connection) */
+	SRV_FAULT_DRIP,         /* send the reply one byte per ms */
+	SRV_FAULT_ENDLESS,      /* a multi-line reply that never ends */
+	SRV_FAULT_LONG_LINE,    /* a reply line of n bytes */
+	SRV_FAULT_GARBAGE,      /* random bytes instead of a reply */
+	SRV_FAULT_RESET_DATA,   /* TCP reset while the message arrives */
 	SRV_FAULT_BAD_STARTTLS, /* 220 to STARTTLS, then garbage */
 };
 
@@ -61,8 +61,8 @@ struct srv_fault {
 	char when[16];
 	unsigned code;
 	char text[SRV_MAX_NAME];
-	unsigned long n;     /* ms, count or bytes, by kind */
-	double probability;  /* 0..1, 1 = always */
+	unsigned long n;    /* ms, count or bytes, by kind */
+	double probability; /* 0..1, 1 = always */
 };
 
 /* About 1 MB: allocate it on the heap. */
@@ -81,18 +81,18 @@ struct srv_policy {
 	int require_auth;       /* 530 5.7.0 to MAIL without AUTH */
 	int sender_login_match; /* an authenticated sender must own MAIL FROM */
 	unsigned mechs;         /* enum smtprobe_mech bits offered */
-	unsigned max_recipients;   /* 0 = no limit */
-	unsigned long max_size;    /* bytes, 0 = no limit; advertised as SIZE */
+	unsigned max_recipients; /* 0 = no limit */
+	unsigned long max_size;  /* bytes, 0 = no limit; advertised as SIZE */
 	struct srv_user users[SRV_MAX_USERS];
 	size_t nusers;
 	/* protection */
-	unsigned max_connections;  /* concurrent, whole server (0 = 100) */
-	unsigned conn_per_ip;      /* concurrent per client IP, 0 = no limit */
-	unsigned conn_rate;        /* new connections per minute per IP, 0 = off */
-	unsigned auth_fail_limit;  /* failures before 421, 0 = off */
+	unsigned max_connections; /* concurrent, whole server (0 = 100) */
+	unsigned conn_per_ip;     /* concurrent per client IP, 0 = no limit */
+	unsigned conn_rate; /* new connections per minute per IP, 0 = off */
+	unsigned auth_fail_limit;    /* failures before 421, 0 = off */
 	unsigned auth_fail_delay_ms; /* delay of each reply after a failure */
-	unsigned greylist_secs;    /* first attempt of a triple: 451, 0 = off */
-	unsigned msg_rate;         /* messages per minute per user, 0 = off */
+	unsigned greylist_secs; /* first attempt of a triple: 451, 0 = off */
+	unsigned msg_rate;      /* messages per minute per user, 0 = off */
 	struct srv_fault faults[SRV_MAX_FAULTS];
 	size_t nfaults;
 };
@@ -106,14 +106,14 @@ extern const char *const srv_preset_names[];
  * users_file key is rejected here (see srv_policy_load). Returns 0 or -1
  * with "line N: what is wrong" in err. */
 int srv_policy_parse(struct srv_policy *p, const char *yaml, size_t len,
-		     char *err, size_t errsz);
+                     char *err, size_t errsz);
 /* A preset by name. */
 int srv_policy_preset(struct srv_policy *p, const char *name, char *err,
-		      size_t errsz);
+                      size_t errsz);
 /* A preset name or a YAML file; follows users_file (lines "user:password"
  * or "user:password:owned,addresses", # comments) relative to the file. */
-int srv_policy_load(struct srv_policy *p, const char *preset_or_path,
-		    char *err, size_t errsz);
+int srv_policy_load(struct srv_policy *p, const char *preset_or_path, char *err,
+                    size_t errsz);
 
 /* ---- deciding (policy.c) ------------------------------------------ */
 
@@ -128,26 +128,26 @@ struct srv_client {
 struct srv_verdict {
 	int code; /* 0 = accepted */
 	char enhanced[16];
-	char text[512]; /* without the code and enhanced code */
+	char text[512];     /* without the code and enhanced code */
 	const char *reason; /* "relay denied", "sender not owned", ... */
 };
 
 const struct srv_user *srv_policy_user(const struct srv_policy *p,
-				       const char *name);
+                                       const char *name);
 int srv_net_contains(const struct srv_net *n, int family,
-		     const unsigned char *addr);
+                     const unsigned char *addr);
 int srv_is_local_domain(const struct srv_policy *p, const char *domain);
 
 /* May this client use AUTH now? (not before TLS unless auth_without_tls) */
 int srv_check_auth(const struct srv_policy *p, const struct srv_client *c,
-		   struct srv_verdict *v);
+                   struct srv_verdict *v);
 /* MAIL FROM (sender without angle brackets, "" = null sender). */
 int srv_check_mail(const struct srv_policy *p, const struct srv_client *c,
-		   const char *sender, struct srv_verdict *v);
+                   const char *sender, struct srv_verdict *v);
 /* RCPT TO; nrcpt = recipients already accepted in this transaction. */
 int srv_check_rcpt(const struct srv_policy *p, const struct srv_client *c,
-		   const char *sender, const char *rcpt, size_t nrcpt,
-		   struct srv_verdict *v);
+                   const char *sender, const char *rcpt, size_t nrcpt,
+                   struct srv_verdict *v);
 /* Each returns 0 when accepted (v->code == 0) or the reply code. */
 
 #endif

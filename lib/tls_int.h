@@ -1,0 +1,57 @@
+/* tls_int.h - what lib/tls.c (the connection, client side) and
+ * lib/tls_server.c (server contexts, accept, certificate generation) share.
+ * Private to lib/tls*.c: it brings in OpenSSL's headers, and nothing else
+ * in the project may see them.
+ *
+ * The tls__ helpers live in tls.c. Messages they build are lower case,
+ * escaped (control and non-ASCII bytes as \xNN) and capped by the caller's
+ * buffer, a cut one ending in "...". */
+#ifndef SMTPROBE_TLS_INT_H
+#define SMTPROBE_TLS_INT_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#define TLS_MAX_ERR  256
+#define TLS_MAX_HOST 256
+
+/* One TLS connection, either side. The SSL_CTX is always counted: a client
+ * owns its own, a server connection holds a reference to the server's
+ * (SSL_CTX_up_ref), so smtprobe_tls_free frees both alike and a server
+ * context may go before its connections. */
+struct smtprobe_tls {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	int server; /* made by smtprobe_tls_accept */
+	int handshake_done;
+	int dead; /* CLOSED or ERR seen: no close_notify on free */
+	long chain_err;
+	int chain_depth;
+	int host_checked;
+	int host_is_ip;
+	char host[TLS_MAX_HOST];
+	char sni[TLS_MAX_HOST];
+	char err[TLS_MAX_ERR];
+};
+
+/* snprintf into dst that ends a cut message in "...". */
+void tls__fmt(char *dst, size_t dstsz, const char *f, ...)
+        __attribute__((format(printf, 3, 4)));
+/* src with non-printable bytes as \xNN, capped by dstsz; NULL = "". */
+void tls__escape_str(char *dst, size_t dstsz, const char *src);
+/* Lowers a leading capital of a system message ("No such file"). */
+void tls__lower_first(char *s);
+/* "what: reason" with the most telling reason of OpenSSL's error queue, or
+ * fallback when it is empty; empties the queue. */
+void tls__format_err(char *dst, size_t dstsz, const char *what,
+                     const char *fallback);
+/* 1 when s is an IPv4 or IPv6 literal (no brackets). */
+int tls__is_ip_literal(const char *s);
+/* "[::1]" -> "::1"; other names unchanged. -1 when empty or too long. */
+int tls__unbracket(char *dst, size_t dstsz, const char *src);
+/* A pem_password_cb that never gives a passphrase (never prompts). */
+int tls__no_passphrase(char *buf, int size, int rwflag, void *u);
+
+#endif

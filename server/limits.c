@@ -1,2 +1,0 @@
-/* limits.c - placeholder, being written. */
-#include "banned.h"

@@ -1,0 +1,96 @@
+/* smtpd_int.h - the server session object, shared by smtpd.c (I/O and
+ * lifecycle), smtpd_cmd.c (commands) and faults.c. Internal. */
+#ifndef SMTPROBE_SMTPD_INT_H
+#define SMTPROBE_SMTPD_INT_H
+
+#include <time.h>
+#include <uv.h>
+
+#include "command.h"
+#include "conn.h"
+#include "policy.h"
+#include "server.h"
+
+#define SMTPD_MAX_RCPT   1000
+#define SMTPD_MAX_DATA   (64u * 1024 * 1024) /* even without a policy limit */
+#define SMTPD_MAX_ERRORS 20                  /* bad commands before 421 */
+#define SMTPD_HELD_MAX   65536
+
+enum smtpd_state { SMTPD_CMD, SMTPD_AUTH, SMTPD_DATA };
+
+struct smtpd {
+	struct smtpd *next;
+	struct server *srv;
+	struct srv_listener *l;
+	const struct srv_policy *policy; /* the listener's, at connect time */
+	struct conn conn;
+	uv_timer_t timer; /* idle deadline */
+	uv_timer_t delay; /* delayed replies (faults, AUTH failures) */
+	uv_work_t work;   /* storing a message */
+	int handles;
+
+	enum smtpd_state state;
+	int greeted;
+	int busy;        /* storing or delaying: do not read commands */
+	int tls_pending; /* STARTTLS answered; TLS starts once it is sent */
+	int closing, closed;
+	const char *close_reason;
+	int throttle_held;
+
+	char ip[64];
+	char client[96];
+	struct srv_client cl;
+	char helo[SRV_MAX_NAME];
+	char auth_user[SRV_MAX_NAME];
+	char tls_protocol[16], tls_cipher[64];
+
+	/* the transaction */
+	int has_mail;
+	char mail_from[SRV_MAX_NAME];
+	char *rcpt[SMTPD_MAX_RCPT];
+	size_t nrcpt;
+	char *data;
+	size_t data_len, data_cap;
+	int data_too_big;
+	time_t data_started;
+
+	/* AUTH */
+	struct smtprobe_sasl_server *sasl;
+	unsigned auth_mech;
+	unsigned auth_failures;
+
+	/* counters */
+	unsigned ncommands, errors;
+	unsigned counts[SRV_CMD_LAST];
+	char ncmd_text[256];
+
+	/* replies held back by a delay */
+	int held;
+	char *heldbuf;
+	size_t heldlen;
+
+	/* faults */
+	int reset_in_data;
+	char *drip;
+	size_t drip_len, drip_pos;
+	unsigned long endless_n;
+
+	/* storing */
+	int store_rc;
+	char store_id[128];
+	char store_err[256];
+};
+
+/* smtpd.c */
+void smtpd_reply(struct smtpd *s, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void smtpd_close_after_flush(struct smtpd *s, const char *why);
+void smtpd_reset_transaction(struct smtpd *s);
+void smtpd_touch(struct smtpd *s);
+/* Hold every reply for ms, then send them and go on reading. */
+void smtpd_delay(struct smtpd *s, unsigned ms);
+
+/* smtpd_cmd.c */
+void smtpd_command(struct smtpd *s, const char *line, size_t len);
+
+#endif
