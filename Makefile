@@ -1,6 +1,7 @@
 # Thin wrapper over Meson for the README's commands.
 #   make          build (build/smtprobe)
-#   make demo     run smtprobe against the embedded default server
+#   make demo     run smtprobe against the embedded default server (smtprobe serve)
+#   make demo-postfix   the same kind of tour against a private Postfix + Dovecot
 #   make test     unit + end-to-end tests, normal and under ASan+UBSan, plus
 #                 a short run of every fuzz target
 #   make lint     clang-format check, banned functions, cppcheck
@@ -11,7 +12,8 @@ PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps build build-asan build-fuzz demo test test-unit test-e2e \
+
+.PHONY: all deps build build-asan build-fuzz demo demo-postfix test test-unit test-e2e \
 	test-asan test-fuzz lint fuzz bench clean
 
 all: build
@@ -39,6 +41,9 @@ build-fuzz: deps build-fuzz/build.ninja
 
 demo: build
 	@scripts/demo
+
+demo-postfix: build
+	@scripts/demo-postfix
 
 test-unit: build
 	meson test -C build --print-errorlogs

@@ -150,7 +150,8 @@ int conn_start_tls(struct conn *c, const struct smtprobe_tls_opts *opts)
 
 int conn_start_tls_server(struct conn *c, struct smtprobe_tls_server *srv)
 {
-	if (smtprobe_tls_accept(&c->tls, srv, c->fd, c->err, sizeof(c->err)) < 0)
+	if (smtprobe_tls_accept(&c->tls, srv, c->fd, c->err, sizeof(c->err)) <
+	    0)
 		return -1;
 	c->tls_handshaking = 1;
 	c->tls_want_write = 0; /* the ClientHello comes first */

@@ -60,7 +60,8 @@ static void timestamp(char *out, size_t outsz)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, outsz, "%.19s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
+	snprintf(out, outsz, "%.19s.%03dZ", base,
+	         (int)(tv.tv_usec / 1000) % 1000);
 }
 
 void srv_log_event(struct srv_log *l, const char *event, ...)

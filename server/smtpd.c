@@ -503,7 +503,8 @@ void smtpd_start(struct srv_listener *l, int fd, const struct sockaddr *peer)
 		return;
 	}
 	srv_log_event(srv->log, "connect", "client", s->client, "listener",
-	              l->spec, "policy", s->policy->name, NULL);
+	              l->addr, "mode", srv_mode_name(l->mode), "policy",
+	              s->policy->name, NULL);
 
 	const struct srv_policy *p = s->policy;
 	unsigned maxc = p->max_connections ? p->max_connections : 100;
@@ -513,7 +514,7 @@ void smtpd_start(struct srv_listener *l, int fd, const struct sockaddr *peer)
 		lim = 3;
 	else
 		lim = srv_throttle_connect(srv->throttle, s->ip, now,
-		                         p->conn_per_ip, p->conn_rate);
+		                           p->conn_per_ip, p->conn_rate);
 	if (lim == 0 && srv->nsessions <= maxc && !srv->stopping)
 		s->throttle_held = 1;
 	if (lim) {

@@ -291,7 +291,7 @@ static void do_mail(struct smtpd *s, const struct srv_command *c)
 		unsigned rate = u && u->msg_rate ? u->msg_rate : p->msg_rate;
 		if (rate &&
 		    srv_throttle_message(s->srv->throttle, s->auth_user,
-		                       uv_now(s->srv->loop) / 1000.0, rate)) {
+		                         uv_now(s->srv->loop) / 1000.0, rate)) {
 			smtpd_reply(s, "450 4.7.1 Error: too much mail from %s",
 			            s->auth_user);
 			return;
@@ -334,8 +334,8 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	}
 	if (p->greylist_secs &&
 	    srv_throttle_greylist(s->srv->throttle, s->ip, s->mail_from, rcpt,
-	                        uv_now(s->srv->loop) / 1000.0,
-	                        p->greylist_secs)) {
+	                          uv_now(s->srv->loop) / 1000.0,
+	                          p->greylist_secs)) {
 		s->srv->stats.rcpt_refused++;
 		srv_log_event(s->srv->log, "rcpt-refused", "client", s->client,
 		              "to", shown, "reason", "greylisted", NULL);

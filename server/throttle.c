@@ -13,7 +13,7 @@
 
 #define SRV_THROTTLE_SLOTS 4096
 #define SRV_THROTTLE_KEY   512
-#define SRV_RATE_WINDOW 60.0
+#define SRV_RATE_WINDOW    60.0
 
 struct slot {
 	char key[SRV_THROTTLE_KEY];
@@ -84,7 +84,7 @@ static int rate_hit(struct slot *sl, double now, unsigned rate)
 }
 
 int srv_throttle_connect(struct srv_throttle *l, const char *ip, double now,
-                       unsigned per_ip, unsigned rate_per_min)
+                         unsigned per_ip, unsigned rate_per_min)
 {
 	int fresh;
 	struct slot *sl = lookup(l->conn, ip, now, &fresh);
@@ -108,8 +108,8 @@ void srv_throttle_disconnect(struct srv_throttle *l, const char *ip)
 }
 
 int srv_throttle_greylist(struct srv_throttle *l, const char *ip,
-                        const char *sender, const char *rcpt, double now,
-                        unsigned secs)
+                          const char *sender, const char *rcpt, double now,
+                          unsigned secs)
 {
 	char key[SRV_THROTTLE_KEY];
 	int fresh;
@@ -120,7 +120,7 @@ int srv_throttle_greylist(struct srv_throttle *l, const char *ip,
 }
 
 int srv_throttle_message(struct srv_throttle *l, const char *user, double now,
-                       unsigned rate_per_min)
+                         unsigned rate_per_min)
 {
 	int fresh;
 	struct slot *sl = lookup(l->rate, user, now, &fresh);

@@ -19,8 +19,8 @@ struct smtprobe_sasl_server;
 
 /* One exchange for mechanism mech (one enum smtprobe_mech bit). */
 int smtprobe_sasl_server_new(struct smtprobe_sasl_server **out, unsigned mech,
-			     const char *hostname, smtprobe_sasl_lookup lookup,
-			     void *arg, char *err, size_t errsz);
+                             const char *hostname, smtprobe_sasl_lookup lookup,
+                             void *arg, char *err, size_t errsz);
 
 /* Feed what the client sent: the initial response of "AUTH MECH IR" (base64
  * text, "=" for empty) or a line answering a 334 (base64 text); input NULL
@@ -31,9 +31,8 @@ int smtprobe_sasl_server_new(struct smtprobe_sasl_server **out, unsigned mech,
  *   SMTPROBE_SASL_E_AUTH wrong credentials / unknown user (535 5.7.8)
  *   SMTPROBE_SASL_E_DECODE / E_PROTOCOL malformed input (501 5.5.2)
  * A line "*" from the client cancels: the caller answers 501 itself. */
-int smtprobe_sasl_server_step(struct smtprobe_sasl_server *s,
-			      const char *input, size_t len,
-			      const char **challenge);
+int smtprobe_sasl_server_step(struct smtprobe_sasl_server *s, const char *input,
+                              size_t len, const char **challenge);
 
 /* The authenticated user (authentication identity), after OK. */
 const char *smtprobe_sasl_server_user(const struct smtprobe_sasl_server *s);

@@ -1,5 +1,5 @@
 /* tls.h - the OpenSSL 3 boundary: one client TLS connection on a socket,
- * and the facts about it. Only lib/tls.c includes OpenSSL headers.
+ * and the facts about it. Only lib/tls*.c include OpenSSL headers.
  *
  * OpenSSL does the I/O on the (non-blocking) file descriptor itself; the
  * caller polls for whatever SMTPROBE_TLS_WANT_* says. Verification is always
@@ -97,23 +97,23 @@ struct smtprobe_tls_server;
 /* A server context from PEM files (chain_file may be NULL; key_file NULL
  * = in cert_file). Returns 0 or SMTPROBE_TLS_ERR with a reason. */
 int smtprobe_tls_server_new(struct smtprobe_tls_server **out,
-			    const char *cert_file, const char *key_file,
-			    const char *chain_file, char *err, size_t errsz);
+                            const char *cert_file, const char *key_file,
+                            const char *chain_file, char *err, size_t errsz);
 void smtprobe_tls_server_free(struct smtprobe_tls_server *srv);
 
 /* TLS on an accepted, non-blocking fd, server side; then drive it with
  * smtprobe_tls_handshake / _read / _write / _free as for a client.
  * smtprobe_tls_get_facts gives protocol, cipher and group (no chain). */
 int smtprobe_tls_accept(struct smtprobe_tls **out,
-			struct smtprobe_tls_server *srv, int fd, char *err,
-			size_t errsz);
+                        struct smtprobe_tls_server *srv, int fd, char *err,
+                        size_t errsz);
 
 /* Make a throwaway CA and a server certificate for names (host names and
  * IP literals, the first also the CN) in dir: ca.pem, ca.key, server.pem
  * (leaf then CA), server.key, mode 0600 for keys. Files already there and
  * still valid for a day and for these names are reused. Returns 0 or -1. */
 int smtprobe_tls_generate(const char *dir, const char *const *names,
-			  size_t nnames, unsigned days, char *err,
-			  size_t errsz);
+                          size_t nnames, unsigned days, char *err,
+                          size_t errsz);
 
 #endif
