@@ -72,10 +72,13 @@ static void on_delay_done(uv_timer_t *t)
 
 	s->held = 0;
 	s->busy = 0;
-	if (s->heldlen && !s->closing &&
-	    conn_send(&s->conn, s->heldbuf, s->heldlen) < 0)
+	if (s->closed)
+		return;
+	if (s->heldlen && conn_send(&s->conn, s->heldbuf, s->heldlen) < 0)
 		smtpd_close(s, "output limit");
 	s->heldlen = 0;
+	if (s->closing && !s->closed && outq_pending(&s->conn.out) == 0)
+		smtpd_close(s, s->close_reason ? s->close_reason : "closed");
 	if (!s->closing) {
 		smtpd_touch(s);
 		smtpd_process(s);
@@ -164,7 +167,8 @@ void smtpd_close_after_flush(struct smtpd *s, const char *why)
 {
 	s->closing = 1;
 	s->close_reason = why;
-	if (outq_pending(&s->conn.out) == 0)
+	/* Held replies (a delay) go out first: on_delay_done closes then. */
+	if (outq_pending(&s->conn.out) == 0 && !s->held)
 		smtpd_close(s, why);
 }
 
