@@ -106,21 +106,22 @@ const char *const srv_preset_names[] = {"open", "mx", "submission",
 /* ---- the schema --------------------------------------------------- */
 
 enum kind {
-	K_HOST,      /* char[]: non-empty, no space */
-	K_TEXT,      /* char[]: anything printable, may be empty */
-	K_SECRET,    /* char[]: printable, non-empty */
-	K_BOOL,      /* int */
-	K_UINT,      /* unsigned */
-	K_SIZE,      /* unsigned long, K/M/G suffixes */
-	K_MS,        /* unsigned, milliseconds; ms/s/m/h suffixes */
-	K_SECS,      /* unsigned, seconds; s/m/h suffixes */
-	K_DOMAINS,   /* char[max][SRV_MAX_NAME] + size_t count */
-	K_ADDRS,     /* same, addresses */
-	K_NETS,      /* trusted networks */
-	K_MECHS,     /* SASL mechanism bits */
-	K_MAP,       /* a nested mapping described by sub */
-	K_USERS,     /* the users sequence */
-	K_USERS_FILE /* only through srv_policy_load */
+	K_HOST,       /* char[]: non-empty, no space */
+	K_TEXT,       /* char[]: anything printable, may be empty */
+	K_SECRET,     /* char[]: printable, non-empty */
+	K_BOOL,       /* int */
+	K_UINT,       /* unsigned */
+	K_SIZE,       /* unsigned long, K/M/G suffixes */
+	K_MS,         /* unsigned, milliseconds; ms/s/m/h suffixes */
+	K_SECS,       /* unsigned, seconds; s/m/h suffixes */
+	K_DOMAINS,    /* char[max][SRV_MAX_NAME] + size_t count */
+	K_ADDRS,      /* same, addresses */
+	K_NETS,       /* trusted networks */
+	K_MECHS,      /* SASL mechanism bits */
+	K_MAP,        /* a nested mapping described by sub */
+	K_USERS,      /* the users sequence */
+	K_USERS_FILE, /* only through srv_policy_load */
+	K_FAULTS      /* the faults sequence (keys depend on the action) */
 };
 
 struct field {
@@ -183,9 +184,7 @@ static const struct field top_fields[] = {
         NUM("users", K_USERS, P, users, 0),
         NUM("users_file", K_USERS_FILE, P, users, 0),
         {"limits", K_MAP, 0, 0, 0, 0, limit_fields, NELEM(limit_fields), 0},
-        /* faults are a sequence of their own kind of mapping, parsed by
-         * parse_faults() (their keys depend on the action) */
-        {"faults", K_MAP, 0, 0, 0, 0, NULL, 0, 0},
+        NUM("faults", K_FAULTS, P, faults, 0),
 };
 #undef T
 
@@ -236,6 +235,12 @@ static const char *const fault_verbs[] = {
 #define FAULT_MAX_BYTES (64UL << 20) /* a 64 MiB reply line */
 #define MAX_KEYS        32           /* keys in one of our mappings */
 
+_Static_assert(NELEM(top_fields) <= MAX_KEYS &&
+                       NELEM(auth_fields) <= MAX_KEYS &&
+                       NELEM(limit_fields) <= MAX_KEYS &&
+                       NELEM(user_fields) <= MAX_KEYS,
+               "a mapping with more keys than MAX_KEYS");
+
 /* ---- parsing context and errors ----------------------------------- */
 
 struct cfg {
@@ -245,11 +250,19 @@ struct cfg {
 	size_t errsz;
 	int allow_users_file;
 	char users_file[CFG_MAX_PATH]; /* "" = none */
-	const yaml_node_t *users_file_node;
 };
 
 static int fail(struct cfg *c, const yaml_node_t *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* Messages quote the input: no control bytes reach a terminal. */
+static void printable(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	}
+}
 
 static int fail(struct cfg *c, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -259,6 +272,7 @@ static int fail(struct cfg *c, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	printable(msg);
 	if (c->errsz > 0)
 		snprintf(c->err, c->errsz, "line %lu: %s",
 		         (unsigned long)(n ? n->start_mark.line + 1 : 1), msg);
@@ -277,6 +291,7 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
+	printable(err);
 }
 
 static const char *node_type(const yaml_node_t *n)
@@ -336,6 +351,8 @@ static int get_str(struct cfg *c, const yaml_node_t *n, const char *what,
 		return -1;
 	if (kind != K_TEXT && (len == 0 || is_null(n)))
 		return fail(c, n, "%s: empty value", what);
+	if (is_null(n))
+		len = 0; /* text: ~ */
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
@@ -669,18 +686,17 @@ static int apply(struct cfg *c, const struct field *f, const yaml_node_t *v,
 	case K_MAP: {
 		const yaml_node_t *seen[MAX_KEYS];
 
-		if (f->sub == NULL)
-			return parse_faults(c, v);
 		return parse_map(c, v, f->key, f->sub, f->nsub, base, seen);
 	}
 	case K_USERS:
 		return parse_users(c, v);
+	case K_FAULTS:
+		return parse_faults(c, v);
 	case K_USERS_FILE:
 		if (!c->allow_users_file)
 			return fail(c, v,
 			            "users_file is only allowed in a file "
 			            "(not in a preset or text)");
-		c->users_file_node = v;
 		return get_str(c, v, f->key, K_SECRET, c->users_file,
 		               sizeof(c->users_file));
 	}
