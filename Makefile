@@ -70,7 +70,7 @@ lint: deps
 	@scripts/lint
 
 bench: build
-	@bench/send-vs-swaks
+	@bench/send-vs-swaks && bench/serve-vs-sink
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -40,11 +40,20 @@ static void on_drip(uv_timer_t *t)
 {
 	struct smtpd *s = t->data;
 
+	if (!s->drip && s->held) {
+		s->drip = s->heldbuf;
+		s->drip_len = s->heldlen;
+		s->drip_pos = 0;
+		s->heldbuf = NULL;
+		s->heldlen = 0;
+		s->held = 0;
+	}
 	if (s->closing || s->drip_pos >= s->drip_len) {
 		uv_timer_stop(t);
 		free(s->drip);
 		s->drip = NULL;
 		s->busy = 0;
+		smtpd_resume(s);
 		return;
 	}
 	conn_send(&s->conn, s->drip + s->drip_pos++, 1);
@@ -105,8 +114,8 @@ int faults_apply(struct smtpd *s, const char *when)
 			smtpd_close_after_flush(s, "fault: drop");
 			return 1;
 		case SRV_FAULT_421_AFTER:
-			if (s->ncommands < f->n)
-				break;
+			if (s->ncommands <= f->n)
+				break; /* N commands are answered first */
 			smtpd_reply(s,
 			            "421 4.3.2 %s Service not available, "
 			            "closing transmission channel",
@@ -116,24 +125,18 @@ int faults_apply(struct smtpd *s, const char *when)
 		case SRV_FAULT_SILENCE:
 			s->busy = 1; /* read nothing more, answer nothing */
 			return 1;
-		case SRV_FAULT_DRIP: {
-			char line[SRV_MAX_NAME + 16];
-			int n = snprintf(line, sizeof(line), "%u %s\r\n",
-			                 f->code ? f->code : 220,
-			                 f->text[0] ? f->text
-			                            : "slow but sure");
+		case SRV_FAULT_DRIP:
+			/* The reply that follows is held, then dripped out one
+			 * byte every n ms (on_drip takes it from the held
+			 * buffer at its first tick). */
 			free(s->drip);
-			s->drip = malloc((size_t)n);
-			if (!s->drip)
-				return 1;
-			memcpy(s->drip, line, (size_t)n);
-			s->drip_len = (size_t)n;
-			s->drip_pos = 0;
+			s->drip = NULL;
+			s->drip_len = s->drip_pos = 0;
+			s->held = 1;
 			s->busy = 1;
-			uv_timer_start(&s->delay, on_drip, 0,
+			uv_timer_start(&s->delay, on_drip, f->n ? f->n : 500,
 			               f->n ? f->n : 500);
-			return 1;
-		}
+			break;
 		case SRV_FAULT_ENDLESS:
 			s->busy = 1;
 			uv_timer_start(&s->delay, on_endless, 0, 1);
@@ -158,13 +161,25 @@ int faults_apply(struct smtpd *s, const char *when)
 			s->reset_in_data = 1;
 			break; /* 354 as usual; the reset comes with the data */
 		case SRV_FAULT_BAD_STARTTLS:
+			/* The garbage answers the ClientHello, so it reaches
+			 * the client's handshake (see faults_input). */
 			smtpd_reply(s, "220 2.0.0 Ready to start TLS");
-			send_garbage(s, 200);
-			s->busy = 1;
+			s->bad_starttls = 1;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int faults_input(struct smtpd *s)
+{
+	if (!s->bad_starttls || s->conn.in.len == 0)
+		return 0;
+	inbuf_consume(&s->conn.in, s->conn.in.len);
+	s->bad_starttls = 0;
+	send_garbage(s, 200);
+	s->busy = 1; /* nothing more: the client's TLS fails */
+	return 1;
 }
 
 const char *srv_fault_name(enum srv_fault_kind k)

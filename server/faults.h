@@ -13,6 +13,10 @@ int faults_apply(struct smtpd *s, const char *when);
 
 #include "policy.h"
 
+/* Bytes arrived while a fault waits for them (bad-starttls answers the
+ * ClientHello with garbage). Returns 1 when it consumed them. */
+int faults_input(struct smtpd *s);
+
 const char *srv_fault_name(enum srv_fault_kind k);
 
 #endif

@@ -85,6 +85,14 @@ static void on_delay_done(uv_timer_t *t)
 	}
 }
 
+void smtpd_resume(struct smtpd *s)
+{
+	if (s->closing)
+		return;
+	smtpd_touch(s);
+	smtpd_process(s);
+}
+
 void smtpd_delay(struct smtpd *s, unsigned ms)
 {
 	if (ms == 0 || s->closing)
@@ -419,6 +427,9 @@ static void data_line(struct smtpd *s, const char *line, size_t len)
 static void smtpd_process(struct smtpd *s)
 {
 	struct inbuf *in = &s->conn.in;
+
+	if (faults_input(s))
+		return;
 
 	while (!s->closing && !s->busy && !s->tls_pending &&
 	       !s->conn.tls_handshaking && in->len > 0) {

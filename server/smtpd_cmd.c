@@ -139,14 +139,6 @@ static void auth_failed(struct smtpd *s, const char *why)
 	}
 	s->state = SMTPD_CMD;
 	smtpd_delay(s, p->auth_fail_delay_ms);
-	if (p->auth_fail_limit && s->auth_failures >= p->auth_fail_limit) {
-		smtpd_reply(s,
-		            "421 4.7.0 %s Error: too many failed "
-		            "authentication attempts",
-		            p->hostname);
-		smtpd_close_after_flush(s, "auth failure limit");
-		return;
-	}
 	smtpd_reply(s, "535 5.7.8 Error: authentication failed: %s", why);
 }
 
@@ -197,6 +189,15 @@ static void do_auth(struct smtpd *s, const struct srv_command *c)
 	}
 	if (s->auth_user[0]) {
 		smtpd_reply(s, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	/* N failures are answered 535; the attempt after them ends it. */
+	if (p->auth_fail_limit && s->auth_failures >= p->auth_fail_limit) {
+		smtpd_reply(s,
+		            "421 4.7.0 %s Error: too many failed "
+		            "authentication attempts",
+		            p->hostname);
+		smtpd_close_after_flush(s, "auth failure limit");
 		return;
 	}
 	if (s->has_mail) {

@@ -71,6 +71,7 @@ struct smtpd {
 
 	/* faults */
 	int reset_in_data;
+	int bad_starttls; /* fault: garbage answers the ClientHello */
 	char *drip;
 	size_t drip_len, drip_pos;
 	unsigned long endless_n;
@@ -87,6 +88,8 @@ void smtpd_reply(struct smtpd *s, const char *fmt, ...)
 void smtpd_close_after_flush(struct smtpd *s, const char *why);
 void smtpd_reset_transaction(struct smtpd *s);
 void smtpd_touch(struct smtpd *s);
+/* Go on reading commands after a pause (a fault that held the session). */
+void smtpd_resume(struct smtpd *s);
 /* Hold every reply for ms, then send them and go on reading. */
 void smtpd_delay(struct smtpd *s, unsigned ms);
 

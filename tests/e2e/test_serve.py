@@ -547,6 +547,49 @@ def test_greylisting(tmp_path):
         assert [e["reason"] for e in refused] == ["greylisted", "greylisted"]
 
 
+def test_greylisting_lets_the_retry_through(tmp_path):
+    pol = policy_file(tmp_path, """\
+        open_relay: true
+        auth: {offer: false}
+        limits: {greylist: 1s}
+        """)
+    with one_listener(pol) as srv:
+        assert_exit(send(srv.port(0), *MSG), 24)
+        time.sleep(1.1)
+        assert_exit(send(srv.port(0), *MSG), 0)
+        # another triple is greylisted on its own
+        assert_exit(send(srv.port(0), "--from", "b@elsewhere.test", "--to", EXTERNAL), 24)
+
+
+def test_auth_failure_delay(tmp_path):
+    pol = policy_file(tmp_path, PLAIN_AUTH_YAML + "limits:\n  auth_failure_delay: 300ms\n")
+    with one_listener(pol) as srv:
+        with Raw(srv.port(0)) as c:
+            c.cmd(f"EHLO {HELO}")
+            t = time.monotonic()
+            assert c.cmd(f"AUTH PLAIN {plain_auth(ALICE, 'wrong')}")[0] == 535
+            assert time.monotonic() - t >= 0.28
+            t = time.monotonic()
+            assert c.cmd(f"AUTH PLAIN {plain_auth(ALICE, ALICE_PW)}")[0] == 235
+            assert time.monotonic() - t < 0.25
+
+
+def test_connection_rate(tmp_path):
+    pol = policy_file(tmp_path, """\
+        open_relay: true
+        auth: {offer: false}
+        limits: {connection_rate: 2}
+        """)
+    with one_listener(pol) as srv:
+        for _ in range(2):
+            with Raw(srv.port(0)) as c:
+                assert c.banner[0] == 220
+        with Raw(srv.port(0), banner=False) as c:
+            code, text = c.reply()
+            assert code == 421 and "too many connections per minute" in text[0], text
+            assert c.closed()
+
+
 def test_connections_per_ip(tmp_path):
     pol = policy_file(tmp_path, """\
         open_relay: true
@@ -699,7 +742,7 @@ def test_fault_421_after(tmp_path):
               count: 2
             """) as srv:
         res = send(srv.port(0), *MSG)
-        assert_exit(res, 23)
+        assert_exit(res, 24)  # EHLO and MAIL answered, RCPT gets the 421
         assert "421 4.3.2 mx.example.test Service not available" in res.stderr, show(res)
         [ev] = srv.events("disconnect")
         assert ev["reason"] == "fault: 421"
@@ -809,8 +852,24 @@ def test_fault_drip_on_connect(tmp_path):
         res = send(srv.port(0), *MSG, "--json", timeout="2")
         assert_exit(res, 0)
         doc = as_json(res)
-        assert doc["stages"][1]["reply"]["text"] == ["slow but sure"]
-        assert doc["stages"][1]["ms"] >= 50
+        banner = doc["stages"][1]
+        assert banner["name"] == "banner" and banner["reply"]["code"] == 220
+        assert banner["ms"] >= 50
+
+
+def test_fault_drip_sends_the_real_reply(tmp_path):
+    """"send the reply one byte per ms" (docs/smtprobe-serve-policy.md): a
+    dripped final-dot reply is still the 250 that queues the message."""
+    with fault_server(tmp_path, """\
+            - command: dot
+              action: drip
+              ms: 1
+            """) as srv:
+        res = send(srv.port(0), *MSG, "--json", timeout="3")
+        assert_exit(res, 0)
+        reply = as_json(res)["message"]["reply"]
+        assert reply["code"] == 250, reply
+        assert reply["text"][0].startswith("Ok: queued as"), reply
 
 
 def test_fault_probability_zero_never_fires(tmp_path):
@@ -872,6 +931,8 @@ def test_too_many_errors():
         with Raw(srv.port(0)) as c:
             assert c.cmd(f"EHLO {HELO}")[0] == 250
         assert_exit(send(srv.port(0), *MSG), 0)
+    assert srv.returncode == 0
+    assert srv.summary["errors"] == "20"
 
 
 def test_starttls_discards_pipelined_cleartext():
