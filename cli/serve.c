@@ -208,9 +208,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	for (size_t i = 0; i < srv.nlisteners; i++)
 		srv_listener_close(&srv.listeners[i]);
 	smtpd_shutdown_all(&srv);
-	uv_close((uv_handle_t *)&sig_term, NULL);
-	uv_close((uv_handle_t *)&sig_int, NULL);
-	uv_close((uv_handle_t *)&sig_hup, NULL);
+	/* Keep catching signals (a second TERM must not kill us half-way),
+	 * but let the loop end once the sessions are gone. */
+	uv_unref((uv_handle_t *)&sig_term);
+	uv_unref((uv_handle_t *)&sig_int);
+	uv_unref((uv_handle_t *)&sig_hup);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -386,6 +388,9 @@ int cmd_serve(int argc, char **argv)
 	              ca[0] ? ca : NULL, "maildir", c.maildir, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	log_summary();
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
 	rc = 0;
 out:
 	for (size_t i = 0; i < srv.nlisteners; i++)

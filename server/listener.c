@@ -196,6 +196,8 @@ int srv_listener_open(struct srv_listener *l, struct server *srv, char *err,
 		l->fd = -1;
 		return -1;
 	}
+	snprintf(l->bound, sizeof(l->bound), "%s/%s", l->addr,
+	         mode_names[l->mode]);
 	l->poll.data = l;
 	l->polling = 1;
 	uv_poll_start(&l->poll, UV_READABLE, on_accept);

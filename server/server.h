@@ -26,8 +26,9 @@ struct srv_listener {
 	uv_poll_t poll;
 	int polling;
 	enum srv_mode mode;
-	char spec[300];                /* as given: "127.0.0.1:2525/starttls" */
-	char addr[80];                 /* bound address "127.0.0.1:2525" */
+	char spec[300];  /* as given: "127.0.0.1:2525/starttls" */
+	char addr[80];   /* bound address "127.0.0.1:2525" */
+	char bound[120]; /* "127.0.0.1:2525/starttls", for logs and envelopes */
 	char policy_src[SRV_MAX_NAME]; /* preset name or file */
 	struct srv_policy *policy;     /* current; replaced on SIGHUP */
 };

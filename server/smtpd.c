@@ -330,7 +330,7 @@ static void store_work(uv_work_t *w)
 		rcpts[i] = s->rcpt[i];
 	snprintf(client, sizeof(client), "%s", s->client);
 	struct srv_envelope env = {
-	        .listener = s->l->spec,
+	        .listener = s->l->bound,
 	        .client = client,
 	        .helo = s->helo,
 	        .auth_user = s->auth_user[0] ? s->auth_user : NULL,
@@ -518,8 +518,7 @@ void smtpd_start(struct srv_listener *l, int fd, const struct sockaddr *peer)
 		return;
 	}
 	srv_log_event(srv->log, "connect", "client", s->client, "listener",
-	              l->addr, "mode", srv_mode_name(l->mode), "policy",
-	              s->policy->name, NULL);
+	              l->bound, "policy", s->policy->name, NULL);
 
 	const struct srv_policy *p = s->policy;
 	unsigned maxc = p->max_connections ? p->max_connections : 100;
