@@ -287,18 +287,10 @@ static const struct conn_ops smtpd_ops = {
 
 /* ---- DATA ------------------------------------------------------------- */
 
-static void on_stored(uv_work_t *w, int status)
+/* The message is stored (or could not be): log, reply, next transaction. */
+static void store_done(struct smtpd *s, int failed)
 {
-	struct smtpd *s = w->data;
-
-	s->busy = 0;
-	s->handles--;
-	if (s->closed) {
-		if (s->handles == 0)
-			smtpd_free(s);
-		return;
-	}
-	if (status < 0 || s->store_rc < 0) {
+	if (failed) {
 		srv_log_event(s->srv->log, "store-failed", "client", s->client,
 		              "error", s->store_err, NULL);
 		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
@@ -316,6 +308,20 @@ static void on_stored(uv_work_t *w, int status)
 			            s->store_id);
 	}
 	smtpd_reset_transaction(s);
+}
+
+static void on_stored(uv_work_t *w, int status)
+{
+	struct smtpd *s = w->data;
+
+	s->busy = 0;
+	s->handles--;
+	if (s->closed) {
+		if (s->handles == 0)
+			smtpd_free(s);
+		return;
+	}
+	store_done(s, status < 0 || s->store_rc < 0);
 	smtpd_touch(s);
 	smtpd_process(s);
 }
@@ -367,6 +373,14 @@ static void end_of_data(struct smtpd *s)
 			smtpd_reply(s, "250 2.0.0 Ok: queued as %s",
 			            s->store_id);
 		smtpd_reset_transaction(s);
+		return;
+	}
+	s->work.data = s;
+	if (!s->srv->opt.durable) {
+		/* Without fsync a store is a few cheap system calls: doing it
+		 * here saves the hand-off to the thread pool and back. */
+		store_work(&s->work);
+		store_done(s, s->store_rc < 0);
 		return;
 	}
 	/* The 250 waits for the durable write, off the event loop. */
