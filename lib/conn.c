@@ -51,6 +51,10 @@ static void conn_update_poll(struct conn *c)
 		if (outq_pending(&c->out) > 0 || c->tls_want_write)
 			ev |= UV_WRITABLE;
 	}
+	/* libuv turns every change into epoll_ctl calls: skip non-changes. */
+	if (ev == c->poll_events)
+		return;
+	c->poll_events = ev;
 	if (ev)
 		uv_poll_start(&c->poll, ev, conn_on_poll);
 	else
@@ -132,8 +136,30 @@ int conn_adopt(struct conn *c, int fd)
 
 int conn_send(struct conn *c, const char *data, size_t len)
 {
+	int was_empty = outq_pending(&c->out) == 0;
+
+	if (c->fd < 0)
+		return -EPIPE;
 	if (outq_append(&c->out, data, len) < 0)
 		return -ENOBUFS;
+	/* Most writes fit the socket buffer: try at once and spare the poll
+	 * round trip. Errors and partial writes are left to the poll path,
+	 * so no callback runs from inside conn_send. */
+	if (was_empty && !c->connecting && !c->tls_handshaking && !c->eof) {
+		long n;
+		if (c->tls) {
+			n = smtprobe_tls_write(c->tls, outq_head(&c->out),
+			                       outq_pending(&c->out));
+		} else {
+			n = send(c->fd, outq_head(&c->out),
+			         outq_pending(&c->out),
+			         MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		if (n > 0) {
+			c->bytes_out += (unsigned long long)n;
+			outq_advance(&c->out, (size_t)n);
+		}
+	}
 	conn_update_poll(c);
 	return 0;
 }
@@ -167,6 +193,7 @@ static void conn_fail(struct conn *c, int err)
 	c->eof = 1;
 	if (c->poll_active)
 		uv_poll_stop(&c->poll);
+	c->poll_events = 0;
 	c->ops->closed(c, err);
 }
 
@@ -187,6 +214,7 @@ static void conn_do_handshake(struct conn *c)
 		                 : smtprobe_tls_error(c->tls));
 		c->eof = 1;
 		uv_poll_stop(&c->poll);
+		c->poll_events = 0;
 		c->ops->tls_done(c, -1);
 		return;
 	}
@@ -301,6 +329,7 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		c->connecting = 0;
 		if (err) {
 			uv_poll_stop(&c->poll);
+			c->poll_events = 0;
 			c->ops->connected(c, -err);
 			return;
 		}
@@ -312,6 +341,7 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		/* libuv reports EPOLLERR as UV_EBADF and stops the handle: let
 		 * the read path find the real error (ECONNRESET ...). */
 		events = UV_READABLE;
+		c->poll_events = 0;
 	}
 	if (events & UV_READABLE)
 		conn_quickack(c);

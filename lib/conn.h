@@ -25,6 +25,7 @@ struct conn {
 	uv_poll_t poll;
 	int fd;
 	int poll_active;
+	int poll_events; /* what uv_poll is watching now */
 	int connecting;
 	int eof;
 	int tls_handshaking;

@@ -180,17 +180,26 @@ void smtpd_close_after_flush(struct smtpd *s, const char *why)
 		smtpd_close(s, why);
 }
 
+void smtpd_begin_tls(struct smtpd *s)
+{
+	struct conn *c = &s->conn;
+
+	if (!s->tls_pending || outq_pending(&c->out) > 0)
+		return; /* on_drained calls again once the 220 is out */
+	s->tls_pending = 0;
+	/* RFC 3207: anything the client pipelined after STARTTLS was sent in
+	 * clear and must not be used. */
+	inbuf_consume(&c->in, c->in.len);
+	if (conn_start_tls_server(c, s->srv->tls) < 0)
+		smtpd_close(s, "tls setup failed");
+}
+
 static void on_drained(struct conn *c)
 {
 	struct smtpd *s = c->arg;
 
 	if (s->tls_pending) {
-		s->tls_pending = 0;
-		/* RFC 3207: anything the client pipelined after STARTTLS was
-		 * sent in clear and must not be used. */
-		inbuf_consume(&c->in, c->in.len);
-		if (conn_start_tls_server(c, s->srv->tls) < 0)
-			smtpd_close(s, "tls setup failed");
+		smtpd_begin_tls(s);
 		return;
 	}
 	if (s->closing && !s->closed)

@@ -110,6 +110,7 @@ static void do_starttls(struct smtpd *s)
 	}
 	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
 	s->tls_pending = 1; /* TLS begins when the 220 has gone out */
+	smtpd_begin_tls(s);
 }
 
 /* ---- AUTH ------------------------------------------------------------- */

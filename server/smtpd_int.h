@@ -88,6 +88,8 @@ void smtpd_reply(struct smtpd *s, const char *fmt, ...)
 void smtpd_close_after_flush(struct smtpd *s, const char *why);
 void smtpd_reset_transaction(struct smtpd *s);
 void smtpd_touch(struct smtpd *s);
+/* Start TLS once the 220 to STARTTLS has gone out. */
+void smtpd_begin_tls(struct smtpd *s);
 /* Go on reading commands after a pause (a fault that held the session). */
 void smtpd_resume(struct smtpd *s);
 /* Hold every reply for ms, then send them and go on reading. */

@@ -339,6 +339,7 @@ def check_after_kill(maildir, load_acked, attempts):
 def test_kill_9_during_load_loses_no_acknowledged_message(tmp_path):
     maildir = str(tmp_path / "mail")
     acked, attempts = {}, set()
+    in_flight_rounds = 0
     # (seed, acknowledgements before the kill); then a random 0-20 ms more
     rounds = [(1, 20), (2, 100), (3, 300)]
     for seed, kill_after in rounds:
@@ -363,13 +364,17 @@ def test_kill_9_during_load_loses_no_acknowledged_message(tmp_path):
         assert srv.returncode == -signal.SIGKILL
         early = [e for t, e in load.errors if t < load.killed_at]
         assert not early, f"a client failed before the kill: {early}"
-        assert in_flight > 0, "nothing was in flight at the kill"
+        # With 8 clients one of them is nearly always mid-message; at a
+        # single instant all may be between messages, so this is asserted
+        # over the rounds, not for each.
+        in_flight_rounds += in_flight > 0
         acked.update(load.acked)
         attempts |= load.attempts
         stored = check_after_kill(maildir, acked, attempts)
         print(f"round {seed}: {len(load.acked)} acknowledged, {len(load.attempts)} "
               f"started, {len(stored)} in new/ in all, {len(tmp_leftovers(maildir))} "
               f"in tmp/")
+    assert in_flight_rounds > 0, "nothing was in flight at any kill"
     assert len(acked) >= sum(k for _, k in rounds)
     # a server started over the killed one's leftovers stores and accepts
     with open_serve(tmp_path / "serve-last", maildir) as srv:
