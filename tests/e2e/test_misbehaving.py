@@ -1,13 +1,31 @@
 """`smtprobe send` against misbehaving SMTP servers.
 
-Every case runs the real binary against a scripted BadServer on 127.0.0.1
-(tests/harness/badserver.py) and checks the contract of
-docs/internals/send-contract.md: the exit code of the stage that failed,
-one `smtprobe: ...` line on stderr naming that stage, no crash, no hang (a
-bound derived from --timeout) and bounded memory.
+Every case runs the real binary against a misbehaving server on 127.0.0.1
+and checks the contract of docs/internals/send-contract.md: the exit code
+of the stage that failed, one `smtprobe: ...` line on stderr naming that
+stage, no crash, no hang (a bound derived from --timeout) and bounded
+memory.
 
-The test_badserver_selftest_* tests check the server itself with Python's
-smtplib and raw sockets; they do not need the smtprobe binary.
+Where our own server has the misbehaviour, the case runs against
+`smtprobe serve` (tests/harness/serve.py) with the mx preset's essentials
+and one fault from its "faults:" section (docs/smtprobe-serve-policy.md),
+written as a YAML policy to the test's tmp_path: silence, a dripped banner,
+an endless EHLO reply, a 4 MB line, a garbage banner, a 421 banner, a reset
+during DATA, garbage after STARTTLS and a close after the banner.
+
+The scripted BadServer (tests/harness/badserver.py) stays for what a real
+server cannot or should not produce byte-exactly:
+  - a NUL in the banner and a "999" banner code (serve's replies are its
+    own, well-formed ones);
+  - an endless EHLO reply of 1 kB lines (serve's endless reply has short
+    lines only, so the line-count cap always comes before the size cap);
+  - 250 instead of 354 to DATA and a RST after the final dot instead of
+    its reply (protocol violations no fault produces);
+  - an undecodable AUTH challenge (serve's SASL challenges are valid);
+  - the STARTTLS response injection (in test_send_options.py);
+  - the self-tests of BadServer itself (test_badserver_selftest_*), which
+    use Python's smtplib and raw sockets and do not need the smtprobe
+    binary.
 """
 import os
 import random
@@ -23,6 +41,7 @@ import pytest
 
 from runner import ASAN, run_smtprobe
 from badserver import BadServer, ehlo_reply, good_script
+from serve import Serve
 
 STAGE_TIMEOUT = 2          # --timeout for every run
 SESSION_TIMEOUT = 20       # --session-timeout for every run
@@ -40,6 +59,74 @@ DATA = r"waiting for the DATA reply"
 DOT = r"waiting for the reply to the final dot"
 TLS = r"during the TLS handshake"
 AUTH = r"\bAUTH\b"   # "during AUTH" or "AUTH failed: ..." (both in the contract)
+
+
+# The essentials of serve's mx preset (server/config.c): mail for TO is
+# local, nobody relays, no AUTH. A case's fault is appended under "faults:".
+MX_YAML = """\
+hostname: mx.example.test
+local_domains: [example.test]
+trusted_networks: []
+open_relay: false
+auth:
+  offer: false
+"""
+
+
+class ServeTarget:
+    """`smtprobe serve` with one fault, seen the way the tests see a
+    BadServer: .address, .host, .port, .events (the JSON log so far)."""
+
+    def __init__(self, serve, fault):
+        self.serve, self.fault = serve, fault
+        self.host, self.port = serve.address(0)
+
+    @property
+    def address(self):
+        return f"{self.host}:{self.port}"
+
+    @property
+    def events(self):
+        return self.serve.events()
+
+    def fired(self, timeout=3.0):
+        """The fault events of the log (waiting a little for the first)."""
+        deadline = time.monotonic() + timeout
+        while not (evs := self.serve.events("fault")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return evs
+
+    def __repr__(self):
+        return (f"<smtprobe serve {self.address} fault {self.fault}; "
+                f"stderr {self.serve.stderr_text()[-1000:]!r}>")
+
+
+@pytest.fixture
+def serve_fault(tmp_path):
+    """serve_fault(fault, mode="plain") -> a started ServeTarget whose
+    policy is MX_YAML plus this one fault (a YAML flow mapping)."""
+    servers = []
+
+    def start(fault, mode="plain"):
+        n = len(servers)
+        pol = tmp_path / f"policy{n}.yaml"
+        pol.write_text(MX_YAML + "faults:\n  - " + fault + "\n")
+        workdir = tmp_path / f"serve{n}"
+        workdir.mkdir()
+        srv = Serve([f"127.0.0.1:0/{mode},policy={pol}"], workdir=str(workdir))
+        srv.start()
+        servers.append(srv)
+        return ServeTarget(srv, fault)
+
+    yield start
+    for srv in servers:
+        srv.stop()
+
+
+def start_target(case, badserver, serve_fault):
+    if case.fault:
+        return serve_fault(case.fault, case.mode)
+    return badserver(case.script)
 
 
 def base_args(srv, *extra):
@@ -99,6 +186,13 @@ def ehlo_flood(line):
     ]
 
 
+# BadServer's versions of misbehaviours the cases now get from serve: the
+# self-tests below still check that BadServer can produce them.
+HOLD = [("hold",)]
+HUGE_BANNER_LINE = [("send", b"220 " + b"A" * (4 << 20)), ("hold",)]
+EHLO_ENDLESS_LINES = ehlo_flood(b"250-FLOOD\r\n")
+CLOSE_AFTER_BANNER = good_script(upto="banner") + [("close",)]
+
 STARTTLS_GARBAGE = good_script(upto="banner") + [
     ("expect", b"EHLO"), ("send", ehlo_reply(starttls=True)),
     ("expect", b"STARTTLS"), ("send", b"220 2.0.0 Ready to start TLS\r\n"),
@@ -126,57 +220,83 @@ class Case:
     args: list = field(default_factory=list)
     input: str = None
     json_stage: str = None           # "stage" expected in --json output
+    fault: str = None                # a serve fault: run against serve, not script
+    mode: str = "plain"              # serve's listener mode (with fault)
+
+
+def serve_case(id, fault, *args, mode="plain", **kw):
+    """A case run against `smtprobe serve` with this fault (YAML flow mapping)."""
+    return Case(id, None, *args, fault=fault, mode=mode, **kw)
 
 
 CASES = [
     # no banner at all: the banner stage times out
-    Case("silence", [("hold",)], 21, BANNER, [r"timeout"], json_stage="banner"),
-    # 1 byte every 0.3 s: 48 bytes take 14 s, far beyond the 2 s stage deadline
-    Case("banner_drip",
-         [("drip", b"220 badserver.test ESMTP dripping very slowly\r\n", 0.3), ("hold",)],
-         21, BANNER, [r"timeout"]),
+    serve_case("silence", "{command: connect, action: silence}", 21, BANNER,
+               [r"timeout"], json_stage="banner"),
+    # 1 byte every 0.3 s: the 36-byte banner ("220 mx.example.test ESMTP
+    # smtprobe") takes 10.8 s, far beyond the 2 s stage deadline
+    serve_case("banner_drip", "{command: connect, action: drip, ms: 300}", 21, BANNER,
+               [r"timeout"]),
     # a reply that never ends: short "250-" lines forever (line cap: 128)
-    Case("ehlo_endless_lines", ehlo_flood(b"250-FLOOD\r\n"), 22, EHLO,
-         [r"too many lines|too (big|large|long)"], json_stage="ehlo"),
-    # the same with 1 kB lines: the 64 kB size cap comes first
+    serve_case("ehlo_endless_lines", "{command: EHLO, action: endless}", 22, EHLO,
+               [r"too many lines|too (big|large|long)"], json_stage="ehlo"),
+    # the same with 1 kB lines: the 64 kB size cap comes first (BadServer:
+    # serve's endless lines are short)
     Case("ehlo_endless_big_lines", ehlo_flood(b"250-" + b"F" * 1000 + b"\r\n"), 22, EHLO,
          [r"too many lines|too (big|large|long)"]),
-    # a 4 MB banner line without CRLF
-    Case("banner_huge_line", [("send", b"220 " + b"A" * (4 << 20)), ("hold",)],
-         21, BANNER, [r"line too long"]),
-    Case("banner_garbage", [("send", garbage_banner()), ("serve",)], 21, BANNER,
-         [r"invalid reply"], json_stage="banner"),
+    # a 4 MB banner line (the client's line cap comes long before its CRLF)
+    serve_case("banner_huge_line", "{command: connect, action: long-line, bytes: 4M}",
+               21, BANNER, [r"line too long"]),
+    # one line of random bytes (no CR or LF in it) instead of the banner
+    serve_case("banner_garbage", "{command: connect, action: garbage}", 21, BANNER,
+               [r"invalid reply"], json_stage="banner"),
     Case("banner_code_999", [("send", b"999 what\r\n"), ("serve",)], 21, BANNER),
-    # 421 and hang up at once: the 421 must be reported (21), not the close (6)
-    Case("banner_421",
-         [("send", b"421 4.3.2 badserver.test Service not available\r\n"), ("close",)],
-         21, r"banner", [r"421"]),
+    # a 421 banner: the 421 must be reported (21), not what follows it
+    serve_case("banner_421",
+               '{command: connect, action: reply, code: 421, '
+               'text: "4.3.2 mx.example.test Service not available"}',
+               21, r"banner", [r"421"]),
     Case("data_250_instead_of_354",
          good_script(upto="rcpt") + [("expect", b"DATA"),
                                      ("send", b"250 2.0.0 Ok\r\n"), ("serve",)],
          25, r"DATA", json_stage="data"),
-    # RST while the client is still streaming an 8 MB body (SIGPIPE territory)
-    Case("reset_during_body",
-         good_script(upto="data") + [("recv_bytes", 64 * 1024), ("reset",)],
-         6, r"DATA|final dot|message", [r"closed|reset"],
-         args=["--body", "-", "--suppress-data"], input=BIG_BODY),
+    # RST while the client is still streaming an 8 MB body (SIGPIPE
+    # territory): serve resets at the first line of the message
+    serve_case("reset_during_body", "{command: DATA, action: reset-data}",
+               6, r"DATA|final dot|message", [r"closed|reset"],
+               args=["--body", "-", "--suppress-data"], input=BIG_BODY),
     # RST after the final dot, instead of its reply
     Case("reset_after_dot",
          good_script(upto="data") + [("read_data",), ("reset",)],
          6, DOT, [r"closed|reset"]),
-    Case("starttls_garbage", STARTTLS_GARBAGE, 29, TLS, args=["--tls"],
-         json_stage="tls"),
+    # 220 to STARTTLS, then garbage in answer to the ClientHello
+    serve_case("starttls_garbage", "{command: STARTTLS, action: bad-starttls}",
+               29, TLS, mode="starttls", args=["--tls"], json_stage="tls"),
     Case("auth_undecodable_challenge", AUTH_BAD_CHALLENGE, 28, AUTH,
          [r"challenge"], args=AUTH_ARGS, json_stage="auth"),
-    # FIN right after the banner
-    Case("close_after_banner", good_script(upto="banner") + [("close",)],
-         6, EHLO, [r"closed"]),
+    # FIN right after the banner (serve: once the EHLO has arrived, unanswered)
+    serve_case("close_after_banner", "{command: EHLO, action: drop}",
+               6, EHLO, [r"closed"]),
 ]
 
 
+def check_misbehaved(srv, case, ctx):
+    """The misbehaviour did happen, and only it: BadServer's script was
+    followed up to it; serve's fault fired, once, where the case put it."""
+    if case.fault:
+        evs = srv.fired()
+        action = re.search(r"action: ([\w-]+)", case.fault).group(1)
+        assert [e["action"] for e in evs] == [action], \
+            f"serve's fault did not fire once: {evs}\n" + ctx
+        return
+    srv.wait_idle()
+    assert not srv.errors, "the client strayed from the script before the " \
+                           "misbehaviour\n" + ctx
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_misbehaving_server(badserver, case):
-    srv = badserver(case.script)
+def test_misbehaving_server(badserver, serve_fault, case):
+    srv = start_target(case, badserver, serve_fault)
     r = run_smtprobe(base_args(srv, *case.args), timeout=HANG_KILL, input=case.input)
     ctx = check_sane(r, srv)
     line = error_line(r, ctx)
@@ -184,14 +304,12 @@ def test_misbehaving_server(badserver, case):
     assert re.search(case.stage, line), f"error does not name the stage /{case.stage}/\n" + ctx
     for pat in case.error:
         assert re.search(pat, line, re.I), f"error does not match /{pat}/\n" + ctx
-    srv.wait_idle()
-    assert not srv.errors, "the client strayed from the script before the " \
-                           "misbehaviour\n" + ctx
+    check_misbehaved(srv, case, ctx)
 
 
-def test_silence_error_names_server_and_deadline(badserver):
+def test_silence_error_names_server_and_deadline(serve_fault):
     # contract example: "timeout waiting for the banner from 127.0.0.1:2525 after 2 s"
-    srv = badserver([("hold",)])
+    srv = serve_fault("{command: connect, action: silence}")
     r = run_smtprobe(base_args(srv), timeout=HANG_KILL)
     ctx = check_sane(r, srv)
     line = error_line(r, ctx)
@@ -206,8 +324,8 @@ JSON_CASES = [c for c in CASES if c.json_stage]
 
 
 @pytest.mark.parametrize("case", JSON_CASES, ids=[c.id for c in JSON_CASES])
-def test_misbehaving_server_json(badserver, case):
-    srv = badserver(case.script)
+def test_misbehaving_server_json(badserver, serve_fault, case):
+    srv = start_target(case, badserver, serve_fault)
     r = run_smtprobe(base_args(srv, "--json", *case.args), timeout=HANG_KILL,
                      input=case.input)
     ctx = check_sane(r, srv)
@@ -356,7 +474,7 @@ def test_badserver_selftest_expect_mismatch_is_reported():
 def test_badserver_selftest_misbehaviours():
     by_id = {c.id: c for c in CASES}
     # silence: nothing comes; the server notices the client leaving
-    with BadServer(by_id["silence"].script) as srv:
+    with BadServer(HOLD) as srv:
         s = _connect(srv, timeout=0.5)
         with pytest.raises(socket.timeout):
             s.recv(10)
@@ -370,7 +488,7 @@ def test_badserver_selftest_misbehaviours():
         assert got.startswith(b"22") and time.monotonic() - t0 >= 0.25
         s.close()
     # flood: endless continuation lines; stops when the peer goes
-    with BadServer(by_id["ehlo_endless_lines"].script) as srv:
+    with BadServer(EHLO_ENDLESS_LINES) as srv:
         s = _connect(srv)
         _recv_until(s, lambda b: b.endswith(b"\r\n"))
         s.sendall(b"EHLO x\r\n")
@@ -381,7 +499,7 @@ def test_badserver_selftest_misbehaviours():
         assert any("flood: sent" in e for e in srv.events)
         assert srv.errors == []
     # a 4 MB line without CRLF
-    with BadServer(by_id["banner_huge_line"].script) as srv:
+    with BadServer(HUGE_BANNER_LINE) as srv:
         s = _connect(srv)
         got = _recv_until(s, lambda b: len(b) > 100000)
         assert b"\n" not in got and len(got) > 100000
@@ -405,7 +523,7 @@ def test_badserver_selftest_misbehaviours():
             _recv_until(s, lambda b: False)
         s.close()
     # graceful close after the banner: EOF, not RST
-    with BadServer(by_id["close_after_banner"].script) as srv:
+    with BadServer(CLOSE_AFTER_BANNER) as srv:
         s = _connect(srv)
         got = _recv_until(s, lambda b: False)
         assert got.startswith(b"220 ") and got.endswith(b"\r\n")
