@@ -42,6 +42,8 @@
 
 #include <gsasl.h>
 
+#include "sasl_int.h"
+
 #include "banned.h"
 
 /* SCRAM's PBKDF2 runs the server-chosen count; RFC 7677 asks for at least
@@ -327,9 +329,7 @@ static void wipe_free(char *p)
 	}
 }
 
-/* GNU SASL keeps property values in its own heap; the secret ones are
- * overwritten in place before gsasl_finish() frees them without wiping. */
-static void wipe_gsasl_secrets(Gsasl_session *sess)
+void sasl__wipe_secrets(Gsasl_session *sess)
 {
 	static const Gsasl_property secret[] = {
 	        GSASL_PASSWORD,
@@ -768,7 +768,7 @@ void smtprobe_sasl_free(struct smtprobe_sasl *s)
 	if (s == NULL)
 		return;
 	if (s->sess != NULL) {
-		wipe_gsasl_secrets(s->sess);
+		sasl__wipe_secrets(s->sess);
 		gsasl_finish(s->sess);
 	}
 	if (s->ctx != NULL)

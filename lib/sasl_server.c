@@ -70,6 +70,8 @@
 
 #include <gsasl.h>
 
+#include "sasl_int.h"
+
 #include "banned.h"
 
 #define SERVER_MAX_ERROR 256
@@ -198,26 +200,6 @@ static void wipe_gsasl_free(char *p, size_t len)
 	if (p != NULL) {
 		explicit_bzero(p, len);
 		gsasl_free(p);
-	}
-}
-
-/* GNU SASL keeps property values in its own heap and frees them without
- * wiping; overwrite the secret ones in place first. */
-static void wipe_gsasl_secrets(Gsasl_session *sess)
-{
-	static const Gsasl_property secret[] = {
-	        GSASL_PASSWORD,
-	        GSASL_SCRAM_SALTED_PASSWORD,
-	        GSASL_SCRAM_SERVERKEY,
-	        GSASL_SCRAM_STOREDKEY,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-		char *v = (char *)gsasl_property_fast(sess, secret[i]);
-
-		if (v != NULL)
-			explicit_bzero(v, strlen(v));
 	}
 }
 
@@ -637,7 +619,7 @@ void smtprobe_sasl_server_free(struct smtprobe_sasl_server *s)
 	if (s == NULL)
 		return;
 	if (s->sess != NULL) {
-		wipe_gsasl_secrets(s->sess);
+		sasl__wipe_secrets(s->sess);
 		gsasl_finish(s->sess);
 	}
 	if (s->ctx != NULL)
