@@ -16,6 +16,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "commands:\n"
 	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
+	        "  explain   what an SMTP reply or error means, and how to fix "
+	        "it\n"
 	        "\n"
 	        "smtprobe COMMAND --help shows the options of a command;\n"
 	        "man smtprobe-send has the details.\n");
@@ -44,6 +46,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 2, argv + 2);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "explain") == 0)
+		return cmd_explain(argc - 2, argv + 2);
 	cli_error("unknown command '%s' (try 'smtprobe --help')", argv[1]);
 	return 1;
 }
