@@ -11,6 +11,12 @@
 int cmd_send(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* send.c helpers shared with check: HOST[:PORT] / [V6]:PORT (port -2 when
+ * bad), and a no-echo password prompt on the terminal (malloc'd). */
+int split_server(const char *spec, char *host, size_t hostsz, long *port);
+char *prompt_password(void);
 
 /* Transcript printer (an smtprobe_event_cb); arg is a struct text_out. */
 struct text_out {

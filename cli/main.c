@@ -44,6 +44,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "send") == 0)
 		return cmd_send(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)

@@ -81,7 +81,7 @@ static int is_file(const char *path)
 }
 
 /* Prompt on the terminal without echo. */
-static char *prompt_password(void)
+char *prompt_password(void)
 {
 	struct termios old, quiet;
 	char buf[1024];
@@ -120,7 +120,7 @@ static long opts_number_port(const char *s)
 }
 
 /* Split HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
-static int split_server(const char *spec, char *host, size_t hostsz, long *port)
+int split_server(const char *spec, char *host, size_t hostsz, long *port)
 {
 	const char *colon = strrchr(spec, ':');
 	size_t n;

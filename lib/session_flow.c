@@ -278,6 +278,10 @@ static void on_greeting(struct smtprobe_session *s, struct smtprobe_reply *r)
 		smtprobe_ehlo_parse(&s->res->ehlo, (const char *const *)r->text,
 		                    r->nlines);
 		s->res->have_ehlo = 1;
+		if (!s->res->have_ehlo_first) {
+			s->res->ehlo_first = s->res->ehlo;
+			s->res->have_ehlo_first = 1;
+		}
 	}
 	start_after_greeting(s);
 }

@@ -1,0 +1,475 @@
+/* check.c - `smtprobe check HOST`: the diagnostic ladder, rendered as a
+ * report (steps, diagnosis, the seed's checklist) or as JSON.
+ * Exit 0 when no step failed, 1 when one did, 2 on a usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "smtprobe/check.h"
+#include "smtprobe/ehlo.h"
+#include "smtprobe/message.h"
+#include "banned.h"
+
+#define CHECK_MAX_RCPT 16
+
+enum {
+	C_PORT = 1,
+	C_TLS,
+	C_TLSC,
+	C_NO_TLS,
+	C_TLS_VERIFY,
+	C_TLS_CA,
+	C_TLS_SNI,
+	C_TLS_VERIFY_HOST,
+	C_AUTH,
+	C_AUTH_USER,
+	C_AUTH_PASSWORD,
+	C_AUTH_PLAINTEXT,
+	C_FROM,
+	C_TO,
+	C_SEND,
+	C_NO_RELAY,
+	C_RELAY_TO,
+	C_TIMEOUT,
+	C_HELO,
+	C_4,
+	C_6,
+	C_JSON,
+	C_VERBOSE,
+	C_HELP,
+};
+
+static const struct opt_def check_defs[] = {
+        {C_PORT, "p|port", OPT_REQ, "PORT", "port (default 25)"},
+        {C_TLS, "tls", OPT_NONE, NULL,
+         "TLS is required: no STARTTLS is a failure"},
+        {C_TLSC, "tls-on-connect|tlsc", OPT_NONE, NULL,
+         "implicit TLS (port 465)"},
+        {C_NO_TLS, "no-tls", OPT_NONE, NULL, "do not try STARTTLS"},
+        {C_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
+         "a certificate that does not verify is a failure, not a warning"},
+        {C_TLS_CA, "tls-ca-path", OPT_REQ, "PATH", "CA file or directory"},
+        {C_TLS_SNI, "tls-sni", OPT_REQ, "NAME", "SNI name"},
+        {C_TLS_VERIFY_HOST, "tls-verify-host", OPT_REQ, "NAME",
+         "name the certificate must match (default: HOST)"},
+        {C_AUTH, "a|auth", OPT_OPT, "MECH",
+         "authenticate (strongest offered by default)"},
+        {C_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
+        {C_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
+         "password (or env SMTPROBE_PASSWORD)"},
+        {C_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
+         "allow AUTH without TLS"},
+        {C_FROM, "f|from", OPT_REQ, "ADDR",
+         "envelope sender for the MAIL step"},
+        {C_TO, "t|to", OPT_REQ, "ADDR",
+         "recipient for the RCPT step (repeatable)"},
+        {C_SEND, "send", OPT_NONE, NULL,
+         "go on to DATA and send a test message"},
+        {C_NO_RELAY, "no-relay-test", OPT_NONE, NULL, "skip the relay test"},
+        {C_RELAY_TO, "relay-to", OPT_REQ, "ADDR",
+         "recipient of the relay test (default relay-test@relay-test.invalid)"},
+        {C_TIMEOUT, "timeout", OPT_REQ, "SECS",
+         "deadline per stage (default 10)"},
+        {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
+        {C_4, "4", OPT_NONE, NULL, "IPv4 only"},
+        {C_6, "6", OPT_NONE, NULL, "IPv6 only"},
+        {C_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        {C_VERBOSE, "v|verbose", OPT_NONE, NULL, "show the transcript too"},
+        {C_HELP, "help", OPT_NONE, NULL, "this help"},
+        {0, NULL, OPT_NONE, NULL, NULL},
+};
+
+struct check_cfg {
+	const char *target;
+	long port;
+	int tls, tlsc, no_tls, tls_verify;
+	const char *ca, *sni, *verify_host;
+	int auth;
+	const char *mech, *user, *password;
+	int plaintext;
+	const char *from;
+	const char *to[CHECK_MAX_RCPT];
+	size_t nto;
+	int send, no_relay;
+	const char *relay_to;
+	long timeout_ms;
+	const char *helo;
+	int family, json, verbose, help;
+};
+
+static int accept_mech(int id, const char *next)
+{
+	return id == C_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
+}
+
+static int on_check_opt(void *ctx, int id, const char *v, char *err,
+                        size_t errsz)
+{
+	struct check_cfg *c = ctx;
+
+	switch (id) {
+	case 0:
+		if (c->target) {
+			snprintf(err, errsz, "unexpected argument '%s'", v);
+			return -1;
+		}
+		c->target = v;
+		break;
+	case C_PORT:
+		c->port = opts_number(v, 1, 65535);
+		if (c->port < 0) {
+			snprintf(err, errsz, "bad port '%s'", v);
+			return -1;
+		}
+		break;
+	case C_TLS:
+		c->tls = 1;
+		break;
+	case C_TLSC:
+		c->tlsc = 1;
+		break;
+	case C_NO_TLS:
+		c->no_tls = 1;
+		break;
+	case C_TLS_VERIFY:
+		c->tls_verify = 1;
+		break;
+	case C_TLS_CA:
+		c->ca = v;
+		break;
+	case C_TLS_SNI:
+		c->sni = v;
+		break;
+	case C_TLS_VERIFY_HOST:
+		c->verify_host = v;
+		break;
+	case C_AUTH:
+		c->auth = 1;
+		c->mech = v;
+		break;
+	case C_AUTH_USER:
+		c->user = v;
+		c->auth = 1;
+		break;
+	case C_AUTH_PASSWORD:
+		c->password = v;
+		c->auth = 1;
+		break;
+	case C_AUTH_PLAINTEXT:
+		c->plaintext = 1;
+		break;
+	case C_FROM:
+		c->from = v;
+		break;
+	case C_TO:
+		if (c->nto >= CHECK_MAX_RCPT) {
+			snprintf(err, errsz, "too many --to");
+			return -1;
+		}
+		c->to[c->nto++] = v;
+		break;
+	case C_SEND:
+		c->send = 1;
+		break;
+	case C_NO_RELAY:
+		c->no_relay = 1;
+		break;
+	case C_RELAY_TO:
+		c->relay_to = v;
+		break;
+	case C_TIMEOUT:
+		c->timeout_ms = opts_duration_ms(v);
+		if (c->timeout_ms <= 0) {
+			snprintf(err, errsz, "bad timeout '%s'", v);
+			return -1;
+		}
+		break;
+	case C_HELO:
+		c->helo = v;
+		break;
+	case C_4:
+		c->family = 4;
+		break;
+	case C_6:
+		c->family = 6;
+		break;
+	case C_JSON:
+		c->json = 1;
+		break;
+	case C_VERBOSE:
+		c->verbose = 1;
+		break;
+	case C_HELP:
+		c->help = 1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void check_help(FILE *f)
+{
+	fprintf(f,
+	        "usage: smtprobe check HOST[:PORT] [OPTIONS]\n\n"
+	        "The diagnostic ladder: DNS, TCP, banner, EHLO, TLS, AUTH, "
+	        "MAIL, RCPT, DATA and\nthe relay test, each with its evidence; "
+	        "what failed is explained (causes and\nfixes) and the relay "
+	        "checklist is ticked.\n\n");
+	opts_help(check_defs, f);
+	fprintf(f,
+	        "\nexit codes: 0 no step failed, 1 a step failed, 2 usage "
+	        "error.\n"
+	        "\nexample:\n  smtprobe check smtp.example.org:587 --tls -au "
+	        "alice -f alice@example.org \\\n      -t bob@example.net\n");
+}
+
+static const char *marker(enum smtprobe_check_status st, int tty)
+{
+	switch (st) {
+	case SMTPROBE_CK_PASS:
+		return tty ? "\033[32m✔\033[0m" : "✔";
+	case SMTPROBE_CK_FAIL:
+		return tty ? "\033[31m✘\033[0m" : "✘";
+	case SMTPROBE_CK_WARN:
+		return tty ? "\033[33m!\033[0m" : "!";
+	default:
+		return "–";
+	}
+}
+
+static void render(const struct check_cfg *c,
+                   const struct smtprobe_check_result *r)
+{
+	const char *nc = getenv("NO_COLOR");
+	int tty = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	static const char *const cl_text[SMTPROBE_CL_LAST] = {
+	        "Server reachable",     "Correct port",
+	        "TLS policy satisfied", "Auth accepted",
+	        "MAIL FROM accepted",   "RCPT TO accepted",
+	        "DATA accepted",        "No relay denial"};
+
+	printf("smtprobe check %s port %u\n\n", r->host, r->port);
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		const struct smtprobe_check_finding *f = &r->step[i];
+		printf(" %s %-7s %s\n", marker(f->status, tty),
+		       smtprobe_check_step_name(i),
+		       f->status == SMTPROBE_CK_SKIP && !f->detail[0]
+		               ? "(skipped)"
+		               : f->detail);
+	}
+	int any = 0;
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		const struct smtprobe_check_finding *f = &r->step[i];
+		if (f->status != SMTPROBE_CK_FAIL &&
+		    f->status != SMTPROBE_CK_WARN)
+			continue;
+		if (!f->summary[0] && !f->causes[0])
+			continue;
+		if (!any++)
+			printf("\nDiagnosis\n");
+		printf("\n %s %s: %s\n", marker(f->status, tty),
+		       smtprobe_check_step_name(i),
+		       f->summary[0] ? f->summary : f->detail);
+		if (f->causes[0]) {
+			printf("   likely causes:\n");
+			for (int k = 0;
+			     k < SMTPROBE_CK_MAX_ITEMS && f->causes[k]; k++)
+				printf("     %d. %s\n", k + 1, f->causes[k]);
+		}
+		if (f->fixes[0]) {
+			printf("   fixes:\n");
+			for (int k = 0;
+			     k < SMTPROBE_CK_MAX_ITEMS && f->fixes[k]; k++)
+				printf("     - %s\n", f->fixes[k]);
+		}
+		if (f->reference)
+			printf("   reference: %s\n", f->reference);
+	}
+	printf("\nChecklist\n");
+	for (int i = 0; i < SMTPROBE_CL_LAST; i++)
+		printf(" %s %s\n", marker(r->checklist[i], tty), cl_text[i]);
+	printf("\n%s\n", r->exit_code ? "result: a step failed (exit 1)"
+	                              : "result: no step failed (exit 0)");
+	(void)c;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_cfg c;
+	char err[512], host[256], helo[256];
+	char from[SMTPROBE_MAX_ADDRESS],
+	        rcpt[CHECK_MAX_RCPT][SMTPROBE_MAX_ADDRESS];
+	const char *rcpts[CHECK_MAX_RCPT];
+	char relay_to[SMTPROBE_MAX_ADDRESS];
+	char *prompted = NULL;
+	long port = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.port = -1;
+	c.timeout_ms = 10000;
+	if (opts_parse(check_defs, argc, argv, on_check_opt, accept_mech, &c,
+	               err, sizeof(err)) < 0) {
+		cli_error("%s (try 'smtprobe check --help')", err);
+		return 2;
+	}
+	if (c.help) {
+		check_help(stdout);
+		return 0;
+	}
+	if (!c.target) {
+		cli_error("which server? smtprobe check HOST[:PORT]");
+		return 2;
+	}
+	if (split_server(c.target, host, sizeof(host), &port) < 0 ||
+	    !smtprobe_arg_safe(host, 0)) {
+		cli_error("bad server '%s' (HOST[:PORT] or [IPv6]:PORT)",
+		          c.target);
+		return 2;
+	}
+	if (c.port > 0)
+		port = c.port;
+	if (port < 0)
+		port = c.tlsc ? 465 : 25;
+
+	struct smtprobe_check_params p;
+	memset(&p, 0, sizeof(p));
+	struct smtprobe_params *q = &p.session;
+	q->host = host;
+	q->port = (unsigned)port;
+	q->family = c.family;
+	if (gethostname(helo, sizeof(helo) - 1) < 0 ||
+	    !smtprobe_arg_safe(helo, 0))
+		snprintf(helo, sizeof(helo), "localhost");
+	q->helo = c.helo ? c.helo : helo;
+	q->protocol = SMTPROBE_PROTO_ESMTP;
+	q->tls = c.tlsc     ? SMTPROBE_TLSMODE_IMPLICIT
+	         : c.no_tls ? SMTPROBE_TLSMODE_OFF
+	         : c.tls    ? SMTPROBE_TLSMODE_REQUIRED
+	                    : SMTPROBE_TLSMODE_OPTIONAL;
+	if (port == 465 && !c.no_tls && !c.tls)
+		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
+	p.tls_required = c.tls || c.tlsc;
+	q->tls_verify = c.tls_verify;
+	int literal = strchr(host, ':') ||
+	              strspn(host, "0123456789.") == strlen(host);
+	q->tls_opts.sni = c.sni ? c.sni : (literal ? NULL : host);
+	q->tls_opts.verify_host = c.verify_host ? c.verify_host : host;
+	if (c.ca) {
+		struct stat sb;
+		if (stat(c.ca, &sb) < 0) {
+			cli_error("--tls-ca-path %s: no such file or directory",
+			          c.ca);
+			return 2;
+		}
+		if (S_ISDIR(sb.st_mode))
+			q->tls_opts.ca_path = c.ca;
+		else
+			q->tls_opts.ca_file = c.ca;
+	}
+	if (c.auth) {
+		if (!c.user) {
+			cli_error("--auth needs --auth-user USER");
+			return 2;
+		}
+		if (c.mech) {
+			q->auth_mech =
+			        smtprobe_mech_from_name(c.mech, strlen(c.mech));
+			if (!q->auth_mech) {
+				cli_error("unknown AUTH mechanism '%s'",
+				          c.mech);
+				return 2;
+			}
+		}
+		const char *pw =
+		        c.password ? c.password : getenv("SMTPROBE_PASSWORD");
+		if (!pw && isatty(STDIN_FILENO))
+			pw = prompted = prompt_password();
+		if (!pw) {
+			cli_error("--auth needs a password: --auth-password or "
+			          "env "
+			          "SMTPROBE_PASSWORD");
+			return 2;
+		}
+		q->auth = 1;
+		q->auth_user = c.user;
+		q->auth_password = pw;
+		q->auth_plaintext = c.plaintext;
+	}
+	if (c.from) {
+		if (smtprobe_addr_format(c.from, from, sizeof(from), err,
+		                         sizeof(err)) < 0) {
+			cli_error("--from: %s", err);
+			return 2;
+		}
+		q->mail_from = from;
+	}
+	for (size_t i = 0; i < c.nto; i++) {
+		if (smtprobe_addr_format(c.to[i], rcpt[i], sizeof(rcpt[i]), err,
+		                         sizeof(err)) < 0) {
+			cli_error("--to: %s", err);
+			return 2;
+		}
+		rcpts[i] = rcpt[i];
+	}
+	if (c.nto && !c.from) {
+		cli_error("--to needs --from (the envelope sender)");
+		return 2;
+	}
+	q->rcpt = rcpts;
+	q->nrcpt = c.nto;
+	if (c.relay_to) {
+		if (smtprobe_addr_format(c.relay_to, relay_to, sizeof(relay_to),
+		                         err, sizeof(err)) < 0) {
+			cli_error("--relay-to: %s", err);
+			return 2;
+		}
+		p.relay_to = relay_to;
+	}
+	p.send = c.send;
+	p.no_relay_test = c.no_relay;
+	q->stage_timeout_ms = (unsigned)c.timeout_ms;
+	q->session_timeout_ms = (unsigned)(c.timeout_ms * 8);
+	const char *msg =
+	        "Subject: smtprobe check\r\n\r\nA test message sent by "
+	        "smtprobe check.\r\n";
+	q->message = msg;
+	q->message_len = strlen(msg);
+	struct text_out out;
+	text_out_init(&out, stdout, 1);
+	if (c.verbose && !c.json) {
+		q->on_event = text_event;
+		q->event_arg = &out;
+	}
+
+	struct smtprobe_check_result *r = calloc(1, sizeof(*r));
+	if (!r) {
+		cli_error("out of memory");
+		return 2;
+	}
+	smtprobe_check_run(&p, r);
+	if (c.verbose && !c.json)
+		printf("\n");
+	if (c.json) {
+		char *doc = smtprobe_check_json(r);
+		if (doc) {
+			puts(doc);
+			free(doc);
+		}
+	} else {
+		render(&c, r);
+	}
+	int rc = r->exit_code;
+	smtprobe_check_release(r);
+	free(r);
+	if (prompted) {
+		explicit_bzero(prompted, strlen(prompted));
+		free(prompted);
+	}
+	return rc;
+}

@@ -1,0 +1,95 @@
+/* check.h - the diagnostic ladder of `smtprobe check`: name resolution,
+ * TCP, banner, EHLO, TLS, AUTH, MAIL, RCPT, DATA and the relay test, each
+ * step with a status, its evidence and, when it failed or warned, a
+ * diagnosis from the knowledge base ranked by what the ladder saw. */
+#ifndef SMTPROBE_CHECK_H
+#define SMTPROBE_CHECK_H
+
+#include <stddef.h>
+
+#include "kb.h"
+#include "session.h"
+
+enum smtprobe_check_step {
+	SMTPROBE_CK_DNS,
+	SMTPROBE_CK_TCP,
+	SMTPROBE_CK_BANNER,
+	SMTPROBE_CK_EHLO,
+	SMTPROBE_CK_TLS,
+	SMTPROBE_CK_AUTH,
+	SMTPROBE_CK_MAIL,
+	SMTPROBE_CK_RCPT,
+	SMTPROBE_CK_DATA,
+	SMTPROBE_CK_RELAY,
+	SMTPROBE_CK_LAST
+};
+
+enum smtprobe_check_status {
+	SMTPROBE_CK_SKIP,
+	SMTPROBE_CK_PASS,
+	SMTPROBE_CK_WARN,
+	SMTPROBE_CK_FAIL,
+};
+
+#define SMTPROBE_CK_MAX_ITEMS 8
+
+struct smtprobe_check_finding {
+	enum smtprobe_check_status status;
+	char detail[1024]; /* evidence: the reply, the address, the timing */
+	double ms;
+	/* diagnosis (failed or warned steps) */
+	char summary[512];
+	const char *causes[SMTPROBE_CK_MAX_ITEMS]; /* ranked, NULL-ended */
+	char cause0[256]; /* a cause composed for this situation (causes[0]) */
+	const char *fixes[SMTPROBE_CK_MAX_ITEMS];
+	const char *kb_id; /* the knowledge-base entry used, or NULL */
+	const char *reference;
+};
+
+enum smtprobe_check_item {
+	SMTPROBE_CL_REACHABLE,
+	SMTPROBE_CL_PORT,
+	SMTPROBE_CL_TLS,
+	SMTPROBE_CL_AUTH,
+	SMTPROBE_CL_MAIL,
+	SMTPROBE_CL_RCPT,
+	SMTPROBE_CL_DATA,
+	SMTPROBE_CL_NO_RELAY_DENIAL,
+	SMTPROBE_CL_LAST
+};
+
+struct smtprobe_check_params {
+	struct smtprobe_params session; /* host, port, TLS and AUTH options;
+	                                   mail_from / rcpt optional */
+	int tls_required;       /* --tls: no TLS is a failure, not a warning */
+	int send;               /* go on to DATA and the message (--send) */
+	const char *relay_from; /* default <relay-test@smtprobe.invalid> */
+	const char *relay_to;   /* default <relay-test@relay-test.invalid> */
+	int no_relay_test;
+};
+
+struct smtprobe_check_result {
+	char host[256];
+	unsigned port;
+	struct smtprobe_check_finding step[SMTPROBE_CK_LAST];
+	enum smtprobe_check_status checklist[SMTPROBE_CL_LAST];
+	char addresses[512]; /* what the name resolved to */
+	struct smtprobe_result session;
+	struct smtprobe_result relay;
+	int relay_ran;
+	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
+};
+
+const char *smtprobe_check_step_name(enum smtprobe_check_step st);
+const char *smtprobe_check_status_name(enum smtprobe_check_status st);
+const char *smtprobe_check_item_name(enum smtprobe_check_item it);
+
+/* Run the ladder; always fills r (release it after). */
+int smtprobe_check_run(const struct smtprobe_check_params *p,
+                       struct smtprobe_check_result *r);
+void smtprobe_check_release(struct smtprobe_check_result *r);
+
+/* The result as one JSON document (malloc'd). */
+char *smtprobe_check_json(const struct smtprobe_check_result *r);
+
+#endif

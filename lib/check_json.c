@@ -1,0 +1,73 @@
+/* check_json.c - the result of `smtprobe check` as one JSON document
+ * (jansson): steps with status, detail and diagnosis, the checklist, the
+ * exit code and the main session's own document. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "smtprobe/check.h"
+#include "banned.h"
+
+static json_t *str_list(const char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < SMTPROBE_CK_MAX_ITEMS && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+char *smtprobe_check_json(const struct smtprobe_check_result *r)
+{
+	json_t *steps = json_array();
+
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		const struct smtprobe_check_finding *f = &r->step[i];
+		json_t *diag = json_null();
+		if ((f->status == SMTPROBE_CK_FAIL ||
+		     f->status == SMTPROBE_CK_WARN) &&
+		    (f->summary[0] || f->causes[0])) {
+			diag = json_pack("{s:s, s:o, s:o, s:o, s:o}", "summary",
+			                 f->summary, "causes",
+			                 str_list(f->causes), "fixes",
+			                 str_list(f->fixes), "kb",
+			                 opt_str(f->kb_id), "reference",
+			                 opt_str(f->reference));
+		}
+		json_array_append_new(
+		        steps, json_pack("{s:s, s:s, s:s, s:f, s:o}", "name",
+		                         smtprobe_check_step_name(i), "status",
+		                         smtprobe_check_status_name(f->status),
+		                         "detail", f->detail, "ms", f->ms,
+		                         "diagnosis", diag));
+	}
+	json_t *cl = json_object();
+	for (int i = 0; i < SMTPROBE_CL_LAST; i++)
+		json_object_set_new(cl, smtprobe_check_item_name(i),
+		                    json_string(smtprobe_check_status_name(
+		                            r->checklist[i])));
+	json_t *session = json_null();
+	char *sj = r->step[SMTPROBE_CK_DNS].status == SMTPROBE_CK_PASS
+	                   ? smtprobe_result_json(&r->session)
+	                   : NULL;
+	if (sj) {
+		session = json_loads(sj, 0, NULL);
+		free(sj);
+		if (!session)
+			session = json_null();
+	}
+	json_t *doc =
+	        json_pack("{s:s, s:i, s:s, s:i, s:o, s:o, s:o}", "host",
+	                  r->host, "port", (int)r->port, "addresses",
+	                  r->addresses, "exit_code", r->exit_code, "steps",
+	                  steps, "checklist", cl, "session", session);
+	if (!doc)
+		return NULL;
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	return s;
+}
