@@ -85,10 +85,12 @@ static void diagnose(struct smtprobe_check_finding *f,
 	size_t n = 0;
 	while (n < SMTPROBE_CK_MAX_ITEMS - 1 && f->causes[n])
 		n++;
-	for (size_t i = 0; e->causes[i] && n < SMTPROBE_CK_MAX_ITEMS - 1; i++)
+	for (size_t i = 0; i < SMTPROBE_KB_MAX_LIST && e->causes[i] &&
+	                   n < SMTPROBE_CK_MAX_ITEMS - 1;
+	     i++)
 		f->causes[n++] = e->causes[i];
 	f->causes[n] = NULL;
-	for (size_t i = 0; e->fixes[i] && i < SMTPROBE_CK_MAX_ITEMS - 1; i++)
+	for (size_t i = 0; i < SMTPROBE_CK_MAX_ITEMS - 1 && e->fixes[i]; i++)
 		f->fixes[i] = e->fixes[i];
 }
 

@@ -156,7 +156,7 @@ struct smtprobe_result {
 	size_t nex;
 
 	int have_ehlo;
-	struct smtprobe_ehlo ehlo;       /* the last greeting's capabilities */
+	struct smtprobe_ehlo ehlo; /* the last greeting's capabilities */
 	int have_ehlo_first;
 	struct smtprobe_ehlo ehlo_first; /* before STARTTLS (what a client in
 	                                    clear is offered) */
