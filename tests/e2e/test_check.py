@@ -565,12 +565,14 @@ def test_serve_no_relay_test():
 def test_serve_relay_test_uses_the_invalid_addresses():
     with Serve(["127.0.0.1:0/plain,policy=mx"]) as srv:
         res = check(serve_target(srv))
-        events = srv.events()
+        refused = srv.events("rcpt-refused")
     doc = as_doc(res)
     assert res.returncode == 0
     assert_status(doc, "relay", "pass")
-    text = " ".join(str(e) for e in events)
-    assert "relay-test@relay-test.invalid" in text, events[-10:]
+    probes = [e for e in refused if e.get("to") == "relay-test@relay-test.invalid"]
+    assert probes, refused
+    assert probes[0].get("from") == "relay-test@smtprobe.invalid", probes
+    assert probes[0].get("reason") == "relay denied", probes
 
 
 # ------------------------------------------------------ TLS certificates
