@@ -322,6 +322,11 @@ int cmd_check(int argc, char **argv)
 		check_help(stdout);
 		return 0;
 	}
+	if (c.tls + c.tlsc + c.no_tls > 1) {
+		cli_error("--tls, --tls-on-connect and --no-tls exclude each "
+		          "other");
+		return 2;
+	}
 	if (!c.target) {
 		cli_error("which server? smtprobe check HOST[:PORT]");
 		return 2;

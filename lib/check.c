@@ -304,17 +304,25 @@ static void check_tls(const struct smtprobe_check_params *p,
 	if (p->session.tls == SMTPROBE_TLSMODE_OFF)
 		return;
 	if (!s->have_tls) {
-		if (s->stage == SMTPROBE_ST_TLS ||
-		    s->stage == SMTPROBE_ST_STARTTLS ||
-		    (s->exit_code == SMTPROBE_EXIT_TLS)) {
+		int offered = s->have_ehlo_first &&
+		              (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS);
+		if (offered || p->session.tls == SMTPROBE_TLSMODE_IMPLICIT) {
+			if (s->exit_code != SMTPROBE_EXIT_TLS)
+				return; /* never got as far as TLS */
 			f->status = SMTPROBE_CK_FAIL;
 			setf(f->detail, sizeof(f->detail), "%s", s->error);
-			const char *m = strstr(s->error, "version")
-			                        ? "wrong version number"
-			                : strstr(s->error, "protocol")
-			                        ? "unsupported protocol"
-			                        : "handshake failure";
+			const char *m =
+			        strstr(s->error, "version")
+			                ? "wrong version number"
+			        : strstr(s->error, "protocol")
+			                ? "unsupported protocol"
+			        : strstr(s->error, "cipher")
+			                ? "no shared cipher"
+			                : "sslv3 alert handshake failure";
 			diagnose(f, smtprobe_kb_local(m));
+			if (!f->summary[0])
+				setf(f->summary, sizeof(f->summary),
+				     "the TLS handshake failed: %s", s->error);
 			return;
 		}
 		if (!s->have_ehlo_first)
@@ -400,13 +408,10 @@ static void check_auth(const struct smtprobe_check_params *p,
 	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_AUTH];
 	const struct smtprobe_result *s = &r->session;
 	const struct smtprobe_ehlo *clear = &s->ehlo_first;
-	int in_clear = s->have_ehlo_first &&
-	               (clear->caps & SMTPROBE_CAP_AUTH) && s->have_tls;
 
-	/* Offered before TLS (the first EHLO) on a session that then went on
-	 * to TLS, or on a session that never had TLS. */
+	/* The first EHLO is the one in clear, unless TLS came first. */
 	if (s->have_ehlo_first && (clear->caps & SMTPROBE_CAP_AUTH) &&
-	    (!s->have_tls || in_clear)) {
+	    p->session.tls != SMTPROBE_TLSMODE_IMPLICIT) {
 		f->status = SMTPROBE_CK_WARN;
 		setf(f->detail, sizeof(f->detail),
 		     "AUTH (%s) is offered before TLS: credentials would "
@@ -649,6 +654,7 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	setf(r->host, sizeof(r->host), "%s", p->session.host);
 	r->port = p->session.port;
 	if (check_dns(p, r) == 0) {
+		q.quit_after = SMTPROBE_ST_LAST;
 		if (!q.mail_from || q.nrcpt == 0)
 			q.quit_after = q.mail_from ? SMTPROBE_ST_MAIL
 			                           : SMTPROBE_ST_AUTH;

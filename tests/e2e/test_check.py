@@ -88,6 +88,8 @@ def as_doc(res):
             assert isinstance(d["summary"], str), f"{s}\n{ctx}"
             assert isinstance(d["causes"], list), f"{s}\n{ctx}"
             assert all(isinstance(c, str) for c in d["causes"]), f"{s}\n{ctx}"
+            assert len(set(d["causes"])) == len(d["causes"]), \
+                f"a cause listed twice: {d['causes']}\n{ctx}"
             assert isinstance(d["fixes"], list), f"{s}\n{ctx}"
             assert all(isinstance(c, str) for c in d["fixes"]), f"{s}\n{ctx}"
             assert d["kb"] is None or isinstance(d["kb"], str), f"{s}\n{ctx}"
@@ -101,6 +103,17 @@ def as_doc(res):
     want = 1 if failed else 0
     assert doc["exit_code"] == want, f"exit_code {doc['exit_code']} with failed {failed}\n{ctx}"
     assert res.returncode == want, f"exit {res.returncode} with failed {failed}\n{ctx}"
+    # the ladder goes on: a step that passed is followed by the next one
+    st = {s["name"]: s["status"] for s in doc["steps"]}
+    for before, after in (("tcp", "banner"), ("banner", "ehlo")):
+        if st[before] == "pass":
+            assert st[after] != "skip", \
+                f"{before} passed but {after} was skipped: {st}\n{ctx}"
+    # a failed checklist item has a failed or warned step behind it
+    bad = [k for k, v in doc["checklist"].items() if v == "fail"]
+    if bad:
+        assert any(v in ("fail", "warn") for v in st.values()), \
+            f"checklist {bad} failed but no step failed or warned: {st}\n{ctx}"
     return doc
 
 
@@ -205,12 +218,11 @@ def tls_check(srv, ca, *args):
 # ------------------------------------------------------------- usage errors
 @pytest.mark.parametrize("args", [
     [],                                                # no host
-    ["127.0.0.1", "--tls", "--tls-on-connect"],        # exclusive TLS modes
     ["127.0.0.1", "--no-such-option"],
     ["127.0.0.1", "--port", "0"],
     ["127.0.0.1", "--port", "70000"],
     ["127.0.0.1", "--timeout", "nope"],
-], ids=["no-host", "tls-and-tlsc", "unknown-option", "port-0", "port-too-big",
+], ids=["no-host", "unknown-option", "port-0", "port-too-big",
         "bad-timeout"])
 def test_usage_errors_exit_2(args):
     res = run_smtprobe(["check"] + args, timeout=30)
@@ -305,6 +317,21 @@ def test_postfix_submission_tls_required(mailservers):
     s = step(doc, failed[0])
     # AUTH is offered after TLS and the client did not authenticate
     assert has_any(top(s), "auth", "log in", "logged in"), s
+
+
+def test_postfix_submission_no_tls_530(mailservers):
+    """--no-tls: Postfix submission says 530 5.7.0 Must issue a STARTTLS
+    command first to MAIL in clear; the fix is to enable TLS / use 587."""
+    res = check(pf_target(mailservers, "submission"), "--no-tls",
+                "--from", f"{ALICE}@example.test", "--to", EXTERNAL)
+    doc = as_doc(res)
+    assert res.returncode == 1
+    assert_status(doc, "tls", "skip", "warn")
+    mail = assert_status(doc, "mail", "fail")
+    assert "530" in mail["detail"], mail
+    assert has_any(top(mail), "tls", "587"), mail
+    assert has_any(" | ".join(diag(mail)["fixes"]).lower(), "tls", "587"), mail
+    assert diag(mail)["kb"], mail
 
 
 def test_postfix_submission_healthy(mailservers):
@@ -457,6 +484,9 @@ def test_serve_no_starttls_warns_without_tls_fails_with_tls():
     tls = assert_status(doc, "tls", "fail")
     assert has_any(everything(tls), "starttls"), tls
     assert doc["checklist"]["tls_policy"] == "fail", doc["checklist"]
+    # advice must be check's own options (--tls-optional is send's, check
+    # rejects it as unknown)
+    assert "--tls-optional" not in tls["detail"], tls
 
 
 def test_serve_auth_offered_in_clear(tmp_path):
@@ -533,12 +563,19 @@ def test_serve_submission_healthy():
 
 
 def test_serve_submission_healthy_checklist():
+    """Without --send: DATA is not tried, everything else passes."""
     with Serve(["127.0.0.1:0/starttls,policy=submission"]) as srv:
         res = check(serve_target(srv), "--tls-ca-path", srv.ca_file,
                     "--auth", "--auth-user", SERVE_ALICE, "--auth-password", SERVE_ALICE_PW,
-                    "--from", f"{SERVE_ALICE}@example.test", "--to", EXTERNAL, "--send")
+                    "--from", f"{SERVE_ALICE}@example.test", "--to", EXTERNAL)
     doc = as_doc(res)
-    assert doc["checklist"] == {k: "pass" for k in CHECKLIST}, doc["checklist"]
+    assert res.returncode == 0
+    want = {k: "pass" for k in CHECKLIST}
+    want["data_accepted"] = "skip"
+    assert doc["checklist"] == want, doc["checklist"]
+    st = statuses(doc)
+    assert st["data"] == "skip", st
+    assert all(v == "pass" for k, v in st.items() if k != "data"), st
 
 
 def test_serve_open_relay():
@@ -627,6 +664,16 @@ def test_tls_chain_with_intermediate_passes(bad_certs):
         res = tls_check(srv, bad_certs["ca"])
     doc = as_doc(res)
     assert_status(doc, "tls", "pass")
+
+
+def test_tls_verify_makes_a_bad_certificate_fail(bad_certs):
+    with cert_serve(bad_certs["expired"]) as srv:
+        res = tls_check(srv, bad_certs["ca"], "--tls-verify")
+    doc = as_doc(res)
+    assert res.returncode == 1
+    tls = assert_status(doc, "tls", "fail")
+    assert "expired" in everything(tls), tls
+    assert doc["checklist"]["tls_policy"] == "fail", doc["checklist"]
 
 
 def test_tls_self_signed(bad_certs):
