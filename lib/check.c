@@ -114,6 +114,8 @@ static void first_cause(struct smtprobe_check_finding *f, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (f->causes[0] == f->cause0) /* one composed cause per step */
+		return;
 	va_start(ap, fmt);
 	vsnprintf(f->cause0, sizeof(f->cause0), fmt, ap);
 	va_end(ap);
@@ -544,7 +546,7 @@ static void check_envelope(const struct smtprobe_check_params *p,
 					        "the relay policy does not "
 					        "allow this recipient even for "
 					        "the authenticated user");
-				if (bad->reply->code / 100 == 4)
+				if (!relay && bad->reply->code / 100 == 4)
 					first_cause(
 					        rc,
 					        "a temporary refusal (%d): the "
