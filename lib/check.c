@@ -263,11 +263,8 @@ static void check_banner_ehlo(struct smtprobe_check_result *r)
 	struct smtprobe_check_finding *e = &r->step[SMTPROBE_CK_EHLO];
 
 	if (!judge_stage(b, s, SMTPROBE_ST_BANNER, "banner")) {
-		if (r->step[SMTPROBE_CK_TCP].status == SMTPROBE_CK_PASS &&
-		    s->stage == SMTPROBE_ST_TLS) {
-			b->status = SMTPROBE_CK_FAIL;
-			setf(b->detail, sizeof(b->detail), "%s", s->error);
-		}
+		/* no banner: implicit TLS failed first (the tls step says so),
+		 * or the connection never came up */
 	} else if (b->status == SMTPROBE_CK_PASS) {
 		const struct smtprobe_exchange *x =
 		        last_exchange(s, SMTPROBE_ST_BANNER);
@@ -325,6 +322,13 @@ static void check_tls(const struct smtprobe_check_params *p,
 			if (!f->summary[0])
 				setf(f->summary, sizeof(f->summary),
 				     "the TLS handshake failed: %s", s->error);
+			if (p->session.tls == SMTPROBE_TLSMODE_IMPLICIT &&
+			    strstr(s->error, "version"))
+				first_cause(
+				        f, "implicit TLS against a port that "
+				           "speaks plain SMTP / STARTTLS: use "
+				           "--tls (STARTTLS) here, or port 465 "
+				           "for implicit TLS");
 			return;
 		}
 		if (!s->have_ehlo_first)
