@@ -408,6 +408,48 @@ static void check_tls(const struct smtprobe_check_params *p,
 	}
 }
 
+/* A 535 with one mechanism: try another the server offers. If that one
+ * works, the credentials are right and the mechanism is to blame (a backend
+ * that cannot do CRAM-MD5 or SCRAM with hashed passwords, say); if it fails
+ * too, the credentials are. */
+static void auth_second_opinion(const struct smtprobe_check_params *p,
+                                struct smtprobe_check_result *r,
+                                struct smtprobe_check_finding *f)
+{
+	const struct smtprobe_result *s = &r->session;
+	unsigned used =
+	        smtprobe_mech_from_name(s->auth_mech, strlen(s->auth_mech));
+	unsigned other = smtprobe_mech_strongest(s->ehlo.mechs & ~used);
+	struct smtprobe_params q = p->session;
+	struct smtprobe_result alt;
+
+	if (!other) {
+		first_cause(f,
+		            "wrong user name or password for AUTH %s (the "
+		            "only mechanism offered)",
+		            s->auth_mech);
+		return;
+	}
+	q.auth_mech = other;
+	q.quit_after = SMTPROBE_ST_AUTH;
+	q.on_event = NULL;
+	smtprobe_send(&q, &alt);
+	if (alt.auth_ok)
+		first_cause(f,
+		            "the mechanism: AUTH %s fails but AUTH %s with the "
+		            "same credentials works (a server-side problem "
+		            "with %s, e.g. a password backend that cannot "
+		            "serve it)",
+		            s->auth_mech, smtprobe_mech_name(other),
+		            s->auth_mech);
+	else
+		first_cause(f,
+		            "wrong user name or password: AUTH %s and AUTH %s "
+		            "both fail",
+		            s->auth_mech, smtprobe_mech_name(other));
+	smtprobe_result_release(&alt);
+}
+
 static void check_auth(const struct smtprobe_check_params *p,
                        struct smtprobe_check_result *r)
 {
@@ -482,8 +524,7 @@ static void check_auth(const struct smtprobe_check_params *p,
 		}
 	}
 	if (s->auth_reply && s->auth_reply->code == 535)
-		first_cause(f, "wrong user name or password for AUTH %s",
-		            s->auth_mech);
+		auth_second_opinion(p, r, f);
 }
 
 static void check_envelope(const struct smtprobe_check_params *p,
