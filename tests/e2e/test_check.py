@@ -25,8 +25,8 @@ self-signed, expiring soon). Loopback only.
 Each case asserts the step that failed or warned, the top of its diagnosis
 (a keyword in causes[0] or the summary) and the exit code.
 """
+import base64
 import datetime
-import os
 import socket
 
 import pytest
@@ -104,9 +104,11 @@ def as_doc(res):
     assert doc["exit_code"] == want, f"exit_code {doc['exit_code']} with failed {failed}\n{ctx}"
     assert res.returncode == want, f"exit {res.returncode} with failed {failed}\n{ctx}"
     # the ladder goes on: a step that passed is followed by the next one
+    # (with implicit TLS the handshake comes between TCP and the banner: a
+    # failed handshake leaves the banner unread)
     st = {s["name"]: s["status"] for s in doc["steps"]}
     for before, after in (("tcp", "banner"), ("banner", "ehlo")):
-        if st[before] == "pass":
+        if st[before] == "pass" and not (after == "banner" and st["tls"] == "fail"):
             assert st[after] != "skip", \
                 f"{before} passed but {after} was skipped: {st}\n{ctx}"
     # a failed checklist item has a failed or warned step behind it
@@ -218,11 +220,13 @@ def tls_check(srv, ca, *args):
 # ------------------------------------------------------------- usage errors
 @pytest.mark.parametrize("args", [
     [],                                                # no host
+    ["127.0.0.1", "--tls", "--tls-on-connect"],        # exclusive TLS modes
+    ["127.0.0.1", "--tls-on-connect", "--no-tls"],
     ["127.0.0.1", "--no-such-option"],
     ["127.0.0.1", "--port", "0"],
     ["127.0.0.1", "--port", "70000"],
     ["127.0.0.1", "--timeout", "nope"],
-], ids=["no-host", "unknown-option", "port-0", "port-too-big",
+], ids=["no-host", "tls-and-tlsc", "tlsc-and-no-tls", "unknown-option", "port-0", "port-too-big",
         "bad-timeout"])
 def test_usage_errors_exit_2(args):
     res = run_smtprobe(["check"] + args, timeout=30)
@@ -299,7 +303,7 @@ def test_postfix_submission_wrong_password(mailservers):
     assert doc["checklist"]["auth_accepted"] == "fail", doc["checklist"]
 
 
-def test_postfix_submission_tls_required(mailservers):
+def test_postfix_submission_without_auth(mailservers):
     """Postfix submission says 530 5.7.0 to MAIL in clear, but the ladder
     uses STARTTLS when offered, so TLS passes; without AUTH the envelope is
     refused (reject_sender_login_mismatch: "not logged in", or
@@ -709,3 +713,53 @@ def test_text_output_healthy_has_no_diagnosis():
     assert "✔" in res.stdout and "✘" not in res.stdout, show(res)
     assert "Diagnosis" not in res.stdout, show(res)
     assert SERVE_ALICE_PW not in res.stdout + res.stderr, show(res)
+
+
+def test_verbose_shows_the_transcript_without_secrets():
+    with Serve(["127.0.0.1:0/starttls,policy=submission"]) as srv:
+        res = check(serve_target(srv), "--tls-ca-path", srv.ca_file, "-v",
+                    "--auth", "PLAIN", "--auth-user", SERVE_ALICE,
+                    "--auth-password", SERVE_ALICE_PW,
+                    "--from", f"{SERVE_ALICE}@example.test", "--to", EXTERNAL,
+                    json_out=False)
+        plain = check(serve_target(srv), "--tls-ca-path", srv.ca_file,
+                      "--auth", "PLAIN", "--auth-user", SERVE_ALICE,
+                      "--auth-password", SERVE_ALICE_PW,
+                      "--from", f"{SERVE_ALICE}@example.test", "--to", EXTERNAL,
+                      json_out=False)
+    assert res.returncode == 0, show(res)
+    # the transcript (send's markers: -> in clear, ~> under TLS), then the report
+    for line in (" -> EHLO", " -> STARTTLS", " ~> MAIL FROM:<alice@example.test>",
+                 " ~> RCPT TO:<x@example.org>"):
+        assert line in res.stdout, show(res)
+        assert line not in plain.stdout, show(plain)
+    assert "Checklist" in res.stdout and "Checklist" in plain.stdout, show(res)
+    # AUTH PLAIN carries the password in base64: neither form may show
+    b64 = base64.b64encode(f"\0{SERVE_ALICE}\0{SERVE_ALICE_PW}".encode()).decode()
+    for r in (res, plain):
+        assert SERVE_ALICE_PW not in r.stdout + r.stderr, show(r)
+        assert b64 not in r.stdout + r.stderr, show(r)
+
+
+def test_json_has_no_secrets():
+    with Serve(["127.0.0.1:0/starttls,policy=submission"]) as srv:
+        res = check(serve_target(srv), "--tls-ca-path", srv.ca_file,
+                    "--auth", "PLAIN", "--auth-user", SERVE_ALICE,
+                    "--auth-password", SERVE_ALICE_PW,
+                    "--from", f"{SERVE_ALICE}@example.test", "--to", EXTERNAL)
+    as_doc(res)
+    assert SERVE_ALICE_PW not in res.stdout + res.stderr, show(res)
+
+
+def test_implicit_tls_against_a_starttls_port():
+    """--tls-on-connect to a plain/STARTTLS listener: the handshake fails
+    (wrong version number); the diagnosis says implicit TLS on a STARTTLS
+    port. Every failed step carries a diagnosis (as_doc)."""
+    with Serve(["127.0.0.1:0/starttls,policy=mx"]) as srv:
+        res = check(serve_target(srv), "--tls-on-connect", timeout_opt="3")
+    doc = as_doc(res)
+    assert res.returncode == 1
+    tls = assert_status(doc, "tls", "fail")
+    assert has_any(top(tls), "implicit tls", "starttls", "plain smtp"), tls
+    for name in ("banner", "ehlo", "auth", "mail", "rcpt", "data"):
+        assert_status(doc, name, "skip")
