@@ -140,7 +140,7 @@ static int check_dns(const struct smtprobe_check_params *p,
                      struct smtprobe_check_result *r)
 {
 	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_DNS];
-	struct addrinfo hints, *ai = NULL;
+	struct addrinfo hints;
 	uv_loop_t loop;
 	uv_getaddrinfo_t req;
 	uint64_t t0 = uv_hrtime();
@@ -184,7 +184,6 @@ static int check_dns(const struct smtprobe_check_params *p,
 		                      o ? " " : "", buf);
 	}
 	uv_freeaddrinfo(req.addrinfo);
-	(void)ai;
 	f->status = SMTPROBE_CK_PASS;
 	setf(f->detail, sizeof(f->detail), "%s resolves to %s", p->session.host,
 	     r->addresses);
@@ -277,13 +276,13 @@ static void check_banner_ehlo(struct smtprobe_check_result *r)
 	if (e->status == SMTPROBE_CK_PASS && s->have_ehlo) {
 		const struct smtprobe_ehlo *h = &s->ehlo;
 		setf(e->detail, sizeof(e->detail),
-		     "%s greets as %s; AUTH: %s; STARTTLS: %s; SIZE %llu%s",
+		     "%s greets as %s; AUTH: %s; STARTTLS: %s; SIZE %llu",
 		     s->greeting[0] == 'h' ? "HELO (EHLO refused):" : "EHLO:",
 		     h->host, h->auth[0] ? h->auth : "not offered",
 		     (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS)
 		             ? "offered"
 		             : "not offered",
-		     h->size, h->unknown[0] ? "" : "");
+		     h->size);
 		if (s->greeting[0] == 'h') {
 			e->status = SMTPROBE_CK_WARN;
 			setf(e->summary, sizeof(e->summary),
