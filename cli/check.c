@@ -42,10 +42,14 @@ enum {
 	C_JSON,
 	C_VERBOSE,
 	C_HELP,
+	C_PORTS,
 };
 
 static const struct opt_def check_defs[] = {
-        {C_PORT, "p|port", OPT_REQ, "PORT", "port (default 25)"},
+        {C_PORT, "p|port", OPT_REQ, "PORT",
+         "check this port (default: discover among --ports)"},
+        {C_PORTS, "ports", OPT_REQ, "LIST",
+         "ports to discover (default 587,465,25,2525)"},
         {C_TLS, "tls", OPT_NONE, NULL,
          "TLS is required: no STARTTLS is a failure"},
         {C_TLSC, "tls-on-connect|tlsc", OPT_NONE, NULL,
@@ -100,11 +104,41 @@ struct check_cfg {
 	long timeout_ms;
 	const char *helo;
 	int family, json, verbose, help;
+	unsigned ports[SMTPROBE_MAX_PORTS];
+	size_t nports;
 };
 
 static int accept_mech(int id, const char *next)
 {
 	return id == C_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
+}
+
+static int parse_ports(struct check_cfg *c, const char *v, char *err,
+                       size_t errsz)
+{
+	const char *q = v;
+
+	c->nports = 0;
+	while (*q) {
+		char num[8];
+		size_t n = strcspn(q, ",");
+		long port = -1;
+		if (n > 0 && n < sizeof(num)) {
+			memcpy(num, q, n);
+			num[n] = '\0';
+			port = opts_number(num, 1, 65535);
+		}
+		if (port < 0 || c->nports >= SMTPROBE_MAX_PORTS) {
+			snprintf(err, errsz,
+			         "bad --ports '%s' (a comma list of at most %d "
+			         "ports)",
+			         v, SMTPROBE_MAX_PORTS);
+			return -1;
+		}
+		c->ports[c->nports++] = (unsigned)port;
+		q += n + (q[n] == ',');
+	}
+	return 0;
 }
 
 static int on_check_opt(void *ctx, int id, const char *v, char *err,
@@ -207,6 +241,8 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_HELP:
 		c->help = 1;
 		break;
+	case C_PORTS:
+		return parse_ports(c, v, err, errsz);
 	default:
 		break;
 	}
@@ -254,6 +290,33 @@ static void render(const struct check_cfg *c,
 	        "MAIL FROM accepted",   "RCPT TO accepted",
 	        "DATA accepted",        "No relay denial"};
 
+	if (r->scanned) {
+		printf("smtprobe check %s: ports (%.0f ms)\n\n", r->host,
+		       r->scan.ms);
+		printf("   port  open  TLS        certificate        AUTH\n");
+		for (size_t i = 0; i < r->scan.nports; i++) {
+			const struct smtprobe_port_probe *pp = &r->scan.port[i];
+			const char *mode =
+			        !pp->open ? "-"
+			        : pp->tls == SMTPROBE_TLSMODE_IMPLICIT
+			                ? "implicit"
+			        : pp->tls == SMTPROBE_TLSMODE_REQUIRED
+			                ? "STARTTLS"
+			                : "none";
+			printf(" %s %-5u %-5s %-10s %-18.18s %s%s\n",
+			       marker(pp->open ? SMTPROBE_CK_PASS
+			                       : SMTPROBE_CK_SKIP,
+			              tty),
+			       pp->port, pp->open ? "yes" : "no", mode,
+			       !pp->tls_ok   ? "-"
+			       : pp->cert_ok ? "ok"
+			                     : pp->cert_problem,
+			       pp->open ? (pp->auth[0] ? pp->auth : "none")
+			                : pp->error,
+			       pp->auth_in_clear ? " (also in clear!)" : "");
+		}
+		printf("\n recommended: %s\n\n", r->scan.recommendation);
+	}
 	printf("smtprobe check %s port %u\n\n", r->host, r->port);
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
 		const struct smtprobe_check_finding *f = &r->step[i];
@@ -339,6 +402,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (c.port > 0)
 		port = c.port;
+	/* No port: discover the SMTP ports first and check the best one. */
+	int discover = port < 0 && !c.tlsc;
 	if (port < 0)
 		port = c.tlsc ? 465 : 25;
 
@@ -438,6 +503,9 @@ int cmd_check(int argc, char **argv)
 	}
 	p.send = c.send;
 	p.no_relay_test = c.no_relay;
+	p.discover = discover;
+	p.ports = c.nports ? c.ports : NULL;
+	p.nports = c.nports;
 	q->stage_timeout_ms = (unsigned)c.timeout_ms;
 	q->session_timeout_ms = (unsigned)(c.timeout_ms * 8);
 	const char *msg =

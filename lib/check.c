@@ -203,7 +203,7 @@ static void check_tcp(const struct smtprobe_check_params *p,
 	if (c) {
 		f->status = SMTPROBE_CK_PASS;
 		setf(f->detail, sizeof(f->detail), "connected to %s port %u",
-		     s->address, p->session.port);
+		     s->address, r->ladder.port);
 		return;
 	}
 	f->status = SMTPROBE_CK_FAIL;
@@ -220,7 +220,7 @@ static void check_tcp(const struct smtprobe_check_params *p,
 		first_cause(f,
 		            "nothing listens on port %u of %s: wrong port, "
 		            "or the mail service is down",
-		            p->session.port,
+		            r->ladder.port,
 		            s->address[0] ? s->address : p->session.host);
 }
 
@@ -299,12 +299,12 @@ static void check_tls(const struct smtprobe_check_params *p,
 	const struct smtprobe_result *s = &r->session;
 	const struct smtprobe_tls_facts *t = &s->tls;
 
-	if (p->session.tls == SMTPROBE_TLSMODE_OFF)
+	if (r->ladder.tls == SMTPROBE_TLSMODE_OFF)
 		return;
 	if (!s->have_tls) {
 		int offered = s->have_ehlo_first &&
 		              (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS);
-		if (offered || p->session.tls == SMTPROBE_TLSMODE_IMPLICIT) {
+		if (offered || r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT) {
 			if (s->exit_code != SMTPROBE_EXIT_TLS)
 				return; /* never got as far as TLS */
 			f->status = SMTPROBE_CK_FAIL;
@@ -321,7 +321,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 			if (!f->summary[0])
 				setf(f->summary, sizeof(f->summary),
 				     "the TLS handshake failed: %s", s->error);
-			if (p->session.tls == SMTPROBE_TLSMODE_IMPLICIT &&
+			if (r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT &&
 			    strstr(s->error, "version"))
 				first_cause(
 				        f, "implicit TLS against a port that "
@@ -419,7 +419,7 @@ static void auth_second_opinion(const struct smtprobe_check_params *p,
 	unsigned used =
 	        smtprobe_mech_from_name(s->auth_mech, strlen(s->auth_mech));
 	unsigned other = smtprobe_mech_strongest(s->ehlo.mechs & ~used);
-	struct smtprobe_params q = p->session;
+	struct smtprobe_params q = r->ladder;
 	struct smtprobe_result alt;
 
 	if (!other) {
@@ -458,7 +458,7 @@ static void check_auth(const struct smtprobe_check_params *p,
 
 	/* The first EHLO is the one in clear, unless TLS came first. */
 	if (s->have_ehlo_first && (clear->caps & SMTPROBE_CAP_AUTH) &&
-	    p->session.tls != SMTPROBE_TLSMODE_IMPLICIT) {
+	    r->ladder.tls != SMTPROBE_TLSMODE_IMPLICIT) {
 		f->status = SMTPROBE_CK_WARN;
 		setf(f->detail, sizeof(f->detail),
 		     "AUTH (%s) is offered before TLS: credentials would "
@@ -616,7 +616,7 @@ static void check_relay(const struct smtprobe_check_params *p,
                         struct smtprobe_check_result *r)
 {
 	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_RELAY];
-	struct smtprobe_params q = p->session;
+	struct smtprobe_params q = r->ladder;
 	const char *to[1] = {p->relay_to ? p->relay_to : CK_RELAY_TO};
 
 	if (p->no_relay_test ||
@@ -700,6 +700,21 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	setf(r->host, sizeof(r->host), "%s", p->session.host);
 	r->port = p->session.port;
 	if (check_dns(p, r) == 0) {
+		if (p->discover) {
+			r->scanned = 1;
+			smtprobe_check_ports(&p->session, p->ports, p->nports,
+			                     &r->scan);
+			if (r->scan.best >= 0) {
+				const struct smtprobe_port_probe *b =
+				        &r->scan.port[r->scan.best];
+				q.port = b->port;
+				r->port = b->port;
+				if (b->tls == SMTPROBE_TLSMODE_IMPLICIT)
+					q.tls = SMTPROBE_TLSMODE_IMPLICIT;
+				else if (q.tls == SMTPROBE_TLSMODE_IMPLICIT)
+					q.tls = SMTPROBE_TLSMODE_OPTIONAL;
+			}
+		}
 		q.quit_after = SMTPROBE_ST_LAST;
 		if (!q.mail_from || q.nrcpt == 0)
 			q.quit_after = q.mail_from ? SMTPROBE_ST_MAIL
@@ -709,6 +724,7 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 		if (!q.mail_from)
 			q.mail_from = "<>";
 		q.tls_verify = p->session.tls_verify;
+		r->ladder = q;
 		smtprobe_send(&q, &r->session);
 		check_tcp(p, r);
 		check_banner_ehlo(r);

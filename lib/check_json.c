@@ -60,11 +60,44 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 		if (!session)
 			session = json_null();
 	}
-	json_t *doc =
-	        json_pack("{s:s, s:i, s:s, s:i, s:o, s:o, s:o}", "host",
-	                  r->host, "port", (int)r->port, "addresses",
-	                  r->addresses, "exit_code", r->exit_code, "steps",
-	                  steps, "checklist", cl, "session", session);
+	json_t *ports = json_null();
+	if (r->scanned) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < r->scan.nports; i++) {
+			const struct smtprobe_port_probe *pp = &r->scan.port[i];
+			const char *mode =
+			        !pp->open ? "none"
+			        : pp->tls == SMTPROBE_TLSMODE_IMPLICIT
+			                ? "implicit"
+			        : pp->tls == SMTPROBE_TLSMODE_REQUIRED
+			                ? "starttls"
+			                : "none";
+			json_array_append_new(
+			        list,
+			        json_pack("{s:i, s:b, s:s, s:b, s:b, s:s, s:s, "
+			                  "s:b, "
+			                  "s:s, s:f}",
+			                  "port", (int)pp->port, "open",
+			                  pp->open, "tls", mode, "tls_ok",
+			                  pp->tls_ok, "cert_ok", pp->cert_ok,
+			                  "cert_problem", pp->cert_problem,
+			                  "auth", pp->auth, "auth_in_clear",
+			                  pp->auth_in_clear, "error", pp->error,
+			                  "ms", pp->ms));
+		}
+		json_t *best =
+		        r->scan.best >= 0
+		                ? json_integer(r->scan.port[r->scan.best].port)
+		                : json_null();
+		ports = json_pack("{s:o, s:o, s:s, s:f}", "probes", list,
+		                  "best", best, "recommendation",
+		                  r->scan.recommendation, "ms", r->scan.ms);
+	}
+	json_t *doc = json_pack("{s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o}",
+	                        "host", r->host, "port", (int)r->port,
+	                        "addresses", r->addresses, "exit_code",
+	                        r->exit_code, "ports", ports, "steps", steps,
+	                        "checklist", cl, "session", session);
 	if (!doc)
 		return NULL;
 	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -58,6 +58,38 @@ enum smtprobe_check_item {
 	SMTPROBE_CL_LAST
 };
 
+/* ---- port discovery (check_ports.c) -------------------------------- */
+
+#define SMTPROBE_MAX_PORTS 8
+
+struct smtprobe_port_probe {
+	unsigned port;
+	int open; /* a banner came */
+	enum smtprobe_tls_mode
+	        tls; /* IMPLICIT, REQUIRED (STARTTLS offered) or OFF */
+	int tls_ok;  /* a handshake completed */
+	int cert_ok; /* and the certificate verified for the host */
+	char cert_problem[128];
+	char auth[256];    /* AUTH mechanisms offered (after TLS if any) */
+	int auth_in_clear; /* AUTH offered before TLS */
+	char error[256];   /* why it is not open */
+	double ms;
+};
+
+struct smtprobe_port_scan {
+	struct smtprobe_port_probe port[SMTPROBE_MAX_PORTS];
+	size_t nports;
+	int best; /* index of the recommended port, -1 = none */
+	char recommendation[512];
+	double ms; /* the whole scan */
+};
+
+/* Probe the ports of base->host concurrently (up to EHLO after TLS; no
+ * AUTH, no MAIL): default 587, 465, 25, 2525 when ports is NULL. */
+int smtprobe_check_ports(const struct smtprobe_params *base,
+                         const unsigned *ports, size_t nports,
+                         struct smtprobe_port_scan *scan);
+
 struct smtprobe_check_params {
 	struct smtprobe_params session; /* host, port, TLS and AUTH options;
 	                                   mail_from / rcpt optional */
@@ -66,6 +98,9 @@ struct smtprobe_check_params {
 	const char *relay_from; /* default <relay-test@smtprobe.invalid> */
 	const char *relay_to;   /* default <relay-test@relay-test.invalid> */
 	int no_relay_test;
+	int discover;          /* probe the ports first, check the best */
+	const unsigned *ports; /* ports to probe (NULL: 587 465 25 2525) */
+	size_t nports;
 };
 
 struct smtprobe_check_result {
@@ -77,6 +112,9 @@ struct smtprobe_check_result {
 	struct smtprobe_result session;
 	struct smtprobe_result relay;
 	int relay_ran;
+	int scanned;
+	struct smtprobe_port_scan scan;
+	struct smtprobe_params ladder; /* the parameters the ladder used */
 	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
 };
 

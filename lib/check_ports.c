@@ -1,0 +1,152 @@
+/* check_ports.c - port discovery for `smtprobe check`: the usual SMTP
+ * ports probed at once on one loop (banner, EHLO, TLS the way the port
+ * speaks it, EHLO again), then a recommendation of the settings an
+ * application should use. Each probe has the caller's deadlines, so the
+ * scan takes as long as the slowest port, not their sum. */
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "smtprobe/check.h"
+#include "banned.h"
+
+static const unsigned default_ports[] = {587, 465, 25, 2525};
+
+struct probe_run {
+	struct smtprobe_params params;
+	struct smtprobe_result res;
+	struct smtprobe_session *session;
+	int done;
+};
+
+static void on_probe_done(struct smtprobe_session *s, void *arg)
+{
+	struct probe_run *pr = arg;
+
+	(void)s;
+	pr->done = 1;
+}
+
+static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
+{
+	const struct smtprobe_result *r = &pr->res;
+
+	o->port = pr->params.port;
+	o->ms = r->total_ms;
+	o->open = r->have_ehlo || (r->nex > 1 && r->ex[1].reply &&
+	                           r->ex[1].reply->code / 100 == 2);
+	if (!o->open)
+		snprintf(o->error, sizeof(o->error), "%s",
+		         r->error[0] ? r->error : "no SMTP banner");
+	o->tls = SMTPROBE_TLSMODE_OFF;
+	if (pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT && r->have_tls)
+		o->tls = SMTPROBE_TLSMODE_IMPLICIT;
+	else if (r->have_ehlo_first &&
+	         (r->ehlo_first.caps & SMTPROBE_CAP_STARTTLS))
+		o->tls = SMTPROBE_TLSMODE_REQUIRED;
+	o->tls_ok = r->have_tls;
+	o->cert_ok = r->have_tls && r->tls.verify_ok &&
+	             (!r->tls.host_checked || r->tls.host_match);
+	if (r->have_tls && !o->cert_ok)
+		snprintf(o->cert_problem, sizeof(o->cert_problem), "%s",
+		         r->tls.verify_ok ? "hostname mismatch"
+		                          : r->tls.verify_reason);
+	if (r->have_ehlo)
+		snprintf(o->auth, sizeof(o->auth), "%s", r->ehlo.auth);
+	o->auth_in_clear = pr->params.tls != SMTPROBE_TLSMODE_IMPLICIT &&
+	                   r->have_ehlo_first &&
+	                   (r->ehlo_first.caps & SMTPROBE_CAP_AUTH);
+}
+
+/* Prefer a port with TLS and AUTH: 587 with STARTTLS, then 465 implicit,
+ * then anything with TLS, then anything open. */
+static void recommend(struct smtprobe_port_scan *scan, const char *host)
+{
+	int best = -1, best_score = -1;
+
+	for (size_t i = 0; i < scan->nports; i++) {
+		const struct smtprobe_port_probe *p = &scan->port[i];
+		if (!p->open)
+			continue;
+		int score = 1 + (p->tls_ok ? 4 : 0) + (p->auth[0] ? 2 : 0) +
+		            (p->cert_ok ? 1 : 0) + (p->port == 587 ? 1 : 0);
+		if (score > best_score) {
+			best = (int)i;
+			best_score = score;
+		}
+	}
+	scan->best = best;
+	if (best < 0) {
+		snprintf(scan->recommendation, sizeof(scan->recommendation),
+		         "no SMTP service answers on %s", host);
+		return;
+	}
+	const struct smtprobe_port_probe *p = &scan->port[best];
+	char mech[64] = "none offered";
+	if (p->auth[0]) {
+		/* the first of the strong ones the server lists */
+		const char *pick = strstr(p->auth, "SCRAM-SHA-256")
+		                           ? "SCRAM-SHA-256"
+		                   : strstr(p->auth, "PLAIN") ? "PLAIN"
+		                   : strstr(p->auth, "LOGIN") ? "LOGIN"
+		                                              : p->auth;
+		snprintf(mech, sizeof(mech), "%s", pick);
+	}
+	snprintf(scan->recommendation, sizeof(scan->recommendation),
+	         "host %s, port %u, encryption %s, authentication %s%s", host,
+	         p->port,
+	         p->tls == SMTPROBE_TLSMODE_IMPLICIT ? "SSL/TLS (implicit)"
+	         : p->tls_ok                         ? "STARTTLS"
+	                                             : "none (no TLS offered)",
+	         mech,
+	         p->tls_ok && !p->cert_ok
+	                 ? " (the certificate does not verify: "
+	                   "fix it or trust its CA)"
+	                 : "");
+}
+
+int smtprobe_check_ports(const struct smtprobe_params *base,
+                         const unsigned *ports, size_t nports,
+                         struct smtprobe_port_scan *scan)
+{
+	struct probe_run runs[SMTPROBE_MAX_PORTS];
+	uv_loop_t loop;
+	uint64_t t0 = uv_hrtime();
+
+	memset(scan, 0, sizeof(*scan));
+	scan->best = -1;
+	if (!ports) {
+		ports = default_ports;
+		nports = sizeof(default_ports) / sizeof(default_ports[0]);
+	}
+	if (nports > SMTPROBE_MAX_PORTS)
+		nports = SMTPROBE_MAX_PORTS;
+	if (uv_loop_init(&loop) < 0)
+		return -1;
+	memset(runs, 0, sizeof(runs));
+	for (size_t i = 0; i < nports; i++) {
+		struct probe_run *pr = &runs[i];
+		pr->params = *base;
+		pr->params.port = ports[i];
+		pr->params.tls = ports[i] == 465 ? SMTPROBE_TLSMODE_IMPLICIT
+		                                 : SMTPROBE_TLSMODE_OPTIONAL;
+		pr->params.tls_verify = 0;
+		pr->params.auth = 0;
+		pr->params.quit_after = SMTPROBE_ST_EHLO2;
+		pr->params.on_event = NULL;
+		if (smtprobe_session_start(&pr->session, &loop, &pr->params,
+		                           &pr->res, on_probe_done, pr) < 0)
+			pr->done = 1;
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	for (size_t i = 0; i < nports; i++) {
+		judge(&runs[i], &scan->port[i]);
+		smtprobe_session_free(runs[i].session);
+		smtprobe_result_release(&runs[i].res);
+	}
+	scan->nports = nports;
+	uv_loop_close(&loop);
+	scan->ms = (double)(uv_hrtime() - t0) / 1e6;
+	recommend(scan, base->host);
+	return 0;
+}

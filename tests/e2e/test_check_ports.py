@@ -1,0 +1,82 @@
+"""Port discovery of `smtprobe check`: the ports probed at once, a table of
+what each offers, a recommendation, and the ladder run on the best one."""
+import json
+import socket
+import time
+
+from runner import run_smtprobe
+from serve import Serve
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def check(*args, timeout=60):
+    return run_smtprobe(["check"] + list(args), timeout=timeout)
+
+
+def test_discovery_table_recommendation_and_ladder(tmp_path):
+    with Serve(["127.0.0.1:0,policy=mx", "127.0.0.1:0/starttls-required,policy=submission"],
+               workdir=str(tmp_path)) as srv:
+        plain, sub = srv.port(0), srv.port(1)
+        closed = closed_port()
+        res = check("127.0.0.1", "--ports", f"{closed},{plain},{sub}",
+                    "--tls-ca-path", srv.ca_file, "--no-relay-test", "--json")
+    doc = json.loads(res.stdout)
+    probes = {p["port"]: p for p in doc["ports"]["probes"]}
+    assert probes[closed]["open"] is False and "refused" in probes[closed]["error"]
+    assert probes[plain]["open"] is True and probes[plain]["tls"] == "none"
+    assert probes[sub]["open"] is True and probes[sub]["tls"] == "starttls"
+    assert probes[sub]["cert_ok"] is True
+    assert "PLAIN" in probes[sub]["auth"] and not probes[sub]["auth_in_clear"]
+    # the submission port (TLS + AUTH) is the one to use, and the ladder ran there
+    assert doc["ports"]["best"] == sub
+    assert f"port {sub}" in doc["ports"]["recommendation"]
+    assert "STARTTLS" in doc["ports"]["recommendation"]
+    assert doc["port"] == sub
+    steps = {s["name"]: s["status"] for s in doc["steps"]}
+    assert steps["tcp"] == "pass" and steps["tls"] == "pass", steps
+
+
+def test_discovery_text_table(tmp_path):
+    with Serve(["127.0.0.1:0,policy=open"], workdir=str(tmp_path)) as srv:
+        res = check("127.0.0.1", "--ports", f"{srv.port(0)}", "--no-relay-test")
+    assert "ports" in res.stdout and "recommended:" in res.stdout, res.stdout
+    assert "none (no TLS offered)" in res.stdout, res.stdout
+
+
+def test_discovery_is_concurrent(tmp_path):
+    """Ports that never answer cost one timeout in all, not one each."""
+    policy = tmp_path / "silent.yaml"
+    policy.write_text("local_domains: [example.test]\n"
+                      "faults:\n  - {command: connect, action: silence}\n")
+    with Serve([f"127.0.0.1:0,policy={policy}"] * 3, workdir=str(tmp_path)) as srv:
+        ports = ",".join(str(srv.port(i)) for i in range(3))
+        start = time.monotonic()
+        res = check("127.0.0.1", "--ports", ports, "--timeout", "1.5", "--json")
+        elapsed = time.monotonic() - start
+    doc = json.loads(res.stdout)
+    assert all(not p["open"] for p in doc["ports"]["probes"]), doc["ports"]
+    assert doc["ports"]["best"] is None
+    assert doc["ports"]["ms"] < 1500 * 1.8, doc["ports"]["ms"]
+    assert res.returncode == 1
+    assert elapsed < 10, elapsed
+
+
+def test_explicit_port_skips_discovery(tmp_path):
+    with Serve(["127.0.0.1:0,policy=mx"], workdir=str(tmp_path)) as srv:
+        res = check(f"127.0.0.1:{srv.port(0)}", "--json", "--no-relay-test")
+    doc = json.loads(res.stdout)
+    assert doc["ports"] is None
+    assert doc["port"] == srv.port(0)
+
+
+def test_bad_ports_option():
+    res = check("127.0.0.1", "--ports", "25,x")
+    assert res.returncode == 2
+    assert res.stderr.startswith("smtprobe: ") and "--ports" in res.stderr
