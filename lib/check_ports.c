@@ -12,19 +12,39 @@
 
 static const unsigned default_ports[] = {587, 465, 25, 2525};
 
+/* Each port gets a plain probe (STARTTLS when offered) and, unless it is
+ * 465, an implicit-TLS probe beside it: whichever learns how the port
+ * speaks ends the other, so an implicit-TLS port on an unusual number does
+ * not cost a banner timeout. */
 struct probe_run {
 	struct smtprobe_params params;
 	struct smtprobe_result res;
 	struct smtprobe_session *session;
+	struct probe_run *sibling;
+	int started;
 	int done;
 };
+
+static int got_banner(const struct smtprobe_result *r)
+{
+	for (size_t i = 0; i < r->nex; i++)
+		if (r->ex[i].stage == SMTPROBE_ST_BANNER && r->ex[i].reply)
+			return 1;
+	return 0;
+}
 
 static void on_probe_done(struct smtprobe_session *s, void *arg)
 {
 	struct probe_run *pr = arg;
+	struct probe_run *sib = pr->sibling;
 
 	(void)s;
 	pr->done = 1;
+	if (!sib || !sib->started || sib->done)
+		return;
+	int implicit = pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT;
+	if (implicit ? pr->res.have_tls : got_banner(&pr->res))
+		smtprobe_session_cancel(sib->session);
 }
 
 static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
@@ -36,7 +56,7 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 	o->open = r->have_ehlo || (r->nex > 1 && r->ex[1].reply &&
 	                           r->ex[1].reply->code / 100 == 2);
 	if (!o->open)
-		snprintf(o->error, sizeof(o->error), "%s",
+		snprintf(o->error, sizeof(o->error), "%.250s",
 		         r->error[0] ? r->error : "no SMTP banner");
 	o->tls = SMTPROBE_TLSMODE_OFF;
 	if (pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT && r->have_tls)
@@ -48,11 +68,11 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 	o->cert_ok = r->have_tls && r->tls.verify_ok &&
 	             (!r->tls.host_checked || r->tls.host_match);
 	if (r->have_tls && !o->cert_ok)
-		snprintf(o->cert_problem, sizeof(o->cert_problem), "%s",
+		snprintf(o->cert_problem, sizeof(o->cert_problem), "%.120s",
 		         r->tls.verify_ok ? "hostname mismatch"
 		                          : r->tls.verify_reason);
 	if (r->have_ehlo)
-		snprintf(o->auth, sizeof(o->auth), "%s", r->ehlo.auth);
+		snprintf(o->auth, sizeof(o->auth), "%.250s", r->ehlo.auth);
 	o->auth_in_clear = pr->params.tls != SMTPROBE_TLSMODE_IMPLICIT &&
 	                   r->have_ehlo_first &&
 	                   (r->ehlo_first.caps & SMTPROBE_CAP_AUTH);
@@ -109,7 +129,7 @@ int smtprobe_check_ports(const struct smtprobe_params *base,
                          const unsigned *ports, size_t nports,
                          struct smtprobe_port_scan *scan)
 {
-	struct probe_run runs[SMTPROBE_MAX_PORTS];
+	struct probe_run runs[SMTPROBE_MAX_PORTS * 2];
 	uv_loop_t loop;
 	uint64_t t0 = uv_hrtime();
 
@@ -125,24 +145,42 @@ int smtprobe_check_ports(const struct smtprobe_params *base,
 		return -1;
 	memset(runs, 0, sizeof(runs));
 	for (size_t i = 0; i < nports; i++) {
-		struct probe_run *pr = &runs[i];
-		pr->params = *base;
-		pr->params.port = ports[i];
-		pr->params.tls = ports[i] == 465 ? SMTPROBE_TLSMODE_IMPLICIT
-		                                 : SMTPROBE_TLSMODE_OPTIONAL;
-		pr->params.tls_verify = 0;
-		pr->params.auth = 0;
-		pr->params.quit_after = SMTPROBE_ST_EHLO2;
-		pr->params.on_event = NULL;
+		struct probe_run *a = &runs[2 * i], *b = &runs[2 * i + 1];
+		a->params = *base;
+		a->params.port = ports[i];
+		a->params.tls = ports[i] == 465 ? SMTPROBE_TLSMODE_IMPLICIT
+		                                : SMTPROBE_TLSMODE_OPTIONAL;
+		a->params.tls_verify = 0;
+		a->params.auth = 0;
+		a->params.quit_after = SMTPROBE_ST_EHLO2;
+		a->params.on_event = NULL;
+		if (ports[i] != 465) {
+			b->params = a->params;
+			b->params.tls = SMTPROBE_TLSMODE_IMPLICIT;
+			a->sibling = b;
+			b->sibling = a;
+		}
+	}
+	for (size_t k = 0; k < 2 * nports; k++) {
+		struct probe_run *pr = &runs[k];
+		if (pr->params.host == NULL)
+			continue; /* no implicit twin for 465 */
+		pr->started = 1;
 		if (smtprobe_session_start(&pr->session, &loop, &pr->params,
 		                           &pr->res, on_probe_done, pr) < 0)
 			pr->done = 1;
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	for (size_t i = 0; i < nports; i++) {
-		judge(&runs[i], &scan->port[i]);
-		smtprobe_session_free(runs[i].session);
-		smtprobe_result_release(&runs[i].res);
+		struct probe_run *a = &runs[2 * i], *b = &runs[2 * i + 1];
+		judge(b->started && b->res.have_tls ? b : a, &scan->port[i]);
+		for (int k = 0; k < 2; k++) {
+			struct probe_run *pr = k ? b : a;
+			if (!pr->started)
+				continue;
+			smtprobe_session_free(pr->session);
+			smtprobe_result_release(&pr->res);
+		}
 	}
 	scan->nports = nports;
 	uv_loop_close(&loop);

@@ -618,6 +618,14 @@ int smtprobe_session_start(struct smtprobe_session **out, uv_loop_t *loop,
 	return session_start_fd(out, loop, params, res, done, done_arg, -1);
 }
 
+void smtprobe_session_cancel(struct smtprobe_session *s)
+{
+	if (!s || s->finished)
+		return;
+	session_fail(s, session_stage_exit(s->stage), 0, "cancelled %s",
+	             session_stage_phrase(s->stage));
+}
+
 void smtprobe_session_free(struct smtprobe_session *s)
 {
 	if (!s)

@@ -201,6 +201,9 @@ int smtprobe_session_start(struct smtprobe_session **out,
                            void *done_arg);
 /* Free a finished session (after done was called). */
 void smtprobe_session_free(struct smtprobe_session *s);
+/* End a running session now (its error says "cancelled"); done is still
+ * called, once, when its handles are closed. No-op when it has finished. */
+void smtprobe_session_cancel(struct smtprobe_session *s);
 
 /* Run one session on a fresh loop to the end; returns res->exit_code. */
 int smtprobe_send(const struct smtprobe_params *params,

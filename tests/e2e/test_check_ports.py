@@ -80,3 +80,19 @@ def test_bad_ports_option():
     res = check("127.0.0.1", "--ports", "25,x")
     assert res.returncode == 2
     assert res.stderr.startswith("smtprobe: ") and "--ports" in res.stderr
+
+
+def test_discovery_finds_implicit_tls_on_any_port(tmp_path):
+    """An implicit-TLS listener on an unusual port is found at once (a TLS
+    probe runs beside the plain one), not after a banner timeout."""
+    with Serve(["127.0.0.1:0/implicit,policy=submission", "127.0.0.1:0/starttls,policy=mx"],
+               workdir=str(tmp_path)) as srv:
+        imp, stls = srv.port(0), srv.port(1)
+        res = check("127.0.0.1", "--ports", f"{imp},{stls}", "--tls-ca-path", srv.ca_file,
+                    "--no-relay-test", "--timeout", "5", "--json")
+    doc = json.loads(res.stdout)
+    probes = {p["port"]: p for p in doc["ports"]["probes"]}
+    assert probes[imp]["open"] and probes[imp]["tls"] == "implicit", probes[imp]
+    assert probes[imp]["cert_ok"] and "PLAIN" in probes[imp]["auth"], probes[imp]
+    assert probes[stls]["open"] and probes[stls]["tls"] == "starttls", probes[stls]
+    assert doc["ports"]["ms"] < 2000, doc["ports"]["ms"]  # far below the 5 s banner deadline
