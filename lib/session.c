@@ -492,6 +492,16 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 {
 	struct smtprobe_session *s = req->data;
 
+	/* The lookup counted as a handle: a session that ended while it was
+	 * pending (its deadline, a cancel) is done only now. */
+	s->handles--;
+	if (s->finished) {
+		if (ai)
+			uv_freeaddrinfo(ai);
+		if (s->handles == 0 && s->done)
+			s->done(s, s->done_arg);
+		return;
+	}
 	if (status < 0) {
 		session_fail(s, SMTPROBE_EXIT_CONNECT, 0,
 		             "cannot resolve %s: %s", s->p->host,
@@ -590,6 +600,8 @@ static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", p->port);
+	/* Until an address is known, messages name the host. */
+	snprintf(s->peer, sizeof(s->peer), "%.60s:%u", p->host, p->port);
 	session_set_stage(s, SMTPROBE_ST_RESOLVE);
 	/* An address literal needs no resolver: skip the thread pool (its
 	 * start-up is a measurable part of a one-transaction run). */
@@ -602,11 +614,14 @@ static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
 		return 0;
 	}
 	s->gai.data = s;
+	s->handles++;
 	int rc = uv_getaddrinfo(loop, &s->gai, on_resolved, p->host, port,
 	                        &hints);
-	if (rc < 0)
+	if (rc < 0) {
+		s->handles--;
 		session_fail(s, SMTPROBE_EXIT_CONNECT, 0,
 		             "cannot resolve %s: %s", p->host, uv_strerror(rc));
+	}
 	return 0;
 }
 
