@@ -417,6 +417,11 @@ int cmd_check(int argc, char **argv)
 	    !smtprobe_arg_safe(helo, 0))
 		snprintf(helo, sizeof(helo), "localhost");
 	q->helo = c.helo ? c.helo : helo;
+	if (!smtprobe_arg_safe(q->helo, 0) || strlen(q->helo) >= 250) {
+		cli_error("bad --helo name: no spaces or control characters, "
+		          "under 250 bytes");
+		return 2;
+	}
 	q->protocol = SMTPROBE_PROTO_ESMTP;
 	q->tls = c.tlsc     ? SMTPROBE_TLSMODE_IMPLICIT
 	         : c.no_tls ? SMTPROBE_TLSMODE_OFF
@@ -441,6 +446,26 @@ int cmd_check(int argc, char **argv)
 			q->tls_opts.ca_path = c.ca;
 		else
 			q->tls_opts.ca_file = c.ca;
+	}
+	if (c.from) {
+		if (smtprobe_addr_format(c.from, from, sizeof(from), err,
+		                         sizeof(err)) < 0) {
+			cli_error("--from: %s", err);
+			return 2;
+		}
+		q->mail_from = from;
+	}
+	for (size_t i = 0; i < c.nto; i++) {
+		if (smtprobe_addr_format(c.to[i], rcpt[i], sizeof(rcpt[i]), err,
+		                         sizeof(err)) < 0) {
+			cli_error("--to: %s", err);
+			return 2;
+		}
+		rcpts[i] = rcpt[i];
+	}
+	if (c.nto && !c.from) {
+		cli_error("--to needs --from (the envelope sender)");
+		return 2;
 	}
 	if (c.auth) {
 		if (!c.user) {
@@ -470,26 +495,6 @@ int cmd_check(int argc, char **argv)
 		q->auth_user = c.user;
 		q->auth_password = pw;
 		q->auth_plaintext = c.plaintext;
-	}
-	if (c.from) {
-		if (smtprobe_addr_format(c.from, from, sizeof(from), err,
-		                         sizeof(err)) < 0) {
-			cli_error("--from: %s", err);
-			return 2;
-		}
-		q->mail_from = from;
-	}
-	for (size_t i = 0; i < c.nto; i++) {
-		if (smtprobe_addr_format(c.to[i], rcpt[i], sizeof(rcpt[i]), err,
-		                         sizeof(err)) < 0) {
-			cli_error("--to: %s", err);
-			return 2;
-		}
-		rcpts[i] = rcpt[i];
-	}
-	if (c.nto && !c.from) {
-		cli_error("--to needs --from (the envelope sender)");
-		return 2;
 	}
 	q->rcpt = rcpts;
 	q->nrcpt = c.nto;

@@ -308,7 +308,7 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 		p->local_port = lport > 0 ? (unsigned)lport : 0;
 	}
 	p->helo = c->helo ? c->helo : local_name();
-	if (!smtprobe_arg_safe(p->helo, 0)) {
+	if (!smtprobe_arg_safe(p->helo, 0) || strlen(p->helo) >= 250) {
 		snprintf(err, errsz,
 		         "bad --helo name: no spaces or control characters");
 		return -1;

@@ -432,6 +432,7 @@ static void auth_second_opinion(const struct smtprobe_check_params *p,
 	q.auth_mech = other;
 	q.quit_after = SMTPROBE_ST_AUTH;
 	q.on_event = NULL;
+	memset(&alt, 0, sizeof(alt));
 	smtprobe_send(&q, &alt);
 	if (alt.auth_ok)
 		first_cause(f,

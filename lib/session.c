@@ -170,6 +170,10 @@ void session_finish(struct smtprobe_session *s)
 		return;
 	s->finished = 1;
 	s->res->total_ms = ms_since(s->t0);
+	/* A lookup still queued is dropped (on_resolved sees UV_ECANCELED);
+	 * one already running in the resolver is waited for. */
+	if (s->stage == SMTPROBE_ST_RESOLVE && s->gai.data)
+		uv_cancel((uv_req_t *)&s->gai);
 	auth_release(s);
 	uv_timer_stop(&s->stage_timer);
 	uv_timer_stop(&s->session_timer);
