@@ -15,12 +15,15 @@ static void usage(FILE *f)
 	        "Test and diagnose SMTP relays.\n"
 	        "\n"
 	        "commands:\n"
-	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
+	        "  check     the diagnostic ladder: what works, what fails, "
+	        "why\n"
 	        "  explain   what an SMTP reply or error means, and how to fix "
 	        "it\n"
+	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
+	        "  serve     a policy-aware test SMTP server\n"
 	        "\n"
 	        "smtprobe COMMAND --help shows the options of a command;\n"
-	        "man smtprobe-send has the details.\n");
+	        "man smtprobe-COMMAND has the details.\n");
 }
 
 int main(int argc, char **argv)
