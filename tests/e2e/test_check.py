@@ -434,6 +434,36 @@ def test_serve_connection_refused():
     assert doc["checklist"]["server_reachable"] == "fail", doc["checklist"]
 
 
+def test_connect_timeout_port_that_never_accepts():
+    """A port whose SYNs go unanswered, as behind a firewall that drops: a
+    listener with a full accept queue (backlog 0, one connection already
+    queued) makes the kernel drop every further SYN, so connect() times out
+    on loopback without any packet filter."""
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(0)
+    port = lsock.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        res = check("127.0.0.1", "--port", str(port), "--from", STRANGER,
+                    "--to", EXTERNAL, timeout_opt="2", timeout=60)
+    finally:
+        filler.close()
+        lsock.close()
+    doc = as_doc(res)
+    assert res.returncode == 1
+    st = statuses(doc)
+    assert st["dns"] == "pass", st
+    tcp = assert_status(doc, "tcp", "fail")
+    assert has_any(tcp["detail"].lower() + " | " + top(tcp), "timed out", "timeout"), tcp
+    assert "refused" not in tcp["detail"].lower(), tcp
+    assert has_any(top(tcp), "firewall", "filter", "blocked", "drop"), tcp
+    for name in STEPS[2:]:
+        assert st[name] == "skip", st
+    assert doc["checklist"]["server_reachable"] == "fail", doc["checklist"]
+    assert res.elapsed < 20, res.elapsed
+
+
 def test_serve_banner_timeout(tmp_path):
     pol = policy_file(tmp_path, """\
 faults:
