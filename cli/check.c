@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -435,17 +434,9 @@ int cmd_check(int argc, char **argv)
 	              strspn(host, "0123456789.") == strlen(host);
 	q->tls_opts.sni = c.sni ? c.sni : (literal ? NULL : host);
 	q->tls_opts.verify_host = c.verify_host ? c.verify_host : host;
-	if (c.ca) {
-		struct stat sb;
-		if (stat(c.ca, &sb) < 0) {
-			cli_error("--tls-ca-path %s: no such file or directory",
-			          c.ca);
-			return 2;
-		}
-		if (S_ISDIR(sb.st_mode))
-			q->tls_opts.ca_path = c.ca;
-		else
-			q->tls_opts.ca_file = c.ca;
+	if (c.ca && cli_tls_ca(c.ca, &q->tls_opts, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return 2;
 	}
 	if (c.from) {
 		if (smtprobe_addr_format(c.from, from, sizeof(from), err,
@@ -481,10 +472,7 @@ int cmd_check(int argc, char **argv)
 				return 2;
 			}
 		}
-		const char *pw =
-		        c.password ? c.password : getenv("SMTPROBE_PASSWORD");
-		if (!pw && isatty(STDIN_FILENO))
-			pw = prompted = prompt_password();
+		const char *pw = cli_password(c.password, &prompted);
 		if (!pw) {
 			cli_error("--auth needs a password: --auth-password or "
 			          "env "

@@ -12,11 +12,19 @@ int cmd_send(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 
 /* send.c helpers shared with check: HOST[:PORT] / [V6]:PORT (port -2 when
  * bad), and a no-echo password prompt on the terminal (malloc'd). */
 int split_server(const char *spec, char *host, size_t hostsz, long *port);
 char *prompt_password(void);
+/* --tls-ca-path: a CA file or a directory of them (-1 and err when it
+ * does not exist). */
+int cli_tls_ca(const char *ca, struct smtprobe_tls_opts *o, char *err,
+               size_t errsz);
+/* The AUTH password: the option's, else env SMTPROBE_PASSWORD, else a
+ * prompt on a terminal (then *prompted is the malloc'd copy to wipe). */
+const char *cli_password(const char *given, char **prompted);
 
 /* Transcript printer (an smtprobe_event_cb); arg is a struct text_out. */
 struct text_out {

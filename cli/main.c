@@ -19,6 +19,8 @@ static void usage(FILE *f)
 	        "why\n"
 	        "  explain   what an SMTP reply or error means, and how to fix "
 	        "it\n"
+	        "  relay     the relay-policy audit: open relay, authenticated "
+	        "scope, spoofing\n"
 	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
 	        "  serve     a policy-aware test SMTP server\n"
 	        "\n"
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(argv[1], "relay") == 0)
+		return cmd_relay(argc - 2, argv + 2);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)

@@ -112,6 +112,33 @@ char *prompt_password(void)
 	return pw;
 }
 
+int cli_tls_ca(const char *ca, struct smtprobe_tls_opts *o, char *err,
+               size_t errsz)
+{
+	struct stat sb;
+
+	if (stat(ca, &sb) < 0) {
+		snprintf(err, errsz, "--tls-ca-path %s: %s", ca,
+		         strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode))
+		o->ca_path = ca;
+	else
+		o->ca_file = ca;
+	return 0;
+}
+
+const char *cli_password(const char *given, char **prompted)
+{
+	const char *pw = given ? given : getenv("SMTPROBE_PASSWORD");
+
+	*prompted = NULL;
+	if (!pw && isatty(STDIN_FILENO))
+		pw = *prompted = prompt_password();
+	return pw;
+}
+
 static long opts_number_port(const char *s)
 {
 	long v = opts_number(s, 1, 65535);
@@ -355,18 +382,8 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 	                          : (is_ip_literal(st->host) ? NULL : st->host);
 	p->tls_opts.verify_host =
 	        c->tls_verify_host ? c->tls_verify_host : st->host;
-	if (c->tls_ca) {
-		struct stat sb;
-		if (stat(c->tls_ca, &sb) < 0) {
-			snprintf(err, errsz, "--tls-ca-path %s: %s", c->tls_ca,
-			         strerror(errno));
-			return -1;
-		}
-		if (S_ISDIR(sb.st_mode))
-			p->tls_opts.ca_path = c->tls_ca;
-		else
-			p->tls_opts.ca_file = c->tls_ca;
-	}
+	if (c->tls_ca && cli_tls_ca(c->tls_ca, &p->tls_opts, err, errsz) < 0)
+		return -1;
 	if (c->tls_protocol &&
 	    tls_protocol_range(c->tls_protocol, &p->tls_opts.min_proto,
 	                       &p->tls_opts.max_proto, err, errsz) < 0)
@@ -397,13 +414,7 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 			snprintf(err, errsz, "--auth needs --auth-user USER");
 			return -1;
 		}
-		const char *pw = c->auth_password;
-		if (!pw)
-			pw = getenv("SMTPROBE_PASSWORD");
-		if (!pw && isatty(STDIN_FILENO)) {
-			st->password = prompt_password();
-			pw = st->password;
-		}
+		const char *pw = cli_password(c->auth_password, &st->password);
 		if (!pw) {
 			snprintf(
 			        err, errsz,

@@ -53,6 +53,18 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 
 	o->port = pr->params.port;
 	o->ms = r->total_ms;
+	snprintf(o->address, sizeof(o->address), "%s", r->address);
+	for (size_t i = 0; i < r->nex; i++) {
+		const struct smtprobe_reply *b = r->ex[i].reply;
+		if (r->ex[i].stage != SMTPROBE_ST_BANNER || !b || !b->nlines)
+			continue;
+		size_t len = strcspn(b->text[0], " \t");
+		if (len >= sizeof(o->host))
+			len = sizeof(o->host) - 1;
+		memcpy(o->host, b->text[0], len);
+		o->host[len] = '\0';
+		break;
+	}
 	o->open = r->have_ehlo || (r->nex > 1 && r->ex[1].reply &&
 	                           r->ex[1].reply->code / 100 == 2);
 	if (!o->open)

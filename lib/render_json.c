@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_json.h"
 #include "smtprobe/session.h"
 #include "banned.h"
 
@@ -32,7 +33,7 @@ static json_t *json_str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *json_reply(const struct smtprobe_reply *r)
+json_t *render_json_reply(const struct smtprobe_reply *r)
 {
 	if (!r)
 		return json_null();
@@ -141,30 +142,30 @@ char *smtprobe_result_json(const struct smtprobe_result *r)
 		        json_pack("{s:s, s:b, s:f, s:o, s:o}", "name", name,
 		                  "ok", e->ok, "ms", e->ms < 0 ? 0.0 : e->ms,
 		                  "command", json_str_or_null(e->command),
-		                  "reply", json_reply(e->reply)));
+		                  "reply", render_json_reply(e->reply)));
 	}
 	json_t *rcpts = json_array();
 	for (size_t i = 0; i < r->nrcpt; i++) {
 		const struct smtprobe_rcpt_result *rr = &r->rcpt[i];
 		json_t *o = json_pack("{s:s, s:b, s:o}", "address", rr->address,
 		                      "accepted", rr->accepted, "reply",
-		                      json_reply(rr->reply));
+		                      render_json_reply(rr->reply));
 		if (rr->delivery)
 			json_object_set_new(o, "delivery",
-			                    json_reply(rr->delivery));
+			                    render_json_reply(rr->delivery));
 		json_array_append_new(rcpts, o);
 	}
 	json_t *auth = json_null();
 	if (r->auth_tried)
 		auth = json_pack("{s:s, s:b, s:o, s:b}", "mechanism",
 		                 r->auth_mech, "ok", r->auth_ok, "reply",
-		                 json_reply(r->auth_reply), "server_verified",
+		                 render_json_reply(r->auth_reply), "server_verified",
 		                 r->auth_server_verified);
 	json_t *msg = json_null();
 	if (r->data_tried)
 		msg = json_pack("{s:I, s:o}", "size",
 		                (json_int_t)r->message_size, "reply",
-		                json_reply(r->message_reply));
+		                render_json_reply(r->message_reply));
 	json_t *doc = json_pack(
 	        "{s:i, s:s, s:o, s:{s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, "
 	        "s:o, s:f}",

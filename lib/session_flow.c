@@ -15,6 +15,7 @@
 #include "banned.h"
 
 static void start_mail(struct smtprobe_session *s);
+static void send_probe(struct smtprobe_session *s);
 
 int flow_quit_before(struct smtprobe_session *s, enum smtprobe_stage next)
 {
@@ -99,6 +100,14 @@ static void start_after_greeting(struct smtprobe_session *s)
 		session_event(s, SMTPROBE_EV_INFO,
 		              "STARTTLS not offered; going on without TLS");
 	}
+	if (p->nprobe_cmds) {
+		if (flow_quit_before(s, SMTPROBE_ST_AUTH))
+			return;
+		session_set_stage(s, SMTPROBE_ST_AUTH);
+		s->probing = 1;
+		send_probe(s);
+		return;
+	}
 	if (p->auth) {
 		if (flow_quit_before(s, SMTPROBE_ST_AUTH))
 			return;
@@ -106,6 +115,29 @@ static void start_after_greeting(struct smtprobe_session *s)
 		return;
 	}
 	session_after_auth(s);
+}
+
+/* The next of probe_cmds, or MAIL when they are all answered. */
+static void send_probe(struct smtprobe_session *s)
+{
+	if (s->probe_done >= s->p->nprobe_cmds) {
+		s->probing = 0;
+		session_after_auth(s);
+		return;
+	}
+	s->expecting = 1;
+	session_send(s, s->p->probe_cmds[s->probe_done++], NULL);
+}
+
+static void on_probe(struct smtprobe_session *s, struct smtprobe_reply *r)
+{
+	if (r->code == 421) {
+		session_fail(s, SMTPROBE_EXIT_AUTH, 0, "%d %s%s%s", r->code,
+		             r->enhanced, r->enhanced[0] ? " " : "",
+		             r->nlines ? r->text[0] : "");
+		return;
+	}
+	send_probe(s);
 }
 
 void session_after_auth(struct smtprobe_session *s)
@@ -468,7 +500,10 @@ void flow_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 		on_starttls(s, r);
 		break;
 	case SMTPROBE_ST_AUTH:
-		auth_on_reply(s, r);
+		if (s->probing)
+			on_probe(s, r);
+		else
+			auth_on_reply(s, r);
 		break;
 	case SMTPROBE_ST_MAIL:
 		on_mail(s, r);

@@ -73,6 +73,8 @@ struct smtprobe_port_probe {
 	char auth[256];    /* AUTH mechanisms offered (after TLS if any) */
 	int auth_in_clear; /* AUTH offered before TLS */
 	char error[256];   /* why it is not open */
+	char host[256];    /* the host name the banner gives */
+	char address[64];  /* the address connected to */
 	double ms;
 };
 

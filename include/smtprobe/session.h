@@ -106,6 +106,11 @@ struct smtprobe_params {
 	const char *auth_password;
 	const char *auth_authzid;
 	int auth_plaintext; /* allow AUTH without TLS */
+	/* Relay audits: raw command lines sent where AUTH would go (after the
+	 * greeting and TLS), one reply awaited for each, recorded under the
+	 * AUTH stage and not judged; then MAIL as usual. */
+	const char *const *probe_cmds;
+	size_t nprobe_cmds;
 
 	const char *mail_from;   /* already formatted: "<a@b>" or "<>" */
 	const char *mail_params; /* "BODY=8BITMIME SIZE=1000" or NULL */

@@ -2,7 +2,9 @@
 
     with MailServers(workdir) as ms:
         ms.host                 -> "127.0.0.1"
-        ms.ports["open"]        (also ms.open, ms.mx, ms.submission, ms.smtps, ms.lmtp)
+        ms.ports["open"]        (also ms.open, ms.mx, ms.submission, ms.smtps, ms.lmtp,
+                                 ms.defer, ms.sub_nocheck, ms.data_reject,
+                                 ms.sender_ok, ms.helo_ok, ms.null_ok)
         ms.ca_file, ms.cert_file, ms.key_file, ms.chain_file
         ms.users                -> {"alice": "alice-secret-1", "bob": "bob-secret-2"}
         ms.domain               -> "example.test"; ms.myhostname -> "mx.example.test"
@@ -22,6 +24,26 @@ Listeners, all on free 127.0.0.1 ports:
   smtps       the same as submission, implicit TLS (wrappermode)
   lmtp        Dovecot LMTP; delivers to Maildirs under workdir/mail/USER for
               the users of the passwd-file; unknown users refused at RCPT
+  (the "relay lab" follows: real-world relay configurations for relay audits;
+  plain SMTP, loopback not in mynetworks, unless said)
+  defer       like mx but defer_unauth_destination: relaying -> 454 4.7.1
+              Relay access denied, *@example.test accepted; STARTTLS offered
+              (may)
+  sub_nocheck like submission (STARTTLS required, SASL, permit_sasl_authenticated
+              then reject) but without reject_sender_login_mismatch: an
+              authenticated user may send as anyone (alice as bob@example.test)
+  data_reject mynetworks = 0.0.0.0/0 (open at RCPT), no STARTTLS, but
+              smtpd_data_restrictions = reject: RCPT to anywhere accepted,
+              DATA -> 554 5.7.1 <DATA>: Data command rejected
+  sender_ok   the "sender domain is ours" hole: check_sender_access
+              (texthash, "example.test OK") before reject_unauth_destination:
+              MAIL FROM *@example.test relays anywhere, others -> 554 5.7.1
+  helo_ok     the "HELO localhost" hole: check_helo_access (texthash,
+              localhost and localhost.localdomain OK) before
+              reject_unauth_destination: EHLO localhost relays, others -> 554
+  null_ok     the "null sender" hole: check_sender_access (texthash, "<> OK")
+              before reject_unauth_destination: MAIL FROM:<> relays, others
+              -> 554 5.7.1
 
 Postfix delivery is a no-op (everything goes to discard:). Everything lives in
 `workdir`: config, queue, data, Dovecot base_dir/state_dir, logs, mail.
@@ -55,7 +77,10 @@ import certs
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
-LISTENERS = ("open", "mx", "submission", "smtps", "lmtp")
+LISTENERS = ("open", "mx", "submission", "smtps", "lmtp",
+             # the relay lab (see the module docstring)
+             "defer", "sub_nocheck", "data_reject", "sender_ok", "helo_ok",
+             "null_ok")
 DEFAULT_USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
 START_TIMEOUT = 30.0
 OWNER_FILE = "owner"
@@ -360,6 +385,12 @@ class MailServers:
 
         logins = os.path.join(self.postfix_dir, "sender_logins")
         _write(logins, "".join(f"/^{u}@example\\.test$/ {u}\n" for u in self.users))
+        # access(5) tables of the relay lab; texthash: needs no postmap
+        sender_ok = _write(os.path.join(self.postfix_dir, "sender_ok"),
+                           f"{self.domain} OK\n")
+        helo_ok = _write(os.path.join(self.postfix_dir, "helo_ok"),
+                         "localhost OK\nlocalhost.localdomain OK\n")
+        null_ok = _write(os.path.join(self.postfix_dir, "null_ok"), "<> OK\n")
 
         main = f"""\
 # written by tests/harness/mailservers.py
@@ -426,6 +457,11 @@ smtpd_sender_login_maps = regexp:{logins}
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
 """
+        # submission without the sender/login check: empty sender restrictions
+        sub_nocheck_opts = sub_opts.replace(
+            "smtpd_sender_restrictions=reject_sender_login_mismatch",
+            "smtpd_sender_restrictions=")
+        assert sub_nocheck_opts != sub_opts
         master = f"""\
 # written by tests/harness/mailservers.py
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -443,7 +479,34 @@ smtpd_sender_login_maps = regexp:{logins}
 {sub_opts}127.0.0.1:{p["smtps"]} inet n - n - - smtpd
   -o syslog_name=postfix/smtps
   -o smtpd_tls_wrappermode=yes
-{sub_opts}pickup    unix  n       -       n       60      1       pickup
+{sub_opts}127.0.0.1:{p["defer"]} inet n - n - - smtpd
+  -o syslog_name=postfix/defer
+  -o mynetworks=192.0.2.0/24
+  -o smtpd_tls_security_level=may
+  -o smtpd_relay_restrictions=permit_mynetworks,defer_unauth_destination
+127.0.0.1:{p["sub_nocheck"]} inet n - n - - smtpd
+  -o syslog_name=postfix/sub_nocheck
+{sub_nocheck_opts}127.0.0.1:{p["data_reject"]} inet n - n - - smtpd
+  -o syslog_name=postfix/data_reject
+  -o mynetworks=0.0.0.0/0
+  -o smtpd_tls_security_level=none
+  -o smtpd_data_restrictions=reject
+127.0.0.1:{p["sender_ok"]} inet n - n - - smtpd
+  -o syslog_name=postfix/sender_ok
+  -o mynetworks=192.0.2.0/24
+  -o smtpd_tls_security_level=none
+  -o smtpd_relay_restrictions=permit_mynetworks,check_sender_access,texthash:{sender_ok},reject_unauth_destination
+127.0.0.1:{p["helo_ok"]} inet n - n - - smtpd
+  -o syslog_name=postfix/helo_ok
+  -o mynetworks=192.0.2.0/24
+  -o smtpd_tls_security_level=none
+  -o smtpd_relay_restrictions=permit_mynetworks,check_helo_access,texthash:{helo_ok},reject_unauth_destination
+127.0.0.1:{p["null_ok"]} inet n - n - - smtpd
+  -o syslog_name=postfix/null_ok
+  -o mynetworks=192.0.2.0/24
+  -o smtpd_tls_security_level=none
+  -o smtpd_relay_restrictions=permit_mynetworks,check_sender_access,texthash:{null_ok},reject_unauth_destination
+pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr

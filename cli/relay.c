@@ -1,0 +1,599 @@
+/* relay.c - `smtprobe relay HOST`: the relay-policy audit (scenarios A, B
+ * and C of RELAY-TESTS.md), rendered as a table of tests and verdicts or
+ * as JSON. Exit 0 the policy holds, 1 it is violated (open relay, spoofing
+ * allowed, scope not enforced, an in-scope send refused), 2 undecided or a
+ * usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "smtprobe/message.h"
+#include "smtprobe/relay.h"
+#include "banned.h"
+
+enum {
+	R_PORT = 1,
+	R_LOCAL,
+	R_EXTERNAL,
+	R_ALLOWED,
+	R_DENIED,
+	R_OTHER,
+	R_FROM,
+	R_SCENARIO,
+	R_CONCURRENCY,
+	R_PAUSE,
+	R_DELIVER,
+	R_TLS_VERIFY,
+	R_TLS_CA,
+	R_TLS_SNI,
+	R_AUTH,
+	R_AUTH_USER,
+	R_AUTH_PASSWORD,
+	R_AUTH_PLAINTEXT,
+	R_TIMEOUT,
+	R_HELO,
+	R_4,
+	R_6,
+	R_JSON,
+	R_VERBOSE,
+	R_HELP,
+};
+
+static const struct opt_def relay_defs[] = {
+        {R_PORT, "p|port", OPT_REQ, "PORT",
+         "audit this listener (repeatable; default: those of 25, 465, 587 "
+         "and 2525 that answer)"},
+        {R_LOCAL, "local-domain", OPT_REQ, "DOMAIN",
+         "a domain the server takes mail for (default: guessed from the "
+         "banner)"},
+        {R_EXTERNAL, "external-domain", OPT_REQ, "DOMAIN",
+         "a domain it must not relay to "
+         "(default " SMTPROBE_RELAY_DEFAULT_EXTERNAL ")"},
+        {R_AUTH, "a|auth", OPT_OPT, "MECH",
+         "authenticate for scenarios B and C (strongest offered by default)"},
+        {R_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
+        {R_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
+         "password (or env SMTPROBE_PASSWORD)"},
+        {R_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
+         "allow AUTH without TLS"},
+        {R_FROM, "f|from", OPT_REQ, "ADDR",
+         "the user's own address (default: the AUTH user if it is an "
+         "address, else USER@local-domain)"},
+        {R_ALLOWED, "allowed-to", OPT_REQ, "DOMAIN",
+         "B: a domain the user may send to (repeatable; default the "
+         "external domain)"},
+        {R_DENIED, "denied-to", OPT_REQ, "DOMAIN",
+         "C: a domain the user must not reach (repeatable)"},
+        {R_OTHER, "other-sender", OPT_REQ, "ADDR",
+         "another local user's address, for the spoofing tests (default "
+         "postmaster@local-domain)"},
+        {R_SCENARIO, "scenario", OPT_REQ, "LIST",
+         "run only these scenarios, e.g. A or BC (default ABC)"},
+        {R_CONCURRENCY, "concurrency", OPT_REQ, "N",
+         "connections at once (default 4, at most 32)"},
+        {R_PAUSE, "pause", OPT_REQ, "SECS",
+         "wait this long before each new connection (e.g. 0.2)"},
+        {R_DELIVER, "deliver", OPT_NONE, NULL,
+         "tests past RCPT send a marked test message (default: stop before "
+         "DATA)"},
+        {R_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
+         "a certificate that does not verify ends a test"},
+        {R_TLS_CA, "tls-ca-path", OPT_REQ, "PATH", "CA file or directory"},
+        {R_TLS_SNI, "tls-sni", OPT_REQ, "NAME", "SNI name"},
+        {R_TIMEOUT, "timeout", OPT_REQ, "SECS",
+         "deadline per stage (default 10)"},
+        {R_HELO, "helo|ehlo", OPT_REQ, "NAME",
+         "our HELO name (default " SMTPROBE_RELAY_DEFAULT_HELO ")"},
+        {R_4, "4", OPT_NONE, NULL, "IPv4 only"},
+        {R_6, "6", OPT_NONE, NULL, "IPv6 only"},
+        {R_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        {R_VERBOSE, "v|verbose", OPT_NONE, NULL,
+         "show every reply of every test"},
+        {R_HELP, "help", OPT_NONE, NULL, "this help"},
+        {0, NULL, OPT_NONE, NULL, NULL},
+};
+
+struct relay_cfg {
+	const char *target;
+	struct smtprobe_relay_params p;
+	const char *ca, *sni, *mech, *user, *password, *helo;
+	const char *own, *other;
+	int auth, plaintext, tls_verify, family, json, verbose, help;
+	long timeout_ms;
+};
+
+static int accept_mech(int id, const char *next)
+{
+	return id == R_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
+}
+
+static int add_port(struct relay_cfg *c, long port, char *err, size_t errsz)
+{
+	if (c->p.nports >= SMTPROBE_RELAY_MAX_PORTS) {
+		snprintf(err, errsz, "at most %d ports",
+		         SMTPROBE_RELAY_MAX_PORTS);
+		return -1;
+	}
+	for (size_t i = 0; i < c->p.nports; i++)
+		if (c->p.ports[i] == (unsigned)port)
+			return 0;
+	c->p.ports[c->p.nports++] = (unsigned)port;
+	return 0;
+}
+
+static int add_domain(const char **list, size_t *n, const char *opt,
+                      const char *v, char *err, size_t errsz)
+{
+	if (!smtprobe_arg_safe(v, 0) || !v[0] || strchr(v, '@') ||
+	    strchr(v, '<') || strlen(v) > 200) {
+		snprintf(err, errsz, "bad --%s '%s' (a domain name)", opt, v);
+		return -1;
+	}
+	if (*n >= SMTPROBE_RELAY_MAX_DOMAINS) {
+		snprintf(err, errsz, "at most %d --%s",
+		         SMTPROBE_RELAY_MAX_DOMAINS, opt);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int on_relay_opt(void *ctx, int id, const char *v, char *err,
+                        size_t errsz)
+{
+	struct relay_cfg *c = ctx;
+	long n;
+
+	switch (id) {
+	case 0:
+		if (c->target) {
+			snprintf(err, errsz, "unexpected argument '%s'", v);
+			return -1;
+		}
+		c->target = v;
+		return 0;
+	case R_PORT:
+		n = opts_number(v, 1, 65535);
+		if (n < 0) {
+			snprintf(err, errsz, "bad port '%s'", v);
+			return -1;
+		}
+		return add_port(c, n, err, errsz);
+	case R_LOCAL:
+	case R_EXTERNAL: {
+		const char *list[1];
+		size_t k = 0;
+		if (add_domain(list, &k,
+		               id == R_LOCAL ? "local-domain"
+		                             : "external-domain",
+		               v, err, errsz) < 0)
+			return -1;
+		if (id == R_LOCAL)
+			c->p.local_domain = v;
+		else
+			c->p.external_domain = v;
+		return 0;
+	}
+	case R_ALLOWED:
+		return add_domain(c->p.allowed, &c->p.nallowed, "allowed-to", v,
+		                  err, errsz);
+	case R_DENIED:
+		return add_domain(c->p.denied, &c->p.ndenied, "denied-to", v,
+		                  err, errsz);
+	case R_OTHER:
+		c->other = v;
+		return 0;
+	case R_FROM:
+		c->own = v;
+		return 0;
+	case R_SCENARIO:
+		if (!v[0] || strspn(v, "ABCabc") != strlen(v)) {
+			snprintf(err, errsz,
+			         "bad --scenario '%s' (letters A, B and C)", v);
+			return -1;
+		}
+		c->p.only = v;
+		return 0;
+	case R_CONCURRENCY:
+		n = opts_number(v, 1, 32);
+		if (n < 0) {
+			snprintf(err, errsz, "bad --concurrency '%s' (1 to 32)",
+			         v);
+			return -1;
+		}
+		c->p.concurrency = (unsigned)n;
+		return 0;
+	case R_PAUSE:
+		n = opts_duration_ms(v);
+		if (n < 0 || n > 60000) {
+			snprintf(err, errsz, "bad --pause '%s' (0 to 60 s)", v);
+			return -1;
+		}
+		c->p.pause_ms = (unsigned)n;
+		return 0;
+	case R_DELIVER:
+		c->p.deliver = 1;
+		return 0;
+	case R_TLS_VERIFY:
+		c->tls_verify = 1;
+		return 0;
+	case R_TLS_CA:
+		c->ca = v;
+		return 0;
+	case R_TLS_SNI:
+		c->sni = v;
+		return 0;
+	case R_AUTH:
+		c->auth = 1;
+		c->mech = v;
+		return 0;
+	case R_AUTH_USER:
+		c->user = v;
+		c->auth = 1;
+		return 0;
+	case R_AUTH_PASSWORD:
+		c->password = v;
+		c->auth = 1;
+		return 0;
+	case R_AUTH_PLAINTEXT:
+		c->plaintext = 1;
+		return 0;
+	case R_TIMEOUT:
+		c->timeout_ms = opts_duration_ms(v);
+		if (c->timeout_ms <= 0) {
+			snprintf(err, errsz, "bad timeout '%s'", v);
+			return -1;
+		}
+		return 0;
+	case R_HELO:
+		c->helo = v;
+		return 0;
+	case R_4:
+		c->family = 4;
+		return 0;
+	case R_6:
+		c->family = 6;
+		return 0;
+	case R_JSON:
+		c->json = 1;
+		return 0;
+	case R_VERBOSE:
+		c->verbose = 1;
+		return 0;
+	case R_HELP:
+		c->help = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void relay_help(FILE *f)
+{
+	fprintf(f,
+	        "usage: smtprobe relay HOST[:PORT] [OPTIONS]\n\n"
+	        "The relay-policy audit. A: unauthenticated relay attempts "
+	        "(controls, sender\nvariants, address tricks, HELO variants, "
+	        "AUTH edge cases) must be refused.\nWith credentials, B: the "
+	        "user's own address to the allowed domains must be\naccepted; "
+	        "C: other senders, forbidden domains and the user's address "
+	        "without\nAUTH must be refused. One connection per test; "
+	        "nothing is delivered without\n--deliver. Audit only servers "
+	        "you are responsible for.\n\n");
+	opts_help(relay_defs, f);
+	fprintf(f, "\nexit codes: 0 the policy holds, 1 it is violated (open "
+	           "relay, spoofing,\nscope not enforced, an in-scope send "
+	           "refused), 2 undecided or usage error.\n"
+	           "\nexamples:\n  smtprobe relay mx.example.org\n"
+	           "  smtprobe relay mail.example.org -p 587 -au alice "
+	           "--allowed-to example.net \\\n      --denied-to example.com "
+	           "--other-sender bob@example.org\n");
+}
+
+/* ✔ as hoped, ✘ a hole, ! a warning, ? undecided, · a fact (a probe, a
+ * control the listener refuses like all unauthenticated mail, a routed
+ * address a catch-all takes as local mail). */
+static const char *mark(const struct smtprobe_relay_test *t, int catch_all,
+                        int tty)
+{
+	if (t->outcome == SMTPROBE_OUT_SKIPPED)
+		return "–";
+	if (t->outcome == SMTPROBE_OUT_INCONCLUSIVE)
+		return tty ? "\033[33m?\033[0m" : "?";
+	if (t->expect == SMTPROBE_EXPECT_PROBE ||
+	    t->expect == SMTPROBE_EXPECT_INFO ||
+	    t->expect == SMTPROBE_EXPECT_CONTROL)
+		return smtprobe_relay_as_expected(t)
+		               ? (tty ? "\033[32m✔\033[0m" : "✔")
+		               : "·";
+	if (t->routed_local && catch_all && t->outcome == SMTPROBE_OUT_ACCEPTED)
+		return tty ? "\033[33m?\033[0m" : "?";
+	if (smtprobe_relay_as_expected(t))
+		return tty ? "\033[32m✔\033[0m" : "✔";
+	if (t->expect == SMTPROBE_EXPECT_SHOULD_REFUSE)
+		return tty ? "\033[33m!\033[0m" : "!";
+	return tty ? "\033[31m✘\033[0m" : "✘";
+}
+
+static void reply_text(const struct smtprobe_relay_test *t, char *out,
+                       size_t outsz)
+{
+	const struct smtprobe_reply *r = t->deciding;
+
+	if (r)
+		snprintf(out, outsz, "%d%s%s %.200s", r->code,
+		         r->enhanced[0] ? " " : "", r->enhanced,
+		         r->nlines ? r->text[0] : "");
+	else
+		snprintf(out, outsz, "%.200s",
+		         t->res.error[0] ? t->res.error : t->why);
+}
+
+static void print_evidence(const struct smtprobe_relay_test *t)
+{
+	char rt[256];
+
+	reply_text(t, rt, sizeof(rt));
+	printf("     %s: HELO %s, MAIL FROM:%s, RCPT TO:%s%s -> %s\n", t->id,
+	       t->helo, t->mail_from, t->rcpt_to,
+	       t->auth == SMTPROBE_RAUTH_NONE   ? ""
+	       : t->auth == SMTPROBE_RAUTH_USER ? " (authenticated)"
+	                                        : " (after a bad AUTH)",
+	       rt);
+}
+
+static const char *const scenario_title[3] = {"A unauthenticated relay",
+                                              "B authenticated, in scope",
+                                              "C authenticated, out of scope"};
+
+static void print_verdicts(const struct smtprobe_relay_listener *l,
+                           const struct smtprobe_relay_test *tests, int tty)
+{
+	for (int sc = 0; sc < 3; sc++) {
+		const struct smtprobe_relay_scenario_verdict *v = &l->v[sc];
+		const char *name = smtprobe_relay_verdict_name(v->verdict);
+		int bad = v->verdict == SMTPROBE_V_OPEN ||
+		          v->verdict == SMTPROBE_V_VIOLATED;
+		int good = v->verdict == SMTPROBE_V_CLOSED ||
+		           v->verdict == SMTPROBE_V_HOLDS;
+		printf(" %s %-31s %s%s%s%s\n",
+		       bad    ? (tty ? "\033[31m✘\033[0m" : "✘")
+		       : good ? (tty ? "\033[32m✔\033[0m" : "✔")
+		       : v->verdict == SMTPROBE_V_SKIPPED
+		               ? "–"
+		               : (tty ? "\033[33m?\033[0m" : "?"),
+		       scenario_title[sc], name,
+		       v->confidence && v->confidence[0] ? " (confidence " : "",
+		       v->confidence && v->confidence[0] ? v->confidence : "",
+		       v->confidence && v->confidence[0] ? ")" : "");
+		printf("     %s\n", v->why);
+		if (!bad)
+			continue;
+		const char *fix = NULL;
+		for (size_t i = 0; i < v->nevidence; i++) {
+			if (i < 3)
+				print_evidence(&tests[v->evidence[i]]);
+			if (!fix)
+				fix = tests[v->evidence[i]].fix;
+		}
+		if (v->nevidence > 3)
+			printf("     (and more: every test is in the table, "
+			       "its "
+			       "envelope with -v)\n");
+		if (fix)
+			printf("     fix: %s\n", fix);
+	}
+	for (size_t i = 0; i < l->ntests; i++) {
+		const struct smtprobe_relay_test *t = &tests[i];
+		if (t->expect != SMTPROBE_EXPECT_SHOULD_REFUSE ||
+		    t->outcome != SMTPROBE_OUT_ACCEPTED)
+			continue;
+		printf(" %s warning: %s was accepted\n",
+		       tty ? "\033[33m!\033[0m" : "!", t->title);
+		print_evidence(t);
+		if (t->fix)
+			printf("     advice: %s\n", t->fix);
+	}
+}
+
+static void render(const struct relay_cfg *c,
+                   const struct smtprobe_relay_report *r)
+{
+	const char *nc = getenv("NO_COLOR");
+	int tty = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+
+	printf("smtprobe relay %s: local domain %s (%s), external domain "
+	       "%s\n",
+	       r->host, r->local_domain[0] ? r->local_domain : "?",
+	       r->local_domain_source[0] ? r->local_domain_source : "unknown",
+	       r->external_domain);
+	printf("%s\n",
+	       r->deliver ? "--deliver: tests past RCPT sent a marked test "
+	                    "message"
+	                  : "nothing was delivered: every test stopped "
+	                    "before DATA");
+	for (size_t li = 0; li < r->nlisteners; li++) {
+		const struct smtprobe_relay_listener *l = &r->listener[li];
+		const struct smtprobe_relay_test *tests = r->tests + l->first;
+		if (!l->open) {
+			if (c->p.nports)
+				printf("\nport %u: not open (%s)\n", l->port,
+				       l->error);
+			continue;
+		}
+		printf("\nport %u (%s, %s, AUTH %s): %zu tests\n", l->port,
+		       l->host[0] ? l->host : "?",
+		       l->tls == SMTPROBE_TLSMODE_IMPLICIT ? "implicit TLS"
+		       : l->tls == SMTPROBE_TLSMODE_OFF    ? "no TLS"
+		                                           : "STARTTLS",
+		       l->auth[0] ? l->auth : "none", l->ntests);
+		for (size_t i = 0; i < l->ntests; i++) {
+			const struct smtprobe_relay_test *t = &tests[i];
+			char rt[256];
+			reply_text(t, rt, sizeof(rt));
+			printf(" %s %-30s %-12s %.70s\n",
+			       mark(t, l->v[0].catch_all, tty), t->id,
+			       smtprobe_relay_outcome_name(t->outcome), rt);
+			if (c->verbose)
+				printf("     HELO %s, MAIL FROM:%s, RCPT "
+				       "TO:%s; "
+				       "%s\n",
+				       t->helo, t->mail_from, t->rcpt_to,
+				       t->why);
+		}
+		printf("\n");
+		print_verdicts(l, tests, tty);
+	}
+	if (r->error[0])
+		printf("\n%s\n", r->error);
+	printf("\nverdicts: A %s, B %s, C %s (%.0f ms)\n",
+	       smtprobe_relay_verdict_name(r->overall[0].verdict),
+	       smtprobe_relay_verdict_name(r->overall[1].verdict),
+	       smtprobe_relay_verdict_name(r->overall[2].verdict), r->ms);
+	printf("result: %s (exit %d)\n",
+	       r->exit_code == 0   ? "the relay policy holds"
+	       : r->exit_code == 1 ? "the relay policy is violated"
+	                           : "could not decide",
+	       r->exit_code);
+}
+
+/* An address option, stored bare (without angle brackets). */
+static int bare_address(const char *opt, const char *v, char *out, size_t outsz)
+{
+	char fmt[SMTPROBE_MAX_ADDRESS], err[128];
+
+	if (smtprobe_addr_format(v, fmt, sizeof(fmt), err, sizeof(err)) < 0 ||
+	    !strcmp(fmt, "<>") || !strchr(fmt, '@')) {
+		cli_error("bad --%s '%s' (user@domain)", opt, v);
+		return -1;
+	}
+	snprintf(out, outsz, "%.*s", (int)strlen(fmt) - 2, fmt + 1);
+	return 0;
+}
+
+int cmd_relay(int argc, char **argv)
+{
+	struct relay_cfg c;
+	char err[512], host[256], own[SMTPROBE_MAX_ADDRESS],
+	        other[SMTPROBE_MAX_ADDRESS];
+	char *prompted = NULL;
+	long port = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.timeout_ms = 10000;
+	if (opts_parse(relay_defs, argc, argv, on_relay_opt, accept_mech, &c,
+	               err, sizeof(err)) < 0) {
+		cli_error("%s (try 'smtprobe relay --help')", err);
+		return 2;
+	}
+	if (c.help) {
+		relay_help(stdout);
+		return 0;
+	}
+	if (!c.target) {
+		cli_error("which server? smtprobe relay HOST[:PORT]");
+		return 2;
+	}
+	if (split_server(c.target, host, sizeof(host), &port) < 0 ||
+	    !smtprobe_arg_safe(host, 0)) {
+		cli_error("bad server '%s' (HOST[:PORT] or [IPv6]:PORT)",
+		          c.target);
+		return 2;
+	}
+	if (port > 0 && add_port(&c, port, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return 2;
+	}
+	struct smtprobe_params *q = &c.p.session;
+	q->host = host;
+	q->family = c.family;
+	q->helo = c.helo ? c.helo : SMTPROBE_RELAY_DEFAULT_HELO;
+	if (!smtprobe_arg_safe(q->helo, 0) || strlen(q->helo) >= 250) {
+		cli_error("bad --helo name: no spaces or control characters, "
+		          "under 250 bytes");
+		return 2;
+	}
+	q->protocol = SMTPROBE_PROTO_ESMTP;
+	q->tls_verify = c.tls_verify;
+	int literal = strchr(host, ':') ||
+	              strspn(host, "0123456789.") == strlen(host);
+	q->tls_opts.sni = c.sni ? c.sni : (literal ? NULL : host);
+	q->tls_opts.verify_host = host;
+	if (c.ca && cli_tls_ca(c.ca, &q->tls_opts, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return 2;
+	}
+	if (c.own) {
+		if (bare_address("from", c.own, own, sizeof(own)) < 0)
+			return 2;
+		c.p.own = own;
+	}
+	if (c.other) {
+		if (bare_address("other-sender", c.other, other,
+		                 sizeof(other)) < 0)
+			return 2;
+		c.p.other_sender = other;
+	}
+	if (c.auth) {
+		if (!c.user) {
+			cli_error("--auth needs --auth-user USER");
+			return 2;
+		}
+		if (c.mech) {
+			q->auth_mech =
+			        smtprobe_mech_from_name(c.mech, strlen(c.mech));
+			if (!q->auth_mech) {
+				cli_error("unknown AUTH mechanism '%s'",
+				          c.mech);
+				return 2;
+			}
+		}
+		const char *pw = cli_password(c.password, &prompted);
+		if (!pw) {
+			cli_error("--auth needs a password: --auth-password or "
+			          "env SMTPROBE_PASSWORD");
+			return 2;
+		}
+		q->auth_user = c.user;
+		q->auth_password = pw;
+		q->auth_plaintext = c.plaintext;
+	} else if (c.p.nallowed || c.p.ndenied) {
+		cli_error("--allowed-to and --denied-to need credentials "
+		          "(--auth-user) for scenarios B and C");
+		return 2;
+	}
+	q->stage_timeout_ms = (unsigned)c.timeout_ms;
+	q->session_timeout_ms = (unsigned)(c.timeout_ms * 8);
+
+	/* the reminder goes to stderr, so JSON on stdout stays one document */
+	fprintf(stderr, "smtprobe relay: audit only servers you are "
+	                "responsible for.\n");
+	struct smtprobe_relay_report *r = calloc(1, sizeof(*r));
+	if (!r) {
+		cli_error("out of memory");
+		return 2;
+	}
+	smtprobe_relay_run(&c.p, r);
+	if (c.json) {
+		char *doc = smtprobe_relay_json(r);
+		if (doc) {
+			puts(doc);
+			free(doc);
+		}
+	} else {
+		render(&c, r);
+	}
+	int rc = r->exit_code;
+	if (r->error[0] && !c.json)
+		cli_error("%s", r->error);
+	smtprobe_relay_report_free(r);
+	free(r);
+	if (prompted) {
+		explicit_bzero(prompted, strlen(prompted));
+		free(prompted);
+	}
+	return rc;
+}

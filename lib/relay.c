@@ -1,0 +1,509 @@
+/* relay.c - running the relay audit: find the listeners (the port
+ * discovery of check), expand the catalogue for each, run every test in
+ * its own session on one loop with at most `concurrency` connections at
+ * once (and an optional pause between connections), judge each test as it
+ * ends, then each listener and the whole. Nothing goes past RCPT unless
+ * the caller asked to deliver; controls never do. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "smtprobe/check.h"
+#include "smtprobe/message.h"
+#include "smtprobe/relay.h"
+#include "banned.h"
+
+#define MAX_TESTS_PER_PORT  128
+#define DEFAULT_CONCURRENCY 4
+
+/* AUTH exchanges that must fail; the credentials are not anyone's. */
+static const char *const auth_failed_plain[] = {
+        "AUTH PLAIN AHNtdHByb2JlLXJlbGF5LXRlc3QAbm90LXRoZS1wYXNzd29yZA=="};
+static const char *const auth_failed_login[] = {
+        "AUTH LOGIN",
+        "c210cHJvYmUtcmVsYXktdGVzdA==", "bm90LXRoZS1wYXNzd29yZA=="};
+static const char *const auth_garbage_plain[] = {"AUTH PLAIN %%%not-base64%%%"};
+static const char *const auth_garbage_login[] = {"AUTH LOGIN",
+                                                 "%%%not-base64%%%"};
+static const char *const auth_aborted_plain[] = {"AUTH PLAIN", "*"};
+static const char *const auth_aborted_login[] = {"AUTH LOGIN", "*"};
+
+struct slot {
+	struct smtprobe_params params;
+	const char *rcpt[1];
+	char *message;
+	struct smtprobe_session *session;
+	struct runner *runner;
+	struct smtprobe_relay_test *test;
+};
+
+struct runner {
+	uv_loop_t loop;
+	uv_timer_t pause;
+	struct slot *slots;
+	size_t *order; /* launch order: slots with a failed AUTH go last */
+	size_t n, next, running;
+	unsigned concurrency, pause_ms;
+	int pause_ready;
+};
+
+static void launch(struct runner *r);
+
+static void on_test_done(struct smtprobe_session *s, void *arg)
+{
+	struct slot *sl = arg;
+	struct runner *r = sl->runner;
+
+	smtprobe_relay_judge_test(sl->test);
+	smtprobe_session_free(s);
+	sl->session = NULL;
+	free(sl->message);
+	sl->message = NULL;
+	r->running--;
+	launch(r);
+}
+
+static void on_pause(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+
+	r->pause_ready = 1;
+	launch(r);
+}
+
+static void launch(struct runner *r)
+{
+	while (r->running < r->concurrency && r->next < r->n) {
+		if (r->pause_ms && !r->pause_ready) {
+			if (!uv_is_active((uv_handle_t *)&r->pause))
+				uv_timer_start(&r->pause, on_pause, r->pause_ms,
+				               0);
+			return;
+		}
+		r->pause_ready = 0;
+		struct slot *sl = &r->slots[r->order[r->next++]];
+		sl->test->ran = 1;
+		if (smtprobe_session_start(&sl->session, &r->loop, &sl->params,
+		                           &sl->test->res, on_test_done,
+		                           sl) < 0) {
+			snprintf(sl->test->res.error,
+			         sizeof(sl->test->res.error),
+			         "could not start the session");
+			smtprobe_relay_judge_test(sl->test);
+			continue;
+		}
+		r->running++;
+	}
+	if (r->next >= r->n && uv_is_active((uv_handle_t *)&r->pause))
+		uv_timer_stop(&r->pause);
+}
+
+/* The marked test message for --deliver. */
+static char *test_message(const struct smtprobe_relay_test *t, const char *host,
+                          size_t *len)
+{
+	char subject[200], mark[700], body[1200];
+	const char *to[1] = {t->rcpt_to};
+	const char *headers[2] = {subject, mark};
+	char *out = NULL, err[128];
+
+	snprintf(subject, sizeof(subject),
+	         "Subject: smtprobe relay test %s - a relay audit, not spam",
+	         t->id);
+	snprintf(mark, sizeof(mark),
+	         "X-Smtprobe-Relay-Test: %s; sent by smtprobe relay as %.250s "
+	         "to "
+	         "%.100s port %u",
+	         t->id, t->helo, host, t->port);
+	snprintf(body, sizeof(body),
+	         "This message is a relay test sent by smtprobe relay (test "
+	         "%s) to the server %.100s, port %u, from a client that "
+	         "greeted as %s.\r\n\r\nIf it reached you, that server relayed "
+	         "it; the server's administrator asked for this audit.\r\n",
+	         t->id, host, t->port, t->helo);
+	struct smtprobe_msg_params mp = {
+	        .from = t->mail_from,
+	        .to = to,
+	        .nto = 1,
+	        .headers = headers,
+	        .nheaders = 2,
+	        .body = body,
+	        .helo = t->helo,
+	        .mailer = "smtprobe relay",
+	        .now = time(NULL),
+	        .nonce = (unsigned long)uv_hrtime(),
+	};
+	if (smtprobe_message_build(&mp, &out, len, err, sizeof(err)) < 0)
+		return NULL;
+	return out;
+}
+
+static void slot_params(struct slot *sl, const struct smtprobe_relay_params *p,
+                        const struct smtprobe_relay_listener *l,
+                        const char *host)
+{
+	struct smtprobe_relay_test *t = sl->test;
+	struct smtprobe_params *q = &sl->params;
+	int plain = strstr(l->auth, "PLAIN") != NULL ||
+	            strstr(l->auth, "LOGIN") == NULL;
+
+	*q = p->session;
+	q->port = t->port;
+	q->helo = t->helo;
+	q->mail_from = t->mail_from;
+	sl->rcpt[0] = t->rcpt_to;
+	q->rcpt = sl->rcpt;
+	q->nrcpt = 1;
+	q->on_event = NULL;
+	q->pipeline = 0;
+	q->mail_params = NULL;
+	q->rcpt_params = NULL;
+	if (l->tls == SMTPROBE_TLSMODE_IMPLICIT)
+		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
+	else if (t->clear || l->tls == SMTPROBE_TLSMODE_OFF)
+		q->tls = SMTPROBE_TLSMODE_OFF;
+	else
+		q->tls = SMTPROBE_TLSMODE_OPTIONAL;
+	q->auth = t->auth == SMTPROBE_RAUTH_USER;
+	q->probe_cmds = NULL;
+	q->nprobe_cmds = 0;
+#define PROBE(a, b)                                                            \
+	do {                                                                   \
+		q->probe_cmds = plain ? a : b;                                 \
+		q->nprobe_cmds = plain ? sizeof(a) / sizeof(a[0])              \
+		                       : sizeof(b) / sizeof(b[0]);             \
+	} while (0)
+	switch (t->auth) {
+	case SMTPROBE_RAUTH_FAILED:
+		PROBE(auth_failed_plain, auth_failed_login);
+		break;
+	case SMTPROBE_RAUTH_GARBAGE:
+		PROBE(auth_garbage_plain, auth_garbage_login);
+		break;
+	case SMTPROBE_RAUTH_ABORTED:
+		PROBE(auth_aborted_plain, auth_aborted_login);
+		break;
+	default:
+		break;
+	}
+#undef PROBE
+	int deliver = p->deliver && t->expect != SMTPROBE_EXPECT_CONTROL &&
+	              t->expect != SMTPROBE_EXPECT_PROBE;
+	q->quit_after = deliver ? SMTPROBE_ST_LAST : SMTPROBE_ST_RCPT;
+	q->message = NULL;
+	q->message_len = 0;
+	if (deliver) {
+		size_t len = 0;
+		sl->message = test_message(t, host, &len);
+		q->message = sl->message;
+		q->message_len = len;
+		if (!sl->message)
+			q->quit_after = SMTPROBE_ST_RCPT;
+	}
+}
+
+static int wants(const struct smtprobe_relay_params *p, char scenario)
+{
+	return !p->only || strchr(p->only, scenario) != NULL;
+}
+
+/* Fill the names of one listener; buffers live in nb. */
+struct name_bufs {
+	char ip[80];
+	char own[330];
+	char other[330];
+};
+
+static void listener_names(const struct smtprobe_relay_params *p,
+                           const struct smtprobe_relay_report *rep,
+                           const struct smtprobe_port_probe *pp,
+                           struct name_bufs *nb, struct smtprobe_relay_names *n)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(nb->ip, sizeof(nb->ip), "%s%s",
+	         strchr(pp->address, ':') ? "IPv6:" : "", pp->address);
+	n->local = rep->local_domain;
+	n->external = rep->external_domain;
+	n->host = pp->host[0] ? pp->host : NULL;
+	n->ip = nb->ip[0] ? nb->ip : NULL;
+	n->helo = p->session.helo && p->session.helo[0]
+	                  ? p->session.helo
+	                  : SMTPROBE_RELAY_DEFAULT_HELO;
+	n->own = rep->own[0] ? rep->own : NULL;
+	n->other = rep->other;
+	n->allowed = p->allowed;
+	n->nallowed = p->nallowed;
+	n->denied = p->denied;
+	n->ndenied = p->ndenied;
+	n->auth_offered = pp->auth[0] != '\0' || pp->auth_in_clear;
+	n->tls_offered = pp->tls != SMTPROBE_TLSMODE_OFF;
+	n->implicit_tls = pp->tls == SMTPROBE_TLSMODE_IMPLICIT;
+	n->have_user = p->session.auth_user && p->session.auth_password &&
+	               pp->auth[0] != '\0';
+	n->random = (int)(uv_hrtime() % 900000u) + 100000;
+}
+
+/* Keep the tests of the scenarios asked for. */
+static size_t filter(const struct smtprobe_relay_params *p,
+                     struct smtprobe_relay_test *t, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!wants(p, (char)('A' + (int)t[i].scenario)))
+			continue;
+		if (k != i)
+			t[k] = t[i];
+		k++;
+	}
+	return k;
+}
+
+static void names_of_report(const struct smtprobe_relay_params *p,
+                            const struct smtprobe_port_scan *scan,
+                            struct smtprobe_relay_report *rep)
+{
+	const char *user = p->session.auth_user;
+
+	if (p->local_domain && p->local_domain[0]) {
+		snprintf(rep->local_domain, sizeof(rep->local_domain), "%s",
+		         p->local_domain);
+		snprintf(rep->local_domain_source,
+		         sizeof(rep->local_domain_source), "given");
+	} else {
+		for (size_t i = 0; i < scan->nports; i++) {
+			if (!scan->port[i].open || !scan->port[i].host[0])
+				continue;
+			smtprobe_relay_guess_domain(scan->port[i].host,
+			                            rep->local_domain,
+			                            sizeof(rep->local_domain));
+			snprintf(rep->local_domain_source,
+			         sizeof(rep->local_domain_source),
+			         "guessed from the banner host name %.80s",
+			         scan->port[i].host);
+			break;
+		}
+	}
+	snprintf(rep->external_domain, sizeof(rep->external_domain), "%s",
+	         p->external_domain && p->external_domain[0]
+	                 ? p->external_domain
+	                 : SMTPROBE_RELAY_DEFAULT_EXTERNAL);
+	if (p->own && p->own[0])
+		snprintf(rep->own, sizeof(rep->own), "%s", p->own);
+	else if (user && strchr(user, '@'))
+		snprintf(rep->own, sizeof(rep->own), "%s", user);
+	else if (user && user[0] && rep->local_domain[0])
+		snprintf(rep->own, sizeof(rep->own), "%.100s@%.200s", user,
+		         rep->local_domain);
+	if (p->other_sender && p->other_sender[0])
+		snprintf(rep->other, sizeof(rep->other), "%s", p->other_sender);
+	else if (rep->local_domain[0])
+		snprintf(rep->other, sizeof(rep->other), "postmaster@%.250s",
+		         rep->local_domain);
+}
+
+/* Worst first: what one listener says decides the whole. */
+static int rank(enum smtprobe_relay_verdict v)
+{
+	switch (v) {
+	case SMTPROBE_V_OPEN:
+	case SMTPROBE_V_VIOLATED:
+		return 4;
+	case SMTPROBE_V_INCONCLUSIVE:
+		return 3;
+	case SMTPROBE_V_CLOSED:
+	case SMTPROBE_V_HOLDS:
+		return 2;
+	case SMTPROBE_V_SKIPPED:
+		return 1;
+	}
+	return 0;
+}
+
+static void overall(const struct smtprobe_relay_params *p,
+                    struct smtprobe_relay_report *rep)
+{
+	for (int sc = 0; sc < 3; sc++) {
+		struct smtprobe_relay_scenario_verdict *o = &rep->overall[sc];
+		size_t who = rep->nlisteners;
+		o->verdict = SMTPROBE_V_SKIPPED;
+		o->confidence = "";
+		for (size_t i = 0; i < rep->nlisteners; i++) {
+			const struct smtprobe_relay_scenario_verdict *v =
+			        &rep->listener[i].v[sc];
+			if (!rep->listener[i].open)
+				continue;
+			if (rank(v->verdict) > rank(o->verdict)) {
+				o->verdict = v->verdict;
+				o->confidence = v->confidence;
+				who = i;
+			}
+			o->warnings += v->warnings;
+		}
+		if (who < rep->nlisteners)
+			snprintf(o->why, sizeof(o->why), "port %u: %.490s",
+			         rep->listener[who].port,
+			         rep->listener[who].v[sc].why);
+	}
+	int user = p->session.auth_user && p->session.auth_password;
+	for (int sc = 1; sc < 3; sc++) {
+		struct smtprobe_relay_scenario_verdict *o = &rep->overall[sc];
+		if (user && o->verdict == SMTPROBE_V_SKIPPED &&
+		    wants(p, (char)('A' + sc))) {
+			o->verdict = SMTPROBE_V_INCONCLUSIVE;
+			o->confidence = "low";
+			snprintf(o->why, sizeof(o->why),
+			         "credentials were given, but no listener "
+			         "offers AUTH");
+		}
+	}
+	int violated = 0, undecided = 0;
+	for (int sc = 0; sc < 3; sc++) {
+		enum smtprobe_relay_verdict v = rep->overall[sc].verdict;
+		violated |= v == SMTPROBE_V_OPEN || v == SMTPROBE_V_VIOLATED;
+		undecided |= v == SMTPROBE_V_INCONCLUSIVE;
+	}
+	if (rep->overall[0].verdict == SMTPROBE_V_SKIPPED &&
+	    rep->overall[1].verdict == SMTPROBE_V_SKIPPED &&
+	    rep->overall[2].verdict == SMTPROBE_V_SKIPPED)
+		undecided = 1;
+	rep->exit_code = violated ? 1 : undecided ? 2 : 0;
+}
+
+int smtprobe_relay_run(const struct smtprobe_relay_params *p,
+                       struct smtprobe_relay_report *rep)
+{
+	struct smtprobe_port_scan scan;
+	struct runner r;
+	uint64_t t0 = uv_hrtime();
+
+	memset(rep, 0, sizeof(*rep));
+	rep->deliver = p->deliver;
+	rep->exit_code = 2;
+	snprintf(rep->host, sizeof(rep->host), "%s",
+	         p->session.host ? p->session.host : "");
+	if (smtprobe_check_ports(&p->session, p->nports ? p->ports : NULL,
+	                         p->nports, &scan) < 0) {
+		snprintf(rep->error, sizeof(rep->error),
+		         "could not start the event loop");
+		return rep->exit_code;
+	}
+	names_of_report(p, &scan, rep);
+	rep->tests = calloc(scan.nports * MAX_TESTS_PER_PORT + 1,
+	                    sizeof(*rep->tests));
+	if (!rep->tests) {
+		snprintf(rep->error, sizeof(rep->error), "out of memory");
+		return rep->exit_code;
+	}
+	size_t open = 0;
+	for (size_t i = 0; i < scan.nports && i < SMTPROBE_RELAY_MAX_PORTS;
+	     i++) {
+		const struct smtprobe_port_probe *pp = &scan.port[i];
+		struct smtprobe_relay_listener *l =
+		        &rep->listener[rep->nlisteners++];
+		l->port = pp->port;
+		l->tls = pp->tls;
+		l->open = pp->open;
+		snprintf(l->error, sizeof(l->error), "%s", pp->error);
+		snprintf(l->host, sizeof(l->host), "%s", pp->host);
+		snprintf(l->auth, sizeof(l->auth), "%s", pp->auth);
+		l->first = rep->ntests;
+		if (!pp->open)
+			continue;
+		open++;
+		if (!rep->local_domain[0])
+			continue;
+		struct name_bufs nb;
+		struct smtprobe_relay_names n;
+		listener_names(p, rep, pp, &nb, &n);
+		size_t k = smtprobe_relay_build(&n, pp->port,
+		                                rep->tests + rep->ntests,
+		                                MAX_TESTS_PER_PORT);
+		k = filter(p, rep->tests + rep->ntests, k);
+		l->ntests = k;
+		rep->ntests += k;
+	}
+	if (!open) {
+		snprintf(rep->error, sizeof(rep->error),
+		         "no SMTP service answers on %.80s (%.120s)", rep->host,
+		         rep->nlisteners ? rep->listener[0].error : "no ports");
+		rep->ms = (double)(uv_hrtime() - t0) / 1e6;
+		return rep->exit_code;
+	}
+	if (!rep->local_domain[0]) {
+		snprintf(rep->error, sizeof(rep->error),
+		         "the server's banner names no host to guess the local "
+		         "domain from: give --local-domain");
+		rep->ms = (double)(uv_hrtime() - t0) / 1e6;
+		return rep->exit_code;
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.n = rep->ntests;
+	r.concurrency = p->concurrency ? p->concurrency : DEFAULT_CONCURRENCY;
+	r.pause_ms = p->pause_ms;
+	r.pause_ready = 1;
+	r.slots = calloc(r.n + 1, sizeof(*r.slots));
+	r.order = calloc(r.n + 1, sizeof(*r.order));
+	if (!r.slots || !r.order || uv_loop_init(&r.loop) < 0) {
+		free(r.slots);
+		free(r.order);
+		snprintf(rep->error, sizeof(rep->error),
+		         "could not start the event loop");
+		return rep->exit_code;
+	}
+	uv_timer_init(&r.loop, &r.pause);
+	r.pause.data = &r;
+	for (size_t li = 0; li < rep->nlisteners; li++) {
+		const struct smtprobe_relay_listener *l = &rep->listener[li];
+		for (size_t j = 0; j < l->ntests; j++) {
+			struct slot *sl = &r.slots[l->first + j];
+			sl->runner = &r;
+			sl->test = &rep->tests[l->first + j];
+			slot_params(sl, p, l, rep->host);
+		}
+	}
+	/* A failed AUTH makes some servers slow down every later AUTH from
+	 * the same address (Dovecot's auth penalty): those tests go last. */
+	size_t k = 0;
+	for (int late = 0; late < 2; late++)
+		for (size_t i = 0; i < r.n; i++) {
+			enum smtprobe_relay_auth a = rep->tests[i].auth;
+			int bad = a != SMTPROBE_RAUTH_NONE &&
+			          a != SMTPROBE_RAUTH_USER;
+			if (bad == late)
+				r.order[k++] = i;
+		}
+	launch(&r);
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&r.pause, NULL);
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&r.loop);
+	for (size_t i = 0; i < r.n; i++)
+		free(r.slots[i].message);
+	free(r.slots);
+	free(r.order);
+
+	for (size_t li = 0; li < rep->nlisteners; li++) {
+		struct smtprobe_relay_listener *l = &rep->listener[li];
+		if (l->open)
+			smtprobe_relay_judge_port(rep->tests + l->first,
+			                          l->ntests, l->v);
+	}
+	overall(p, rep);
+	rep->ms = (double)(uv_hrtime() - t0) / 1e6;
+	return rep->exit_code;
+}
+
+void smtprobe_relay_report_free(struct smtprobe_relay_report *rep)
+{
+	if (!rep->tests)
+		return;
+	for (size_t i = 0; i < rep->ntests; i++)
+		smtprobe_result_release(&rep->tests[i].res);
+	free(rep->tests);
+	rep->tests = NULL;
+	rep->ntests = 0;
+}

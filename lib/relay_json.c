@@ -1,0 +1,150 @@
+/* relay_json.c - the relay audit as one JSON document (jansson): the
+ * names used, every listener with its verdicts, every test with its
+ * envelope, the replies it got and its outcome, the overall verdicts and
+ * the exit code. The commands in the replies are the session's own, so
+ * credentials are already redacted. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "render_json.h"
+#include "smtprobe/kb.h"
+#include "smtprobe/relay.h"
+#include "banned.h"
+
+static const char *const scenario_key[3] = {"A", "B", "C"};
+
+static const char *tls_name(enum smtprobe_tls_mode m)
+{
+	switch (m) {
+	case SMTPROBE_TLSMODE_IMPLICIT:
+		return "implicit";
+	case SMTPROBE_TLSMODE_OFF:
+		return "none";
+	default:
+		return "starttls";
+	}
+}
+
+static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
+                            const struct smtprobe_relay_test *tests)
+{
+	json_t *ev = json_array();
+
+	for (size_t i = 0; tests && i < v->nevidence; i++)
+		json_array_append_new(ev,
+		                      json_string(tests[v->evidence[i]].id));
+	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:b}", "verdict",
+	                 smtprobe_relay_verdict_name(v->verdict), "confidence",
+	                 v->confidence ? v->confidence : "", "why", v->why,
+	                 "evidence", ev, "warnings", (int)v->warnings,
+	                 "catch_all", v->catch_all);
+}
+
+static json_t *diagnosis(const struct smtprobe_relay_test *t)
+{
+	const struct smtprobe_kb_entry *kb[1];
+	const struct smtprobe_reply *r = t->deciding;
+
+	if (!r || r->code < 400)
+		return json_null();
+	if (!smtprobe_kb_lookup(r->code, r->enhanced,
+	                        r->nlines ? r->text[0] : "", kb, 1))
+		return json_null();
+	return json_pack("{s:s, s:s, s:s}", "kb", kb[0]->id, "title",
+	                 kb[0]->title, "meaning", kb[0]->meaning);
+}
+
+static json_t *test_json(const struct smtprobe_relay_test *t)
+{
+	const struct smtprobe_result *r = &t->res;
+	json_t *replies = json_array();
+
+	for (size_t i = 0; i < r->nex; i++) {
+		const struct smtprobe_exchange *e = &r->ex[i];
+		json_array_append_new(
+		        replies,
+		        json_pack("{s:s, s:o, s:o}", "stage",
+		                  smtprobe_stage_name(e->stage), "command",
+		                  e->command ? json_string(e->command)
+		                             : json_null(),
+		                  "reply", render_json_reply(e->reply)));
+	}
+	int ok = smtprobe_relay_as_expected(t);
+	return json_pack(
+	        "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, "
+	        "s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o}",
+	        "id", t->id, "scenario", scenario_key[t->scenario], "port",
+	        (int)t->port, "title", t->title ? t->title : "", "expect",
+	        smtprobe_relay_expect_name(t->expect), "helo", t->helo,
+	        "mail_from", t->mail_from, "rcpt_to", t->rcpt_to, "auth",
+	        smtprobe_relay_auth_name(t->auth), "tls", r->have_tls,
+	        "replies", replies, "outcome",
+	        smtprobe_relay_outcome_name(t->outcome), "refusal",
+	        smtprobe_refusal_kind_name(t->kind), "decided_at",
+	        t->outcome == SMTPROBE_OUT_SKIPPED
+	                ? ""
+	                : smtprobe_stage_name(t->decided_at),
+	        "why", t->why, "delivered", t->delivered, "refused_at_data",
+	        t->refused_at_data, "as_expected", ok, "error",
+	        r->error[0] ? json_string(r->error) : json_null(), "fix",
+	        !ok && t->fix ? json_string(t->fix) : json_null(), "diagnosis",
+	        ok ? json_null() : diagnosis(t));
+}
+
+static json_t *verdicts(const struct smtprobe_relay_scenario_verdict v[3],
+                        const struct smtprobe_relay_test *tests,
+                        json_t **details)
+{
+	json_t *o = json_object();
+
+	*details = json_object();
+	for (int i = 0; i < 3; i++) {
+		json_object_set_new(
+		        o, scenario_key[i],
+		        json_string(smtprobe_relay_verdict_name(v[i].verdict)));
+		json_object_set_new(*details, scenario_key[i],
+		                    verdict_json(&v[i], tests));
+	}
+	return o;
+}
+
+char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
+{
+	json_t *listeners = json_array(), *tests = json_array(), *details;
+
+	for (size_t i = 0; i < rep->nlisteners; i++) {
+		const struct smtprobe_relay_listener *l = &rep->listener[i];
+		json_t *ld = NULL;
+		json_t *lv =
+		        l->open ? verdicts(l->v, rep->tests + l->first, &ld)
+		                : json_null();
+		json_array_append_new(
+		        listeners,
+		        json_pack("{s:i, s:b, s:s, s:s, s:s, s:s, s:i, s:o, "
+		                  "s:o}",
+		                  "port", (int)l->port, "open", l->open, "tls",
+		                  tls_name(l->tls), "host", l->host, "auth",
+		                  l->auth, "error", l->error, "tests",
+		                  (int)l->ntests, "verdicts", lv, "details",
+		                  ld ? ld : json_null()));
+	}
+	for (size_t i = 0; i < rep->ntests; i++)
+		json_array_append_new(tests, test_json(&rep->tests[i]));
+	json_t *v = verdicts(rep->overall, NULL, &details);
+	json_t *doc = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, "
+	        "s:i, s:o, s:f}",
+	        "host", rep->host, "local_domain", rep->local_domain,
+	        "local_domain_source", rep->local_domain_source,
+	        "external_domain", rep->external_domain, "own", rep->own,
+	        "other_sender", rep->other, "deliver", rep->deliver,
+	        "listeners", listeners, "tests", tests, "verdicts", v,
+	        "verdict_details", details, "exit_code", rep->exit_code,
+	        "error", rep->error[0] ? json_string(rep->error) : json_null(),
+	        "ms", rep->ms);
+	if (!doc)
+		return NULL;
+	char *out = json_dumps(doc, JSON_INDENT(2));
+	json_decref(doc);
+	return out;
+}

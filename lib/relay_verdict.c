@@ -1,0 +1,597 @@
+/* relay_verdict.c - judging relay tests (pure: no I/O).
+ *
+ * A reply is classified by its class, its enhanced code and its text
+ * together (RELAY-TESTS.md, "Judging"): 2xx accepted; 421 inconclusive
+ * (the server is going away); 5xx a permanent refusal; 4xx a temporary
+ * refusal when it says why in policy terms (4.7.x, relay, greylisting,
+ * AUTH or TLS required, sender or client rejected), otherwise
+ * inconclusive (a local problem proves nothing). A test's outcome is the
+ * first reply of MAIL, RCPT, DATA and the final dot that is not a yes;
+ * a listener's verdicts follow the rules of the catalogue: OPEN when any
+ * relay attempt was accepted (a routed form at our own names counts only
+ * when the server is not a catch-all), CLOSED when all were refused and
+ * nothing was inconclusive. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "smtprobe/relay.h"
+#include "banned.h"
+
+static int has(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] &&
+		       tolower((unsigned char)hay[i]) == needle[i])
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int text_has(const struct smtprobe_reply *r, const char *needle)
+{
+	for (size_t i = 0; i < r->nlines; i++)
+		if (r->text[i] && has(r->text[i], needle))
+			return 1;
+	return 0;
+}
+
+/* enhanced code "C.S.D": does its subject.detail start with sd? */
+static int enh_is(const struct smtprobe_reply *r, const char *sd)
+{
+	return r->enhanced[0] && r->enhanced[1] == '.' &&
+	       !strncmp(r->enhanced + 2, sd, strlen(sd));
+}
+
+static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
+{
+	if (text_has(r, "greylist") || text_has(r, "graylist"))
+		return SMTPROBE_RK_GREYLIST;
+	if (text_has(r, "relay") || enh_is(r, "7.54"))
+		return SMTPROBE_RK_RELAY;
+	if (text_has(r, "starttls") || text_has(r, "tls required") ||
+	    text_has(r, "encryption required") || enh_is(r, "7.11"))
+		return SMTPROBE_RK_TLS;
+	if (text_has(r, "sender address rejected") ||
+	    text_has(r, "not owned") || text_has(r, "sender rejected") ||
+	    text_has(r, "send as") || text_has(r, "send mail as") ||
+	    enh_is(r, "7.60") || enh_is(r, "1.7") || enh_is(r, "1.8"))
+		return SMTPROBE_RK_SENDER;
+	if (text_has(r, "authentication required") ||
+	    text_has(r, "not authenticated") ||
+	    text_has(r, "authentication is required") ||
+	    text_has(r, "must authenticate") || enh_is(r, "7.57") ||
+	    (r->code == 530 && !text_has(r, "tls")))
+		return SMTPROBE_RK_AUTH;
+	if (text_has(r, "domain not found") || text_has(r, "unknown domain") ||
+	    text_has(r, "host not found") ||
+	    text_has(r, "domain does not exist"))
+		return SMTPROBE_RK_DOMAIN;
+	if (text_has(r, "client host") ||
+	    text_has(r, "helo command rejected") || text_has(r, "blocked") ||
+	    text_has(r, "listed") || enh_is(r, "7.25") || enh_is(r, "7.26"))
+		return SMTPROBE_RK_CLIENT;
+	if (text_has(r, "user unknown") || text_has(r, "unknown user") ||
+	    text_has(r, "no such user") || text_has(r, "invalid recipient") ||
+	    text_has(r, "mailbox unavailable") ||
+	    text_has(r, "does not exist") || enh_is(r, "1.1"))
+		return SMTPROBE_RK_RECIPIENT;
+	if (text_has(r, "syntax") || enh_is(r, "5.2") || enh_is(r, "5.4") ||
+	    enh_is(r, "1.3") || r->code == 500 || r->code == 501)
+		return SMTPROBE_RK_SYNTAX;
+	return SMTPROBE_RK_OTHER;
+}
+
+static const char *const kind_names[] = {
+        [SMTPROBE_RK_NONE] = "none",
+        [SMTPROBE_RK_RELAY] = "relay policy",
+        [SMTPROBE_RK_AUTH] = "authentication required",
+        [SMTPROBE_RK_TLS] = "TLS required",
+        [SMTPROBE_RK_SENDER] = "sender policy",
+        [SMTPROBE_RK_RECIPIENT] = "unknown recipient",
+        [SMTPROBE_RK_DOMAIN] = "domain not found",
+        [SMTPROBE_RK_SYNTAX] = "address or command syntax",
+        [SMTPROBE_RK_GREYLIST] = "greylisting",
+        [SMTPROBE_RK_CLIENT] = "client or HELO rejected",
+        [SMTPROBE_RK_OTHER] = "other",
+};
+
+const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0])
+	               ? kind_names[k]
+	               : "?";
+}
+
+const char *smtprobe_relay_outcome_name(enum smtprobe_relay_outcome o)
+{
+	switch (o) {
+	case SMTPROBE_OUT_ACCEPTED:
+		return "accepted";
+	case SMTPROBE_OUT_REFUSED:
+		return "refused";
+	case SMTPROBE_OUT_TEMPFAIL:
+		return "tempfail";
+	case SMTPROBE_OUT_INCONCLUSIVE:
+		return "inconclusive";
+	case SMTPROBE_OUT_SKIPPED:
+		return "skipped";
+	}
+	return "?";
+}
+
+const char *smtprobe_relay_expect_name(enum smtprobe_relay_expect e)
+{
+	switch (e) {
+	case SMTPROBE_EXPECT_REFUSED:
+		return "refused";
+	case SMTPROBE_EXPECT_CONTROL:
+		return "accepted (control)";
+	case SMTPROBE_EXPECT_PROBE:
+		return "either (catch-all probe)";
+	case SMTPROBE_EXPECT_ACCEPTED:
+		return "accepted";
+	case SMTPROBE_EXPECT_SHOULD_REFUSE:
+		return "refused (advice)";
+	case SMTPROBE_EXPECT_INFO:
+		return "either (information)";
+	}
+	return "?";
+}
+
+const char *smtprobe_relay_auth_name(enum smtprobe_relay_auth a)
+{
+	switch (a) {
+	case SMTPROBE_RAUTH_NONE:
+		return "none";
+	case SMTPROBE_RAUTH_USER:
+		return "user";
+	case SMTPROBE_RAUTH_FAILED:
+		return "failed";
+	case SMTPROBE_RAUTH_GARBAGE:
+		return "garbage";
+	case SMTPROBE_RAUTH_ABORTED:
+		return "aborted";
+	}
+	return "?";
+}
+
+const char *smtprobe_relay_verdict_name(enum smtprobe_relay_verdict v)
+{
+	switch (v) {
+	case SMTPROBE_V_SKIPPED:
+		return "skipped";
+	case SMTPROBE_V_CLOSED:
+		return "closed";
+	case SMTPROBE_V_OPEN:
+		return "open";
+	case SMTPROBE_V_HOLDS:
+		return "holds";
+	case SMTPROBE_V_VIOLATED:
+		return "violated";
+	case SMTPROBE_V_INCONCLUSIVE:
+		return "inconclusive";
+	}
+	return "?";
+}
+
+enum smtprobe_relay_outcome
+smtprobe_relay_classify(const struct smtprobe_reply *r,
+                        enum smtprobe_refusal_kind *kind, char *why,
+                        size_t whysz)
+{
+	enum smtprobe_refusal_kind k = SMTPROBE_RK_NONE;
+	enum smtprobe_relay_outcome o;
+	const char *what;
+
+	if (!r || r->code < 200 || r->code > 599) {
+		if (kind)
+			*kind = k;
+		if (why && whysz)
+			snprintf(why, whysz, "no valid reply");
+		return SMTPROBE_OUT_INCONCLUSIVE;
+	}
+	if (r->code < 400) {
+		o = SMTPROBE_OUT_ACCEPTED;
+		what = "accepted";
+	} else if (r->code == 421) {
+		k = kind_of(r);
+		o = SMTPROBE_OUT_INCONCLUSIVE;
+		what = "the server closed the session (421)";
+	} else if (r->code >= 500) {
+		k = kind_of(r);
+		o = SMTPROBE_OUT_REFUSED;
+		what = "permanent refusal";
+	} else {
+		k = kind_of(r);
+		int policy = k != SMTPROBE_RK_OTHER || enh_is(r, "7.");
+		o = policy ? SMTPROBE_OUT_TEMPFAIL : SMTPROBE_OUT_INCONCLUSIVE;
+		what = policy ? "temporary refusal by policy"
+		              : "temporary failure that names no policy";
+	}
+	if (kind)
+		*kind = k;
+	if (why && whysz) {
+		if (k == SMTPROBE_RK_NONE || k == SMTPROBE_RK_OTHER)
+			snprintf(why, whysz, "%d%s%s: %s", r->code,
+			         r->enhanced[0] ? " " : "", r->enhanced, what);
+		else
+			snprintf(why, whysz, "%d%s%s: %s (%s)", r->code,
+			         r->enhanced[0] ? " " : "", r->enhanced, what,
+			         smtprobe_refusal_kind_name(k));
+	}
+	return o;
+}
+
+static const struct smtprobe_reply *reply_at(const struct smtprobe_result *r,
+                                             enum smtprobe_stage st)
+{
+	const struct smtprobe_reply *last = NULL;
+
+	for (size_t i = 0; i < r->nex; i++)
+		if (r->ex[i].stage == st && r->ex[i].reply)
+			last = r->ex[i].reply;
+	return last;
+}
+
+void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
+{
+	const struct smtprobe_result *res = &t->res;
+	static const enum smtprobe_stage steps[] = {
+	        SMTPROBE_ST_MAIL, SMTPROBE_ST_RCPT, SMTPROBE_ST_DATA,
+	        SMTPROBE_ST_DOT};
+	char why[160];
+
+	t->deciding = NULL;
+	t->delivered = 0;
+	t->refused_at_data = 0;
+	t->kind = SMTPROBE_RK_NONE;
+	if (!t->ran) {
+		t->outcome = SMTPROBE_OUT_SKIPPED;
+		return;
+	}
+	if (t->auth == SMTPROBE_RAUTH_USER && !res->auth_ok) {
+		t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+		t->kind = SMTPROBE_RK_AUTH;
+		t->decided_at = SMTPROBE_ST_AUTH;
+		t->deciding = res->auth_reply;
+		snprintf(t->why, sizeof(t->why),
+		         "could not authenticate: %.200s",
+		         res->error[0] ? res->error : "no reply to AUTH");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const struct smtprobe_reply *r =
+		        steps[i] == SMTPROBE_ST_DOT ? res->message_reply
+		        : steps[i] == SMTPROBE_ST_RCPT
+		                ? (res->nrcpt ? res->rcpt[0].reply : NULL)
+		                : reply_at(res, steps[i]);
+		if (!r) {
+			if (steps[i] <= SMTPROBE_ST_RCPT) {
+				t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+				t->decided_at = steps[i];
+				snprintf(t->why, sizeof(t->why),
+				         "no reply to %s: %.200s",
+				         smtprobe_stage_name(steps[i]),
+				         res->error[0] ? res->error
+				                       : "the session ended");
+				return;
+			}
+			if (steps[i] == SMTPROBE_ST_DATA && res->data_tried) {
+				t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+				t->decided_at = steps[i];
+				snprintf(t->why, sizeof(t->why),
+				         "accepted at RCPT, then no reply to "
+				         "DATA: %.200s",
+				         res->error[0] ? res->error
+				                       : "the session ended");
+				return;
+			}
+			break; /* stopped before DATA, as asked */
+		}
+		enum smtprobe_refusal_kind k;
+		enum smtprobe_relay_outcome o =
+		        smtprobe_relay_classify(r, &k, why, sizeof(why));
+		t->deciding = r;
+		t->decided_at = steps[i];
+		if (o != SMTPROBE_OUT_ACCEPTED) {
+			t->outcome = o;
+			t->kind = k;
+			t->refused_at_data = steps[i] >= SMTPROBE_ST_DATA;
+			snprintf(t->why, sizeof(t->why), "%s at %s%s", why,
+			         smtprobe_stage_name(steps[i]),
+			         t->refused_at_data ? " (RCPT was accepted)"
+			                            : "");
+			return;
+		}
+		if (steps[i] == SMTPROBE_ST_DOT)
+			t->delivered = 1;
+	}
+	t->outcome = SMTPROBE_OUT_ACCEPTED;
+	snprintf(t->why, sizeof(t->why), "%s",
+	         t->delivered ? "accepted for delivery (250 after the final "
+	                        "dot)"
+	                      : "accepted at RCPT (stopped before DATA: "
+	                        "nothing was sent)");
+}
+
+int smtprobe_relay_as_expected(const struct smtprobe_relay_test *t)
+{
+	int accepted = t->outcome == SMTPROBE_OUT_ACCEPTED;
+	int refused = t->outcome == SMTPROBE_OUT_REFUSED ||
+	              t->outcome == SMTPROBE_OUT_TEMPFAIL;
+
+	switch (t->expect) {
+	case SMTPROBE_EXPECT_REFUSED:
+	case SMTPROBE_EXPECT_SHOULD_REFUSE:
+		return refused;
+	case SMTPROBE_EXPECT_CONTROL:
+	case SMTPROBE_EXPECT_ACCEPTED:
+		return accepted;
+	default:
+		return 1;
+	}
+}
+
+static void add_evidence(struct smtprobe_relay_scenario_verdict *v, size_t i)
+{
+	if (v->nevidence < sizeof(v->evidence) / sizeof(v->evidence[0]))
+		v->evidence[v->nevidence++] = i;
+}
+
+static int refused(enum smtprobe_relay_outcome o)
+{
+	return o == SMTPROBE_OUT_REFUSED || o == SMTPROBE_OUT_TEMPFAIL;
+}
+
+static void judge_a(const struct smtprobe_relay_test *t, size_t n,
+                    struct smtprobe_relay_scenario_verdict *v)
+{
+	size_t controls = 0, ctl_ok = 0, ctl_policy = 0, ctl_inc = 0;
+	size_t tries = 0, open = 0, open_rcpt_only = 0, local = 0, inc = 0;
+	size_t at_data = 0, temp = 0;
+	size_t first_refused = n, first_inc = n, first_ctl_bad = n;
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].scenario == SMTPROBE_RELAY_A &&
+		    t[i].expect == SMTPROBE_EXPECT_PROBE &&
+		    t[i].outcome == SMTPROBE_OUT_ACCEPTED)
+			v->catch_all = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].scenario != SMTPROBE_RELAY_A || !t[i].ran)
+			continue;
+		if (t[i].expect == SMTPROBE_EXPECT_CONTROL) {
+			controls++;
+			if (t[i].outcome == SMTPROBE_OUT_ACCEPTED)
+				ctl_ok++;
+			else if (refused(t[i].outcome))
+				ctl_policy++;
+			else
+				ctl_inc++;
+			if (t[i].outcome != SMTPROBE_OUT_ACCEPTED &&
+			    first_ctl_bad == n)
+				first_ctl_bad = i;
+			continue;
+		}
+		if (t[i].expect != SMTPROBE_EXPECT_REFUSED)
+			continue;
+		tries++;
+		if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
+			if (t[i].routed_local && v->catch_all) {
+				local++;
+				continue;
+			}
+			open++;
+			if (!t[i].delivered)
+				open_rcpt_only++;
+			add_evidence(v, i);
+		} else if (refused(t[i].outcome)) {
+			if (t[i].refused_at_data)
+				at_data++;
+			if (t[i].outcome == SMTPROBE_OUT_TEMPFAIL)
+				temp++;
+			if (first_refused == n)
+				first_refused = i;
+		} else {
+			inc++;
+			if (first_inc == n)
+				first_inc = i;
+		}
+	}
+	if (!tries) {
+		v->verdict = SMTPROBE_V_SKIPPED;
+		snprintf(v->why, sizeof(v->why),
+		         "no unauthenticated tests ran");
+		return;
+	}
+	if (open) {
+		v->verdict = SMTPROBE_V_OPEN;
+		v->confidence = open_rcpt_only == open ? "medium" : "high";
+		snprintf(
+		        v->why, sizeof(v->why),
+		        "%zu of %zu unauthenticated relay attempts were "
+		        "accepted%s",
+		        open, tries,
+		        open_rcpt_only == open
+		                ? " at RCPT; a server may still refuse at DATA "
+		                  "(rerun with --deliver to tell)"
+		                : ", and the server took a message for "
+		                  "delivery");
+		return;
+	}
+	if (inc || ctl_inc) {
+		v->verdict = SMTPROBE_V_INCONCLUSIVE;
+		v->confidence = "low";
+		size_t i = first_inc < n ? first_inc : first_ctl_bad;
+		add_evidence(v, i);
+		snprintf(v->why, sizeof(v->why),
+		         "%zu test%s could not be judged (%s: %s); no attempt "
+		         "was "
+		         "accepted",
+		         inc + ctl_inc, inc + ctl_inc == 1 ? "" : "s", t[i].id,
+		         t[i].why);
+		return;
+	}
+	v->verdict = SMTPROBE_V_CLOSED;
+	if (first_refused < n)
+		add_evidence(v, first_refused);
+	if (controls && ctl_ok == 0) {
+		v->confidence = "medium";
+		add_evidence(v, first_ctl_bad);
+		snprintf(v->why, sizeof(v->why),
+		         "all %zu relay attempts were refused, but so was mail "
+		         "to postmaster (%s): this listener takes no mail from "
+		         "unauthenticated clients at all, as a submission port "
+		         "should",
+		         tries, t[first_ctl_bad].why);
+		return;
+	}
+	v->confidence = (ctl_policy || local || at_data) ? "medium" : "high";
+	int k = snprintf(v->why, sizeof(v->why),
+	                 "all %zu relay attempts were refused%s with the "
+	                 "controls passing",
+	                 tries, temp ? " (some only temporarily)" : "");
+	if (k < 0 || (size_t)k >= sizeof(v->why))
+		return;
+	if (ctl_policy)
+		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+		              "; %zu control%s refused (%s)", ctl_policy,
+		              ctl_policy == 1 ? " was" : "s were",
+		              t[first_ctl_bad].id);
+	if (local && k > 0 && (size_t)k < sizeof(v->why))
+		k += snprintf(
+		        v->why + k, sizeof(v->why) - (size_t)k,
+		        "; %zu routed address%s at the server's own names "
+		        "%s accepted, as the server takes any local part "
+		        "(catch-all): they are local mail unless the server "
+		        "routes them on",
+		        local, local == 1 ? "" : "es",
+		        local == 1 ? "was" : "were");
+	if (at_data && k > 0 && (size_t)k < sizeof(v->why))
+		snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+		         "; %zu attempt%s accepted at RCPT and refused only at "
+		         "DATA",
+		         at_data, at_data == 1 ? " was" : "s were");
+}
+
+static void judge_b(const struct smtprobe_relay_test *t, size_t n,
+                    struct smtprobe_relay_scenario_verdict *v)
+{
+	size_t tries = 0, ok = 0, bad = 0, inc = 0, first_bad = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].scenario != SMTPROBE_RELAY_B || !t[i].ran)
+			continue;
+		tries++;
+		if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
+			ok++;
+			continue;
+		}
+		if (refused(t[i].outcome))
+			bad++;
+		else
+			inc++;
+		if (first_bad == n)
+			first_bad = i;
+		add_evidence(v, i);
+	}
+	if (!tries) {
+		v->verdict = SMTPROBE_V_SKIPPED;
+		snprintf(v->why, sizeof(v->why),
+		         "no credentials, or the listener offers no AUTH");
+		return;
+	}
+	if (bad) {
+		v->verdict = SMTPROBE_V_VIOLATED;
+		v->confidence = "high";
+		snprintf(v->why, sizeof(v->why),
+		         "%zu of %zu sends within the allowed scope were "
+		         "refused "
+		         "(%s: %s)",
+		         bad, tries, t[first_bad].id, t[first_bad].why);
+	} else if (inc) {
+		v->verdict = SMTPROBE_V_INCONCLUSIVE;
+		v->confidence = "low";
+		snprintf(v->why, sizeof(v->why), "%s: %s", t[first_bad].id,
+		         t[first_bad].why);
+	} else {
+		v->verdict = SMTPROBE_V_HOLDS;
+		v->confidence = "high";
+		for (size_t i = 0; i < n && v->nevidence < 2; i++)
+			if (t[i].scenario == SMTPROBE_RELAY_B && t[i].ran)
+				add_evidence(v, i);
+		snprintf(v->why, sizeof(v->why),
+		         "all %zu sends within the allowed scope were accepted",
+		         ok);
+	}
+}
+
+static void judge_c(const struct smtprobe_relay_test *t, size_t n,
+                    struct smtprobe_relay_scenario_verdict *v)
+{
+	size_t tries = 0, bad = 0, inc = 0, first_bad = n, first_inc = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].scenario != SMTPROBE_RELAY_C || !t[i].ran)
+			continue;
+		if (t[i].expect == SMTPROBE_EXPECT_SHOULD_REFUSE) {
+			if (t[i].outcome == SMTPROBE_OUT_ACCEPTED)
+				v->warnings++;
+			continue;
+		}
+		if (t[i].expect != SMTPROBE_EXPECT_REFUSED)
+			continue;
+		tries++;
+		if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
+			bad++;
+			if (first_bad == n)
+				first_bad = i;
+			add_evidence(v, i);
+		} else if (!refused(t[i].outcome)) {
+			inc++;
+			if (first_inc == n)
+				first_inc = i;
+		}
+	}
+	if (!tries) {
+		v->verdict = SMTPROBE_V_SKIPPED;
+		snprintf(v->why, sizeof(v->why),
+		         "no credentials, or the listener offers no AUTH");
+		return;
+	}
+	if (bad) {
+		v->verdict = SMTPROBE_V_VIOLATED;
+		v->confidence = "high";
+		snprintf(v->why, sizeof(v->why),
+		         "%zu of %zu out-of-scope sends were accepted (%s)",
+		         bad, tries, t[first_bad].title);
+	} else if (inc) {
+		v->verdict = SMTPROBE_V_INCONCLUSIVE;
+		v->confidence = "low";
+		add_evidence(v, first_inc);
+		snprintf(v->why, sizeof(v->why), "%s: %s", t[first_inc].id,
+		         t[first_inc].why);
+	} else {
+		v->verdict = SMTPROBE_V_HOLDS;
+		v->confidence = v->warnings ? "medium" : "high";
+		snprintf(v->why, sizeof(v->why),
+		         "all %zu out-of-scope sends were refused%s", tries,
+		         v->warnings ? " (see the warnings)" : "");
+	}
+}
+
+void smtprobe_relay_judge_port(const struct smtprobe_relay_test *tests,
+                               size_t n,
+                               struct smtprobe_relay_scenario_verdict v[3])
+{
+	memset(v, 0, 3 * sizeof(v[0]));
+	v[0].confidence = v[1].confidence = v[2].confidence = "";
+	judge_a(tests, n, &v[SMTPROBE_RELAY_A]);
+	judge_b(tests, n, &v[SMTPROBE_RELAY_B]);
+	judge_c(tests, n, &v[SMTPROBE_RELAY_C]);
+}

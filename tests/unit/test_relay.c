@@ -1,0 +1,2 @@
+/* test_relay.c - placeholder */
+int main(void) { return 0; }
