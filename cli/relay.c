@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "opts.h"
+#include "smtprobe/kb.h"
 #include "smtprobe/message.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
@@ -335,6 +336,8 @@ static void reply_text(const struct smtprobe_relay_test *t, char *out,
 static void print_evidence(const struct smtprobe_relay_test *t)
 {
 	char rt[256];
+	const struct smtprobe_kb_entry *kb[1];
+	const struct smtprobe_reply *r = t->deciding;
 
 	reply_text(t, rt, sizeof(rt));
 	printf("     %s: HELO %s, MAIL FROM:%s, RCPT TO:%s%s -> %s\n", t->id,
@@ -343,6 +346,12 @@ static void print_evidence(const struct smtprobe_relay_test *t)
 	       : t->auth == SMTPROBE_RAUTH_USER ? " (authenticated)"
 	                                        : " (after a bad AUTH)",
 	       rt);
+	/* a refusal where acceptance was due: what the knowledge base says */
+	if (r && r->code >= 400 &&
+	    smtprobe_kb_lookup(r->code, r->enhanced,
+	                       r->nlines ? r->text[0] : "", kb, 1))
+		printf("       meaning: %s: %s\n", kb[0]->title,
+		       kb[0]->meaning);
 }
 
 static const char *const scenario_title[3] = {"A unauthenticated relay",

@@ -212,8 +212,6 @@ static int wants(const struct smtprobe_relay_params *p, char scenario)
 /* Fill the names of one listener; buffers live in nb. */
 struct name_bufs {
 	char ip[80];
-	char own[330];
-	char other[330];
 };
 
 static void listener_names(const struct smtprobe_relay_params *p,
@@ -415,7 +413,7 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		open++;
 		if (!rep->local_domain[0])
 			continue;
-		struct name_bufs nb;
+		struct name_bufs nb = {{0}};
 		struct smtprobe_relay_names n;
 		listener_names(p, rep, pp, &nb, &n);
 		size_t k = smtprobe_relay_build(&n, pp->port,

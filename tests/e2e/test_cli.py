@@ -3,7 +3,7 @@ import pytest
 
 from runner import run_smtprobe
 
-COMMANDS = ["check", "explain", "send", "serve"]
+COMMANDS = ["check", "explain", "relay", "send", "serve"]
 
 
 def test_help_lists_every_command():
@@ -24,3 +24,13 @@ def test_unknown_command():
     res = run_smtprobe(["frobnicate"])
     assert res.returncode == 1
     assert res.stderr.startswith("smtprobe: unknown command")
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_each_command_has_a_man_page(cmd):
+    import os
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    page = os.path.join(root, "docs", f"smtprobe-{cmd}.1")
+    assert os.path.exists(page), page
+    with open(os.path.join(root, "meson.build")) as f:
+        assert f"docs/smtprobe-{cmd}.1" in f.read()
