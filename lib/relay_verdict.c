@@ -18,13 +18,23 @@
 #include "smtprobe/relay.h"
 #include "banned.h"
 
+/* Does hay hold needle (lower case), ignoring what is inside <...>?
+ * Servers echo the address in their replies, and ours contain words like
+ * "relay" (smtprobe-relay-test@relay-test.invalid). */
 static int has(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
+	int in_addr = 0;
 
 	for (; *hay; hay++) {
+		if (*hay == '<')
+			in_addr = 1;
+		else if (*hay == '>')
+			in_addr = 0;
+		if (in_addr)
+			continue;
 		size_t i = 0;
-		while (i < n && hay[i] &&
+		while (i < n && hay[i] && hay[i] != '<' &&
 		       tolower((unsigned char)hay[i]) == needle[i])
 			i++;
 		if (i == n)
@@ -41,46 +51,87 @@ static int text_has(const struct smtprobe_reply *r, const char *needle)
 	return 0;
 }
 
-/* enhanced code "C.S.D": does its subject.detail start with sd? */
+/* enhanced code "C.S.D": is its subject.detail sd (or, when sd ends with
+ * '.', does it start with it)? */
 static int enh_is(const struct smtprobe_reply *r, const char *sd)
 {
-	return r->enhanced[0] && r->enhanced[1] == '.' &&
-	       !strncmp(r->enhanced + 2, sd, strlen(sd));
+	size_t n = strlen(sd);
+
+	if (!r->enhanced[0] || r->enhanced[1] != '.' ||
+	    strncmp(r->enhanced + 2, sd, n) != 0)
+		return 0;
+	return sd[n - 1] == '.' || r->enhanced[2 + n] == '\0';
 }
 
+static int any(const struct smtprobe_reply *r, const char *const *words)
+{
+	for (; *words; words++)
+		if (text_has(r, *words))
+			return 1;
+	return 0;
+}
+
+/* The order matters: the more specific reason first ("User unknown in
+ * relay recipient table" is about the user, "Helo command rejected: Host
+ * not found" about the client). */
 static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 {
-	if (text_has(r, "greylist") || text_has(r, "graylist"))
+	static const char *const greylist[] = {"greylist", "graylist", NULL};
+	static const char *const client[] = {
+	        "client host",     "helo command rejected",
+	        "blocked using",   "listed at",
+	        "listed by",       "blacklisted",
+	        "blocklisted",     "not authorized to send email directly",
+	        "ip you're using", NULL};
+	static const char *const domain[] = {
+	        "domain not found", "unknown domain", "domain does not exist",
+	        "domain not resolvable", NULL};
+	static const char *const recipient[] = {
+	        "user unknown",        "unknown user",
+	        "no such user",        "invalid recipient",
+	        "mailbox unavailable", "recipient not found",
+	        "does not exist",      NULL};
+	static const char *const relay[] = {
+	        "relay", "unable to deliver to non-local", NULL};
+	static const char *const tls[] = {"starttls", "tls required",
+	                                  "encryption required", NULL};
+	static const char *const auth_failed[] = {
+	        "authentication failed",
+	        "authentication unsuccessful",
+	        "incorrect authentication",
+	        "invalid credentials",
+	        "username and password not accepted",
+	        NULL};
+	static const char *const auth[] = {
+	        "authentication required", "not authenticated",
+	        "authentication is required", "must authenticate", NULL};
+	static const char *const sender[] = {"sender address rejected",
+	                                     "not owned",
+	                                     "sender rejected",
+	                                     "send as",
+	                                     "send mail as",
+	                                     NULL};
+
+	if (any(r, greylist))
 		return SMTPROBE_RK_GREYLIST;
-	if (text_has(r, "relay") || enh_is(r, "7.54"))
-		return SMTPROBE_RK_RELAY;
-	if (text_has(r, "starttls") || text_has(r, "tls required") ||
-	    text_has(r, "encryption required") || enh_is(r, "7.11"))
-		return SMTPROBE_RK_TLS;
-	if (text_has(r, "sender address rejected") ||
-	    text_has(r, "not owned") || text_has(r, "sender rejected") ||
-	    text_has(r, "send as") || text_has(r, "send mail as") ||
-	    enh_is(r, "7.60") || enh_is(r, "1.7") || enh_is(r, "1.8"))
-		return SMTPROBE_RK_SENDER;
-	if (text_has(r, "authentication required") ||
-	    text_has(r, "not authenticated") ||
-	    text_has(r, "authentication is required") ||
-	    text_has(r, "must authenticate") || enh_is(r, "7.57") ||
-	    (r->code == 530 && !text_has(r, "tls")))
-		return SMTPROBE_RK_AUTH;
-	if (text_has(r, "domain not found") || text_has(r, "unknown domain") ||
-	    text_has(r, "host not found") ||
-	    text_has(r, "domain does not exist"))
-		return SMTPROBE_RK_DOMAIN;
-	if (text_has(r, "client host") ||
-	    text_has(r, "helo command rejected") || text_has(r, "blocked") ||
-	    text_has(r, "listed") || enh_is(r, "7.25") || enh_is(r, "7.26"))
+	if (any(r, client) || enh_is(r, "7.25") || enh_is(r, "7.26"))
 		return SMTPROBE_RK_CLIENT;
-	if (text_has(r, "user unknown") || text_has(r, "unknown user") ||
-	    text_has(r, "no such user") || text_has(r, "invalid recipient") ||
-	    text_has(r, "mailbox unavailable") ||
-	    text_has(r, "does not exist") || enh_is(r, "1.1"))
+	if (any(r, domain))
+		return SMTPROBE_RK_DOMAIN;
+	if (any(r, recipient) || enh_is(r, "1.1") || enh_is(r, "1.10"))
 		return SMTPROBE_RK_RECIPIENT;
+	if (any(r, relay) || enh_is(r, "7.54"))
+		return SMTPROBE_RK_RELAY;
+	if (any(r, tls) || enh_is(r, "7.11"))
+		return SMTPROBE_RK_TLS;
+	if (any(r, auth_failed) || any(r, auth) || enh_is(r, "7.8") ||
+	    enh_is(r, "7.57") || enh_is(r, "7.139") || r->code == 535)
+		return SMTPROBE_RK_AUTH;
+	if (any(r, sender) || enh_is(r, "7.60") || enh_is(r, "1.7") ||
+	    enh_is(r, "1.8"))
+		return SMTPROBE_RK_SENDER;
+	if (r->code == 530) /* RFC 4954: authentication required */
+		return SMTPROBE_RK_AUTH;
 	if (text_has(r, "syntax") || enh_is(r, "5.2") || enh_is(r, "5.4") ||
 	    enh_is(r, "1.3") || r->code == 500 || r->code == 501)
 		return SMTPROBE_RK_SYNTAX;
@@ -203,6 +254,13 @@ smtprobe_relay_classify(const struct smtprobe_reply *r,
 		k = kind_of(r);
 		o = SMTPROBE_OUT_INCONCLUSIVE;
 		what = "the server closed the session (421)";
+	} else if (text_has(r, "too many")) {
+		/* a session or rate limit (Exim's "554 Too many nonmail
+		 * commands", "452 4.5.3 Too many recipients"): says nothing
+		 * about relaying */
+		k = SMTPROBE_RK_OTHER;
+		o = SMTPROBE_OUT_INCONCLUSIVE;
+		what = "a session or rate limit, not a policy decision";
 	} else if (r->code >= 500) {
 		k = kind_of(r);
 		o = SMTPROBE_OUT_REFUSED;
@@ -239,6 +297,14 @@ static const struct smtprobe_reply *reply_at(const struct smtprobe_result *r,
 	return last;
 }
 
+static int sent_at(const struct smtprobe_result *r, enum smtprobe_stage st)
+{
+	for (size_t i = 0; i < r->nex; i++)
+		if (r->ex[i].stage == st && r->ex[i].command)
+			return 1;
+	return 0;
+}
+
 void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
 {
 	const struct smtprobe_result *res = &t->res;
@@ -272,27 +338,27 @@ void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
 		                ? (res->nrcpt ? res->rcpt[0].reply : NULL)
 		                : reply_at(res, steps[i]);
 		if (!r) {
-			if (steps[i] <= SMTPROBE_ST_RCPT) {
-				t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
-				t->decided_at = steps[i];
-				snprintf(t->why, sizeof(t->why),
-				         "no reply to %s: %.200s",
-				         smtprobe_stage_name(steps[i]),
-				         res->error[0] ? res->error
-				                       : "the session ended");
-				return;
-			}
-			if (steps[i] == SMTPROBE_ST_DATA && res->data_tried) {
-				t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
-				t->decided_at = steps[i];
-				snprintf(t->why, sizeof(t->why),
-				         "accepted at RCPT, then no reply to "
-				         "DATA: %.200s",
-				         res->error[0] ? res->error
-				                       : "the session ended");
-				return;
-			}
-			break; /* stopped before DATA, as asked */
+			const char *gap = NULL;
+			if (steps[i] == SMTPROBE_ST_MAIL)
+				gap = "no reply to MAIL";
+			else if (steps[i] == SMTPROBE_ST_RCPT)
+				gap = "no reply to RCPT";
+			else if (steps[i] == SMTPROBE_ST_DATA &&
+			         sent_at(res, SMTPROBE_ST_DATA))
+				gap = "accepted at RCPT, then no reply to DATA";
+			else if (steps[i] == SMTPROBE_ST_DOT && res->data_tried)
+				gap = "accepted at RCPT and DATA, then no "
+				      "reply "
+				      "after the message";
+			if (!gap)
+				break; /* stopped before DATA, as asked */
+			t->deciding = NULL;
+			t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+			t->decided_at = steps[i];
+			snprintf(t->why, sizeof(t->why), "%s: %.180s", gap,
+			         res->error[0] ? res->error
+			                       : "the session ended");
+			return;
 		}
 		enum smtprobe_refusal_kind k;
 		enum smtprobe_relay_outcome o =
@@ -354,7 +420,7 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 {
 	size_t controls = 0, ctl_ok = 0, ctl_policy = 0, ctl_inc = 0;
 	size_t tries = 0, open = 0, open_rcpt_only = 0, local = 0, inc = 0;
-	size_t at_data = 0, temp = 0;
+	size_t at_data = 0, temp = 0, nores = 0;
 	size_t first_refused = n, first_inc = n, first_ctl_bad = n;
 
 	for (size_t i = 0; i < n; i++)
@@ -395,6 +461,8 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 				at_data++;
 			if (t[i].outcome == SMTPROBE_OUT_TEMPFAIL)
 				temp++;
+			if (t[i].kind == SMTPROBE_RK_DOMAIN)
+				nores++;
 			if (first_refused == n)
 				first_refused = i;
 		} else {
@@ -437,6 +505,22 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		         t[i].why);
 		return;
 	}
+	size_t refusals = tries - local;
+	if (refusals && nores == refusals) {
+		/* reject_unknown_recipient_domain and friends: the external
+		 * domain does not resolve, so the relay rule never ran */
+		v->verdict = SMTPROBE_V_INCONCLUSIVE;
+		v->confidence = "low";
+		add_evidence(v, first_refused);
+		snprintf(
+		        v->why, sizeof(v->why),
+		        "every relay attempt was refused because a domain does "
+		        "not resolve (%s), which says nothing about the relay "
+		        "rule: give --external-domain with a domain that "
+		        "resolves",
+		        t[first_refused].why);
+		return;
+	}
 	v->verdict = SMTPROBE_V_CLOSED;
 	if (first_refused < n)
 		add_evidence(v, first_refused);
@@ -448,17 +532,17 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		         "to postmaster (%s): this listener takes no mail from "
 		         "unauthenticated clients at all, as a submission port "
 		         "should",
-		         tries, t[first_ctl_bad].why);
+		         refusals, t[first_ctl_bad].why);
 		return;
 	}
-	v->confidence = (ctl_policy || local || at_data) ? "medium" : "high";
+	v->confidence =
+	        (ctl_policy || local || at_data || nores) ? "medium" : "high";
 	int k = snprintf(v->why, sizeof(v->why),
-	                 "all %zu relay attempts were refused%s with the "
-	                 "controls passing",
-	                 tries, temp ? " (some only temporarily)" : "");
-	if (k < 0 || (size_t)k >= sizeof(v->why))
-		return;
-	if (ctl_policy)
+	                 "no relay attempt was accepted: %zu of %zu refused%s, "
+	                 "with the controls passing",
+	                 refusals, tries,
+	                 temp ? " (some only temporarily)" : "");
+	if (ctl_policy && k > 0 && (size_t)k < sizeof(v->why))
 		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
 		              "; %zu control%s refused (%s)", ctl_policy,
 		              ctl_policy == 1 ? " was" : "s were",
@@ -472,6 +556,11 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		        "routes them on",
 		        local, local == 1 ? "" : "es",
 		        local == 1 ? "was" : "were");
+	if (nores && k > 0 && (size_t)k < sizeof(v->why))
+		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+		              "; %zu refusal%s only because a domain does not "
+		              "resolve",
+		              nores, nores == 1 ? " was" : "s were");
 	if (at_data && k > 0 && (size_t)k < sizeof(v->why))
 		snprintf(v->why + k, sizeof(v->why) - (size_t)k,
 		         "; %zu attempt%s accepted at RCPT and refused only at "

@@ -159,8 +159,8 @@ char *smtprobe_result_json(const struct smtprobe_result *r)
 	if (r->auth_tried)
 		auth = json_pack("{s:s, s:b, s:o, s:b}", "mechanism",
 		                 r->auth_mech, "ok", r->auth_ok, "reply",
-		                 render_json_reply(r->auth_reply), "server_verified",
-		                 r->auth_server_verified);
+		                 render_json_reply(r->auth_reply),
+		                 "server_verified", r->auth_server_verified);
 	json_t *msg = json_null();
 	if (r->data_tried)
 		msg = json_pack("{s:I, s:o}", "size",

@@ -39,7 +39,7 @@ struct smtprobe_session {
 	int helo_fallback;
 	size_t rcpt_done; /* RCPT replies handled */
 	size_t accepted;
-	size_t lmtp_done; /* LMTP per-recipient replies after the dot */
+	size_t lmtp_done;  /* LMTP per-recipient replies after the dot */
 	size_t probe_done; /* probe_cmds sent */
 	int probing;       /* the AUTH stage is running probe_cmds */
 	struct smtprobe_sasl *sasl;

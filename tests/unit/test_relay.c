@@ -4,9 +4,7 @@
  * servers answer"), the catalogue expansion for one listener, the local
  * domain guess, and the per-test and per-listener verdicts on hand-built
  * results. Replies are parsed from the bytes a server sends, so multi-line
- * replies reach the classifier as they would in a session. Rows marked
- * DISPUTED expect the classifier's current answer, which RELAY-TESTS.md's
- * rules say is wrong; the comment says what it should be. */
+ * replies reach the classifier as they would in a session. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,13 +77,10 @@ static const struct ccase ccases[] = {
              TMP, K_RELAY),
         WIRE("postfix starttls first",
              "530 5.7.0 Must issue a STARTTLS command first\r\n", REF, K_TLS),
-        /* DISPUTED: an AUTH failure (535, 5.7.8 "authentication credentials
-         * invalid", RFC 4954) is classified kind other; it should be kind
-         * auth. Same for the other 535 rows below. */
         WIRE("postfix auth failed",
              "535 5.7.8 Error: authentication failed: authentication "
              "failure\r\n",
-             REF, K_OTHER),
+             REF, K_AUTH),
         WIRE("postfix sender not owned",
              "553 5.7.1 <bob@example.test>: Sender address rejected: not "
              "owned by user alice\r\n",
@@ -115,18 +110,14 @@ static const struct ccase ccases[] = {
              "550 Authentication is required to send mail\r\n", REF, K_AUTH),
         WIRE("exim default acl deny", "550 Administrative prohibition\r\n", REF,
              K_OTHER),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("exim auth failed", "535 Incorrect authentication data\r\n", REF,
-             K_OTHER),
+             K_AUTH),
         WIRE("exim takes a spoofed sender", "250 Accepted\r\n", ACC, K_NONE),
         WIRE("exim temporary local problem",
              "451 Temporary local problem - please try later\r\n", INC,
              K_OTHER),
-        /* DISPUTED: a session limit followed by a disconnect; it says
-         * nothing about the relay attempt and should be inconclusive
-         * (RELAY-TESTS.md lists it under "temporary / limits") */
         WIRE("exim too many nonmail commands",
-             "554 Too many nonmail commands\r\n", REF, K_OTHER),
+             "554 Too many nonmail commands\r\n", INC, K_OTHER),
 
         /* Sendmail */
         WIRE("sendmail relaying denied",
@@ -135,9 +126,8 @@ static const struct ccase ccases[] = {
              REF, K_RELAY),
         WIRE("sendmail auth required", "530 5.7.0 Authentication required\r\n",
              REF, K_AUTH),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("sendmail auth failed", "535 5.7.0 authentication failed\r\n", REF,
-             K_OTHER),
+             K_AUTH),
         WIRE("sendmail takes a spoofed sender",
              "250 2.1.0 <bob@example.test>... Sender ok\r\n", ACC, K_NONE),
         WIRE("sendmail too many bad recipients",
@@ -152,9 +142,8 @@ static const struct ccase ccases[] = {
              "530 5.5.1 Invalid command: Must issue a STARTTLS command "
              "first\r\n",
              REF, K_TLS),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("opensmtpd auth failed", "535 Authentication failed\r\n", REF,
-             K_OTHER),
+             K_AUTH),
         WIRE("opensmtpd sender rejected at MAIL", "530 Sender rejected\r\n",
              REF, K_SENDER),
         WIRE("opensmtpd temporary failure", "451 Temporary failure\r\n", INC,
@@ -173,9 +162,8 @@ static const struct ccase ccases[] = {
              REF, K_AUTH),
         WIRE("exchange starttls required (451 with 5.7.3)",
              "451 5.7.3 STARTTLS is required to send mail\r\n", TMP, K_TLS),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("exchange auth unsuccessful",
-             "535 5.7.3 Authentication unsuccessful\r\n", REF, K_OTHER),
+             "535 5.7.3 Authentication unsuccessful\r\n", REF, K_AUTH),
         WIRE("exchange send as",
              "550 5.7.60 SMTP; Client does not have permissions to send as "
              "this sender\r\n",
@@ -204,13 +192,12 @@ static const struct ccase ccases[] = {
              "530 5.7.0 Must issue a STARTTLS command first. a1-20020a05 - "
              "gsmtp\r\n",
              REF, K_TLS),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("gmail bad credentials",
              "535-5.7.8 Username and Password not accepted. For more "
              "information, go to\r\n"
              "535 5.7.8  https://support.google.com/mail/?p=BadCredentials "
              "a1-20020a05 - gsmtp\r\n",
-             REF, K_OTHER),
+             REF, K_AUTH),
         WIRE("gmail no such user",
              "550-5.1.1 The email account that you tried to reach does not "
              "exist. Please try\r\n"
@@ -219,15 +206,13 @@ static const struct ccase ccases[] = {
              "550 5.1.1  https://support.google.com/mail/?p=NoSuchUser "
              "a1-20020a05 - gsmtp\r\n",
              REF, K_RCPT),
-        /* DISPUTED: the refusal is about the client's IP address; "relay"
-         * appears only in the advice on line 2. Should be kind client. */
         WIRE("gmail ip not authorized",
              "550-5.7.1 [192.0.2.1] The IP you're using to send mail is not "
              "authorized to\r\n"
              "550-5.7.1 send email directly to our servers. Please use the "
              "SMTP relay at your\r\n"
              "550 5.7.1 service provider instead. - gsmtp\r\n",
-             REF, K_RELAY),
+             REF, K_CLIENT),
         WIRE("gmail rate limited",
              "421-4.7.0 [192.0.2.1] Our system has detected an unusual rate "
              "of\r\n"
@@ -250,11 +235,10 @@ static const struct ccase ccases[] = {
              "530 5.7.57 Client not authenticated to send mail. "
              "[AM0PR01CA0001.eurprd01.prod.exchangelabs.com]\r\n",
              REF, K_AUTH),
-        /* DISPUTED: auth failure, should be kind auth */
         WIRE("m365 smtp auth disabled",
              "535 5.7.139 Authentication unsuccessful, "
              "SmtpClientAuthentication is disabled for the Tenant.\r\n",
-             REF, K_OTHER),
+             REF, K_AUTH),
         WIRE("m365 recipient not found",
              "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient "
              "bob@example.test not found by SMTP address lookup\r\n",
@@ -350,52 +334,37 @@ static const struct ccase ccases[] = {
         /* Replies that echo our own test addresses: the local part
          * "smtprobe-relay-test", the external domain "relay-test.invalid"
          * and the HELO name "relay-audit.smtprobe.invalid" all contain
-         * "relay", so any reply that quotes them is read as a relay
-         * refusal, whatever it says. */
-        /* DISPUTED: the catch-all probe's typical refusal; should be kind
-         * recipient (5.1.1, "User unknown") */
+         * "relay"; the classifier ignores what is inside <...>. A domain
+         * that does not resolve is kind domain whether the sender's or the
+         * recipient's (it proves nothing about the relay rule). */
         WIRE("echo: user unknown for the random local part",
              "550 5.1.1 <smtprobe-relay-test-4711@example.test>: Recipient "
              "address rejected: User unknown in local recipient table\r\n",
-             REF, K_RELAY),
-        /* DISPUTED: a local lookup failure names no policy: should be
-         * inconclusive, kind other (as "451 4.3.0 Temporary local
-         * problem" is); read as a temporary relay refusal it turns an
-         * undecided listener into a CLOSED one */
+             REF, K_RCPT),
         WIRE("echo: temporary lookup failure",
              "451 4.3.0 <smtprobe-relay-test@relay-test.invalid>: Temporary "
              "lookup failure\r\n",
-             TMP, K_RELAY),
-        /* DISPUTED: should be kind domain (as the same reply without the
-         * address is) */
+             INC, K_OTHER),
         WIRE("echo: recipient domain not found",
              "450 4.1.2 <smtprobe-relay-test@relay-test.invalid>: Recipient "
              "address rejected: Domain not found\r\n",
-             TMP, K_RELAY),
-        /* DISPUTED: reject_unknown_sender_domain; should be kind sender
-         * (4.1.8 "bad sender's system address") */
+             TMP, K_DOMAIN),
         WIRE("echo: sender domain not found",
              "450 4.1.8 <smtprobe-relay-test@relay-test.invalid>: Sender "
              "address rejected: Domain not found\r\n",
-             TMP, K_RELAY),
-        /* DISPUTED: reject_unknown_helo_hostname on our own HELO name;
-         * should be kind client ("Helo command rejected") */
+             TMP, K_DOMAIN),
         WIRE("echo: helo host not found",
              "450 4.7.1 <relay-audit.smtprobe.invalid>: Helo command "
              "rejected: Host not found\r\n",
-             TMP, K_RELAY),
-        /* DISPUTED: without the echo the "host not found" rule wins over
-         * "helo command rejected"; should be kind client */
+             TMP, K_CLIENT),
         WIRE("helo host not found",
              "450 4.7.1 <client.example.org>: Helo command rejected: Host not "
              "found\r\n",
-             TMP, K_DOMAIN),
-        /* DISPUTED: relay_recipient_maps' refusal of an unknown user in a
-         * relayed domain; should be kind recipient (5.1.1) */
+             TMP, K_CLIENT),
         WIRE("user unknown in relay recipient table",
              "550 5.1.1 <bob@example.test>: Recipient address rejected: User "
              "unknown in relay recipient table\r\n",
-             REF, K_RELAY),
+             REF, K_RCPT),
 
         /* local replies, invalid codes and boundaries */
         LOCAL("local 250", 250, "2.0.0", "ok", ACC, K_NONE),
@@ -1055,6 +1024,7 @@ static void test_guess_domain(void **state)
 #define T_DELIVERED 2u
 #define T_AT_DATA   4u
 #define T_NOT_RUN   8u
+#define T_NO_DOMAIN 16u /* refused because a domain does not resolve */
 #define MAXT        8
 
 struct tspec {
@@ -1070,10 +1040,12 @@ struct pcase {
 	struct tspec t[MAXT];
 	enum smtprobe_relay_verdict v[3];
 	const char *conf[3]; /* NULL: not checked */
-	size_t warnings;
-	int catch_all;
-	int evidence; /* an index v[A] must cite, -1: none */
+	size_t warnings;     /* C */
+	int catch_all;       /* A */
+	int cite;            /* CITE(i): v[A] must cite test i; 0: none */
 };
+
+#define CITE(i) ((i) + 1)
 
 #define SA       SMTPROBE_RELAY_A
 #define SB       SMTPROBE_RELAY_B
@@ -1091,6 +1063,7 @@ struct pcase {
 #define V_VIOL   SMTPROBE_V_VIOLATED
 #define V_INC    SMTPROBE_V_INCONCLUSIVE
 
+/* the usual controls */
 #define CTL_OK                                                                 \
 	{                                                                      \
 		"A.control.postmaster", SA, E_CTL, ACC, 0                      \
@@ -1107,249 +1080,179 @@ struct pcase {
 	{                                                                      \
 		"A.control.random-local", SA, E_PRB, ACC, 0                    \
 	}
+/* an unauthenticated relay attempt, routed or not */
+#define ATT(id, out, f)                                                        \
+	{                                                                      \
+		"A." id, SA, E_REF, out, f                                     \
+	}
 
 static const struct pcase pcases[] = {
-        {"one relay attempt accepted",
-         {CTL_OK,
-          PROBE_NO,
-          {"A.mail.external", SA, E_REF, REF, 0},
-          {"A.mail.null", SA, E_REF, ACC, 0},
-          {"A.helo.localhost", SA, E_REF, TMP, 0}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         3},
-        {"routed local accepted by a catch-all",
-         {CTL_OK,
-          PROBE_YES,
-          {"A.rcpt.percent-ip", SA, E_REF, ACC, T_ROUTED},
-          {"A.mail.external", SA, E_REF, REF, 0}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         1,
-         3},
-        {"routed local accepted, no catch-all",
-         {CTL_OK,
-          PROBE_NO,
-          {"A.rcpt.percent-ip", SA, E_REF, ACC, T_ROUTED},
-          {"A.mail.external", SA, E_REF, REF, 0}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         2},
-        {"a catch-all excuses only routed forms",
-         {CTL_OK, PROBE_YES, {"A.mail.external", SA, E_REF, ACC, 0}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         1,
-         2},
-        {"all refused, controls accepted",
-         {CTL_OK,
-          NULL_OK,
-          PROBE_NO,
-          {"A.mail.external", SA, E_REF, REF, 0},
-          {"A.rcpt.percent-ip", SA, E_REF, REF, T_ROUTED},
-          {"A.helo.localhost", SA, E_REF, TMP, 0}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"high", "", ""},
-         0,
-         0,
-         3},
-        {"controls refused too (a submission port)",
-         {{"A.control.postmaster", SA, E_CTL, REF, 0},
-          {"A.control.null-sender", SA, E_CTL, REF, 0},
-          {"A.mail.external", SA, E_REF, REF, 0},
-          {"A.mail.null", SA, E_REF, REF, 0}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         2},
-        {"one control refused, one accepted",
-         {CTL_OK,
-          {"A.control.null-sender", SA, E_CTL, REF, 0},
-          {"A.mail.external", SA, E_REF, REF, 0}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         2},
-        {"one inconclusive",
-         {CTL_OK,
-          {"A.mail.external", SA, E_REF, REF, 0},
-          {"A.mail.null", SA, E_REF, INC, 0}},
-         {V_INC, V_SKIP, V_SKIP},
-         {"low", NULL, NULL},
-         0,
-         0,
-         2},
-        {"a control inconclusive",
-         {{"A.control.postmaster", SA, E_CTL, INC, 0},
-          {"A.mail.external", SA, E_REF, REF, 0}},
-         {V_INC, V_SKIP, V_SKIP},
-         {"low", NULL, NULL},
-         0,
-         0,
-         0},
-        {"accepted outweighs inconclusive",
-         {CTL_OK,
-          {"A.mail.external", SA, E_REF, INC, 0},
-          {"A.mail.null", SA, E_REF, ACC, 0}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         2},
-        {"refused only at DATA",
-         {CTL_OK, {"A.mail.external", SA, E_REF, REF, T_AT_DATA}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         1},
-        {"open, delivered",
-         {CTL_OK, {"A.mail.external", SA, E_REF, ACC, T_DELIVERED}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"high", NULL, NULL},
-         0,
-         0,
-         1},
-        {"open, one delivered, one at RCPT only",
-         {CTL_OK,
-          {"A.mail.external", SA, E_REF, ACC, 0},
-          {"A.mail.null", SA, E_REF, ACC, T_DELIVERED}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"high", NULL, NULL},
-         0,
-         0,
-         2},
-        {"open, accepted only at RCPT",
-         {CTL_OK, {"A.mail.external", SA, E_REF, ACC, 0}},
-         {V_OPEN, V_SKIP, V_SKIP},
-         {"medium", NULL, NULL},
-         0,
-         0,
-         1},
-        {"tests that did not run are ignored",
-         {CTL_OK,
-          {"A.mail.external", SA, E_REF, ACC, T_NOT_RUN},
-          {"A.mail.null", SA, E_REF, INC, T_NOT_RUN},
-          {"A.mail.local", SA, E_REF, REF, 0}},
-         {V_CLOSED, V_SKIP, V_SKIP},
-         {"high", NULL, NULL},
-         0,
-         0,
-         3},
-        {"controls only: nothing to judge",
-         {CTL_OK, PROBE_NO},
-         {V_SKIP, V_SKIP, V_SKIP},
-         {NULL, NULL, NULL},
-         0,
-         0,
-         -1},
-        {"nothing at all",
-         {{NULL, SA, E_REF, REF, 0}},
-         {V_SKIP, V_SKIP, V_SKIP},
-         {NULL, NULL, NULL},
-         0,
-         0,
-         -1},
-        {"B refused",
-         {{"B.own.a.test", SB, E_ACC, ACC, 0},
-          {"B.own.b.test", SB, E_ACC, REF, 0}},
-         {V_SKIP, V_VIOL, V_SKIP},
-         {NULL, "high", NULL},
-         0,
-         0,
-         -1},
-        {"B tempfail is a refusal",
-         {{"B.own.a.test", SB, E_ACC, TMP, 0}},
-         {V_SKIP, V_VIOL, V_SKIP},
-         {NULL, "high", NULL},
-         0,
-         0,
-         -1},
-        {"B all accepted",
-         {{"B.own.a.test", SB, E_ACC, ACC, 0},
-          {"B.own.b.test", SB, E_ACC, ACC, 0}},
-         {V_SKIP, V_HOLDS, V_SKIP},
-         {NULL, "high", NULL},
-         0,
-         0,
-         -1},
-        {"B inconclusive",
-         {{"B.own.a.test", SB, E_ACC, ACC, 0},
-          {"B.own.b.test", SB, E_ACC, INC, 0}},
-         {V_SKIP, V_INC, V_SKIP},
-         {NULL, "low", NULL},
-         0,
-         0,
-         -1},
-        {"C accepted",
-         {{"C.other-sender", SC, E_REF, ACC, 0},
-          {"C.foreign-sender", SC, E_REF, REF, 0}},
-         {V_SKIP, V_SKIP, V_VIOL},
-         {NULL, NULL, "high"},
-         0,
-         0,
-         -1},
-        {"C should-refuse accepted is a warning",
-         {{"C.other-sender", SC, E_REF, REF, 0},
-          {"C.foreign-sender", SC, E_REF, TMP, 0},
-          {"C.null-sender", SC, E_SHD, ACC, 0}},
-         {V_SKIP, V_SKIP, V_HOLDS},
-         {NULL, NULL, "medium"},
-         1,
-         0,
-         -1},
-        {"C should-refuse refused: no warning",
-         {{"C.other-sender", SC, E_REF, REF, 0},
-          {"C.null-sender", SC, E_SHD, REF, 0}},
-         {V_SKIP, V_SKIP, V_HOLDS},
-         {NULL, NULL, "high"},
-         0,
-         0,
-         -1},
-        {"C info is ignored",
-         {{"C.other-sender", SC, E_REF, REF, 0},
-          {"C.own-case", SC, E_INF, ACC, 0},
-          {"C.own-case-2", SC, E_INF, INC, 0}},
-         {V_SKIP, V_SKIP, V_HOLDS},
-         {NULL, NULL, "high"},
-         0,
-         0,
-         -1},
-        {"C info only: nothing to judge",
-         {{"C.own-case", SC, E_INF, ACC, 0}},
-         {V_SKIP, V_SKIP, V_SKIP},
-         {NULL, NULL, NULL},
-         0,
-         0,
-         -1},
-        {"C inconclusive",
-         {{"C.other-sender", SC, E_REF, REF, 0},
-          {"C.foreign-sender", SC, E_REF, INC, 0}},
-         {V_SKIP, V_SKIP, V_INC},
-         {NULL, NULL, "low"},
-         0,
-         0,
-         -1},
-        {"A, B and C together",
-         {CTL_OK,
-          PROBE_NO,
-          {"A.mail.external", SA, E_REF, REF, 0},
-          {"B.own.a.test", SB, E_ACC, ACC, 0},
-          {"C.other-sender", SC, E_REF, REF, 0},
-          {"C.no-auth-own", SC, E_REF, REF, 0}},
-         {V_CLOSED, V_HOLDS, V_HOLDS},
-         {"high", "high", "high"},
-         0,
-         0,
-         2},
+        {.name = "every refusal only for a domain that does not resolve",
+         .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, T_NO_DOMAIN),
+               ATT("mail.null", TMP, T_NO_DOMAIN)},
+         .v = {V_INC, V_SKIP, V_SKIP},
+         .conf = {"low"},
+         .cite = CITE(2)},
+        {.name = "some refusals only for a domain that does not resolve",
+         .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, T_NO_DOMAIN),
+               ATT("mail.null", REF, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(2)},
+        {.name = "one relay attempt accepted",
+         .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, 0),
+               ATT("mail.null", ACC, 0), ATT("helo.localhost", TMP, 0)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(3)},
+        {.name = "routed local accepted by a catch-all",
+         .t = {CTL_OK, PROBE_YES, ATT("rcpt.percent-ip", ACC, T_ROUTED),
+               ATT("mail.external", REF, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .catch_all = 1,
+         .cite = CITE(3)},
+        {.name = "routed local accepted, no catch-all",
+         .t = {CTL_OK, PROBE_NO, ATT("rcpt.percent-ip", ACC, T_ROUTED),
+               ATT("mail.external", REF, 0)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(2)},
+        {.name = "a catch-all excuses only routed forms",
+         .t = {CTL_OK, PROBE_YES, ATT("mail.external", ACC, 0)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .catch_all = 1,
+         .cite = CITE(2)},
+        {.name = "all refused, controls accepted",
+         .t = {CTL_OK, NULL_OK, PROBE_NO, ATT("mail.external", REF, 0),
+               ATT("rcpt.percent-ip", REF, T_ROUTED),
+               ATT("helo.localhost", TMP, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"high", "", ""},
+         .cite = CITE(3)},
+        {.name = "controls refused too (a submission port)",
+         .t = {{"A.control.postmaster", SA, E_CTL, REF, 0},
+               {"A.control.null-sender", SA, E_CTL, REF, 0},
+               ATT("mail.external", REF, 0),
+               ATT("mail.null", REF, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(2)},
+        {.name = "one control refused, one accepted",
+         .t = {CTL_OK,
+               {"A.control.null-sender", SA, E_CTL, REF, 0},
+               ATT("mail.external", REF, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(2)},
+        {.name = "one inconclusive",
+         .t = {CTL_OK, ATT("mail.external", REF, 0), ATT("mail.null", INC, 0)},
+         .v = {V_INC, V_SKIP, V_SKIP},
+         .conf = {"low"},
+         .cite = CITE(2)},
+        {.name = "a control inconclusive",
+         .t = {{"A.control.postmaster", SA, E_CTL, INC, 0},
+               ATT("mail.external", REF, 0)},
+         .v = {V_INC, V_SKIP, V_SKIP},
+         .conf = {"low"},
+         .cite = CITE(0)},
+        {.name = "accepted outweighs inconclusive",
+         .t = {CTL_OK, ATT("mail.external", INC, 0), ATT("mail.null", ACC, 0)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(2)},
+        {.name = "refused only at DATA",
+         .t = {CTL_OK, ATT("mail.external", REF, T_AT_DATA)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(1)},
+        {.name = "open, delivered",
+         .t = {CTL_OK, ATT("mail.external", ACC, T_DELIVERED)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"high"},
+         .cite = CITE(1)},
+        {.name = "open, one delivered, one at RCPT only",
+         .t = {CTL_OK, ATT("mail.external", ACC, 0),
+               ATT("mail.null", ACC, T_DELIVERED)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"high"},
+         .cite = CITE(2)},
+        {.name = "open, accepted only at RCPT",
+         .t = {CTL_OK, ATT("mail.external", ACC, 0)},
+         .v = {V_OPEN, V_SKIP, V_SKIP},
+         .conf = {"medium"},
+         .cite = CITE(1)},
+        {.name = "tests that did not run are ignored",
+         .t = {CTL_OK, ATT("mail.external", ACC, T_NOT_RUN),
+               ATT("mail.null", INC, T_NOT_RUN), ATT("mail.local", REF, 0)},
+         .v = {V_CLOSED, V_SKIP, V_SKIP},
+         .conf = {"high"},
+         .cite = CITE(3)},
+        {.name = "controls only: nothing to judge",
+         .t = {CTL_OK, PROBE_NO},
+         .v = {V_SKIP, V_SKIP, V_SKIP}},
+        {.name = "nothing at all", .v = {V_SKIP, V_SKIP, V_SKIP}},
+        {.name = "B refused",
+         .t = {{"B.own.a.test", SB, E_ACC, ACC, 0},
+               {"B.own.b.test", SB, E_ACC, REF, 0}},
+         .v = {V_SKIP, V_VIOL, V_SKIP},
+         .conf = {NULL, "high"}},
+        {.name = "B tempfail is a refusal",
+         .t = {{"B.own.a.test", SB, E_ACC, TMP, 0}},
+         .v = {V_SKIP, V_VIOL, V_SKIP},
+         .conf = {NULL, "high"}},
+        {.name = "B all accepted",
+         .t = {{"B.own.a.test", SB, E_ACC, ACC, 0},
+               {"B.own.b.test", SB, E_ACC, ACC, 0}},
+         .v = {V_SKIP, V_HOLDS, V_SKIP},
+         .conf = {NULL, "high"}},
+        {.name = "B inconclusive",
+         .t = {{"B.own.a.test", SB, E_ACC, ACC, 0},
+               {"B.own.b.test", SB, E_ACC, INC, 0}},
+         .v = {V_SKIP, V_INC, V_SKIP},
+         .conf = {NULL, "low"}},
+        {.name = "C accepted",
+         .t = {{"C.other-sender", SC, E_REF, ACC, 0},
+               {"C.foreign-sender", SC, E_REF, REF, 0}},
+         .v = {V_SKIP, V_SKIP, V_VIOL},
+         .conf = {NULL, NULL, "high"}},
+        {.name = "C should-refuse accepted is a warning",
+         .t = {{"C.other-sender", SC, E_REF, REF, 0},
+               {"C.foreign-sender", SC, E_REF, TMP, 0},
+               {"C.null-sender", SC, E_SHD, ACC, 0}},
+         .v = {V_SKIP, V_SKIP, V_HOLDS},
+         .conf = {NULL, NULL, "medium"},
+         .warnings = 1},
+        {.name = "C should-refuse refused: no warning",
+         .t = {{"C.other-sender", SC, E_REF, REF, 0},
+               {"C.null-sender", SC, E_SHD, REF, 0}},
+         .v = {V_SKIP, V_SKIP, V_HOLDS},
+         .conf = {NULL, NULL, "high"}},
+        {.name = "C info is ignored",
+         .t = {{"C.other-sender", SC, E_REF, REF, 0},
+               {"C.own-case", SC, E_INF, ACC, 0},
+               {"C.own-case-2", SC, E_INF, INC, 0}},
+         .v = {V_SKIP, V_SKIP, V_HOLDS},
+         .conf = {NULL, NULL, "high"}},
+        {.name = "C info only: nothing to judge",
+         .t = {{"C.own-case", SC, E_INF, ACC, 0}},
+         .v = {V_SKIP, V_SKIP, V_SKIP}},
+        {.name = "C inconclusive",
+         .t = {{"C.other-sender", SC, E_REF, REF, 0},
+               {"C.foreign-sender", SC, E_REF, INC, 0}},
+         .v = {V_SKIP, V_SKIP, V_INC},
+         .conf = {NULL, NULL, "low"}},
+        {.name = "A, B and C together",
+         .t = {CTL_OK,
+               PROBE_NO,
+               ATT("mail.external", REF, 0),
+               {"B.own.a.test", SB, E_ACC, ACC, 0},
+               {"C.other-sender", SC, E_REF, REF, 0},
+               {"C.no-auth-own", SC, E_REF, REF, 0}},
+         .v = {V_CLOSED, V_HOLDS, V_HOLDS},
+         .conf = {"high", "high", "high"},
+         .cite = CITE(2)},
 };
 
 static void fill(struct smtprobe_relay_test *t, const struct tspec *s)
@@ -1363,6 +1266,8 @@ static void fill(struct smtprobe_relay_test *t, const struct tspec *s)
 	t->delivered = (s->f & T_DELIVERED) != 0;
 	t->refused_at_data = (s->f & T_AT_DATA) != 0;
 	t->ran = (s->f & T_NOT_RUN) == 0;
+	if (s->f & T_NO_DOMAIN)
+		t->kind = SMTPROBE_RK_DOMAIN;
 	t->title = s->id;
 	snprintf(t->why, sizeof(t->why), "%s: %s", s->id,
 	         smtprobe_relay_outcome_name(s->out));
@@ -1414,11 +1319,10 @@ static void test_judge_port(void **state)
 		if (c->v[SB] == V_VIOL)
 			assert_true(v[SB].nevidence > 0);
 		for (e = 0; e < v[SA].nevidence; e++)
-			if (c->evidence >= 0 &&
-			    v[SA].evidence[e] == (size_t)c->evidence)
+			if (c->cite && v[SA].evidence[e] + 1 == (size_t)c->cite)
 				cited = 1;
-		if (c->evidence >= 0 && !cited)
-			fail_msg("%s: test %d not cited", c->name, c->evidence);
+		if (c->cite && !cited)
+			fail_msg("%s: test %d not cited", c->name, c->cite - 1);
 	}
 	free(t);
 }
@@ -1447,13 +1351,15 @@ enum { D_NONE, D_AUTH, D_MAIL, D_RCPT, D_DATA, D_DOT };
 
 struct jcase {
 	const char *name;
+	/* the result: replies as sent (NULL: none came) */
 	enum smtprobe_relay_auth auth;
 	int auth_ok;
 	int not_run;
-	const char *authr, *mail, *rcpt, *data, *dot; /* NULL: no reply */
-	int nrcpt;                                    /* RCPT sent (0 or 1) */
-	int data_tried;                               /* DATA sent */
+	const char *authr, *mail, *rcpt, *data, *dot;
+	int rcpt_sent;  /* an RCPT entry exists (with or without a reply) */
+	int data_tried; /* DATA was sent */
 	const char *error;
+	/* what judge_test must make of it */
 	enum smtprobe_relay_outcome out;
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage at;
@@ -1466,79 +1372,188 @@ struct jcase {
 #define R_RCPT   "250 2.1.5 Ok\r\n"
 #define R_354    "354 End data with <CR><LF>.<CR><LF>\r\n"
 #define R_QUEUED "250 2.0.0 Ok: queued as 4Xyz\r\n"
-#define NA       SMTPROBE_RAUTH_NONE
+#define R_RELAY  "554 5.7.1 <x@relay-test.invalid>: Relay access denied\r\n"
+#define R_535    "535 5.7.8 Error: authentication failed\r\n"
 
 static const struct jcase jcases[] = {
-        {"refused at MAIL (OpenSMTPD)", NA, 0, 0, NULL,
-         "530 Sender rejected\r\n", NULL, NULL, NULL, 0, 0, "", REF, K_SENDER,
-         SMTPROBE_ST_MAIL, D_MAIL, 0, 0, "530"},
-        {"tempfail at RCPT", NA, 0, 0, NULL, R_OK250,
-         "454 4.7.1 <smtprobe-relay-test@relay-test.invalid>: Relay access "
-         "denied\r\n",
-         NULL, NULL, 1, 0, "", TMP, K_RELAY, SMTPROBE_ST_RCPT, D_RCPT, 0, 0,
-         "454 4.7.1"},
-        {"refused at RCPT", NA, 0, 0, NULL, R_OK250,
-         "554 5.7.1 <x@relay-test.invalid>: Relay access denied\r\n", NULL,
-         NULL, 1, 0, "", REF, K_RELAY, SMTPROBE_ST_RCPT, D_RCPT, 0, 0, "554"},
-        {"accepted at RCPT, stopped before DATA", NA, 0, 0, NULL, R_OK250,
-         R_RCPT, NULL, NULL, 1, 0, "", ACC, K_NONE, SMTPROBE_ST_RCPT, D_RCPT, 0,
-         0, "nothing was sent"},
-        {"refused at DATA", NA, 0, 0, NULL, R_OK250, R_RCPT,
-         "554 5.7.1 <DATA>: Data command rejected: Relaying not "
-         "allowed\r\n",
-         NULL, 1, 1, "", REF, K_RELAY, SMTPROBE_ST_DATA, D_DATA, 0, 1,
-         "RCPT was accepted"},
-        {"refused after the dot (Exchange send as)", NA, 0, 0, NULL, R_OK250,
-         R_RCPT, R_354,
-         "550 5.7.60 SMTP; Client does not have permissions to send as this "
-         "sender\r\n",
-         1, 1, "", REF, K_SENDER, SMTPROBE_ST_DOT, D_DOT, 0, 1, "550 5.7.60"},
-        {"delivered", NA, 0, 0, NULL, R_OK250, R_RCPT, R_354, R_QUEUED, 1, 1,
-         "", ACC, K_NONE, SMTPROBE_ST_DOT, D_DOT, 1, 0, "final dot"},
-        {"no banner", NA, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0,
-         "timeout waiting for the banner", INC, K_NONE, SMTPROBE_ST_MAIL,
-         D_NONE, 0, 0, "timeout waiting for the banner"},
-        {"session ended before MAIL", NA, 0, 0, NULL, NULL, NULL, NULL, NULL, 0,
-         0, "", INC, K_NONE, SMTPROBE_ST_MAIL, D_NONE, 0, 0,
-         "the session ended"},
-        /* DISPUTED: deciding is left pointing at the MAIL reply (250)
-         * although no reply decided; it should be NULL, so that the text
-         * report shows the error instead of "-> 250 2.1.0 Ok". The same
-         * for a missing DATA reply below (deciding is the RCPT 250). */
-        {"no reply to RCPT", NA, 0, 0, NULL, R_OK250, NULL, NULL, NULL, 1, 0,
-         "timeout waiting for the RCPT TO reply", INC, K_NONE, SMTPROBE_ST_RCPT,
-         D_MAIL, 0, 0, "timeout waiting for the RCPT"},
-        {"421 at RCPT", NA, 0, 0, NULL, R_OK250,
-         "421 4.7.0 mx.example.test Error: too many errors\r\n", NULL, NULL, 1,
-         0, "", INC, K_OTHER, SMTPROBE_ST_RCPT, D_RCPT, 0, 0, "421"},
-        {"DATA sent, no reply", NA, 0, 0, NULL, R_OK250, R_RCPT, NULL, NULL, 1,
-         1, "connection closed by the server", INC, K_NONE, SMTPROBE_ST_DATA,
-         D_RCPT, 0, 0, "connection closed by the server"},
-        /* DISPUTED: DATA was answered 354 and the message sent, but the
-         * final dot got no reply; judge_test says "accepted at RCPT
-         * (stopped before DATA: nothing was sent)", which is untrue. It
-         * should be inconclusive at the dot like a missing DATA reply is
-         * ("accepted at RCPT, then no reply to the final dot"). */
-        {"354, then no reply to the dot", NA, 0, 0, NULL, R_OK250, R_RCPT,
-         R_354, NULL, 1, 1, "timeout waiting for the reply to the dot", ACC,
-         K_NONE, SMTPROBE_ST_DATA, D_DATA, 0, 0, "stopped before DATA"},
-        {"auth as the user failed", SMTPROBE_RAUTH_USER, 0, 0,
-         "535 5.7.8 Error: authentication failed\r\n", R_OK250, R_RCPT, NULL,
-         NULL, 1, 0, "authentication failed", INC, K_AUTH, SMTPROBE_ST_AUTH,
-         D_AUTH, 0, 0, "could not authenticate"},
-        {"auth as the user, no reply", SMTPROBE_RAUTH_USER, 0, 0, NULL, NULL,
-         NULL, NULL, NULL, 0, 0, "", INC, K_AUTH, SMTPROBE_ST_AUTH, D_NONE, 0,
-         0, "no reply to AUTH"},
-        {"auth as the user worked", SMTPROBE_RAUTH_USER, 1, 0,
-         "235 2.7.0 Authentication successful\r\n", R_OK250, R_RCPT, NULL, NULL,
-         1, 0, "", ACC, K_NONE, SMTPROBE_ST_RCPT, D_RCPT, 0, 0,
-         "accepted at RCPT"},
-        {"failed AUTH on purpose goes on", SMTPROBE_RAUTH_FAILED, 0, 0,
-         "535 5.7.8 Error: authentication failed\r\n", R_OK250,
-         "554 5.7.1 <x@relay-test.invalid>: Relay access denied\r\n", NULL,
-         NULL, 1, 0, "", REF, K_RELAY, SMTPROBE_ST_RCPT, D_RCPT, 0, 0, "554"},
-        {"not run", NA, 0, 1, NULL, R_OK250, R_RCPT, NULL, NULL, 1, 0, "", SKP,
-         K_NONE, SMTPROBE_ST_RESOLVE, D_NONE, 0, 0, NULL},
+        {.name = "refused at MAIL (OpenSMTPD)",
+         .mail = "530 Sender rejected\r\n",
+         .out = REF,
+         .kind = K_SENDER,
+         .at = SMTPROBE_ST_MAIL,
+         .deciding = D_MAIL,
+         .why = "530"},
+        {.name = "tempfail at RCPT",
+         .mail = R_OK250,
+         .rcpt = "454 4.7.1 <smtprobe-relay-test@relay-test.invalid>: Relay "
+                 "access denied\r\n",
+         .rcpt_sent = 1,
+         .out = TMP,
+         .kind = K_RELAY,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "454 4.7.1"},
+        {.name = "refused at RCPT",
+         .mail = R_OK250,
+         .rcpt = R_RELAY,
+         .rcpt_sent = 1,
+         .out = REF,
+         .kind = K_RELAY,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "554"},
+        {.name = "accepted at RCPT, stopped before DATA",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .out = ACC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "nothing was sent"},
+        {.name = "refused at DATA",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .data_tried = 1,
+         .data = "554 5.7.1 <DATA>: Data command rejected: Relaying not "
+                 "allowed\r\n",
+         .out = REF,
+         .kind = K_RELAY,
+         .at = SMTPROBE_ST_DATA,
+         .deciding = D_DATA,
+         .at_data = 1,
+         .why = "RCPT was accepted"},
+        {.name = "refused after the dot (Exchange send as)",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .data_tried = 1,
+         .data = R_354,
+         .dot = "550 5.7.60 SMTP; Client does not have permissions to send "
+                "as this sender\r\n",
+         .out = REF,
+         .kind = K_SENDER,
+         .at = SMTPROBE_ST_DOT,
+         .deciding = D_DOT,
+         .at_data = 1,
+         .why = "550 5.7.60"},
+        {.name = "delivered",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .data_tried = 1,
+         .data = R_354,
+         .dot = R_QUEUED,
+         .out = ACC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_DOT,
+         .deciding = D_DOT,
+         .delivered = 1,
+         .why = "final dot"},
+        {.name = "no banner",
+         .error = "timeout waiting for the banner",
+         .out = INC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_MAIL,
+         .deciding = D_NONE,
+         .why = "timeout waiting for the banner"},
+        {.name = "session ended before MAIL",
+         .out = INC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_MAIL,
+         .deciding = D_NONE,
+         .why = "the session ended"},
+        {.name = "no reply to RCPT",
+         .mail = R_OK250,
+         .rcpt_sent = 1,
+         .error = "timeout waiting for the RCPT TO reply",
+         .out = INC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_NONE,
+         .why = "timeout waiting for the RCPT"},
+        {.name = "421 at RCPT",
+         .mail = R_OK250,
+         .rcpt = "421 4.7.0 mx.example.test Error: too many errors\r\n",
+         .rcpt_sent = 1,
+         .out = INC,
+         .kind = K_OTHER,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "421"},
+        {.name = "DATA sent, no reply",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .data_tried = 1,
+         .error = "connection closed by the server",
+         .out = INC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_DATA,
+         .deciding = D_NONE,
+         .why = "connection closed by the server"},
+        {.name = "354, then no reply to the dot",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .data_tried = 1,
+         .data = R_354,
+         .error = "timeout waiting for the reply to the dot",
+         .out = INC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_DOT,
+         .deciding = D_NONE,
+         .why = "no reply after the message"},
+        {.name = "auth as the user failed",
+         .auth = SMTPROBE_RAUTH_USER,
+         .authr = R_535,
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .error = "authentication failed",
+         .out = INC,
+         .kind = K_AUTH,
+         .at = SMTPROBE_ST_AUTH,
+         .deciding = D_AUTH,
+         .why = "could not authenticate: authentication failed"},
+        {.name = "auth as the user, no reply",
+         .auth = SMTPROBE_RAUTH_USER,
+         .out = INC,
+         .kind = K_AUTH,
+         .at = SMTPROBE_ST_AUTH,
+         .deciding = D_NONE,
+         .why = "no reply to AUTH"},
+        {.name = "auth as the user worked",
+         .auth = SMTPROBE_RAUTH_USER,
+         .auth_ok = 1,
+         .authr = "235 2.7.0 Authentication successful\r\n",
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .out = ACC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "accepted at RCPT"},
+        {.name = "a failed AUTH on purpose goes on to RCPT",
+         .auth = SMTPROBE_RAUTH_FAILED,
+         .authr = R_535,
+         .mail = R_OK250,
+         .rcpt = R_RELAY,
+         .rcpt_sent = 1,
+         .out = REF,
+         .kind = K_RELAY,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "554"},
+        {.name = "not run",
+         .not_run = 1,
+         .mail = R_OK250,
+         .rcpt = R_RCPT,
+         .rcpt_sent = 1,
+         .out = SKP,
+         .kind = K_NONE},
 };
 
 static struct smtprobe_reply *add_ex(struct smtprobe_result *res,
@@ -1572,8 +1587,9 @@ static void test_judge_test(void **state)
 		t->auth = c->auth;
 		t->ran = !c->not_run;
 		t->decided_at = SMTPROBE_ST_RESOLVE;
-		snprintf(res->error, sizeof(res->error), "%s", c->error);
-		if (c->auth != NA) {
+		snprintf(res->error, sizeof(res->error), "%s",
+		         c->error ? c->error : "");
+		if (c->auth != SMTPROBE_RAUTH_NONE) {
 			res->auth_tried = 1;
 			res->auth_ok = c->auth_ok;
 			if (c->authr != NULL)
@@ -1582,7 +1598,7 @@ static void test_judge_test(void **state)
 		}
 		if (c->mail != NULL)
 			want[D_MAIL] = add_ex(res, SMTPROBE_ST_MAIL, c->mail);
-		if (c->nrcpt) {
+		if (c->rcpt_sent) {
 			res->rcpt = calloc(1, sizeof(*res->rcpt));
 			assert_non_null(res->rcpt);
 			res->nrcpt = 1;
@@ -1596,9 +1612,18 @@ static void test_judge_test(void **state)
 				        want[D_RCPT]->code < 400;
 			}
 		}
-		res->data_tried = c->data_tried;
+		/* as the session does: data_tried once the message went out
+		 * after a 354; a DATA without a reply is an exchange with a
+		 * command and no reply */
+		res->data_tried = c->data_tried && c->data != NULL &&
+		                  strncmp(c->data, "354", 3) == 0;
 		if (c->data != NULL)
 			want[D_DATA] = add_ex(res, SMTPROBE_ST_DATA, c->data);
+		else if (c->data_tried) {
+			add_ex(res, SMTPROBE_ST_DATA, NULL);
+			res->ex[res->nex - 1].command = strdup("DATA");
+			assert_non_null(res->ex[res->nex - 1].command);
+		}
 		if (c->dot != NULL)
 			res->message_reply = want[D_DOT] =
 			        add_ex(res, SMTPROBE_ST_DOT, c->dot);
