@@ -72,7 +72,10 @@ static void check_reply(struct smtprobe_reply *r, unsigned flags)
 	} else if (r->code == 421) {
 		CHECK(o == SMTPROBE_OUT_INCONCLUSIVE);
 	} else if (r->code >= 500) {
-		CHECK(o == SMTPROBE_OUT_REFUSED && kind != SMTPROBE_RK_NONE);
+		/* refused, unless it names a session limit ("too many") */
+		CHECK((o == SMTPROBE_OUT_REFUSED ||
+		       o == SMTPROBE_OUT_INCONCLUSIVE) &&
+		      kind != SMTPROBE_RK_NONE);
 	} else {
 		CHECK(o == SMTPROBE_OUT_TEMPFAIL ||
 		      o == SMTPROBE_OUT_INCONCLUSIVE);
