@@ -92,7 +92,7 @@ static const struct opt_def relay_defs[] = {
         {R_6, "6", OPT_NONE, NULL, "IPv6 only"},
         {R_JSON, "json", OPT_NONE, NULL, "one JSON document"},
         {R_VERBOSE, "v|verbose", OPT_NONE, NULL,
-         "show every reply of every test"},
+         "show each test's envelope and reasoning in the table"},
         {R_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -102,6 +102,7 @@ struct relay_cfg {
 	struct smtprobe_relay_params p;
 	const char *ca, *sni, *mech, *user, *password, *helo;
 	const char *own, *other;
+	char scenario[4];
 	int auth, plaintext, tls_verify, family, json, verbose, help;
 	long timeout_ms;
 };
@@ -191,12 +192,15 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		c->own = v;
 		return 0;
 	case R_SCENARIO:
-		if (!v[0] || strspn(v, "ABCabc") != strlen(v)) {
+		if (!v[0] || strspn(v, "ABCabc") != strlen(v) ||
+		    strlen(v) > 3) {
 			snprintf(err, errsz,
 			         "bad --scenario '%s' (letters A, B and C)", v);
 			return -1;
 		}
-		c->p.only = v;
+		for (const char *q = v; *q; q++)
+			c->scenario[q - v] = (char)(*q & ~0x20); /* upper */
+		c->p.only = c->scenario;
 		return 0;
 	case R_CONCURRENCY:
 		n = opts_number(v, 1, 32);
@@ -572,6 +576,9 @@ int cmd_relay(int argc, char **argv)
 	} else if (c.p.nallowed || c.p.ndenied) {
 		cli_error("--allowed-to and --denied-to need credentials "
 		          "(--auth-user) for scenarios B and C");
+		return 2;
+	} else if (c.p.only && !strchr(c.p.only, 'A')) {
+		cli_error("scenarios B and C need credentials (--auth-user)");
 		return 2;
 	}
 	q->stage_timeout_ms = (unsigned)c.timeout_ms;

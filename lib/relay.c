@@ -340,10 +340,17 @@ static void overall(const struct smtprobe_relay_params *p,
 			}
 			o->warnings += v->warnings;
 		}
-		if (who < rep->nlisteners)
+		if (who < rep->nlisteners) {
+			const struct smtprobe_relay_listener *l =
+			        &rep->listener[who];
 			snprintf(o->why, sizeof(o->why), "port %u: %.490s",
-			         rep->listener[who].port,
-			         rep->listener[who].v[sc].why);
+			         l->port, l->v[sc].why);
+			/* evidence as indexes into the whole tests array */
+			for (size_t e = 0; e < l->v[sc].nevidence; e++)
+				o->evidence[o->nevidence++] =
+				        l->first + l->v[sc].evidence[e];
+			o->catch_all = l->v[sc].catch_all;
+		}
 	}
 	int user = p->session.auth_user && p->session.auth_password;
 	for (int sc = 1; sc < 3; sc++) {

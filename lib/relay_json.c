@@ -30,7 +30,7 @@ static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
 {
 	json_t *ev = json_array();
 
-	for (size_t i = 0; tests && i < v->nevidence; i++)
+	for (size_t i = 0; i < v->nevidence; i++)
 		json_array_append_new(ev,
 		                      json_string(tests[v->evidence[i]].id));
 	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:b}", "verdict",
@@ -130,7 +130,7 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 	}
 	for (size_t i = 0; i < rep->ntests; i++)
 		json_array_append_new(tests, test_json(&rep->tests[i]));
-	json_t *v = verdicts(rep->overall, NULL, &details);
+	json_t *v = verdicts(rep->overall, rep->tests, &details);
 	json_t *doc = json_pack(
 	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, "
 	        "s:i, s:o, s:f}",

@@ -480,7 +480,7 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 	if (open) {
 		v->verdict = SMTPROBE_V_OPEN;
 		v->confidence = open_rcpt_only == open ? "medium" : "high";
-		snprintf(
+		int k = snprintf(
 		        v->why, sizeof(v->why),
 		        "%zu of %zu unauthenticated relay attempts were "
 		        "accepted%s",
@@ -490,6 +490,13 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		                  "(rerun with --deliver to tell)"
 		                : ", and the server took a message for "
 		                  "delivery");
+		if (local && k > 0 && (size_t)k < sizeof(v->why))
+			snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+			         "; %zu routed address%s at the server's own "
+			         "names %s accepted too (not counted: the "
+			         "server takes any local part)",
+			         local, local == 1 ? "" : "es",
+			         local == 1 ? "was" : "were");
 		return;
 	}
 	if (inc || ctl_inc) {

@@ -428,6 +428,9 @@ smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
 smtpd_junk_command_limit = 1000
 smtpd_client_connection_rate_limit = 0
+# no flow control: audits that stop before DATA would otherwise make every
+# accepted RCPT wait a second once the budget is spent
+in_flow_delay = 0
 anvil_rate_time_unit = 60s
 smtpd_banner = $myhostname ESMTP smtprobe-test
 # TLS: certificate from the throwaway CA; offered on port-level "may"
