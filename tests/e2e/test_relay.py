@@ -279,6 +279,7 @@ def creds(user=ALICE, password=ALICE_PW):
     ["127.0.0.1", "--no-such-option"],
 ], ids=["bad-scenario", "allowed-without-creds", "denied-without-creds", "port-0",
         "port-too-big", "port-not-a-number", "no-target", "concurrency-0",
+        "b-without-creds", "bc-without-creds", "scenario-too-long",
         "concurrency-33", "unknown-option"])
 def test_usage_errors_exit_2_with_one_line(args):
     res = relay(*args, json_out=False, timeout=30)
