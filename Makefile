@@ -70,7 +70,7 @@ lint: deps
 	@scripts/lint
 
 bench: build
-	@bench/send-vs-swaks && bench/serve-vs-sink && bench/check-vs-manual
+	@bench/send-vs-swaks && bench/serve-vs-sink && bench/check-vs-manual && bench/relay-vs-nmap
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -60,23 +60,6 @@
 
 #define TLS_MAX_NAME 4096 /* largest X509 name we render before capping */
 
-struct proto_name {
-	const char *name;
-	int version;
-};
-
-/* Accepted spellings, compared without case. */
-static const struct proto_name proto_names[] = {
-        {"TLSv1", TLS1_VERSION},     {"TLSv1.0", TLS1_VERSION},
-        {"TLSv1.1", TLS1_1_VERSION}, {"TLSv1.2", TLS1_2_VERSION},
-        {"TLSv1.3", TLS1_3_VERSION}, {"tls1", TLS1_VERSION},
-        {"tls1_0", TLS1_VERSION},    {"tls1_1", TLS1_1_VERSION},
-        {"tls1_2", TLS1_2_VERSION},  {"tls1_3", TLS1_3_VERSION},
-        {"1", TLS1_VERSION},         {"1.0", TLS1_VERSION},
-        {"1.1", TLS1_1_VERSION},     {"1.2", TLS1_2_VERSION},
-        {"1.3", TLS1_3_VERSION},
-};
-
 /* Copy src into dst (size dstsz > 0) with every byte outside printable
  * ASCII written as \xNN. Returns 0, or -1 when it had to be cut (then dst
  * ends in "..."). */
@@ -241,19 +224,6 @@ void tls__format_err(char *dst, size_t dstsz, const char *what,
 	tls__fmt(dst, dstsz, "%s: %s", what, r);
 }
 
-static int parse_proto(const char *name, int *out)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
-		if (strcasecmp(name, proto_names[i].name) == 0) {
-			*out = proto_names[i].version;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 int tls__is_ip_literal(const char *s)
 {
 	unsigned char addr[16];
@@ -301,165 +271,6 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
 	return 1;
 }
 
-static int setup_protocols(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
-                           char *err, size_t errsz)
-{
-	int minv = 0;
-	int maxv = 0;
-
-	if (o->min_proto && o->min_proto[0] &&
-	    parse_proto(o->min_proto, &minv) < 0) {
-		char name[64];
-
-		tls__escape_str(name, sizeof(name), o->min_proto);
-		tls__fmt(err, errsz, "unknown TLS protocol version '%s'", name);
-		return -1;
-	}
-	if (o->max_proto && o->max_proto[0] &&
-	    parse_proto(o->max_proto, &maxv) < 0) {
-		char name[64];
-
-		tls__escape_str(name, sizeof(name), o->max_proto);
-		tls__fmt(err, errsz, "unknown TLS protocol version '%s'", name);
-		return -1;
-	}
-	if (minv != 0 && maxv != 0 && minv > maxv) {
-		tls__fmt(err, errsz,
-		         "minimum TLS protocol version is above the maximum");
-		return -1;
-	}
-	if ((minv != 0 && !SSL_CTX_set_min_proto_version(ctx, minv)) ||
-	    (maxv != 0 && !SSL_CTX_set_max_proto_version(ctx, maxv))) {
-		tls__format_err(err, errsz, "cannot set TLS protocol version",
-		                "not supported");
-		return -1;
-	}
-	/* Asking for TLS 1.0/1.1 only is asking to probe a legacy server:
-	 * OpenSSL 3 refuses those at the default security level. */
-	if (maxv != 0 && maxv < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(ctx, 0);
-	return 0;
-}
-
-static int setup_trust(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
-                       char *err, size_t errsz)
-{
-	char what[TLS_MAX_ERR];
-	char name[128];
-	struct stat st;
-
-	if ((o->ca_file == NULL || o->ca_file[0] == '\0') &&
-	    (o->ca_path == NULL || o->ca_path[0] == '\0')) {
-		/* The system store as OpenSSL's hashed directory: a chain's
-		 * issuers are looked up by subject hash when needed, instead of
-		 * parsing the whole bundle file (about 25 ms of CPU, most of a
-		 * transaction's cost) on every connection. SSL_CERT_DIR is
-		 * honoured by OpenSSL itself. */
-		if (!SSL_CTX_set_default_verify_dir(ctx)) {
-			tls__format_err(err, errsz,
-			                "cannot load the system trust store",
-			                "unknown error");
-			return -1;
-		}
-		return 0;
-	}
-	if (o->ca_file && o->ca_file[0]) {
-		tls__escape_str(name, sizeof(name), o->ca_file);
-		tls__fmt(what, sizeof(what), "cannot load CA file '%s'", name);
-		if (!SSL_CTX_load_verify_file(ctx, o->ca_file)) {
-			tls__format_err(err, errsz, what,
-			                "no certificate found");
-			return -1;
-		}
-	}
-	if (o->ca_path && o->ca_path[0]) {
-		tls__escape_str(name, sizeof(name), o->ca_path);
-		/* OpenSSL only looks into the directory when verifying, so a
-		 * typo would surface as "unable to get local issuer". */
-		if (stat(o->ca_path, &st) != 0) {
-			char reason[128];
-
-			tls__escape_str(reason, sizeof(reason),
-			                strerror(errno));
-			tls__lower_first(reason);
-			tls__fmt(err, errsz, "cannot use CA directory '%s': %s",
-			         name, reason);
-			return -1;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			tls__fmt(
-			        err, errsz,
-			        "cannot use CA directory '%s': not a directory",
-			        name);
-			return -1;
-		}
-		tls__fmt(what, sizeof(what), "cannot use CA directory '%s'",
-		         name);
-		if (!SSL_CTX_load_verify_dir(ctx, o->ca_path)) {
-			tls__format_err(err, errsz, what, "unknown error");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int setup_client_cert(SSL_CTX *ctx, const struct smtprobe_tls_opts *o,
-                             char *err, size_t errsz)
-{
-	const char *key;
-	char what[TLS_MAX_ERR];
-	char name[128];
-
-	if (o->cert_file == NULL || o->cert_file[0] == '\0')
-		return 0;
-	key = (o->key_file && o->key_file[0]) ? o->key_file : o->cert_file;
-	tls__escape_str(name, sizeof(name), o->cert_file);
-	tls__fmt(what, sizeof(what), "cannot load client certificate '%s'",
-	         name);
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
-		tls__format_err(err, errsz, what, "no certificate found");
-		return -1;
-	}
-	tls__escape_str(name, sizeof(name), key);
-	tls__fmt(what, sizeof(what), "cannot load client key '%s'", name);
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		tls__format_err(err, errsz, what, "no key found");
-		return -1;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ERR_clear_error();
-		tls__fmt(err, errsz,
-		         "client key '%s' does not match the certificate",
-		         name);
-		return -1;
-	}
-	return 0;
-}
-
-static int setup_ciphers(SSL_CTX *ctx, const char *ciphers, char *err,
-                         size_t errsz)
-{
-	int ok12;
-	int ok13;
-
-	if (ciphers == NULL || ciphers[0] == '\0')
-		return 0;
-	/* One option for both: a TLS 1.2 list leaves the 1.3 suites at their
-	 * defaults and the other way round. */
-	ok12 = SSL_CTX_set_cipher_list(ctx, ciphers);
-	ok13 = SSL_CTX_set_ciphersuites(ctx, ciphers);
-	ERR_clear_error();
-	if (!ok12 && !ok13) {
-		char name[128];
-
-		tls__escape_str(name, sizeof(name), ciphers);
-		tls__fmt(err, errsz, "no usable cipher in '%s'", name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Per-connection SSL options: the name to send and the name to match. */
 static int setup_names(struct smtprobe_tls *t,
                        const struct smtprobe_tls_opts *o, char *err,
                        size_t errsz)
@@ -537,24 +348,8 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		return SMTPROBE_TLS_ERR;
 	}
 	t->fd = fd;
-	t->ctx = SSL_CTX_new(TLS_client_method());
-	if (t->ctx == NULL) {
-		tls__format_err(err, errsz, "cannot create tls context",
-		                "out of memory");
-		goto fail;
-	}
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* SMTP has its own end (QUIT / 221), and many servers hang up
-	 * without close_notify: treat EOF as a close, not an attack. */
-	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
-	/* Never prompt on the terminal for a key passphrase. */
-	SSL_CTX_set_default_passwd_cb(t->ctx, tls__no_passphrase);
-	if (setup_protocols(t->ctx, o, err, errsz) < 0 ||
-	    setup_trust(t->ctx, o, err, errsz) < 0 ||
-	    setup_ciphers(t->ctx, o->ciphers, err, errsz) < 0 ||
-	    setup_client_cert(t->ctx, o, err, errsz) < 0)
+	t->ctx = tls__client_ctx(o, err, errsz);
+	if (t->ctx == NULL)
 		goto fail;
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL) {
@@ -563,6 +358,7 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		goto fail;
 	}
 	SSL_set_app_data(t->ssl, t);
+	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
 	if (setup_names(t, o, err, errsz) < 0)
 		goto fail;
 	if (!SSL_set_fd(t->ssl, fd)) {

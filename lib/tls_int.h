@@ -17,7 +17,8 @@
 #define TLS_MAX_HOST 256
 
 /* One TLS connection, either side. The SSL_CTX is always counted: a client
- * owns its own, a server connection holds a reference to the server's
+ * holds a reference to the shared client context (tls_client_ctx.c), a
+ * server connection one to the server's
  * (SSL_CTX_up_ref), so smtprobe_tls_free frees both alike and a server
  * context may go before its connections. */
 struct smtprobe_tls {
@@ -53,5 +54,9 @@ int tls__is_ip_literal(const char *s);
 int tls__unbracket(char *dst, size_t dstsz, const char *src);
 /* A pem_password_cb that never gives a passphrase (never prompts). */
 int tls__no_passphrase(char *buf, int size, int rwflag, void *u);
+/* tls_client_ctx.c: a client context for these options (a new reference,
+ * shared with other connections of the same options), or NULL with err. */
+SSL_CTX *tls__client_ctx(const struct smtprobe_tls_opts *o, char *err,
+                         size_t errsz);
 
 #endif
