@@ -460,8 +460,6 @@ static void render(const struct relay_cfg *c,
 		printf("\n");
 		print_verdicts(l, tests, tty);
 	}
-	if (r->error[0])
-		printf("\n%s\n", r->error);
 	printf("\nverdicts: A %s, B %s, C %s (%.0f ms)\n",
 	       smtprobe_relay_verdict_name(r->overall[0].verdict),
 	       smtprobe_relay_verdict_name(r->overall[1].verdict),

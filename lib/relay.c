@@ -431,9 +431,18 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		rep->ntests += k;
 	}
 	if (!open) {
+		char tried[64] = "";
+		size_t k = 0;
+		for (size_t i = 0; i < rep->nlisteners && k + 8 < sizeof(tried);
+		     i++)
+			k += (size_t)snprintf(tried + k, sizeof(tried) - k,
+			                      "%s%u", i ? ", " : "",
+			                      rep->listener[i].port);
 		snprintf(rep->error, sizeof(rep->error),
-		         "no SMTP service answers on %.80s (%.120s)", rep->host,
-		         rep->nlisteners ? rep->listener[0].error : "no ports");
+		         "no SMTP service answers on %.80s (port%s %s; first: "
+		         "%.100s)",
+		         rep->host, rep->nlisteners == 1 ? "" : "s", tried,
+		         rep->nlisteners ? rep->listener[0].error : "none");
 		rep->ms = (double)(uv_hrtime() - t0) / 1e6;
 		return rep->exit_code;
 	}
