@@ -459,29 +459,10 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	if (c.auth) {
-		if (!c.user) {
-			cli_error("--auth needs --auth-user USER");
+		if (cli_auth_setup(q, c.mech, c.user, c.password, &prompted) <
+		    0)
 			return 2;
-		}
-		if (c.mech) {
-			q->auth_mech =
-			        smtprobe_mech_from_name(c.mech, strlen(c.mech));
-			if (!q->auth_mech) {
-				cli_error("unknown AUTH mechanism '%s'",
-				          c.mech);
-				return 2;
-			}
-		}
-		const char *pw = cli_password(c.password, &prompted);
-		if (!pw) {
-			cli_error("--auth needs a password: --auth-password or "
-			          "env "
-			          "SMTPROBE_PASSWORD");
-			return 2;
-		}
 		q->auth = 1;
-		q->auth_user = c.user;
-		q->auth_password = pw;
 		q->auth_plaintext = c.plaintext;
 	}
 	q->rcpt = rcpts;

@@ -27,6 +27,7 @@ enum {
 	R_CONCURRENCY,
 	R_PAUSE,
 	R_DELIVER,
+	R_MAX_TIME,
 	R_TLS_VERIFY,
 	R_TLS_CA,
 	R_TLS_SNI,
@@ -77,6 +78,9 @@ static const struct opt_def relay_defs[] = {
          "connections at once (default 4, at most 32)"},
         {R_PAUSE, "pause", OPT_REQ, "SECS",
          "wait this long before each new connection (e.g. 0.2)"},
+        {R_MAX_TIME, "max-time", OPT_REQ, "SECS",
+         "end the whole audit after this long (default 300); what did not "
+         "run makes the verdict inconclusive"},
         {R_DELIVER, "deliver", OPT_NONE, NULL,
          "tests past RCPT send a marked test message (default: stop before "
          "DATA)"},
@@ -126,12 +130,54 @@ static int add_port(struct relay_cfg *c, long port, char *err, size_t errsz)
 	return 0;
 }
 
+/* A host name as the catalogue puts it into addresses and HELO: labels
+ * of letters, digits and '-' (at most 63 bytes, not starting or ending
+ * with '-'), dot-separated, at most 200 bytes in all. */
+static int valid_domain(const char *v)
+{
+	size_t len = strlen(v), label = 0;
+
+	if (!len || len > 200 || v[0] == '.' || v[len - 1] == '.')
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = v[i];
+		if (ch == '.' || ch == '\0') {
+			if (!label || v[i - 1] == '-' || v[i - label] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-') ||
+		    ++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+/* local@domain: a dot-atom local part (RFC 5322 atext) and a domain. */
+static int valid_address(const char *v)
+{
+	const char *at = strrchr(v, '@');
+	static const char atext[] = "abcdefghijklmnopqrstuvwxyz"
+	                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                            "0123456789!#$%&'*+-/=?^_`{|}~.";
+
+	if (!at || at == v || at - v > 64 || strlen(v) > 254 ||
+	    strspn(v, atext) != (size_t)(at - v) || v[0] == '.' ||
+	    at[-1] == '.')
+		return 0;
+	return valid_domain(at + 1);
+}
+
 static int add_domain(const char **list, size_t *n, const char *opt,
                       const char *v, char *err, size_t errsz)
 {
-	if (!smtprobe_arg_safe(v, 0) || !v[0] || strchr(v, '@') ||
-	    strchr(v, '<') || strlen(v) > 200) {
-		snprintf(err, errsz, "bad --%s '%s' (a domain name)", opt, v);
+	if (!valid_domain(v)) {
+		snprintf(err, errsz,
+		         "bad --%s (a domain name: letters, digits, '-' and "
+		         "'.', labels of at most 63 and 200 bytes in all)",
+		         opt);
 		return -1;
 	}
 	if (*n >= SMTPROBE_RELAY_MAX_DOMAINS) {
@@ -221,6 +267,14 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		return 0;
 	case R_DELIVER:
 		c->p.deliver = 1;
+		return 0;
+	case R_MAX_TIME:
+		n = opts_duration_ms(v);
+		if (n <= 0 || n > 24L * 3600 * 1000) {
+			snprintf(err, errsz, "bad --max-time '%s'", v);
+			return -1;
+		}
+		c->p.max_ms = (unsigned)n;
 		return 0;
 	case R_TLS_VERIFY:
 		c->tls_verify = 1;
@@ -471,17 +525,27 @@ static void render(const struct relay_cfg *c,
 	       r->exit_code);
 }
 
-/* An address option, stored bare (without angle brackets). */
+/* An address option (user@domain, angle brackets allowed), stored bare. */
 static int bare_address(const char *opt, const char *v, char *out, size_t outsz)
 {
-	char fmt[SMTPROBE_MAX_ADDRESS], err[128];
+	size_t len = strlen(v);
 
-	if (smtprobe_addr_format(v, fmt, sizeof(fmt), err, sizeof(err)) < 0 ||
-	    !strcmp(fmt, "<>") || !strchr(fmt, '@')) {
-		cli_error("bad --%s '%s' (user@domain)", opt, v);
+	if (len >= 2 && v[0] == '<' && v[len - 1] == '>') {
+		v++;
+		len -= 2;
+	}
+	if (len >= outsz) {
+		cli_error("bad --%s (user@domain, at most 254 bytes)", opt);
 		return -1;
 	}
-	snprintf(out, outsz, "%.*s", (int)strlen(fmt) - 2, fmt + 1);
+	memcpy(out, v, len);
+	out[len] = '\0';
+	if (!valid_address(out)) {
+		cli_error("bad --%s (user@domain: no spaces, quotes or angle "
+		          "brackets inside, at most 254 bytes)",
+		          opt);
+		return -1;
+	}
 	return 0;
 }
 
@@ -495,6 +559,7 @@ int cmd_relay(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.timeout_ms = 10000;
+	c.p.max_ms = 300000;
 	if (opts_parse(relay_defs, argc, argv, on_relay_opt, accept_mech, &c,
 	               err, sizeof(err)) < 0) {
 		cli_error("%s (try 'smtprobe relay --help')", err);
@@ -549,27 +614,10 @@ int cmd_relay(int argc, char **argv)
 		c.p.other_sender = other;
 	}
 	if (c.auth) {
-		if (!c.user) {
-			cli_error("--auth needs --auth-user USER");
+		/* q->auth stays 0: the runner sets it for B and C tests */
+		if (cli_auth_setup(q, c.mech, c.user, c.password, &prompted) <
+		    0)
 			return 2;
-		}
-		if (c.mech) {
-			q->auth_mech =
-			        smtprobe_mech_from_name(c.mech, strlen(c.mech));
-			if (!q->auth_mech) {
-				cli_error("unknown AUTH mechanism '%s'",
-				          c.mech);
-				return 2;
-			}
-		}
-		const char *pw = cli_password(c.password, &prompted);
-		if (!pw) {
-			cli_error("--auth needs a password: --auth-password or "
-			          "env SMTPROBE_PASSWORD");
-			return 2;
-		}
-		q->auth_user = c.user;
-		q->auth_password = pw;
 		q->auth_plaintext = c.plaintext;
 	} else if (c.p.nallowed || c.p.ndenied) {
 		cli_error("--allowed-to and --denied-to need credentials "

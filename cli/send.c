@@ -139,6 +139,36 @@ const char *cli_password(const char *given, char **prompted)
 	return pw;
 }
 
+int cli_auth_setup(struct smtprobe_params *q, const char *mech,
+                   const char *user, const char *password, char **prompted)
+{
+	if (!user) {
+		cli_error("--auth needs --auth-user USER");
+		return -1;
+	}
+	if (!smtprobe_arg_safe(user, 1) || strlen(user) > 200) {
+		cli_error("bad --auth-user: no control characters, at most 200 "
+		          "bytes");
+		return -1;
+	}
+	if (mech) {
+		q->auth_mech = smtprobe_mech_from_name(mech, strlen(mech));
+		if (!q->auth_mech) {
+			cli_error("unknown AUTH mechanism '%s'", mech);
+			return -1;
+		}
+	}
+	const char *pw = cli_password(password, prompted);
+	if (!pw) {
+		cli_error("--auth needs a password: --auth-password or env "
+		          "SMTPROBE_PASSWORD");
+		return -1;
+	}
+	q->auth_user = user;
+	q->auth_password = pw;
+	return 0;
+}
+
 static long opts_number_port(const char *s)
 {
 	long v = opts_number(s, 1, 65535);

@@ -54,6 +54,9 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 	o->port = pr->params.port;
 	o->ms = r->total_ms;
 	snprintf(o->address, sizeof(o->address), "%s", r->address);
+	if (r->have_ehlo_first)
+		snprintf(o->ehlo_host, sizeof(o->ehlo_host), "%s",
+		         r->ehlo_first.host);
 	for (size_t i = 0; i < r->nex; i++) {
 		const struct smtprobe_reply *b = r->ex[i].reply;
 		if (r->ex[i].stage != SMTPROBE_ST_BANNER || !b || !b->nlines)

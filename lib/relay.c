@@ -42,6 +42,8 @@ struct slot {
 struct runner {
 	uv_loop_t loop;
 	uv_timer_t pause;
+	uv_timer_t deadline; /* --max-time */
+	int stopped;
 	struct slot *slots;
 	size_t *order; /* launch order: slots with a failed AUTH go last */
 	size_t n, next, running;
@@ -73,9 +75,22 @@ static void on_pause(uv_timer_t *t)
 	launch(r);
 }
 
+/* --max-time: no new tests; the running ones end now (inconclusive). */
+static void on_deadline(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+
+	r->stopped = 1;
+	if (uv_is_active((uv_handle_t *)&r->pause))
+		uv_timer_stop(&r->pause);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->slots[i].session)
+			smtprobe_session_cancel(r->slots[i].session);
+}
+
 static void launch(struct runner *r)
 {
-	while (r->running < r->concurrency && r->next < r->n) {
+	while (!r->stopped && r->running < r->concurrency && r->next < r->n) {
 		if (r->pause_ms && !r->pause_ready) {
 			if (!uv_is_active((uv_handle_t *)&r->pause))
 				uv_timer_start(&r->pause, on_pause, r->pause_ms,
@@ -98,13 +113,16 @@ static void launch(struct runner *r)
 	}
 	if (r->next >= r->n && uv_is_active((uv_handle_t *)&r->pause))
 		uv_timer_stop(&r->pause);
+	if (r->next >= r->n && r->running == 0 &&
+	    uv_is_active((uv_handle_t *)&r->deadline))
+		uv_timer_stop(&r->deadline);
 }
 
 /* The marked test message for --deliver. */
 static char *test_message(const struct smtprobe_relay_test *t, const char *host,
                           size_t *len)
 {
-	char subject[200], mark[700], body[1200];
+	char subject[400], mark[1000], body[1500];
 	const char *to[1] = {t->rcpt_to};
 	const char *headers[2] = {subject, mark};
 	char *out = NULL, err[128];
@@ -146,8 +164,7 @@ static void slot_params(struct slot *sl, const struct smtprobe_relay_params *p,
 {
 	struct smtprobe_relay_test *t = sl->test;
 	struct smtprobe_params *q = &sl->params;
-	int plain = strstr(l->auth, "PLAIN") != NULL ||
-	            strstr(l->auth, "LOGIN") == NULL;
+	int plain = strstr(l->auth, "PLAIN") != NULL;
 
 	*q = p->session;
 	q->port = t->port;
@@ -235,7 +252,9 @@ static void listener_names(const struct smtprobe_relay_params *p,
 	n->nallowed = p->nallowed;
 	n->denied = p->denied;
 	n->ndenied = p->ndenied;
-	n->auth_offered = pp->auth[0] != '\0' || pp->auth_in_clear;
+	/* the AUTH edge cases speak PLAIN or LOGIN */
+	n->auth_offered =
+	        strstr(pp->auth, "PLAIN") || strstr(pp->auth, "LOGIN");
 	n->tls_offered = pp->tls != SMTPROBE_TLSMODE_OFF;
 	n->implicit_tls = pp->tls == SMTPROBE_TLSMODE_IMPLICIT;
 	n->have_user = p->session.auth_user && p->session.auth_password &&
@@ -271,18 +290,25 @@ static void names_of_report(const struct smtprobe_relay_params *p,
 		snprintf(rep->local_domain_source,
 		         sizeof(rep->local_domain_source), "given");
 	} else {
-		for (size_t i = 0; i < scan->nports; i++) {
-			if (!scan->port[i].open || !scan->port[i].host[0])
-				continue;
-			smtprobe_relay_guess_domain(scan->port[i].host,
-			                            rep->local_domain,
-			                            sizeof(rep->local_domain));
-			snprintf(rep->local_domain_source,
-			         sizeof(rep->local_domain_source),
-			         "guessed from the banner host name %.80s",
-			         scan->port[i].host);
-			break;
-		}
+		/* the banner's host name first, then the EHLO greeting's */
+		for (int src = 0; src < 2 && !rep->local_domain[0]; src++)
+			for (size_t i = 0; i < scan->nports; i++) {
+				const struct smtprobe_port_probe *pp =
+				        &scan->port[i];
+				const char *h = src ? pp->ehlo_host : pp->host;
+				if (!pp->open)
+					continue;
+				smtprobe_relay_guess_domain(
+				        h, rep->local_domain,
+				        sizeof(rep->local_domain));
+				if (!rep->local_domain[0])
+					continue;
+				snprintf(rep->local_domain_source,
+				         sizeof(rep->local_domain_source),
+				         "guessed from the %s host name %.80s",
+				         src ? "EHLO" : "banner", h);
+				break;
+			}
 	}
 	snprintf(rep->external_domain, sizeof(rep->external_domain), "%s",
 	         p->external_domain && p->external_domain[0]
@@ -293,7 +319,7 @@ static void names_of_report(const struct smtprobe_relay_params *p,
 	else if (user && strchr(user, '@'))
 		snprintf(rep->own, sizeof(rep->own), "%s", user);
 	else if (user && user[0] && rep->local_domain[0])
-		snprintf(rep->own, sizeof(rep->own), "%.100s@%.200s", user,
+		snprintf(rep->own, sizeof(rep->own), "%.64s@%.254s", user,
 		         rep->local_domain);
 	if (p->other_sender && p->other_sender[0])
 		snprintf(rep->other, sizeof(rep->other), "%s", p->other_sender);
@@ -363,6 +389,17 @@ static void overall(const struct smtprobe_relay_params *p,
 			         "credentials were given, but no listener "
 			         "offers AUTH");
 		}
+	}
+	for (int sc = 0; rep->truncated && sc < 3; sc++) {
+		struct smtprobe_relay_scenario_verdict *o = &rep->overall[sc];
+		if (o->verdict != SMTPROBE_V_CLOSED &&
+		    o->verdict != SMTPROBE_V_HOLDS)
+			continue;
+		o->verdict = SMTPROBE_V_INCONCLUSIVE;
+		o->confidence = "low";
+		snprintf(o->why, sizeof(o->why),
+		         "the audit reached --max-time before every test "
+		         "ran: what ran holds, the rest is unknown");
 	}
 	int violated = 0, undecided = 0;
 	for (int sc = 0; sc < 3; sc++) {
@@ -447,9 +484,10 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		return rep->exit_code;
 	}
 	if (!rep->local_domain[0]) {
-		snprintf(rep->error, sizeof(rep->error),
-		         "the server's banner names no host to guess the local "
-		         "domain from: give --local-domain");
+		snprintf(
+		        rep->error, sizeof(rep->error),
+		        "neither the banner nor the EHLO reply names a host to "
+		        "guess the local domain from: give --local-domain");
 		rep->ms = (double)(uv_hrtime() - t0) / 1e6;
 		return rep->exit_code;
 	}
@@ -470,6 +508,14 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 	}
 	uv_timer_init(&r.loop, &r.pause);
 	r.pause.data = &r;
+	uv_timer_init(&r.loop, &r.deadline);
+	r.deadline.data = &r;
+	if (p->max_ms) {
+		/* what discovery used counts too */
+		uint64_t spent = (uv_hrtime() - t0) / 1000000u;
+		uint64_t left = spent < p->max_ms ? p->max_ms - spent : 1;
+		uv_timer_start(&r.deadline, on_deadline, left, 0);
+	}
 	for (size_t li = 0; li < rep->nlisteners; li++) {
 		const struct smtprobe_relay_listener *l = &rep->listener[li];
 		for (size_t j = 0; j < l->ntests; j++) {
@@ -493,7 +539,9 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 	launch(&r);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&r.pause, NULL);
+	uv_close((uv_handle_t *)&r.deadline, NULL);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
+	rep->truncated = r.stopped;
 	uv_loop_close(&r.loop);
 	for (size_t i = 0; i < r.n; i++)
 		free(r.slots[i].message);

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "smtprobe/relay.h"
 #include "banned.h"
@@ -373,7 +374,7 @@ static int applies(const struct row *r, const struct smtprobe_relay_names *n)
 		return 0;
 	if (r->flags & NEED_KNOWN) {
 		/* the default other sender is postmaster: no second control */
-		if (!n->other || !strncmp(n->other, "postmaster@", 11))
+		if (!n->other || !strncasecmp(n->other, "postmaster@", 11))
 			return 0;
 	}
 	return 1;
@@ -433,15 +434,21 @@ size_t smtprobe_relay_build(const struct smtprobe_relay_names *n, unsigned port,
 
 void smtprobe_relay_guess_domain(const char *host, char *out, size_t outsz)
 {
-	const char *dot = host ? strchr(host, '.') : NULL;
-
 	if (!outsz)
 		return;
 	out[0] = '\0';
-	if (!host || !host[0])
+	if (!host || !host[0] || strlen(host) >= 254)
 		return;
+	/* a host name: letters, digits, '-' and '.', with a dot, and not an
+	 * IPv4 address (an IPv6 one or a literal fails the first test) */
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789-.") != strlen(host) ||
+	    !strchr(host, '.') || strspn(host, "0123456789.") == strlen(host) ||
+	    host[0] == '.' || host[0] == '-')
+		return;
+	const char *dot = strchr(host, '.');
 	/* strip the first label when two or more remain after it */
-	if (dot && strchr(dot + 1, '.'))
+	if (strchr(dot + 1, '.'))
 		snprintf(out, outsz, "%s", dot + 1);
 	else
 		snprintf(out, outsz, "%s", host);

@@ -132,16 +132,17 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 		json_array_append_new(tests, test_json(&rep->tests[i]));
 	json_t *v = verdicts(rep->overall, rep->tests, &details);
 	json_t *doc = json_pack(
-	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, "
+	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
 	        "s:i, s:o, s:f}",
 	        "host", rep->host, "local_domain", rep->local_domain,
 	        "local_domain_source", rep->local_domain_source,
 	        "external_domain", rep->external_domain, "own", rep->own,
 	        "other_sender", rep->other, "deliver", rep->deliver,
-	        "listeners", listeners, "tests", tests, "verdicts", v,
-	        "verdict_details", details, "exit_code", rep->exit_code,
-	        "error", rep->error[0] ? json_string(rep->error) : json_null(),
-	        "ms", rep->ms);
+	        "truncated", rep->truncated, "listeners", listeners, "tests",
+	        tests, "verdicts", v, "verdict_details", details, "exit_code",
+	        rep->exit_code, "error",
+	        rep->error[0] ? json_string(rep->error) : json_null(), "ms",
+	        rep->ms);
 	if (!doc)
 		return NULL;
 	char *out = json_dumps(doc, JSON_INDENT(2));

@@ -331,6 +331,43 @@ void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
 		         res->error[0] ? res->error : "no reply to AUTH");
 		return;
 	}
+	if (t->auth != SMTPROBE_RAUTH_NONE && t->auth != SMTPROBE_RAUTH_USER) {
+		/* bogus credentials must fail: a 235 is a hole by itself */
+		for (size_t i = 0; i < res->nex; i++) {
+			const struct smtprobe_reply *r = res->ex[i].reply;
+			if (res->ex[i].stage != SMTPROBE_ST_AUTH || !r ||
+			    r->code != 235)
+				continue;
+			t->outcome = SMTPROBE_OUT_ACCEPTED;
+			t->decided_at = SMTPROBE_ST_AUTH;
+			t->deciding = r;
+			snprintf(t->why, sizeof(t->why),
+			         "the server accepted bogus credentials (235)");
+			return;
+		}
+	}
+	if (!reply_at(res, SMTPROBE_ST_MAIL)) {
+		/* refused at the greeting (a HELO rule): that is a refusal */
+		const struct smtprobe_reply *g =
+		        reply_at(res, SMTPROBE_ST_EHLO);
+		if (!g || g->code < 400)
+			g = reply_at(res, SMTPROBE_ST_EHLO2);
+		if (g && g->code >= 400 && g->code != 421 && !res->have_ehlo) {
+			enum smtprobe_refusal_kind k;
+			t->outcome = smtprobe_relay_classify(g, &k, why,
+			                                     sizeof(why));
+			t->kind =
+			        k == SMTPROBE_RK_OTHER ? SMTPROBE_RK_CLIENT : k;
+			if (t->outcome == SMTPROBE_OUT_INCONCLUSIVE &&
+			    g->code >= 500)
+				t->outcome = SMTPROBE_OUT_REFUSED;
+			t->decided_at = SMTPROBE_ST_EHLO;
+			t->deciding = g;
+			snprintf(t->why, sizeof(t->why), "%s at the greeting",
+			         why);
+			return;
+		}
+	}
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		const struct smtprobe_reply *r =
 		        steps[i] == SMTPROBE_ST_DOT ? res->message_reply
@@ -366,13 +403,27 @@ void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
 		t->deciding = r;
 		t->decided_at = steps[i];
 		if (o != SMTPROBE_OUT_ACCEPTED) {
-			t->outcome = o;
+			/* a domain that does not resolve or greylisting stop
+			 * the transaction before any relay rule: no answer */
+			int moot = k == SMTPROBE_RK_DOMAIN ||
+			           k == SMTPROBE_RK_GREYLIST;
+			t->outcome = moot ? SMTPROBE_OUT_INCONCLUSIVE : o;
 			t->kind = k;
 			t->refused_at_data = steps[i] >= SMTPROBE_ST_DATA;
-			snprintf(t->why, sizeof(t->why), "%s at %s%s", why,
-			         smtprobe_stage_name(steps[i]),
-			         t->refused_at_data ? " (RCPT was accepted)"
-			                            : "");
+			snprintf(
+			        t->why, sizeof(t->why), "%s at %s%s%s", why,
+			        smtprobe_stage_name(steps[i]),
+			        t->refused_at_data ? " (RCPT was accepted)"
+			                           : "",
+			        k == SMTPROBE_RK_DOMAIN
+			                ? "; says nothing about relaying: give "
+			                  "--external-domain a domain that "
+			                  "resolves"
+			        : k == SMTPROBE_RK_GREYLIST
+			                ? "; says nothing about relaying: "
+			                  "exempt the auditing address from "
+			                  "greylisting"
+			                : "");
 			return;
 		}
 		if (steps[i] == SMTPROBE_ST_DOT)
@@ -415,13 +466,24 @@ static int refused(enum smtprobe_relay_outcome o)
 	return o == SMTPROBE_OUT_REFUSED || o == SMTPROBE_OUT_TEMPFAIL;
 }
 
+/* A control refused as if the local domain were not the server's (relay
+ * refused, unknown recipient, domain not found): the guess of L is wrong,
+ * so refusals of the relay attempts prove nothing. */
+static int wrong_local(const struct smtprobe_relay_test *t)
+{
+	return t->kind == SMTPROBE_RK_RELAY ||
+	       t->kind == SMTPROBE_RK_RECIPIENT ||
+	       t->kind == SMTPROBE_RK_DOMAIN;
+}
+
 static void judge_a(const struct smtprobe_relay_test *t, size_t n,
                     struct smtprobe_relay_scenario_verdict *v)
 {
-	size_t controls = 0, ctl_ok = 0, ctl_policy = 0, ctl_inc = 0;
+	size_t controls = 0, ctl_ok = 0, ctl_wrong = 0, ctl_inc = 0;
 	size_t tries = 0, open = 0, open_rcpt_only = 0, local = 0, inc = 0;
-	size_t at_data = 0, temp = 0, nores = 0;
+	size_t at_data = 0, temp = 0;
 	size_t first_refused = n, first_inc = n, first_ctl_bad = n;
+	size_t first_local = n;
 
 	for (size_t i = 0; i < n; i++)
 		if (t[i].scenario == SMTPROBE_RELAY_A &&
@@ -433,14 +495,15 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 			continue;
 		if (t[i].expect == SMTPROBE_EXPECT_CONTROL) {
 			controls++;
-			if (t[i].outcome == SMTPROBE_OUT_ACCEPTED)
+			if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
 				ctl_ok++;
-			else if (refused(t[i].outcome))
-				ctl_policy++;
-			else
+				continue;
+			}
+			if (!refused(t[i].outcome))
 				ctl_inc++;
-			if (t[i].outcome != SMTPROBE_OUT_ACCEPTED &&
-			    first_ctl_bad == n)
+			else if (wrong_local(&t[i]))
+				ctl_wrong++;
+			if (first_ctl_bad == n)
 				first_ctl_bad = i;
 			continue;
 		}
@@ -448,8 +511,12 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 			continue;
 		tries++;
 		if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
+			/* RELAY-TESTS.md: with a catch-all, routed forms at
+			 * the server's own names are inconclusive */
 			if (t[i].routed_local && v->catch_all) {
 				local++;
+				if (first_local == n)
+					first_local = i;
 				continue;
 			}
 			open++;
@@ -461,8 +528,6 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 				at_data++;
 			if (t[i].outcome == SMTPROBE_OUT_TEMPFAIL)
 				temp++;
-			if (t[i].kind == SMTPROBE_RK_DOMAIN)
-				nores++;
 			if (first_refused == n)
 				first_refused = i;
 		} else {
@@ -499,33 +564,37 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 			         local == 1 ? "was" : "were");
 		return;
 	}
+	v->verdict = SMTPROBE_V_INCONCLUSIVE;
+	v->confidence = "low";
 	if (inc || ctl_inc) {
-		v->verdict = SMTPROBE_V_INCONCLUSIVE;
-		v->confidence = "low";
 		size_t i = first_inc < n ? first_inc : first_ctl_bad;
 		add_evidence(v, i);
 		snprintf(v->why, sizeof(v->why),
-		         "%zu test%s could not be judged (%s: %s); no attempt "
-		         "was "
-		         "accepted",
+		         "%zu test%s could not be judged (%.60s: %.250s); no "
+		         "attempt was accepted",
 		         inc + ctl_inc, inc + ctl_inc == 1 ? "" : "s", t[i].id,
 		         t[i].why);
 		return;
 	}
-	size_t refusals = tries - local;
-	if (refusals && nores == refusals) {
-		/* reject_unknown_recipient_domain and friends: the external
-		 * domain does not resolve, so the relay rule never ran */
-		v->verdict = SMTPROBE_V_INCONCLUSIVE;
-		v->confidence = "low";
-		add_evidence(v, first_refused);
-		snprintf(
-		        v->why, sizeof(v->why),
-		        "every relay attempt was refused because a domain does "
-		        "not resolve (%s), which says nothing about the relay "
-		        "rule: give --external-domain with a domain that "
-		        "resolves",
-		        t[first_refused].why);
+	if (ctl_wrong) {
+		add_evidence(v, first_ctl_bad);
+		snprintf(v->why, sizeof(v->why),
+		         "a control was refused as if %.60s were not a domain "
+		         "of this server (%.200s): the refusals prove nothing; "
+		         "give --local-domain",
+		         t[first_ctl_bad].rcpt_to, t[first_ctl_bad].why);
+		return;
+	}
+	if (local) {
+		add_evidence(v, first_local);
+		snprintf(v->why, sizeof(v->why),
+		         "%zu routed address%s at the server's own names %s "
+		         "accepted, and the server takes any local part "
+		         "(catch-all): at RCPT this cannot tell relaying from "
+		         "local mail that bounces later (first: %.60s); no "
+		         "other attempt was accepted",
+		         local, local == 1 ? "" : "es",
+		         local == 1 ? "was" : "were", t[first_local].id);
 		return;
 	}
 	v->verdict = SMTPROBE_V_CLOSED;
@@ -536,38 +605,22 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		add_evidence(v, first_ctl_bad);
 		snprintf(v->why, sizeof(v->why),
 		         "all %zu relay attempts were refused, but so was mail "
-		         "to postmaster (%s): this listener takes no mail from "
-		         "unauthenticated clients at all, as a submission port "
-		         "should",
-		         refusals, t[first_ctl_bad].why);
+		         "to postmaster (%.200s): this listener takes no mail "
+		         "from unauthenticated clients at all, as a submission "
+		         "port should",
+		         tries, t[first_ctl_bad].why);
 		return;
 	}
-	v->confidence =
-	        (ctl_policy || local || at_data || nores) ? "medium" : "high";
+	int ctl_refused = controls - ctl_ok;
+	v->confidence = (ctl_refused || at_data) ? "medium" : "high";
 	int k = snprintf(v->why, sizeof(v->why),
-	                 "no relay attempt was accepted: %zu of %zu refused%s, "
-	                 "with the controls passing",
-	                 refusals, tries,
-	                 temp ? " (some only temporarily)" : "");
-	if (ctl_policy && k > 0 && (size_t)k < sizeof(v->why))
+	                 "all %zu relay attempts were refused%s, with the "
+	                 "controls passing",
+	                 tries, temp ? " (some only temporarily)" : "");
+	if (ctl_refused && k > 0 && (size_t)k < sizeof(v->why))
 		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
-		              "; %zu control%s refused (%s)", ctl_policy,
-		              ctl_policy == 1 ? " was" : "s were",
+		              " but %d (%.60s)", ctl_refused,
 		              t[first_ctl_bad].id);
-	if (local && k > 0 && (size_t)k < sizeof(v->why))
-		k += snprintf(
-		        v->why + k, sizeof(v->why) - (size_t)k,
-		        "; %zu routed address%s at the server's own names "
-		        "%s accepted, as the server takes any local part "
-		        "(catch-all): they are local mail unless the server "
-		        "routes them on",
-		        local, local == 1 ? "" : "es",
-		        local == 1 ? "was" : "were");
-	if (nores && k > 0 && (size_t)k < sizeof(v->why))
-		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
-		              "; %zu refusal%s only because a domain does not "
-		              "resolve",
-		              nores, nores == 1 ? " was" : "s were");
 	if (at_data && k > 0 && (size_t)k < sizeof(v->why))
 		snprintf(v->why + k, sizeof(v->why) - (size_t)k,
 		         "; %zu attempt%s accepted at RCPT and refused only at "
@@ -608,13 +661,13 @@ static void judge_b(const struct smtprobe_relay_test *t, size_t n,
 		snprintf(v->why, sizeof(v->why),
 		         "%zu of %zu sends within the allowed scope were "
 		         "refused "
-		         "(%s: %s)",
+		         "(%.60s: %.250s)",
 		         bad, tries, t[first_bad].id, t[first_bad].why);
 	} else if (inc) {
 		v->verdict = SMTPROBE_V_INCONCLUSIVE;
 		v->confidence = "low";
-		snprintf(v->why, sizeof(v->why), "%s: %s", t[first_bad].id,
-		         t[first_bad].why);
+		snprintf(v->why, sizeof(v->why), "%.60s: %.250s",
+		         t[first_bad].id, t[first_bad].why);
 	} else {
 		v->verdict = SMTPROBE_V_HOLDS;
 		v->confidence = "high";
@@ -670,8 +723,8 @@ static void judge_c(const struct smtprobe_relay_test *t, size_t n,
 		v->verdict = SMTPROBE_V_INCONCLUSIVE;
 		v->confidence = "low";
 		add_evidence(v, first_inc);
-		snprintf(v->why, sizeof(v->why), "%s: %s", t[first_inc].id,
-		         t[first_inc].why);
+		snprintf(v->why, sizeof(v->why), "%.60s: %.250s",
+		         t[first_inc].id, t[first_inc].why);
 	} else {
 		v->verdict = SMTPROBE_V_HOLDS;
 		v->confidence = v->warnings ? "medium" : "high";

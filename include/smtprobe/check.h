@@ -70,11 +70,12 @@ struct smtprobe_port_probe {
 	int tls_ok;  /* a handshake completed */
 	int cert_ok; /* and the certificate verified for the host */
 	char cert_problem[128];
-	char auth[256];    /* AUTH mechanisms offered (after TLS if any) */
-	int auth_in_clear; /* AUTH offered before TLS */
-	char error[256];   /* why it is not open */
-	char host[256];    /* the host name the banner gives */
-	char address[64];  /* the address connected to */
+	char auth[256];      /* AUTH mechanisms offered (after TLS if any) */
+	int auth_in_clear;   /* AUTH offered before TLS */
+	char error[256];     /* why it is not open */
+	char host[256];      /* the host name the banner gives */
+	char ehlo_host[256]; /* the name the EHLO reply greets with */
+	char address[64];    /* the address connected to */
 	double ms;
 };
 

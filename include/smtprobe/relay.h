@@ -105,7 +105,7 @@ struct smtprobe_relay_names {
 	int random;    /* a number for the random local part / sub-domain */
 };
 
-#define SMTPROBE_RELAY_MAX_ID 40
+#define SMTPROBE_RELAY_MAX_ID 256
 
 struct smtprobe_relay_test {
 	char id[SMTPROBE_RELAY_MAX_ID]; /* "A.rcpt.percent-ip" */
@@ -119,8 +119,8 @@ struct smtprobe_relay_test {
 	const char *fix; /* what to change when this test shows a hole */
 	unsigned port;
 	char helo[256];
-	char mail_from[330]; /* formatted: "<a@b>" */
-	char rcpt_to[330];   /* formatted, may be odd on purpose */
+	char mail_from[640]; /* formatted: "<a@b>" */
+	char rcpt_to[640];   /* formatted, may be odd on purpose */
 
 	/* filled by the run */
 	struct smtprobe_result res;
@@ -131,7 +131,7 @@ struct smtprobe_relay_test {
 	const struct smtprobe_reply *deciding; /* points into res */
 	int delivered;       /* --deliver: 250 after the final dot */
 	int refused_at_data; /* accepted at RCPT, refused at DATA or the dot */
-	char why[256];
+	char why[400];
 };
 
 /* Expand the catalogue for one listener into out (up to max tests);
@@ -195,6 +195,7 @@ struct smtprobe_relay_params {
 	unsigned concurrency; /* connections at once; 0 = 4 */
 	unsigned pause_ms;    /* wait before each new connection */
 	int deliver;          /* go on to DATA with a marked test message */
+	unsigned max_ms;      /* the whole audit's deadline; 0 = none */
 	const char *only;     /* run only scenarios in this string ("A", "BC")
 	                         or NULL for all */
 };
@@ -218,6 +219,7 @@ struct smtprobe_relay_report {
 	char external_domain[256];
 	char own[330];
 	char other[330];
+	int truncated; /* --max-time ended the audit: tests left out */
 	struct smtprobe_relay_listener listener[SMTPROBE_RELAY_MAX_PORTS];
 	size_t nlisteners;
 	struct smtprobe_relay_test *tests;
@@ -238,7 +240,8 @@ void smtprobe_relay_report_free(struct smtprobe_relay_report *report);
 char *smtprobe_relay_json(const struct smtprobe_relay_report *r);
 
 /* Guess the local domain from a host name: "mx.example.test" ->
- * "example.test"; a two-label name is kept. Pure. */
+ * "example.test"; a two-label name is kept; an address, a literal or a
+ * name without a dot gives "" (no guess). Pure. */
 void smtprobe_relay_guess_domain(const char *host, char *out, size_t outsz);
 
 #endif

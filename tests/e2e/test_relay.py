@@ -926,3 +926,85 @@ def test_serve_maildir_deliver(tmp_path):
         subj = re.findall(r"^Subject: *(.*)$", head, re.M | re.I)
         assert len(subj) == 1 and "relay test" in subj[0].lower(), f"{name}: {subj}"
     assert stored_ids == delivered, (sorted(stored_ids), sorted(delivered))
+
+
+# ------------------------------------------- what must not pass as CLOSED
+def _policy(tmp_path, text, name="policy.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_serve_greylisting_is_inconclusive(tmp_path):
+    """A greylisted attempt has not met the relay rule yet: no verdict."""
+    pol = _policy(tmp_path, "local_domains: [example.test]\n"
+                            "limits:\n  greylist: 5m\n")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        res = relay("127.0.0.1", "-p", srv.port(0))
+    doc = as_doc(res)
+    assert res.returncode == 2, show(res)
+    assert doc["verdicts"]["A"] == "inconclusive", doc["verdict_details"]
+    # serve judges relaying before greylisting; the controls get greylisted
+    grey = [t for t in doc["tests"] if t["refusal"] == "greylisting"]
+    assert grey, [(t["id"], t["outcome"], t["refusal"]) for t in doc["tests"]]
+    for t in grey:
+        assert t["outcome"] == "inconclusive", t
+        assert "greylisting" in t["why"], t
+    assert by_id(doc)["A.control.postmaster"]["outcome"] == "inconclusive"
+
+
+def test_serve_banner_naming_an_address_needs_local_domain(tmp_path):
+    pol = _policy(tmp_path, "hostname: 127.0.0.1\nlocal_domains: [example.test]\n")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        res = relay("127.0.0.1", "-p", srv.port(0))
+        doc = as_doc(res)
+        assert res.returncode == 2, show(res)
+        assert "--local-domain" in (doc["error"] or ""), doc["error"]
+        res = relay("127.0.0.1", "-p", srv.port(0), "--local-domain", "example.test")
+    doc = as_doc(res)
+    assert doc["local_domain_source"] == "given"
+    assert doc["verdicts"]["A"] == "closed", doc["verdict_details"]
+
+
+def test_serve_long_denied_domain_is_still_tested(serve_submission):
+    long_domain = "this-is-a-rather-long-forbidden-domain-name." + "x" * 60 + ".test"
+    res = relay("127.0.0.1", "-p", serve_submission.port(0), "--scenario", "BC",
+                "--denied-to", long_domain, *serve_creds(serve_submission),
+                timeout=RUN_TIMEOUT)
+    doc = as_doc(res)
+    t = by_id(doc)
+    assert f"C.denied.{long_domain}" in t, sorted(t)
+    assert t[f"C.denied.{long_domain}"]["rcpt_to"].endswith(f"@{long_domain}>")
+
+
+def test_max_time_bounds_a_silent_server(tmp_path):
+    pol = _policy(tmp_path, "local_domains: [example.test]\n"
+                            "faults:\n  - {command: rcpt, action: silence}\n")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        start = time.monotonic()
+        res = relay("127.0.0.1", "-p", srv.port(0), "--timeout", "1", "--max-time", "3")
+        took = time.monotonic() - start
+    doc = as_doc(res)
+    assert res.returncode == 2, show(res)
+    assert doc["truncated"] is True
+    assert doc["verdicts"]["A"] == "inconclusive"
+    assert took < 10, took
+    outcomes = {t["outcome"] for t in doc["tests"]}
+    assert outcomes <= {"inconclusive", "skipped"}, outcomes
+
+
+@pytest.mark.parametrize("args", [
+    ["--external-domain", "foo>bar"],
+    ["--local-domain", "-bad.test"],
+    ["--local-domain", "a" * 64 + ".test"],
+    ["--other-sender", "a<b@example.test"],
+    ["--other-sender", "a b@example.test"],
+    ["--from", "<a@example.test> NOTIFY=NEVER"],
+    ["--max-time", "0"],
+], ids=["angle-in-domain", "leading-dash", "label-too-long", "angle-in-address",
+        "space-in-address", "injected-params", "max-time-0"])
+def test_hostile_option_values_are_refused(args):
+    res = relay("127.0.0.1", "-p", "25", *args, json_out=False, timeout=30)
+    assert res.returncode == 2, show(res)
+    assert res.stderr.startswith("smtprobe: bad"), res.stderr
+    assert "\n" not in res.stderr.strip(), res.stderr

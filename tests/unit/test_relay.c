@@ -888,13 +888,13 @@ static void test_build_long_local(void **state)
 	struct smtprobe_relay_names n = typical();
 	struct smtprobe_relay_test *t = tests_new();
 	const struct smtprobe_relay_test *x;
-	char local[512], want[600];
+	char local[800], want[900];
 	size_t full, k, i, len;
 
 	(void)state;
 	n.auth_offered = 1;
 	full = smtprobe_relay_build(&n, 25, t, MAXTESTS);
-	for (len = 300; len <= 400; len += 100) {
+	for (len = 600; len <= 700; len += 100) {
 		memset(local, 'l', len);
 		memcpy(local + len - 13, ".example.test", 13);
 		local[len] = '\0';
@@ -904,7 +904,8 @@ static void test_build_long_local(void **state)
 		check_well_formed(t, k, 25);
 		assert_true(k < full);
 		for (i = 0; i < NELEM(dropped); i++)
-			assert_null(find(t, k, dropped[i]));
+			if (find(t, k, dropped[i]) != NULL)
+				fail_msg("%s was not dropped", dropped[i]);
 		for (i = 0; i < k; i++) {
 			const char *f[] = {t[i].helo, t[i].mail_from,
 			                   t[i].rcpt_to};
@@ -919,8 +920,8 @@ static void test_build_long_local(void **state)
 			}
 		}
 		x = find(t, k, "A.control.postmaster");
-		if (len == 300) {
-			/* "<postmaster@" + 300 + ">" fits in 330 */
+		if (len == 600) {
+			/* "<postmaster@" + 600 + ">" fits in 640 */
 			snprintf(want, sizeof(want), "<postmaster@%s>", local);
 			assert_non_null(x);
 			assert_string_equal(x->rcpt_to, want);
@@ -935,8 +936,8 @@ static void test_build_long_local(void **state)
 	}
 	/* an over-long external domain leaves only rows without it */
 	n = typical();
-	memset(local, 'x', 400);
-	local[400] = '\0';
+	memset(local, 'x', 700);
+	local[700] = '\0';
 	n.external = local;
 	k = smtprobe_relay_build(&n, 25, t, MAXTESTS);
 	check_well_formed(t, k, 25);
@@ -988,7 +989,10 @@ static void test_guess_domain(void **state)
 	} rows[] = {
 	        {"mx.example.test", 64, "example.test"},
 	        {"example.test", 64, "example.test"},
-	        {"localhost", 64, "localhost"},
+	        {"localhost", 64, ""},   /* no dot: no guess */
+	        {"192.0.2.1", 64, ""},   /* an address */
+	        {"[192.0.2.1]", 64, ""}, /* a literal */
+	        {"ESMTP", 64, ""},
 	        {"", 64, ""},
 	        {NULL, 64, ""},
 	        {"a.b.c.d", 64, "b.c.d"},
@@ -1020,12 +1024,13 @@ static void test_guess_domain(void **state)
 
 /* ---- smtprobe_relay_judge_port --------------------------------------- */
 
-#define T_ROUTED    1u
-#define T_DELIVERED 2u
-#define T_AT_DATA   4u
-#define T_NOT_RUN   8u
-#define T_NO_DOMAIN 16u /* refused because a domain does not resolve */
-#define MAXT        8
+#define T_ROUTED     1u
+#define T_DELIVERED  2u
+#define T_AT_DATA    4u
+#define T_NOT_RUN    8u
+#define T_NO_DOMAIN  16u /* refused because a domain does not resolve */
+#define T_RELAY_KIND 32u /* refused as relaying */
+#define MAXT         8
 
 struct tspec {
 	const char *id;
@@ -1087,18 +1092,19 @@ struct pcase {
 	}
 
 static const struct pcase pcases[] = {
-        {.name = "every refusal only for a domain that does not resolve",
-         .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, T_NO_DOMAIN),
-               ATT("mail.null", TMP, T_NO_DOMAIN)},
+        {.name = "a refusal judge_test found moot (domain, greylist)",
+         .t = {CTL_OK, PROBE_NO, ATT("mail.external", INC, T_NO_DOMAIN),
+               ATT("mail.null", REF, 0)},
          .v = {V_INC, V_SKIP, V_SKIP},
          .conf = {"low"},
          .cite = CITE(2)},
-        {.name = "some refusals only for a domain that does not resolve",
-         .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, T_NO_DOMAIN),
-               ATT("mail.null", REF, 0)},
-         .v = {V_CLOSED, V_SKIP, V_SKIP},
-         .conf = {"medium"},
-         .cite = CITE(2)},
+        {.name = "a control refused as relaying: the local domain is wrong",
+         .t = {{"A.control.postmaster", SA, E_CTL, REF, T_RELAY_KIND},
+               PROBE_NO,
+               ATT("mail.external", REF, 0)},
+         .v = {V_INC, V_SKIP, V_SKIP},
+         .conf = {"low"},
+         .cite = CITE(0)},
         {.name = "one relay attempt accepted",
          .t = {CTL_OK, PROBE_NO, ATT("mail.external", REF, 0),
                ATT("mail.null", ACC, 0), ATT("helo.localhost", TMP, 0)},
@@ -1108,10 +1114,10 @@ static const struct pcase pcases[] = {
         {.name = "routed local accepted by a catch-all",
          .t = {CTL_OK, PROBE_YES, ATT("rcpt.percent-ip", ACC, T_ROUTED),
                ATT("mail.external", REF, 0)},
-         .v = {V_CLOSED, V_SKIP, V_SKIP},
-         .conf = {"medium"},
+         .v = {V_INC, V_SKIP, V_SKIP},
+         .conf = {"low"},
          .catch_all = 1,
-         .cite = CITE(3)},
+         .cite = CITE(2)},
         {.name = "routed local accepted, no catch-all",
          .t = {CTL_OK, PROBE_NO, ATT("rcpt.percent-ip", ACC, T_ROUTED),
                ATT("mail.external", REF, 0)},
@@ -1268,6 +1274,8 @@ static void fill(struct smtprobe_relay_test *t, const struct tspec *s)
 	t->ran = (s->f & T_NOT_RUN) == 0;
 	if (s->f & T_NO_DOMAIN)
 		t->kind = SMTPROBE_RK_DOMAIN;
+	if (s->f & T_RELAY_KIND)
+		t->kind = SMTPROBE_RK_RELAY;
 	t->title = s->id;
 	snprintf(t->why, sizeof(t->why), "%s: %s", s->id,
 	         smtprobe_relay_outcome_name(s->out));
@@ -1347,7 +1355,7 @@ static void test_judge_port_evidence_cap(void **state)
 
 /* ---- smtprobe_relay_judge_test --------------------------------------- */
 
-enum { D_NONE, D_AUTH, D_MAIL, D_RCPT, D_DATA, D_DOT };
+enum { D_NONE, D_GREET, D_AUTH, D_MAIL, D_RCPT, D_DATA, D_DOT };
 
 struct jcase {
 	const char *name;
@@ -1355,6 +1363,7 @@ struct jcase {
 	enum smtprobe_relay_auth auth;
 	int auth_ok;
 	int not_run;
+	const char *greet; /* a refused EHLO (and HELO) reply, or NULL */
 	const char *authr, *mail, *rcpt, *data, *dot;
 	int rcpt_sent;  /* an RCPT entry exists (with or without a reply) */
 	int data_tried; /* DATA was sent */
@@ -1376,6 +1385,45 @@ struct jcase {
 #define R_535    "535 5.7.8 Error: authentication failed\r\n"
 
 static const struct jcase jcases[] = {
+        {.name = "HELO refused (a HELO rule is a refusal)",
+         .greet = "550 5.7.1 <localhost>: Helo command rejected: go "
+                  "away\r\n",
+         .out = REF,
+         .kind = K_CLIENT,
+         .at = SMTPROBE_ST_EHLO,
+         .deciding = D_GREET,
+         .why = "greeting"},
+        {.name = "bogus credentials accepted (235)",
+         .auth = SMTPROBE_RAUTH_FAILED,
+         .authr = "235 2.7.0 Authentication successful\r\n",
+         .mail = R_OK250,
+         .rcpt = R_RELAY,
+         .rcpt_sent = 1,
+         .out = ACC,
+         .kind = K_NONE,
+         .at = SMTPROBE_ST_AUTH,
+         .deciding = D_AUTH,
+         .why = "bogus credentials"},
+        {.name = "refused only because the domain does not resolve",
+         .mail = R_OK250,
+         .rcpt = "450 4.1.2 <x@relay-test.invalid>: Recipient address "
+                 "rejected: Domain not found\r\n",
+         .rcpt_sent = 1,
+         .out = INC,
+         .kind = K_DOMAIN,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "--external-domain"},
+        {.name = "greylisted: no answer yet",
+         .mail = R_OK250,
+         .rcpt = "450 4.2.0 <x@relay-test.invalid>: Recipient address "
+                 "rejected: Greylisted\r\n",
+         .rcpt_sent = 1,
+         .out = INC,
+         .kind = K_GREY,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "greylisting"},
         {.name = "refused at MAIL (OpenSMTPD)",
          .mail = "530 Sender rejected\r\n",
          .out = REF,
@@ -1589,6 +1637,8 @@ static void test_judge_test(void **state)
 		t->decided_at = SMTPROBE_ST_RESOLVE;
 		snprintf(res->error, sizeof(res->error), "%s",
 		         c->error ? c->error : "");
+		if (c->greet != NULL)
+			want[D_GREET] = add_ex(res, SMTPROBE_ST_EHLO, c->greet);
 		if (c->auth != SMTPROBE_RAUTH_NONE) {
 			res->auth_tried = 1;
 			res->auth_ok = c->auth_ok;
