@@ -1,0 +1,46 @@
+/* check_int.h - what the files of the diagnostic ladder share (check.c:
+ * dns, tcp, banner, ehlo, tls and the run; check_steps.c: auth, the
+ * envelope and the relay test; check_diag.c: the helpers below).
+ * Internal. */
+#ifndef SMTPROBE_CHECK_INT_H
+#define SMTPROBE_CHECK_INT_H
+
+#include <stddef.h>
+
+#include "smtprobe/check.h"
+#include "smtprobe/kb.h"
+
+#define CK_EXPIRY_WARN_DAYS 30
+#define CK_RELAY_FROM       "<relay-test@smtprobe.invalid>"
+#define CK_RELAY_TO         "<relay-test@relay-test.invalid>"
+
+void ck_setf(char *dst, size_t dstsz, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* "554 5.7.1 text" or "no reply" */
+void ck_reply_text(const struct smtprobe_reply *r, char *out, size_t outsz);
+/* Fill the diagnosis of a step from a knowledge-base entry (NULL: none). */
+void ck_diagnose(struct smtprobe_check_finding *f,
+                 const struct smtprobe_kb_entry *e);
+/* ... from what the knowledge base says of a reply. */
+void ck_diagnose_reply(struct smtprobe_check_finding *f,
+                       const struct smtprobe_reply *r);
+/* A cause written for this situation, ranked first (one per step). */
+void ck_first_cause(struct smtprobe_check_finding *f, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+const struct smtprobe_exchange *
+ck_last_exchange(const struct smtprobe_result *r, enum smtprobe_stage st);
+/* A stage's reply judged: pass on 2xx/3xx, fail otherwise. 1 when the
+ * step ran. */
+int ck_judge_stage(struct smtprobe_check_finding *f,
+                   const struct smtprobe_result *s, enum smtprobe_stage st,
+                   const char *what);
+
+/* check_steps.c */
+void ck_check_auth(const struct smtprobe_check_params *p,
+                   struct smtprobe_check_result *r);
+void ck_check_envelope(const struct smtprobe_check_params *p,
+                       struct smtprobe_check_result *r);
+void ck_check_relay(const struct smtprobe_check_params *p,
+                    struct smtprobe_check_result *r);
+
+#endif

@@ -1,0 +1,298 @@
+/* check_steps.c - the later rungs of the diagnostic ladder: AUTH (with a
+ * second opinion from another mechanism after a 535, to tell the
+ * mechanism from the credentials), MAIL FROM and RCPT TO (refusals ranked
+ * by what the ladder saw: a relay refusal while AUTH is offered and unused
+ * is "missing authentication"), and the relay test, a second session
+ * without credentials stopped before DATA. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check_int.h"
+#include "smtprobe/ehlo.h"
+#include "banned.h"
+
+/* A 535 with one mechanism: try another the server offers. If that one
+ * works, the credentials are right and the mechanism is to blame (a backend
+ * that cannot do CRAM-MD5 or SCRAM with hashed passwords, say); if it fails
+ * too, the credentials are. */
+static void auth_second_opinion(const struct smtprobe_check_params *p,
+                                struct smtprobe_check_result *r,
+                                struct smtprobe_check_finding *f)
+{
+	const struct smtprobe_result *s = &r->session;
+	unsigned used =
+	        smtprobe_mech_from_name(s->auth_mech, strlen(s->auth_mech));
+	unsigned other = smtprobe_mech_strongest(s->ehlo.mechs & ~used);
+	struct smtprobe_params q = r->ladder;
+	struct smtprobe_result alt;
+
+	if (!other) {
+		ck_first_cause(f,
+		               "wrong user name or password for AUTH %s (the "
+		               "only mechanism offered)",
+		               s->auth_mech);
+		return;
+	}
+	q.auth_mech = other;
+	q.quit_after = SMTPROBE_ST_AUTH;
+	q.on_event = NULL;
+	memset(&alt, 0, sizeof(alt));
+	smtprobe_send(&q, &alt);
+	if (alt.auth_ok)
+		ck_first_cause(
+		        f,
+		        "the mechanism: AUTH %s fails but AUTH %s with the "
+		        "same credentials works (a server-side problem "
+		        "with %s, e.g. a password backend that cannot "
+		        "serve it)",
+		        s->auth_mech, smtprobe_mech_name(other), s->auth_mech);
+	else
+		ck_first_cause(
+		        f,
+		        "wrong user name or password: AUTH %s and AUTH %s "
+		        "both fail",
+		        s->auth_mech, smtprobe_mech_name(other));
+	smtprobe_result_release(&alt);
+}
+
+void ck_check_auth(const struct smtprobe_check_params *p,
+                   struct smtprobe_check_result *r)
+{
+	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_AUTH];
+	const struct smtprobe_result *s = &r->session;
+	const struct smtprobe_ehlo *clear = &s->ehlo_first;
+
+	/* The first EHLO is the one in clear, unless TLS came first. */
+	if (s->have_ehlo_first && (clear->caps & SMTPROBE_CAP_AUTH) &&
+	    r->ladder.tls != SMTPROBE_TLSMODE_IMPLICIT) {
+		f->status = SMTPROBE_CK_WARN;
+		ck_setf(f->detail, sizeof(f->detail),
+		        "AUTH (%s) is offered before TLS: credentials would "
+		        "travel "
+		        "in clear",
+		        clear->auth);
+		ck_setf(f->summary, sizeof(f->summary),
+		        "AUTH offered in clear text");
+		f->causes[0] =
+		        "the server offers AUTH on connections without TLS";
+		f->causes[1] = NULL;
+		f->fixes[0] = "Postfix: smtpd_tls_auth_only = yes";
+		f->fixes[1] =
+		        "Exchange: require TLS on the receive connector "
+		        "(RequireTLS) / disable Basic auth over plain text";
+		f->fixes[2] = NULL;
+	}
+	if (!p->session.auth)
+		return;
+	if (!s->auth_tried) {
+		if (f->status == SMTPROBE_CK_SKIP &&
+		    s->stage > SMTPROBE_ST_EHLO2) {
+			f->status = SMTPROBE_CK_FAIL;
+			ck_setf(f->detail, sizeof(f->detail),
+			        "AUTH was not tried");
+		}
+		return;
+	}
+	if (s->auth_ok) {
+		if (f->status == SMTPROBE_CK_SKIP)
+			f->status = SMTPROBE_CK_PASS;
+		char d[300];
+		ck_setf(d, sizeof(d), "AUTH %s accepted%s", s->auth_mech,
+		        s->auth_server_verified ? " (server signature verified)"
+		                                : "");
+		if (f->status == SMTPROBE_CK_PASS)
+			ck_setf(f->detail, sizeof(f->detail), "%s", d);
+		return;
+	}
+	f->status = SMTPROBE_CK_FAIL;
+	f->summary[0] = '\0';
+	memset(f->causes, 0, sizeof(f->causes));
+	memset(f->fixes, 0, sizeof(f->fixes));
+	char rt[600];
+	ck_reply_text(s->auth_reply, rt, sizeof(rt));
+	ck_setf(f->detail, sizeof(f->detail), "AUTH %s: %s", s->auth_mech,
+	        s->auth_reply ? rt : s->error);
+	if (s->auth_reply) {
+		ck_diagnose_reply(f, s->auth_reply);
+	} else {
+		ck_setf(f->summary, sizeof(f->summary), "%s", s->error);
+		if (!s->have_tls && strstr(s->error, "without TLS")) {
+			f->causes[0] = "the client refused to send credentials "
+			               "without TLS";
+			f->fixes[0] =
+			        "use --tls (STARTTLS) or --tls-on-connect";
+		} else if (strstr(s->error, "does not offer AUTH")) {
+			f->causes[0] = "AUTH is disabled on this port, or only "
+			               "offered after STARTTLS";
+			f->fixes[0] =
+			        "use the submission port (587) with STARTTLS";
+		}
+	}
+	if (s->auth_reply && s->auth_reply->code == 535)
+		auth_second_opinion(p, r, f);
+}
+
+void ck_check_envelope(const struct smtprobe_check_params *p,
+                       struct smtprobe_check_result *r)
+{
+	const struct smtprobe_result *s = &r->session;
+	struct smtprobe_check_finding *m = &r->step[SMTPROBE_CK_MAIL];
+	struct smtprobe_check_finding *rc = &r->step[SMTPROBE_CK_RCPT];
+	struct smtprobe_check_finding *d = &r->step[SMTPROBE_CK_DATA];
+
+	ck_judge_stage(m, s, SMTPROBE_ST_MAIL, "MAIL");
+	if (m->status == SMTPROBE_CK_FAIL) {
+		const struct smtprobe_exchange *x =
+		        ck_last_exchange(s, SMTPROBE_ST_MAIL);
+		if (x && x->reply && x->reply->code == 530 && !s->have_tls)
+			ck_first_cause(m,
+			               "the server requires TLS first and the "
+			               "client sent MAIL in clear");
+		else if (x && x->reply && x->reply->code == 530 && !s->auth_ok)
+			ck_first_cause(m,
+			               "the server requires authentication and "
+			               "the client did not authenticate");
+	}
+	if (s->nrcpt) {
+		size_t acc = 0;
+		const struct smtprobe_rcpt_result *bad = NULL;
+		for (size_t i = 0; i < s->nrcpt; i++) {
+			if (s->rcpt[i].accepted)
+				acc++;
+			else if (s->rcpt[i].reply && !bad)
+				bad = &s->rcpt[i];
+		}
+		if (acc || bad) {
+			char rt[600];
+			rc->status = bad ? SMTPROBE_CK_FAIL : SMTPROBE_CK_PASS;
+			if (bad) {
+				ck_reply_text(bad->reply, rt, sizeof(rt));
+				ck_setf(rc->detail, sizeof(rc->detail),
+				        "RCPT TO:<%s>: %s", bad->address, rt);
+				if (bad->reply->code / 100 == 4)
+					rc->status = SMTPROBE_CK_WARN;
+				ck_diagnose_reply(rc, bad->reply);
+				int relay = strcasestr(rt, "relay") != NULL;
+				int offered =
+				        s->have_ehlo &&
+				        (s->ehlo.caps & SMTPROBE_CAP_AUTH);
+				if (relay && offered && !s->auth_ok)
+					ck_first_cause(
+					        rc,
+					        "missing authentication: "
+					        "the server offers AUTH "
+					        "(%s) but "
+					        "the client did not "
+					        "authenticate",
+					        s->ehlo.auth);
+				else if (relay && !s->auth_ok)
+					ck_first_cause(
+					        rc,
+					        "the client's address is not "
+					        "trusted to relay and the "
+					        "server "
+					        "offers no AUTH on this "
+					        "connection");
+				else if (relay)
+					ck_first_cause(
+					        rc,
+					        "the relay policy does not "
+					        "allow this recipient even for "
+					        "the authenticated user");
+				if (!relay && bad->reply->code / 100 == 4)
+					ck_first_cause(
+					        rc,
+					        "a temporary refusal (%d): the "
+					        "server defers, try again "
+					        "later "
+					        "or fix the policy it names",
+					        bad->reply->code);
+			} else {
+				ck_setf(rc->detail, sizeof(rc->detail),
+				        "%zu recipient(s) accepted", acc);
+			}
+		} else if (s->stage >= SMTPROBE_ST_RCPT && s->error[0]) {
+			ck_judge_stage(rc, s, SMTPROBE_ST_RCPT, "RCPT");
+		}
+	}
+	if (p->send)
+		ck_judge_stage(d, s, SMTPROBE_ST_DOT, "message");
+}
+
+/* ---- the relay test ------------------------------------------------- */
+
+void ck_check_relay(const struct smtprobe_check_params *p,
+                    struct smtprobe_check_result *r)
+{
+	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_RELAY];
+	struct smtprobe_params q = r->ladder;
+	const char *to[1] = {p->relay_to ? p->relay_to : CK_RELAY_TO};
+
+	if (p->no_relay_test ||
+	    r->step[SMTPROBE_CK_EHLO].status == SMTPROBE_CK_FAIL ||
+	    r->step[SMTPROBE_CK_EHLO].status == SMTPROBE_CK_SKIP)
+		return;
+	q.auth = 0;
+	q.mail_from = p->relay_from ? p->relay_from : CK_RELAY_FROM;
+	q.rcpt = to;
+	q.nrcpt = 1;
+	q.quit_after = SMTPROBE_ST_RCPT;
+	q.on_event = NULL;
+	q.tls_verify = 0;
+	if (q.tls == SMTPROBE_TLSMODE_REQUIRED)
+		q.tls = SMTPROBE_TLSMODE_OPTIONAL;
+	smtprobe_send(&q, &r->relay);
+	r->relay_ran = 1;
+	const struct smtprobe_result *s = &r->relay;
+	char rt[600];
+	if (s->nrcpt && s->rcpt[0].accepted) {
+		f->status = SMTPROBE_CK_FAIL;
+		ck_reply_text(s->rcpt[0].reply, rt, sizeof(rt));
+		ck_setf(f->detail, sizeof(f->detail),
+		        "OPEN RELAY: without authentication, MAIL FROM:%s RCPT "
+		        "TO:%s "
+		        "was accepted (%s)",
+		        q.mail_from, to[0], rt);
+		ck_setf(f->summary, sizeof(f->summary),
+		        "open relay: the server accepts mail from anyone to "
+		        "anyone");
+		f->causes[0] = "trusted networks too broad (Postfix mynetworks "
+		               "covering everyone, e.g. 0.0.0.0/0)";
+		f->causes[1] =
+		        "a permissive relay rule (smtpd_relay_restrictions "
+		        "permitting before reject_unauth_destination, an "
+		        "'OK' sender or HELO access rule)";
+		f->causes[2] = "an Exchange receive connector with anonymous "
+		               "relay permission for all addresses";
+		f->causes[3] = NULL;
+		f->fixes[0] =
+		        "Postfix: mynetworks = 127.0.0.0/8 [::1]/128 plus "
+		        "only the hosts that must relay";
+		f->fixes[1] = "Postfix: smtpd_relay_restrictions = "
+		              "permit_mynetworks, permit_sasl_authenticated, "
+		              "reject_unauth_destination";
+		f->fixes[2] =
+		        "Exchange: remove Ms-Exch-SMTP-Accept-Any-Recipient "
+		        "for anonymous users on the connector";
+		f->fixes[3] = NULL;
+		f->reference = "RFC 2505; RFC 5321 3.6";
+		return;
+	}
+	const struct smtprobe_exchange *x =
+	        ck_last_exchange(s, SMTPROBE_ST_RCPT);
+	if (!x)
+		x = ck_last_exchange(s, SMTPROBE_ST_MAIL);
+	if (x && x->reply && x->reply->code >= 400) {
+		f->status = SMTPROBE_CK_PASS;
+		ck_reply_text(x->reply, rt, sizeof(rt));
+		ck_setf(f->detail, sizeof(f->detail),
+		        "relaying without authentication is refused: %s", rt);
+		return;
+	}
+	ck_setf(f->detail, sizeof(f->detail), "relay test inconclusive: %s",
+	        s->error[0] ? s->error : "no answer");
+	f->status = SMTPROBE_CK_WARN;
+}
