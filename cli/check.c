@@ -389,16 +389,8 @@ int cmd_check(int argc, char **argv)
 		          "other");
 		return 2;
 	}
-	if (!c.target) {
-		cli_error("which server? smtprobe check HOST[:PORT]");
+	if (cli_target("check", c.target, host, sizeof(host), &port) < 0)
 		return 2;
-	}
-	if (split_server(c.target, host, sizeof(host), &port) < 0 ||
-	    !smtprobe_arg_safe(host, 0)) {
-		cli_error("bad server '%s' (HOST[:PORT] or [IPv6]:PORT)",
-		          c.target);
-		return 2;
-	}
 	if (c.port > 0)
 		port = c.port;
 	/* No port: discover the SMTP ports first and check the best one. */

@@ -569,16 +569,8 @@ int cmd_relay(int argc, char **argv)
 		relay_help(stdout);
 		return 0;
 	}
-	if (!c.target) {
-		cli_error("which server? smtprobe relay HOST[:PORT]");
+	if (cli_target("relay", c.target, host, sizeof(host), &port) < 0)
 		return 2;
-	}
-	if (split_server(c.target, host, sizeof(host), &port) < 0 ||
-	    !smtprobe_arg_safe(host, 0)) {
-		cli_error("bad server '%s' (HOST[:PORT] or [IPv6]:PORT)",
-		          c.target);
-		return 2;
-	}
 	if (port > 0 && add_port(&c, port, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return 2;

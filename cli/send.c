@@ -139,6 +139,22 @@ const char *cli_password(const char *given, char **prompted)
 	return pw;
 }
 
+int cli_target(const char *cmd, const char *target, char *host, size_t hostsz,
+               long *port)
+{
+	if (!target) {
+		cli_error("which server? smtprobe %s HOST[:PORT]", cmd);
+		return -1;
+	}
+	if (split_server(target, host, hostsz, port) < 0 ||
+	    !smtprobe_arg_safe(host, 0)) {
+		cli_error("bad server '%s' (HOST[:PORT] or [IPv6]:PORT)",
+		          target);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_auth_setup(struct smtprobe_params *q, const char *mech,
                    const char *user, const char *password, char **prompted)
 {
