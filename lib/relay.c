@@ -550,9 +550,22 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 
 	for (size_t li = 0; li < rep->nlisteners; li++) {
 		struct smtprobe_relay_listener *l = &rep->listener[li];
-		if (l->open)
-			smtprobe_relay_judge_port(rep->tests + l->first,
-			                          l->ntests, l->v);
+		if (!l->open)
+			continue;
+		smtprobe_relay_judge_port(rep->tests + l->first, l->ntests,
+		                          l->v);
+		for (int sc = 1; sc < 3; sc++)
+			if (l->v[sc].verdict == SMTPROBE_V_SKIPPED)
+				snprintf(
+				        l->v[sc].why, sizeof(l->v[sc].why),
+				        "%s",
+				        !wants(p, (char)('A' + sc))
+				                ? "not asked for (--scenario)"
+				        : !(p->session.auth_user &&
+				            p->session.auth_password)
+				                ? "no credentials (--auth-user)"
+				                : "this listener offers no "
+				                  "AUTH");
 	}
 	overall(p, rep);
 	rep->ms = (double)(uv_hrtime() - t0) / 1e6;
