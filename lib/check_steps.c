@@ -12,6 +12,7 @@
 
 #include "check_int.h"
 #include "smtprobe/ehlo.h"
+#include "smtprobe/relay.h"
 #include "banned.h"
 
 /* A 535 with one mechanism: try another the server offers. If that one
@@ -258,7 +259,7 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		        q.mail_from, to[0], rt);
 		ck_setf(f->summary, sizeof(f->summary),
 		        "open relay: the server accepts mail from anyone to "
-		        "anyone");
+		        "anyone (`smtprobe relay` runs the whole audit)");
 		f->causes[0] = "trusted networks too broad (Postfix mynetworks "
 		               "covering everyone, e.g. 0.0.0.0/0)";
 		f->causes[1] =
@@ -286,8 +287,24 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 	if (!x)
 		x = ck_last_exchange(s, SMTPROBE_ST_MAIL);
 	if (x && x->reply && x->reply->code >= 400) {
-		f->status = SMTPROBE_CK_PASS;
+		/* judged as `smtprobe relay` judges it: a 421, greylisting or
+		 * an unresolvable domain is no answer to the relay question */
+		char why[160];
+		enum smtprobe_refusal_kind kind;
+		enum smtprobe_relay_outcome o = smtprobe_relay_classify(
+		        x->reply, &kind, why, sizeof(why));
+		int moot = kind == SMTPROBE_RK_GREYLIST ||
+		           kind == SMTPROBE_RK_DOMAIN;
 		ck_reply_text(x->reply, rt, sizeof(rt));
+		if (o == SMTPROBE_OUT_INCONCLUSIVE || moot) {
+			f->status = SMTPROBE_CK_WARN;
+			ck_setf(f->detail, sizeof(f->detail),
+			        "relay test inconclusive: %s (%s); `smtprobe "
+			        "relay` runs the whole audit",
+			        rt, why);
+			return;
+		}
+		f->status = SMTPROBE_CK_PASS;
 		ck_setf(f->detail, sizeof(f->detail),
 		        "relaying without authentication is refused: %s", rt);
 		return;

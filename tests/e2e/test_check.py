@@ -584,6 +584,21 @@ faults:
     assert statuses(doc)["rcpt"] == "skip", statuses(doc)
 
 
+def test_serve_relay_test_greylisted_is_inconclusive(tmp_path):
+    """A greylisted relay attempt never met the relay rule: the relay step
+    warns instead of passing (judged as `smtprobe relay` judges it)."""
+    pol = policy_file(tmp_path, """\
+faults:
+  - {command: RCPT, action: reply, code: 450, text: "4.2.0 Greylisted, come back later"}
+""")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        res = check(serve_target(srv))
+    doc = as_doc(res)
+    relay = assert_status(doc, "relay", "warn")
+    assert "inconclusive" in relay["detail"], relay
+    assert "smtprobe relay" in relay["detail"], relay
+
+
 def test_serve_submission_healthy():
     with Serve(["127.0.0.1:0/starttls,policy=submission"]) as srv:
         res = check(serve_target(srv), "--tls-ca-path", srv.ca_file,
