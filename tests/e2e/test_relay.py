@@ -1008,3 +1008,90 @@ def test_hostile_option_values_are_refused(args):
     assert res.returncode == 2, show(res)
     assert res.stderr.startswith("smtprobe: bad"), res.stderr
     assert "\n" not in res.stderr.strip(), res.stderr
+
+
+# -------------------------------------------------- hostile server replies
+RSS_LIMIT_KB = (400 if os.environ.get("SMTPROBE_ASAN") else 64) * 1024
+
+
+@pytest.mark.parametrize("fault", [
+    "{command: RCPT, action: endless}",
+    "{command: RCPT, action: long-line, bytes: 2000000}",
+    "{command: RCPT, action: garbage}",
+    "{command: RCPT, action: drop}",
+    "{command: RCPT, action: silence}",
+], ids=["endless", "long-line", "garbage", "reset", "silence"])
+def test_hostile_rcpt_replies_stay_bounded(tmp_path, fault):
+    """Every byte from the network is hostile: a reply that never ends, an
+    over-long line, garbage, a dropped connection, silence or a NUL byte at
+    RCPT gives a verdict (never open on no evidence), in bounded time and
+    memory, and one JSON document."""
+    pol = _policy(tmp_path, f"local_domains: [example.test]\nfaults:\n  - {fault}\n")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        res = relay("127.0.0.1", "-p", srv.port(0), "--scenario", "A", "--timeout", "2",
+                    "--max-time", "20", timeout=60)
+    doc = as_doc(res)
+    assert res.returncode == 2, show(res)
+    assert res.elapsed < 30, res.elapsed
+    assert res.maxrss_kb < RSS_LIMIT_KB, res.maxrss_kb
+    assert doc["verdicts"]["A"] == "inconclusive", doc["verdict_details"]
+
+
+def test_nul_byte_in_a_reply_is_escaped():
+    """A NUL byte inside an RCPT reply: the reply is judged by its code and
+    the byte never reaches the output raw."""
+    from badserver import BadServer, BANNER, ehlo_reply
+    script = [("send", BANNER), ("expect", b"EHLO"), ("send", ehlo_reply(auth=())),
+              ("expect", b"MAIL"), ("send", b"250 2.1.0 Ok\r\n"),
+              ("expect", b"RCPT"), ("send", b"250 2.1.5 O\x00k\r\n"),
+              ("expect", b"QUIT"), ("send", b"221 Bye\r\n"), ("close",)]
+    with BadServer(script) as srv:
+        port = srv.address.rsplit(":", 1)[1]
+        res = relay("127.0.0.1", "-p", port, "--scenario", "A",
+                    "--local-domain", "example.test", "--timeout", "3")
+    doc = as_doc(res)
+    assert "\x00" not in res.stdout and "\\u0000" not in res.stdout
+    assert by_id(doc)["A.mail.external"]["outcome"] == "accepted"
+    assert doc["verdicts"]["A"] == "open"
+    assert res.returncode == 1, show(res)
+
+
+def test_bogus_credentials_accepted_is_a_hole(tmp_path):
+    """A server that answers 235 to the audit's made-up credentials lets
+    anyone authenticate: the AUTH edge-case tests report it as accepted."""
+    pol = _policy(tmp_path, "hostname: mx.example.test\n"
+                            "local_domains: [example.test]\n"
+                            "require_auth: true\n"
+                            "auth:\n  offer: true\n  mechanisms: [PLAIN, LOGIN]\n"
+                            "users:\n  - name: alice\n    password: alice-password\n"
+                            "faults:\n"
+                            "  - {command: AUTH, action: reply, code: 235, "
+                            "text: \"2.7.0 Authentication successful\"}\n")
+    with Serve(["127.0.0.1:0/starttls"], policy=pol) as srv:
+        res = relay("127.0.0.1", "-p", srv.port(0), "--scenario", "A",
+                    "--tls-ca-path", srv.ca_file)
+    doc = as_doc(res)
+    t = by_id(doc)
+    failed = t["A.auth.failed"]
+    assert failed["outcome"] == "accepted", failed
+    assert failed["decided_at"] == "auth", failed
+    assert "bogus credentials" in failed["why"], failed
+    assert doc["verdicts"]["A"] == "open", doc["verdict_details"]
+    assert res.returncode == 1, show(res)
+
+
+def test_refused_helo_is_a_refusal(tmp_path):
+    """A HELO rule that refuses the greeting refuses that test."""
+    pol = _policy(tmp_path, "local_domains: [example.test]\nfaults:\n"
+                            "  - {command: EHLO, action: reply, code: 550, "
+                            "text: \"5.7.1 Helo command rejected: go away\"}\n"
+                            "  - {command: HELO, action: reply, code: 550, "
+                            "text: \"5.7.1 Helo command rejected: go away\"}\n")
+    with Serve(["127.0.0.1:0"], policy=pol) as srv:
+        res = relay("127.0.0.1", "-p", srv.port(0), "--scenario", "A",
+                    "--local-domain", "example.test")
+    doc = as_doc(res)
+    ext = by_id(doc)["A.mail.external"]
+    assert ext["outcome"] == "refused", ext
+    assert ext["decided_at"] == "ehlo", ext
+    assert ext["refusal"] == "client or HELO rejected", ext

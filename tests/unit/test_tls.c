@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "smtprobe/tls.h"
+#include "tls_int.h"
 
 #include "banned.h"
 
@@ -773,9 +774,42 @@ done:
 		assert_int_equal(srv.got_client_cert, 1);
 }
 
+/* Connections with the same options share one client context (built
+ * once per process: it costs more than a handshake); other options get
+ * their own; a context that cannot be built is not cached. */
+static void test_client_ctx_shared(void **state)
+{
+	struct smtprobe_tls_opts a = {.ca_file = ca_file};
+	struct smtprobe_tls_opts a2 = {.ca_file = ca_file,
+	                               .verify_host = "other.example",
+	                               .sni = "other.example"};
+	struct smtprobe_tls_opts b = {.ca_file = ca_file,
+	                              .max_proto = "TLSv1.2"};
+	struct smtprobe_tls_opts bad = {.ca_file = "/nonexistent/ca.pem"};
+	char err[256];
+
+	(void)state;
+	SSL_CTX *x = tls__client_ctx(&a, err, sizeof(err));
+	SSL_CTX *y = tls__client_ctx(&a2, err, sizeof(err));
+	assert_non_null(x);
+	assert_ptr_equal(x, y); /* names are per connection, not per context */
+	SSL_CTX *z = tls__client_ctx(&b, err, sizeof(err));
+	assert_non_null(z);
+	assert_ptr_not_equal(x, z);
+	SSL_CTX *w = tls__client_ctx(&bad, err, sizeof(err));
+	assert_null(w);
+	assert_non_null(strstr(err, "cannot load CA file"));
+	SSL_CTX *v = tls__client_ctx(&b, err, sizeof(err));
+	assert_ptr_equal(v, z); /* the failure did not replace the cache */
+	SSL_CTX_free(x);
+	SSL_CTX_free(y);
+	SSL_CTX_free(z);
+	SSL_CTX_free(v);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[NCASES];
+	static struct CMUnitTest tests[NCASES + 1];
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -784,6 +818,8 @@ int main(void)
 		tests[i].test_func = run_case;
 		tests[i].initial_state = (void *)&cases[i];
 	}
+	tests[NCASES] =
+	        (struct CMUnitTest)cmocka_unit_test(test_client_ctx_shared);
 	return cmocka_run_group_tests_name("tls", tests, group_setup,
 	                                   group_teardown);
 }
