@@ -506,9 +506,6 @@ int cmd_check(int argc, char **argv)
 	int rc = r->exit_code;
 	smtprobe_check_release(r);
 	free(r);
-	if (prompted) {
-		explicit_bzero(prompted, strlen(prompted));
-		free(prompted);
-	}
+	cli_forget(prompted);
 	return rc;
 }

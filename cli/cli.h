@@ -25,6 +25,8 @@ int cli_tls_ca(const char *ca, struct smtprobe_tls_opts *o, char *err,
 /* The AUTH password: the option's, else env SMTPROBE_PASSWORD, else a
  * prompt on a terminal (then *prompted is the malloc'd copy to wipe). */
 const char *cli_password(const char *given, char **prompted);
+/* Wipe and free a secret the CLI holds (NULL: nothing). */
+void cli_forget(char *secret);
 /* The HOST[:PORT] argument of check and relay (port -1 when none); -1
  * after an error line. */
 int cli_target(const char *cmd, const char *target, char *host, size_t hostsz,

@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "opts.h"
-#include "smtprobe/kb.h"
 #include "smtprobe/message.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
@@ -170,16 +169,24 @@ static int valid_address(const char *v)
 	return valid_domain(at + 1);
 }
 
+/* A domain option's value: v itself, or NULL with the error in err. */
+static const char *domain_opt(const char *opt, const char *v, char *err,
+                              size_t errsz)
+{
+	if (valid_domain(v))
+		return v;
+	snprintf(err, errsz,
+	         "bad --%s (a domain name: letters, digits, '-' and '.', "
+	         "labels of at most 63 and 200 bytes in all)",
+	         opt);
+	return NULL;
+}
+
 static int add_domain(const char **list, size_t *n, const char *opt,
                       const char *v, char *err, size_t errsz)
 {
-	if (!valid_domain(v)) {
-		snprintf(err, errsz,
-		         "bad --%s (a domain name: letters, digits, '-' and "
-		         "'.', labels of at most 63 and 200 bytes in all)",
-		         opt);
+	if (!domain_opt(opt, v, err, errsz))
 		return -1;
-	}
 	if (*n >= SMTPROBE_RELAY_MAX_DOMAINS) {
 		snprintf(err, errsz, "at most %d --%s",
 		         SMTPROBE_RELAY_MAX_DOMAINS, opt);
@@ -211,20 +218,12 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		}
 		return add_port(c, n, err, errsz);
 	case R_LOCAL:
-	case R_EXTERNAL: {
-		const char *list[1];
-		size_t k = 0;
-		if (add_domain(list, &k,
-		               id == R_LOCAL ? "local-domain"
-		                             : "external-domain",
-		               v, err, errsz) < 0)
-			return -1;
-		if (id == R_LOCAL)
-			c->p.local_domain = v;
-		else
-			c->p.external_domain = v;
-		return 0;
-	}
+		c->p.local_domain = domain_opt("local-domain", v, err, errsz);
+		return c->p.local_domain ? 0 : -1;
+	case R_EXTERNAL:
+		c->p.external_domain =
+		        domain_opt("external-domain", v, err, errsz);
+		return c->p.external_domain ? 0 : -1;
 	case R_ALLOWED:
 		return add_domain(c->p.allowed, &c->p.nallowed, "allowed-to", v,
 		                  err, errsz);
@@ -394,8 +393,6 @@ static void reply_text(const struct smtprobe_relay_test *t, char *out,
 static void print_evidence(const struct smtprobe_relay_test *t)
 {
 	char rt[256];
-	const struct smtprobe_kb_entry *kb[1];
-	const struct smtprobe_reply *r = t->deciding;
 
 	reply_text(t, rt, sizeof(rt));
 	printf("     %s: HELO %s, MAIL FROM:%s, RCPT TO:%s%s -> %s\n", t->id,
@@ -405,11 +402,9 @@ static void print_evidence(const struct smtprobe_relay_test *t)
 	                                        : " (after a bad AUTH)",
 	       rt);
 	/* a refusal where acceptance was due: what the knowledge base says */
-	if (r && r->code >= 400 &&
-	    smtprobe_kb_lookup(r->code, r->enhanced,
-	                       r->nlines ? r->text[0] : "", kb, 1))
-		printf("       meaning: %s: %s\n", kb[0]->title,
-		       kb[0]->meaning);
+	if (t->kb)
+		printf("       meaning: %s: %s\n", t->kb->title,
+		       t->kb->meaning);
 }
 
 static const char *const scenario_title[3] = {"A unauthenticated relay",
@@ -645,9 +640,6 @@ int cmd_relay(int argc, char **argv)
 		cli_error("%s", r->error);
 	smtprobe_relay_report_free(r);
 	free(r);
-	if (prompted) {
-		explicit_bzero(prompted, strlen(prompted));
-		free(prompted);
-	}
+	cli_forget(prompted);
 	return rc;
 }

@@ -112,6 +112,14 @@ char *prompt_password(void)
 	return pw;
 }
 
+void cli_forget(char *secret)
+{
+	if (!secret)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
 int cli_tls_ca(const char *ca, struct smtprobe_tls_opts *o, char *err,
                size_t errsz)
 {
@@ -327,10 +335,7 @@ struct send_state {
 
 static void send_state_release(struct send_state *st)
 {
-	if (st->password) {
-		explicit_bzero(st->password, strlen(st->password));
-		free(st->password);
-	}
+	cli_forget(st->password);
 	free(st->body);
 	free(st->message);
 	for (size_t i = 0; i < st->cfg.nattach; i++)

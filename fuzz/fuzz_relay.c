@@ -107,7 +107,7 @@ static void check_reply(struct smtprobe_reply *r, unsigned flags)
 	smtprobe_relay_judge_test(t);
 	/* a refusal for greylisting or an unresolvable domain never met the
 	 * relay rule: judge_test calls it inconclusive */
-	if (kind == SMTPROBE_RK_GREYLIST || kind == SMTPROBE_RK_DOMAIN)
+	if (smtprobe_refusal_is_moot(kind))
 		CHECK(t->outcome == (o == SMTPROBE_OUT_ACCEPTED
 		                             ? o
 		                             : SMTPROBE_OUT_INCONCLUSIVE));

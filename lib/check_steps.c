@@ -293,8 +293,7 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		enum smtprobe_refusal_kind kind;
 		enum smtprobe_relay_outcome o = smtprobe_relay_classify(
 		        x->reply, &kind, why, sizeof(why));
-		int moot = kind == SMTPROBE_RK_GREYLIST ||
-		           kind == SMTPROBE_RK_DOMAIN;
+		int moot = smtprobe_refusal_is_moot(kind);
 		ck_reply_text(x->reply, rt, sizeof(rt));
 		if (o == SMTPROBE_OUT_INCONCLUSIVE || moot) {
 			f->status = SMTPROBE_CK_WARN;

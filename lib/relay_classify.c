@@ -150,6 +150,11 @@ static const char *const kind_names[] = {
         [SMTPROBE_RK_OTHER] = "other",
 };
 
+int smtprobe_refusal_is_moot(enum smtprobe_refusal_kind k)
+{
+	return k == SMTPROBE_RK_GREYLIST || k == SMTPROBE_RK_DOMAIN;
+}
+
 const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k)
 {
 	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0])

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "render_json.h"
-#include "smtprobe/kb.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
 
@@ -42,16 +41,10 @@ static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
 
 static json_t *diagnosis(const struct smtprobe_relay_test *t)
 {
-	const struct smtprobe_kb_entry *kb[1];
-	const struct smtprobe_reply *r = t->deciding;
-
-	if (!r || r->code < 400)
+	if (!t->kb)
 		return json_null();
-	if (!smtprobe_kb_lookup(r->code, r->enhanced,
-	                        r->nlines ? r->text[0] : "", kb, 1))
-		return json_null();
-	return json_pack("{s:s, s:s, s:s}", "kb", kb[0]->id, "title",
-	                 kb[0]->title, "meaning", kb[0]->meaning);
+	return json_pack("{s:s, s:s, s:s}", "kb", t->kb->id, "title",
+	                 t->kb->title, "meaning", t->kb->meaning);
 }
 
 static json_t *test_json(const struct smtprobe_relay_test *t)

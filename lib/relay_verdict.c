@@ -35,7 +35,24 @@ static int sent_at(const struct smtprobe_result *r, enum smtprobe_stage st)
 	return 0;
 }
 
+static void judge_test(struct smtprobe_relay_test *t);
+
 void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
+{
+	const struct smtprobe_reply *r;
+	const struct smtprobe_kb_entry *kb[1];
+
+	judge_test(t);
+	r = t->deciding;
+	t->kb = r && r->code >= 400 &&
+	                        smtprobe_kb_lookup(r->code, r->enhanced,
+	                                           r->nlines ? r->text[0] : "",
+	                                           kb, 1)
+	                ? kb[0]
+	                : NULL;
+}
+
+static void judge_test(struct smtprobe_relay_test *t)
 {
 	const struct smtprobe_result *res = &t->res;
 	static const enum smtprobe_stage steps[] = {
@@ -135,8 +152,7 @@ void smtprobe_relay_judge_test(struct smtprobe_relay_test *t)
 		if (o != SMTPROBE_OUT_ACCEPTED) {
 			/* a domain that does not resolve or greylisting stop
 			 * the transaction before any relay rule: no answer */
-			int moot = k == SMTPROBE_RK_DOMAIN ||
-			           k == SMTPROBE_RK_GREYLIST;
+			int moot = smtprobe_refusal_is_moot(k);
 			t->outcome = moot ? SMTPROBE_OUT_INCONCLUSIVE : o;
 			t->kind = k;
 			t->refused_at_data = steps[i] >= SMTPROBE_ST_DATA;

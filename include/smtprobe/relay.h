@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "kb.h"
 #include "reply.h"
 #include "session.h"
 
@@ -79,6 +80,11 @@ smtprobe_relay_classify(const struct smtprobe_reply *r,
                         enum smtprobe_refusal_kind *kind, char *why,
                         size_t whysz);
 
+/* A refusal that stopped the transaction before any relay rule ran
+ * (greylisting, a domain that does not resolve): no answer to the relay
+ * question. */
+int smtprobe_refusal_is_moot(enum smtprobe_refusal_kind k);
+
 const char *smtprobe_relay_outcome_name(enum smtprobe_relay_outcome o);
 const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k);
 const char *smtprobe_relay_expect_name(enum smtprobe_relay_expect e);
@@ -129,6 +135,8 @@ struct smtprobe_relay_test {
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage decided_at; /* the stage whose reply decided */
 	const struct smtprobe_reply *deciding; /* points into res */
+	/* what the knowledge base says of a deciding refusal, or NULL */
+	const struct smtprobe_kb_entry *kb;
 	int delivered;       /* --deliver: 250 after the final dot */
 	int refused_at_data; /* accepted at RCPT, refused at DATA or the dot */
 	char why[400];
@@ -140,7 +148,7 @@ size_t smtprobe_relay_build(const struct smtprobe_relay_names *n, unsigned port,
                             struct smtprobe_relay_test *out, size_t max);
 
 /* Judge one test from its result (sets outcome, kind, decided_at,
- * deciding, delivered, refused_at_data, why). */
+ * deciding, kb, delivered, refused_at_data, why). */
 void smtprobe_relay_judge_test(struct smtprobe_relay_test *t);
 
 /* Whether a judged test came out the way it hopes: a relay attempt
