@@ -498,7 +498,7 @@ static void render(const struct relay_cfg *c,
 			reply_text(t, rt, sizeof(rt));
 			printf(" %s %-30s %-12s %.70s\n",
 			       mark(t, l->v[0].catch_all, tty), t->id,
-			       smtprobe_relay_outcome_name(t->outcome), rt);
+			       smtprobe_outcome_name(t->outcome), rt);
 			if (c->verbose)
 				printf("     HELO %s, MAIL FROM:%s, RCPT "
 				       "TO:%s; "

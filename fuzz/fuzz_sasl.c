@@ -1,4 +1,4 @@
-/* fuzz_sasl.c - libFuzzer target for lib/sasl.c.
+/* fuzz_sasl.c - libFuzzer target for lib/sasl/sasl.c.
  *
  * The first byte picks a mechanism; the rest, split at '\n', is the run of
  * 334 challenges (base64 text) a hostile server could send. Each is fed to

@@ -1,8 +1,8 @@
 /* smtpd.c - one SMTP session of `smtprobe serve`: commands in, replies
  * out, the relay policy applied at every step.
  *
- * Lines are read from the connection's bounded buffer (lib/line.c via
- * lib/conn.c); a line longer than SRV_MAX_CMDLINE ends the session with
+ * Lines are read from the connection's bounded buffer (lib/core/line.c via
+ * lib/core/conn.c); a line longer than SRV_MAX_CMDLINE ends the session with
  * 500, a message longer than the policy's size limit is read to its end and
  * refused with 552, so no client can make the server allocate without
  * bound. Pipelined commands are answered in order; while a message is being

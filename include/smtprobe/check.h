@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "discover.h"
 #include "kb.h"
 #include "session.h"
 
@@ -57,41 +58,6 @@ enum smtprobe_check_item {
 	SMTPROBE_CL_NO_RELAY_DENIAL,
 	SMTPROBE_CL_LAST
 };
-
-/* ---- port discovery (check_ports.c) -------------------------------- */
-
-#define SMTPROBE_MAX_PORTS 8
-
-struct smtprobe_port_probe {
-	unsigned port;
-	int open; /* a banner came */
-	enum smtprobe_tls_mode
-	        tls; /* IMPLICIT, REQUIRED (STARTTLS offered) or OFF */
-	int tls_ok;  /* a handshake completed */
-	int cert_ok; /* and the certificate verified for the host */
-	char cert_problem[128];
-	char auth[256];      /* AUTH mechanisms offered (after TLS if any) */
-	int auth_in_clear;   /* AUTH offered before TLS */
-	char error[256];     /* why it is not open */
-	char host[256];      /* the host name the banner gives */
-	char ehlo_host[256]; /* the name the EHLO reply greets with */
-	char address[64];    /* the address connected to */
-	double ms;
-};
-
-struct smtprobe_port_scan {
-	struct smtprobe_port_probe port[SMTPROBE_MAX_PORTS];
-	size_t nports;
-	int best; /* index of the recommended port, -1 = none */
-	char recommendation[512];
-	double ms; /* the whole scan */
-};
-
-/* Probe the ports of base->host concurrently (up to EHLO after TLS; no
- * AUTH, no MAIL): default 587, 465, 25, 2525 when ports is NULL. */
-int smtprobe_check_ports(const struct smtprobe_params *base,
-                         const unsigned *ports, size_t nports,
-                         struct smtprobe_port_scan *scan);
 
 struct smtprobe_check_params {
 	struct smtprobe_params session; /* host, port, TLS and AUTH options;

@@ -1,7 +1,7 @@
 /* kb.h - the knowledge base: what an SMTP reply, an enhanced status code,
  * a server's refusal text, a local network error or a certificate
  * verification error means, its likely causes and the fixes. The entries
- * are data compiled into the library (lib/kb_data.c), not code. */
+ * are data compiled into the library (lib/kb/kb_data.c), not code. */
 #ifndef SMTPROBE_KB_H
 #define SMTPROBE_KB_H
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "kb.h"
+#include "refusal.h"
 #include "reply.h"
 #include "session.h"
 
@@ -50,43 +51,6 @@ enum smtprobe_relay_auth {
 	SMTPROBE_RAUTH_ABORTED, /* AUTH cancelled with "*", then go on */
 };
 
-enum smtprobe_relay_outcome {
-	SMTPROBE_OUT_ACCEPTED,
-	SMTPROBE_OUT_REFUSED,  /* permanent refusal */
-	SMTPROBE_OUT_TEMPFAIL, /* temporary refusal by policy (454 4.7.1) */
-	SMTPROBE_OUT_INCONCLUSIVE,
-	SMTPROBE_OUT_SKIPPED, /* not applicable on this listener */
-};
-
-/* What a refusal says it is about (from code, enhanced code and text). */
-enum smtprobe_refusal_kind {
-	SMTPROBE_RK_NONE,
-	SMTPROBE_RK_RELAY,     /* relay access denied, unable to relay */
-	SMTPROBE_RK_AUTH,      /* authentication required */
-	SMTPROBE_RK_TLS,       /* STARTTLS first */
-	SMTPROBE_RK_SENDER,    /* sender rejected / not owned */
-	SMTPROBE_RK_RECIPIENT, /* unknown user, invalid recipient */
-	SMTPROBE_RK_DOMAIN,    /* the domain does not resolve */
-	SMTPROBE_RK_SYNTAX,    /* bad address or command syntax */
-	SMTPROBE_RK_GREYLIST,
-	SMTPROBE_RK_CLIENT, /* client host / HELO rejected */
-	SMTPROBE_RK_OTHER,
-};
-
-/* Classify one reply. why gets a short reason ("5xx: permanent refusal,
- * relay policy"). A NULL reply is inconclusive. */
-enum smtprobe_relay_outcome
-smtprobe_relay_classify(const struct smtprobe_reply *r,
-                        enum smtprobe_refusal_kind *kind, char *why,
-                        size_t whysz);
-
-/* A refusal that stopped the transaction before any relay rule ran
- * (greylisting, a domain that does not resolve): no answer to the relay
- * question. */
-int smtprobe_refusal_is_moot(enum smtprobe_refusal_kind k);
-
-const char *smtprobe_relay_outcome_name(enum smtprobe_relay_outcome o);
-const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k);
 const char *smtprobe_relay_expect_name(enum smtprobe_relay_expect e);
 const char *smtprobe_relay_auth_name(enum smtprobe_relay_auth a);
 
@@ -131,7 +95,7 @@ struct smtprobe_relay_test {
 	/* filled by the run */
 	struct smtprobe_result res;
 	int ran;
-	enum smtprobe_relay_outcome outcome;
+	enum smtprobe_outcome outcome;
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage decided_at; /* the stage whose reply decided */
 	const struct smtprobe_reply *deciding; /* points into res */

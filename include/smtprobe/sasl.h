@@ -3,7 +3,7 @@
  * Mechanisms come from GNU SASL (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5,
  * SCRAM-SHA-1, SCRAM-SHA-256, NTLM) plus the bearer-token ones built here
  * (XOAUTH2, OAUTHBEARER RFC 7628, the token given as the password). Only
- * lib/sasl.c includes GNU SASL's headers. Secrets are wiped on free. */
+ * lib/sasl/sasl.c includes GNU SASL's headers. Secrets are wiped on free. */
 #ifndef SMTPROBE_SASL_H
 #define SMTPROBE_SASL_H
 

@@ -90,7 +90,7 @@ const char *smtprobe_tls_error(const struct smtprobe_tls *t);
 /* Send close_notify (best effort, never blocks) and free. */
 void smtprobe_tls_free(struct smtprobe_tls *t);
 
-/* ---- server side (lib/tls_server.c) ------------------------------- */
+/* ---- server side (lib/tls/tls_server.c, tls_cert.c) -------------- */
 
 struct smtprobe_tls_server;
 

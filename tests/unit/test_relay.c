@@ -39,7 +39,7 @@
 #define K_CLIENT SMTPROBE_RK_CLIENT
 #define K_OTHER  SMTPROBE_RK_OTHER
 
-/* ---- smtprobe_relay_classify ---------------------------------------- */
+/* ---- smtprobe_refusal_classify ---------------------------------------- */
 
 /* A reply from the wire (raw), or a local one (code, enh, text) when raw
  * is NULL, or no reply at all when code is NOREPLY. */
@@ -51,7 +51,7 @@ struct ccase {
 	int code;
 	const char *enh;
 	const char *text;
-	enum smtprobe_relay_outcome out;
+	enum smtprobe_outcome out;
 	enum smtprobe_refusal_kind kind;
 };
 
@@ -418,17 +418,17 @@ static void test_classify(void **state)
 		struct smtprobe_reply *r = case_reply(c);
 		enum smtprobe_refusal_kind kind =
 		        (enum smtprobe_refusal_kind)99;
-		enum smtprobe_relay_outcome o;
+		enum smtprobe_outcome o;
 		char why[256], code[16];
 
 		print_message("classify: %s\n", c->name);
 		memset(why, 'x', sizeof(why));
-		o = smtprobe_relay_classify(r, &kind, why, sizeof(why));
+		o = smtprobe_refusal_classify(r, &kind, why, sizeof(why));
 		if (o != c->out || kind != c->kind)
 			fail_msg("%s: got %s/%s, want %s/%s (%s)", c->name,
-			         smtprobe_relay_outcome_name(o),
+			         smtprobe_outcome_name(o),
 			         smtprobe_refusal_kind_name(kind),
-			         smtprobe_relay_outcome_name(c->out),
+			         smtprobe_outcome_name(c->out),
 			         smtprobe_refusal_kind_name(c->kind), why);
 		assert_non_null(memchr(why, '\0', sizeof(why)));
 		assert_true(why[0] != '\0');
@@ -443,7 +443,8 @@ static void test_classify(void **state)
 				        why, smtprobe_refusal_kind_name(kind)));
 		}
 		/* without the optional outputs the answer is the same */
-		assert_int_equal(smtprobe_relay_classify(r, NULL, NULL, 0), o);
+		assert_int_equal(smtprobe_refusal_classify(r, NULL, NULL, 0),
+		                 o);
 		smtprobe_reply_free(r);
 	}
 	assert_true(valid >= 45);
@@ -461,13 +462,13 @@ static void test_classify_small_why(void **state)
 	(void)state;
 	for (sz = 1; sz < sizeof(why); sz++) {
 		memset(why, 'x', sizeof(why));
-		assert_int_equal(smtprobe_relay_classify(r, NULL, why, sz),
+		assert_int_equal(smtprobe_refusal_classify(r, NULL, why, sz),
 		                 REF);
 		assert_int_equal(strlen(why), sz - 1);
 		assert_int_equal(why[sz], 'x');
 	}
 	memset(why, 'x', sizeof(why));
-	assert_int_equal(smtprobe_relay_classify(NULL, NULL, why, 1), INC);
+	assert_int_equal(smtprobe_refusal_classify(NULL, NULL, why, 1), INC);
 	assert_int_equal(why[0], '\0');
 	assert_int_equal(why[1], 'x');
 	smtprobe_reply_free(r);
@@ -479,9 +480,8 @@ static void test_names(void **state)
 
 	(void)state;
 	for (i = SMTPROBE_OUT_ACCEPTED; i <= SMTPROBE_OUT_SKIPPED; i++)
-		assert_string_not_equal(smtprobe_relay_outcome_name(
-		                                (enum smtprobe_relay_outcome)i),
-		                        "?");
+		assert_string_not_equal(
+		        smtprobe_outcome_name((enum smtprobe_outcome)i), "?");
 	for (i = SMTPROBE_RK_NONE; i <= SMTPROBE_RK_OTHER; i++)
 		assert_string_not_equal(smtprobe_refusal_kind_name(
 		                                (enum smtprobe_refusal_kind)i),
@@ -1036,7 +1036,7 @@ struct tspec {
 	const char *id;
 	enum smtprobe_relay_scenario sc;
 	enum smtprobe_relay_expect ex;
-	enum smtprobe_relay_outcome out;
+	enum smtprobe_outcome out;
 	unsigned f;
 };
 
@@ -1278,7 +1278,7 @@ static void fill(struct smtprobe_relay_test *t, const struct tspec *s)
 		t->kind = SMTPROBE_RK_RELAY;
 	t->title = s->id;
 	snprintf(t->why, sizeof(t->why), "%s: %s", s->id,
-	         smtprobe_relay_outcome_name(s->out));
+	         smtprobe_outcome_name(s->out));
 }
 
 static void test_judge_port(void **state)
@@ -1369,7 +1369,7 @@ struct jcase {
 	int data_tried; /* DATA was sent */
 	const char *error;
 	/* what judge_test must make of it */
-	enum smtprobe_relay_outcome out;
+	enum smtprobe_outcome out;
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage at;
 	int deciding; /* D_*: which reply decided */
@@ -1681,9 +1681,9 @@ static void test_judge_test(void **state)
 		smtprobe_relay_judge_test(t);
 		if (t->outcome != c->out || t->kind != c->kind)
 			fail_msg("%s: got %s/%s, want %s/%s (%s)", c->name,
-			         smtprobe_relay_outcome_name(t->outcome),
+			         smtprobe_outcome_name(t->outcome),
 			         smtprobe_refusal_kind_name(t->kind),
-			         smtprobe_relay_outcome_name(c->out),
+			         smtprobe_outcome_name(c->out),
 			         smtprobe_refusal_kind_name(c->kind), t->why);
 		assert_int_equal(t->delivered, c->delivered);
 		assert_int_equal(t->refused_at_data, c->at_data);

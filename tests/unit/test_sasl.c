@@ -1,4 +1,4 @@
-/* test_sasl.c - unit tests for lib/sasl.c.
+/* test_sasl.c - unit tests for lib/sasl/sasl.c.
  *
  * Published vectors: RFC 4648 section 10 (base64), RFC 2195 (CRAM-MD5),
  * Google's XOAUTH2 example, RFC 7628 section 4.1/4.3 (OAUTHBEARER), and

@@ -1,7 +1,7 @@
-/* test_sasl_server.c - unit tests for lib/sasl_server.c.
+/* test_sasl_server.c - unit tests for lib/sasl/sasl_server.c.
  *
  * Two kinds of tables:
- *   1. round trips of OUR client (lib/sasl.c) against this server for
+ *   1. round trips of OUR client (lib/sasl/sasl.c) against this server for
  *      every mechanism, with right and wrong passwords, unknown users,
  *      authorization identities and with/without initial response;
  *   2. scripts of raw client lines (bytes base64-encoded here, or literal

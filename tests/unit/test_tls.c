@@ -1,4 +1,4 @@
-/* test_tls.c - lib/tls.c against a real OpenSSL server on a socketpair.
+/* test_tls.c - lib/tls/tls.c against a real OpenSSL server on a socketpair.
  *
  * At start a CA, a "localhost" server certificate it signs, an expired one,
  * a self-signed one and one with hostile names are made with OpenSSL's API

@@ -1,7 +1,7 @@
-/* test_tls_server.c - lib/tls_server.c: certificate generation into a
- * temporary directory (files, modes, reuse, regeneration, errors), server
- * contexts from the generated files (and their error messages), and whole
- * handshakes between smtprobe_tls_accept and smtprobe_tls_new over a
+/* test_tls_server.c - lib/tls/tls_server.c and lib/tls/tls_cert.c: certificate
+ * generation into a temporary directory (files, modes, reuse, regeneration,
+ * errors), server contexts from the generated files (and their error messages),
+ * and whole handshakes between smtprobe_tls_accept and smtprobe_tls_new over a
  * socketpair. Both ends are non-blocking and driven from one poll() loop,
  * so no thread is needed; every wait is bounded by TIMEOUT_MS. */
 #include <errno.h>

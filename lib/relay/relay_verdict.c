@@ -2,7 +2,7 @@
  *
  * A test's outcome is the first reply of the greeting (when refused),
  * MAIL, RCPT, DATA and the final dot that is not a yes, as
- * relay_classify.c reads it; a refusal for greylisting or an unresolvable
+ * refusal.c (lib/kb) reads it; a refusal for greylisting or an unresolvable
  * domain never met the relay rule and is inconclusive. A listener's
  * verdicts follow the rules of the catalogue (RELAY-TESTS.md): OPEN when
  * any relay attempt was accepted (a routed form at the server's own names
@@ -101,8 +101,8 @@ static void judge_test(struct smtprobe_relay_test *t)
 			g = reply_at(res, SMTPROBE_ST_EHLO2);
 		if (g && g->code >= 400 && g->code != 421 && !res->have_ehlo) {
 			enum smtprobe_refusal_kind k;
-			t->outcome = smtprobe_relay_classify(g, &k, why,
-			                                     sizeof(why));
+			t->outcome = smtprobe_refusal_classify(g, &k, why,
+			                                       sizeof(why));
 			t->kind =
 			        k == SMTPROBE_RK_OTHER ? SMTPROBE_RK_CLIENT : k;
 			if (t->outcome == SMTPROBE_OUT_INCONCLUSIVE &&
@@ -145,8 +145,8 @@ static void judge_test(struct smtprobe_relay_test *t)
 			return;
 		}
 		enum smtprobe_refusal_kind k;
-		enum smtprobe_relay_outcome o =
-		        smtprobe_relay_classify(r, &k, why, sizeof(why));
+		enum smtprobe_outcome o =
+		        smtprobe_refusal_classify(r, &k, why, sizeof(why));
 		t->deciding = r;
 		t->decided_at = steps[i];
 		if (o != SMTPROBE_OUT_ACCEPTED) {
@@ -207,7 +207,7 @@ static void add_evidence(struct smtprobe_relay_scenario_verdict *v, size_t i)
 		v->evidence[v->nevidence++] = i;
 }
 
-static int refused(enum smtprobe_relay_outcome o)
+static int refused(enum smtprobe_outcome o)
 {
 	return o == SMTPROBE_OUT_REFUSED || o == SMTPROBE_OUT_TEMPFAIL;
 }

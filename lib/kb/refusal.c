@@ -1,4 +1,4 @@
-/* relay_classify.c - what one server reply says to a relay test (pure).
+/* refusal.c - what one server reply says to a policy question (pure).
  *
  * A reply is classified by its class, its enhanced code and its text
  * together (RELAY-TESTS.md, "Judging"): 2xx accepted; 421 inconclusive
@@ -7,13 +7,13 @@
  * says why in policy terms (4.7.x, relay, greylisting, AUTH or TLS
  * required, sender or client rejected), otherwise inconclusive (a local
  * problem proves nothing). Each refusal also gets a kind from its words
- * (outside the echoed <address>) and enhanced code. The names of the
- * relay enums live here too. */
+ * (outside the echoed <address>) and enhanced code. Used by `relay`'s
+ * audit and `check`'s relay step alike. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "smtprobe/relay.h"
+#include "smtprobe/refusal.h"
 #include "banned.h"
 
 /* Does hay hold needle (lower case), ignoring what is inside <...>?
@@ -162,7 +162,7 @@ const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k)
 	               : "?";
 }
 
-const char *smtprobe_relay_outcome_name(enum smtprobe_relay_outcome o)
+const char *smtprobe_outcome_name(enum smtprobe_outcome o)
 {
 	switch (o) {
 	case SMTPROBE_OUT_ACCEPTED:
@@ -179,68 +179,13 @@ const char *smtprobe_relay_outcome_name(enum smtprobe_relay_outcome o)
 	return "?";
 }
 
-const char *smtprobe_relay_expect_name(enum smtprobe_relay_expect e)
-{
-	switch (e) {
-	case SMTPROBE_EXPECT_REFUSED:
-		return "refused";
-	case SMTPROBE_EXPECT_CONTROL:
-		return "accepted (control)";
-	case SMTPROBE_EXPECT_PROBE:
-		return "either (catch-all probe)";
-	case SMTPROBE_EXPECT_ACCEPTED:
-		return "accepted";
-	case SMTPROBE_EXPECT_SHOULD_REFUSE:
-		return "refused (advice)";
-	case SMTPROBE_EXPECT_INFO:
-		return "either (information)";
-	}
-	return "?";
-}
-
-const char *smtprobe_relay_auth_name(enum smtprobe_relay_auth a)
-{
-	switch (a) {
-	case SMTPROBE_RAUTH_NONE:
-		return "none";
-	case SMTPROBE_RAUTH_USER:
-		return "user";
-	case SMTPROBE_RAUTH_FAILED:
-		return "failed";
-	case SMTPROBE_RAUTH_GARBAGE:
-		return "garbage";
-	case SMTPROBE_RAUTH_ABORTED:
-		return "aborted";
-	}
-	return "?";
-}
-
-const char *smtprobe_relay_verdict_name(enum smtprobe_relay_verdict v)
-{
-	switch (v) {
-	case SMTPROBE_V_SKIPPED:
-		return "skipped";
-	case SMTPROBE_V_CLOSED:
-		return "closed";
-	case SMTPROBE_V_OPEN:
-		return "open";
-	case SMTPROBE_V_HOLDS:
-		return "holds";
-	case SMTPROBE_V_VIOLATED:
-		return "violated";
-	case SMTPROBE_V_INCONCLUSIVE:
-		return "inconclusive";
-	}
-	return "?";
-}
-
-enum smtprobe_relay_outcome
-smtprobe_relay_classify(const struct smtprobe_reply *r,
-                        enum smtprobe_refusal_kind *kind, char *why,
-                        size_t whysz)
+enum smtprobe_outcome
+smtprobe_refusal_classify(const struct smtprobe_reply *r,
+                          enum smtprobe_refusal_kind *kind, char *why,
+                          size_t whysz)
 {
 	enum smtprobe_refusal_kind k = SMTPROBE_RK_NONE;
-	enum smtprobe_relay_outcome o;
+	enum smtprobe_outcome o;
 	const char *what;
 
 	if (!r || r->code < 200 || r->code > 599) {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "smtprobe/check.h"
+#include "smtprobe/discover.h"
 #include "banned.h"
 
 static const unsigned default_ports[] = {587, 465, 25, 2525};
@@ -140,9 +140,8 @@ static void recommend(struct smtprobe_port_scan *scan, const char *host)
 	                 : "");
 }
 
-int smtprobe_check_ports(const struct smtprobe_params *base,
-                         const unsigned *ports, size_t nports,
-                         struct smtprobe_port_scan *scan)
+int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
+                      size_t nports, struct smtprobe_port_scan *scan)
 {
 	struct probe_run runs[SMTPROBE_MAX_PORTS * 2];
 	uv_loop_t loop;

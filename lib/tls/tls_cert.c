@@ -1,47 +1,26 @@
-/* tls_server.c - the server side of the OpenSSL boundary: a server context
- * from PEM files, TLS on an accepted socket, and a throwaway CA with a
- * server certificate for `smtprobe serve`.
+/* tls_cert.c - a throwaway CA and a server certificate for `smtprobe
+ * serve` (the server context that uses them is in tls_server.c).
  *
- * The project rule "only lib/tls.c includes OpenSSL headers" reads "only
- * lib/tls*.c include OpenSSL headers": this file and tls.c share the
- * connection object and the message helpers through tls_int.h.
+ * Generation writes ca.pem, ca.key, server.pem (leaf then CA) and
+ * server.key in a directory it creates (0700) when missing; keys are 0600,
+ * certificates 0644. Every file is written to NAME.tmp and renamed, under
+ * an flock on the directory, so a reader never sees half a file and two
+ * generators do not mix their sets. Files are reused when server.pem's
+ * leaf is signed by ca.pem, matches server.key, both certificates are
+ * valid for at least one more day and the leaf's subjectAltName lists every
+ * name asked for (DNS names without case, IP literals by address); anything
+ * else regenerates all four files. So days = 1 regenerates on every call.
  *
- * A server connection (smtprobe_tls_accept) is the same struct smtprobe_tls
- * a client uses, flagged as a server, and is driven by the same
- * smtprobe_tls_handshake / _read / _write / _pending / _free. It holds a
- * reference to the server context, so smtprobe_tls_server_free may come
- * before the connections' smtprobe_tls_free. No client certificate is asked
- * for: smtprobe_tls_get_facts gives protocol, cipher, group and the SNI the
- * client sent, verify_ok 0 with "no client certificate" and an empty chain.
- *
- * The context speaks TLS 1.2 and 1.3 only, never renegotiates, issues
- * session tickets, picks ECDHE groups automatically (OpenSSL's default
- * since 1.1.0) and treats a peer's EOF without close_notify as a close, as
- * SMTP clients often hang up after QUIT.
- *
- * Certificate generation writes ca.pem, ca.key, server.pem (leaf then CA)
- * and server.key in a directory it creates (0700) when missing; keys are
- * 0600, certificates 0644. Every file is written to NAME.tmp and renamed,
- * under an flock on the directory, so a reader never sees half a file and
- * two generators do not mix their sets. Files are reused when server.pem's
- * leaf is signed by ca.pem, matches server.key, both certificates are valid
- * for at least one more day and the leaf's subjectAltName lists every name
- * asked for (DNS names without case, IP literals by address); anything else
- * regenerates all four files. So days = 1 regenerates on every call.
- *
- * Diagnostics: lower-case messages in the caller's buffer, with OpenSSL's or
- * the system's reason: "cannot load server certificate '/x': no such file
- * or directory", "server key '/k' does not match the certificate",
- * "cannot create directory '/d': permission denied", "cannot write
- * '/d/ca.pem': no space left on device", "invalid name for a certificate
- * 'a b'". File and host names in messages are escaped.
+ * Diagnostics: lower-case messages in the caller's buffer, with OpenSSL's
+ * or the system's reason: "cannot create directory '/d': permission
+ * denied", "cannot write '/d/ca.pem': no space left on device", "invalid
+ * name for a certificate 'a b'". File and host names are escaped.
  *
  * Limits: at most TLS_SRV_MAX_NAMES names of at most 253 characters (DNS:
  * letters, digits, '-', '_', '.', a leading "*." wildcard; or an IPv4 /
- * IPv6 literal, IPv6 optionally in brackets); 1 to TLS_SRV_MAX_DAYS days; a
- * chain file of at most SMTPROBE_MAX_CHAIN certificates. A first name
- * longer than a common name may be (64) leaves the CN "smtprobe serve";
- * the SAN carries the names anyway. */
+ * IPv6 literal, IPv6 optionally in brackets); 1 to TLS_SRV_MAX_DAYS days. A
+ * first name longer than a common name may be (64) leaves the CN "smtprobe
+ * serve"; the SAN carries the names anyway. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,236 +56,6 @@
 #define TLS_SRV_MAX_CN     64 /* ub_common_name, RFC 5280 */
 #define TLS_SRV_SERIAL_LEN 16 /* 128 bits */
 #define TLS_SRV_DAY        (24L * 60 * 60)
-
-struct smtprobe_tls_server {
-	SSL_CTX *ctx;
-};
-
-/* ---- server context ------------------------------------------------ */
-
-static int load_chain(SSL_CTX *ctx, const char *file, char *err, size_t errsz)
-{
-	char name[128];
-	char what[TLS_MAX_ERR];
-	unsigned long last;
-	BIO *bio;
-	X509 *x;
-	size_t n = 0;
-
-	tls__escape_str(name, sizeof(name), file);
-	tls__fmt(what, sizeof(what),
-	         "cannot load server certificate chain '%s'", name);
-	bio = BIO_new_file(file, "r");
-	if (bio == NULL) {
-		tls__format_err(err, errsz, what, "cannot open");
-		return -1;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, tls__no_passphrase, NULL)) !=
-	       NULL) {
-		if (n == SMTPROBE_MAX_CHAIN) {
-			X509_free(x);
-			BIO_free(bio);
-			tls__fmt(err, errsz, "%s: more than %d certificates",
-			         what, SMTPROBE_MAX_CHAIN);
-			return -1;
-		}
-		if (!SSL_CTX_add0_chain_cert(ctx, x)) {
-			X509_free(x);
-			BIO_free(bio);
-			tls__format_err(err, errsz, what,
-			                "unusable certificate");
-			return -1;
-		}
-		n++;
-	}
-	BIO_free(bio);
-	/* The loop ends on an error: "no start line" is the end of the
-	 * file, anything else a broken certificate. */
-	last = ERR_peek_last_error();
-	if (n > 0 && ERR_GET_LIB(last) == ERR_LIB_PEM &&
-	    ERR_GET_REASON(last) == PEM_R_NO_START_LINE) {
-		ERR_clear_error();
-		return 0;
-	}
-	tls__format_err(err, errsz, what, "no certificate found");
-	return -1;
-}
-
-/* The key is read here rather than by SSL_CTX_use_PrivateKey_file, which
- * reports a mismatch only as "key values mismatch". */
-static int load_key(SSL_CTX *ctx, const char *file, char *err, size_t errsz)
-{
-	char name[128];
-	char what[TLS_MAX_ERR];
-	EVP_PKEY *key;
-	BIO *bio;
-	X509 *leaf = SSL_CTX_get0_certificate(ctx);
-
-	tls__escape_str(name, sizeof(name), file);
-	tls__fmt(what, sizeof(what), "cannot load server key '%s'", name);
-	bio = BIO_new_file(file, "r");
-	if (bio == NULL) {
-		tls__format_err(err, errsz, what, "cannot open");
-		return -1;
-	}
-	key = PEM_read_bio_PrivateKey(bio, NULL, tls__no_passphrase, NULL);
-	BIO_free(bio);
-	if (key == NULL) {
-		tls__format_err(err, errsz, what, "no key found");
-		return -1;
-	}
-	if (leaf == NULL || X509_check_private_key(leaf, key) != 1) {
-		EVP_PKEY_free(key);
-		ERR_clear_error();
-		tls__fmt(err, errsz,
-		         "server key '%s' does not match the certificate",
-		         name);
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-		EVP_PKEY_free(key);
-		tls__format_err(err, errsz, what, "unusable key");
-		return -1;
-	}
-	EVP_PKEY_free(key);
-	return 0;
-}
-
-static SSL_CTX *new_server_ctx(char *err, size_t errsz)
-{
-	static const unsigned char sid_ctx[] = "smtprobe";
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-	if (ctx == NULL) {
-		tls__format_err(err, errsz, "cannot create tls context",
-		                "out of memory");
-		return NULL;
-	}
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_set_session_id_context(ctx, sid_ctx,
-	                                    sizeof(sid_ctx) - 1)) {
-		tls__format_err(err, errsz, "cannot set up tls context",
-		                "unknown error");
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	                                 SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	/* Never prompt on the terminal for a key passphrase. */
-	SSL_CTX_set_default_passwd_cb(ctx, tls__no_passphrase);
-	return ctx;
-}
-
-int smtprobe_tls_server_new(struct smtprobe_tls_server **out,
-                            const char *cert_file, const char *key_file,
-                            const char *chain_file, char *err, size_t errsz)
-{
-	struct smtprobe_tls_server *srv;
-	char dummy[8];
-	char name[128];
-	char what[TLS_MAX_ERR];
-
-	if (err == NULL || errsz == 0) {
-		err = dummy;
-		errsz = sizeof(dummy);
-	}
-	err[0] = '\0';
-	*out = NULL;
-	if (cert_file == NULL || cert_file[0] == '\0') {
-		tls__fmt(err, errsz, "no server certificate given");
-		return SMTPROBE_TLS_ERR;
-	}
-	ERR_clear_error();
-	srv = calloc(1, sizeof(*srv));
-	if (srv == NULL) {
-		tls__fmt(err, errsz, "out of memory");
-		return SMTPROBE_TLS_ERR;
-	}
-	srv->ctx = new_server_ctx(err, errsz);
-	if (srv->ctx == NULL)
-		goto fail;
-	tls__escape_str(name, sizeof(name), cert_file);
-	tls__fmt(what, sizeof(what), "cannot load server certificate '%s'",
-	         name);
-	if (SSL_CTX_use_certificate_chain_file(srv->ctx, cert_file) != 1) {
-		tls__format_err(err, errsz, what, "no certificate found");
-		goto fail;
-	}
-	if (chain_file != NULL && chain_file[0] != '\0' &&
-	    load_chain(srv->ctx, chain_file, err, errsz) < 0)
-		goto fail;
-	if (load_key(srv->ctx, key_file && key_file[0] ? key_file : cert_file,
-	             err, errsz) < 0)
-		goto fail;
-	*out = srv;
-	return SMTPROBE_TLS_OK;
-fail:
-	ERR_clear_error();
-	smtprobe_tls_server_free(srv);
-	return SMTPROBE_TLS_ERR;
-}
-
-void smtprobe_tls_server_free(struct smtprobe_tls_server *srv)
-{
-	if (srv == NULL)
-		return;
-	SSL_CTX_free(srv->ctx);
-	free(srv);
-}
-
-int smtprobe_tls_accept(struct smtprobe_tls **out,
-                        struct smtprobe_tls_server *srv, int fd, char *err,
-                        size_t errsz)
-{
-	struct smtprobe_tls *t;
-	char dummy[8];
-
-	if (err == NULL || errsz == 0) {
-		err = dummy;
-		errsz = sizeof(dummy);
-	}
-	err[0] = '\0';
-	*out = NULL;
-	ERR_clear_error();
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		tls__fmt(err, errsz, "out of memory");
-		return SMTPROBE_TLS_ERR;
-	}
-	t->fd = fd;
-	t->server = 1;
-	if (!SSL_CTX_up_ref(srv->ctx)) {
-		tls__format_err(err, errsz, "cannot create tls connection",
-		                "out of memory");
-		goto fail;
-	}
-	t->ctx = srv->ctx;
-	t->ssl = SSL_new(t->ctx);
-	if (t->ssl == NULL) {
-		tls__format_err(err, errsz, "cannot create tls connection",
-		                "out of memory");
-		goto fail;
-	}
-	SSL_set_app_data(t->ssl, t);
-	if (!SSL_set_fd(t->ssl, fd)) {
-		tls__format_err(err, errsz, "cannot attach tls to the socket",
-		                "bad descriptor");
-		goto fail;
-	}
-	SSL_set_accept_state(t->ssl);
-	*out = t;
-	return SMTPROBE_TLS_OK;
-fail:
-	ERR_clear_error();
-	t->dead = 1;
-	smtprobe_tls_free(t);
-	return SMTPROBE_TLS_ERR;
-}
-
-/* ---- certificate generation ---------------------------------------- */
 
 enum gen_file { GEN_CA_PEM, GEN_CA_KEY, GEN_SRV_PEM, GEN_SRV_KEY, GEN_LAST };
 

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "report.h"
 #include "smtprobe/check.h"
 #include "banned.h"
 
@@ -50,16 +51,9 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 		json_object_set_new(cl, smtprobe_check_item_name(i),
 		                    json_string(smtprobe_check_status_name(
 		                            r->checklist[i])));
-	json_t *session = json_null();
-	char *sj = r->step[SMTPROBE_CK_DNS].status == SMTPROBE_CK_PASS
-	                   ? smtprobe_result_json(&r->session)
-	                   : NULL;
-	if (sj) {
-		session = json_loads(sj, 0, NULL);
-		free(sj);
-		if (!session)
-			session = json_null();
-	}
+	json_t *session = r->step[SMTPROBE_CK_DNS].status == SMTPROBE_CK_PASS
+	                          ? report_json_session(&r->session)
+	                          : json_null();
 	json_t *ports = json_null();
 	if (r->scanned) {
 		json_t *list = json_array();
@@ -98,9 +92,5 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 	                        "addresses", r->addresses, "exit_code",
 	                        r->exit_code, "ports", ports, "steps", steps,
 	                        "checklist", cl, "session", session);
-	if (!doc)
-		return NULL;
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	return s;
+	return report_dump(doc);
 }

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "render_json.h"
+#include "report.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
 
@@ -60,7 +60,7 @@ static json_t *test_json(const struct smtprobe_relay_test *t)
 		                  smtprobe_stage_name(e->stage), "command",
 		                  e->command ? json_string(e->command)
 		                             : json_null(),
-		                  "reply", render_json_reply(e->reply)));
+		                  "reply", report_json_reply(e->reply)));
 	}
 	int ok = smtprobe_relay_as_expected(t);
 	return json_pack(
@@ -72,7 +72,7 @@ static json_t *test_json(const struct smtprobe_relay_test *t)
 	        "mail_from", t->mail_from, "rcpt_to", t->rcpt_to, "auth",
 	        smtprobe_relay_auth_name(t->auth), "tls", r->have_tls,
 	        "replies", replies, "outcome",
-	        smtprobe_relay_outcome_name(t->outcome), "refusal",
+	        smtprobe_outcome_name(t->outcome), "refusal",
 	        smtprobe_refusal_kind_name(t->kind), "decided_at",
 	        t->outcome == SMTPROBE_OUT_SKIPPED
 	                ? ""
@@ -136,9 +136,5 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 	        rep->exit_code, "error",
 	        rep->error[0] ? json_string(rep->error) : json_null(), "ms",
 	        rep->ms);
-	if (!doc)
-		return NULL;
-	char *out = json_dumps(doc, JSON_INDENT(2));
-	json_decref(doc);
-	return out;
+	return report_dump(doc);
 }

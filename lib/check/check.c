@@ -312,8 +312,8 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	if (check_dns(p, r) == 0) {
 		if (p->discover) {
 			r->scanned = 1;
-			smtprobe_check_ports(&p->session, p->ports, p->nports,
-			                     &r->scan);
+			smtprobe_discover(&p->session, p->ports, p->nports,
+			                  &r->scan);
 			if (r->scan.best >= 0) {
 				const struct smtprobe_port_probe *b =
 				        &r->scan.port[r->scan.best];

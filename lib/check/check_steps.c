@@ -12,7 +12,7 @@
 
 #include "check_int.h"
 #include "smtprobe/ehlo.h"
-#include "smtprobe/relay.h"
+#include "smtprobe/refusal.h"
 #include "banned.h"
 
 /* A 535 with one mechanism: try another the server offers. If that one
@@ -291,7 +291,7 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		 * an unresolvable domain is no answer to the relay question */
 		char why[160];
 		enum smtprobe_refusal_kind kind;
-		enum smtprobe_relay_outcome o = smtprobe_relay_classify(
+		enum smtprobe_outcome o = smtprobe_refusal_classify(
 		        x->reply, &kind, why, sizeof(why));
 		int moot = smtprobe_refusal_is_moot(kind);
 		ck_reply_text(x->reply, rt, sizeof(rt));

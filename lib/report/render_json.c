@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render_json.h"
+#include "report.h"
 #include "smtprobe/session.h"
 #include "banned.h"
 
@@ -33,7 +33,7 @@ static json_t *json_str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-json_t *render_json_reply(const struct smtprobe_reply *r)
+json_t *report_json_reply(const struct smtprobe_reply *r)
 {
 	if (!r)
 		return json_null();
@@ -128,7 +128,7 @@ static json_t *json_tls(const struct smtprobe_result *r)
 	                 r->starttls_injection);
 }
 
-char *smtprobe_result_json(const struct smtprobe_result *r)
+json_t *report_json_session(const struct smtprobe_result *r)
 {
 	json_t *stages = json_array();
 	for (size_t i = 0; i < r->nex; i++) {
@@ -142,30 +142,30 @@ char *smtprobe_result_json(const struct smtprobe_result *r)
 		        json_pack("{s:s, s:b, s:f, s:o, s:o}", "name", name,
 		                  "ok", e->ok, "ms", e->ms < 0 ? 0.0 : e->ms,
 		                  "command", json_str_or_null(e->command),
-		                  "reply", render_json_reply(e->reply)));
+		                  "reply", report_json_reply(e->reply)));
 	}
 	json_t *rcpts = json_array();
 	for (size_t i = 0; i < r->nrcpt; i++) {
 		const struct smtprobe_rcpt_result *rr = &r->rcpt[i];
 		json_t *o = json_pack("{s:s, s:b, s:o}", "address", rr->address,
 		                      "accepted", rr->accepted, "reply",
-		                      render_json_reply(rr->reply));
+		                      report_json_reply(rr->reply));
 		if (rr->delivery)
 			json_object_set_new(o, "delivery",
-			                    render_json_reply(rr->delivery));
+			                    report_json_reply(rr->delivery));
 		json_array_append_new(rcpts, o);
 	}
 	json_t *auth = json_null();
 	if (r->auth_tried)
 		auth = json_pack("{s:s, s:b, s:o, s:b}", "mechanism",
 		                 r->auth_mech, "ok", r->auth_ok, "reply",
-		                 render_json_reply(r->auth_reply),
+		                 report_json_reply(r->auth_reply),
 		                 "server_verified", r->auth_server_verified);
 	json_t *msg = json_null();
 	if (r->data_tried)
 		msg = json_pack("{s:I, s:o}", "size",
 		                (json_int_t)r->message_size, "reply",
-		                render_json_reply(r->message_reply));
+		                report_json_reply(r->message_reply));
 	json_t *doc = json_pack(
 	        "{s:i, s:s, s:o, s:{s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, "
 	        "s:o, s:f}",
@@ -176,9 +176,19 @@ char *smtprobe_result_json(const struct smtprobe_result *r)
 	        "stages", stages, "ehlo", json_ehlo(r), "tls", json_tls(r),
 	        "auth", auth, "recipients", rcpts, "message", msg, "total_ms",
 	        r->total_ms);
+	return doc;
+}
+
+char *report_dump(json_t *doc)
+{
 	if (!doc)
 		return NULL;
 	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	return s;
+}
+
+char *smtprobe_result_json(const struct smtprobe_result *r)
+{
+	return report_dump(report_json_session(r));
 }

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <uv.h>
 
-#include "smtprobe/check.h"
+#include "smtprobe/discover.h"
 #include "smtprobe/message.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
@@ -426,8 +426,8 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 	rep->exit_code = 2;
 	snprintf(rep->host, sizeof(rep->host), "%s",
 	         p->session.host ? p->session.host : "");
-	if (smtprobe_check_ports(&p->session, p->nports ? p->ports : NULL,
-	                         p->nports, &scan) < 0) {
+	if (smtprobe_discover(&p->session, p->nports ? p->ports : NULL,
+	                      p->nports, &scan) < 0) {
 		snprintf(rep->error, sizeof(rep->error),
 		         "could not start the event loop");
 		return rep->exit_code;
