@@ -43,6 +43,8 @@ void text_event(const struct smtprobe_event *ev, void *arg)
 		prefix = ev->in_tls ? "<~* " : "<** ";
 		on = "\033[31m";
 		break;
+	case SMTPROBE_EV_STAGE:
+		return;
 	}
 	if (!t->colour || ev->is_data)
 		on = "";

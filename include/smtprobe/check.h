@@ -84,6 +84,7 @@ struct smtprobe_check_result {
 	int scanned;
 	struct smtprobe_port_scan scan;
 	struct smtprobe_params ladder; /* the parameters the ladder used */
+	int rcpt_relay_denied;         /* a recipient refused as relaying */
 	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
 };
 

@@ -41,6 +41,16 @@ size_t smtprobe_kb_lookup(int code, const char *enhanced, const char *text,
 const struct smtprobe_kb_entry *smtprobe_kb_local(const char *name);
 const struct smtprobe_kb_entry *smtprobe_kb_x509(long code, const char *reason);
 
+/* The entry with this stable id, or NULL. */
+const struct smtprobe_kb_entry *smtprobe_kb_by_id(const char *id);
+
+/* The entry that explains a session's failure, chosen from its values
+ * (kind, sub-kind, errno, TLS alert and side, X509 code, the refusing
+ * reply); NULL when the knowledge base has nothing for it. */
+struct smtprobe_failure;
+const struct smtprobe_kb_entry *
+smtprobe_kb_failure(const struct smtprobe_failure *f);
+
 /* All entries (for listing and tests). */
 const struct smtprobe_kb_entry *smtprobe_kb_entries(size_t *n);
 

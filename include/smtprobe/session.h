@@ -11,48 +11,13 @@
 #include <stddef.h>
 
 #include "ehlo.h"
+#include "failure.h"
 #include "message.h"
 #include "reply.h"
+#include "stage.h"
 #include "tls.h"
 
 struct uv_loop_s;
-
-/* Stages, in order. One table in session.c gives each its name, its
- * phrase and the exit code a failure there maps to. */
-enum smtprobe_stage {
-	SMTPROBE_ST_RESOLVE,
-	SMTPROBE_ST_CONNECT,
-	SMTPROBE_ST_BANNER,
-	SMTPROBE_ST_EHLO,
-	SMTPROBE_ST_STARTTLS,
-	SMTPROBE_ST_TLS,
-	SMTPROBE_ST_EHLO2,
-	SMTPROBE_ST_AUTH,
-	SMTPROBE_ST_MAIL,
-	SMTPROBE_ST_RCPT,
-	SMTPROBE_ST_DATA,
-	SMTPROBE_ST_DOT,
-	SMTPROBE_ST_QUIT,
-	SMTPROBE_ST_DONE,
-	SMTPROBE_ST_LAST
-};
-
-/* Exit codes (swaks' numbers). */
-enum smtprobe_exit {
-	SMTPROBE_EXIT_OK = 0,
-	SMTPROBE_EXIT_USAGE = 1,
-	SMTPROBE_EXIT_CONNECT = 2,
-	SMTPROBE_EXIT_CLOSED = 6,
-	SMTPROBE_EXIT_BANNER = 21,
-	SMTPROBE_EXIT_EHLO = 22,
-	SMTPROBE_EXIT_MAIL = 23,
-	SMTPROBE_EXIT_RCPT = 24,
-	SMTPROBE_EXIT_DATA = 25,
-	SMTPROBE_EXIT_DOT = 26,
-	SMTPROBE_EXIT_QUIT = 27,
-	SMTPROBE_EXIT_AUTH = 28,
-	SMTPROBE_EXIT_TLS = 29,
-};
 
 enum smtprobe_tls_mode {
 	SMTPROBE_TLSMODE_OFF,
@@ -74,6 +39,8 @@ enum smtprobe_event_kind {
 	SMTPROBE_EV_SENT,     /*  -> or  ~> */
 	SMTPROBE_EV_RECV,     /* <-  or <~  */
 	SMTPROBE_EV_RECV_ERR, /* <** */
+	SMTPROBE_EV_STAGE,    /* a stage change ("stage banner -> ehlo");
+	                         renderers show it only when asked (-v) */
 };
 
 struct smtprobe_event {
@@ -122,8 +89,11 @@ struct smtprobe_params {
 
 	int pipeline;
 	enum smtprobe_stage quit_after; /* SMTPROBE_ST_LAST: the whole way */
+	/* The longest wait for one reply (and for the connect and the TLS
+	 * handshake), as swaks' --timeout; every command sent starts it anew.
+	 * 0: the stage's default (stage.h). */
 	unsigned stage_timeout_ms;
-	unsigned session_timeout_ms;
+	unsigned session_timeout_ms; /* the whole session; 0: 300 s */
 	int show_secrets;
 	int suppress_data; /* no DATA lines in the transcript events */
 
@@ -148,10 +118,22 @@ struct smtprobe_rcpt_result {
 	        *delivery; /* LMTP: the per-recipient reply after the dot */
 };
 
+#define SMTPROBE_MAX_ERROR       512
+#define SMTPROBE_MAX_TRANSITIONS 48
+
+/* A stage change, and when it happened (ms from the session's start). */
+struct smtprobe_transition {
+	enum smtprobe_stage stage;
+	double at_ms;
+};
+
 struct smtprobe_result {
 	int exit_code;
 	enum smtprobe_stage stage; /* the last stage reached */
-	char error[512];           /* empty when none */
+	/* why it failed, as values (kind NONE when it did not); the message
+	 * below says the same for people */
+	struct smtprobe_failure failure;
+	char error[SMTPROBE_MAX_ERROR]; /* empty when none */
 	char host[256];
 	unsigned port;
 	char address[64];     /* the address connected to */
@@ -166,9 +148,11 @@ struct smtprobe_result {
 	struct smtprobe_ehlo ehlo_first; /* before STARTTLS (what a client in
 	                                    clear is offered) */
 
+	double connect_ms; /* connect() to established, the last attempt */
+
 	int have_tls;
 	struct smtprobe_tls_facts tls;
-	double tls_ms;
+	double tls_ms;          /* the handshake, ClientHello to Finished */
 	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS
 	                         */
 
@@ -186,13 +170,14 @@ struct smtprobe_result {
 	struct smtprobe_reply *message_reply;
 
 	double total_ms;
+
+	/* every stage change, in order (the first ones when more happen) */
+	struct smtprobe_transition transitions[SMTPROBE_MAX_TRANSITIONS];
+	size_t ntransitions;
+	size_t transitions_dropped;
 };
 
 void smtprobe_result_release(struct smtprobe_result *r);
-
-const char *smtprobe_stage_name(enum smtprobe_stage st);
-/* The stage a --quit-after word names, or SMTPROBE_ST_LAST when unknown. */
-enum smtprobe_stage smtprobe_stage_from_quit_after(const char *word);
 
 struct smtprobe_session;
 typedef void (*smtprobe_done_cb)(struct smtprobe_session *s, void *arg);

@@ -34,6 +34,36 @@ enum smtprobe_tls_rc {
 	SMTPROBE_TLS_ERR = -4,    /* see smtprobe_tls_error() */
 };
 
+/* What a failed TLS handshake (or a later TLS read/write) says. */
+enum smtprobe_tls_error {
+	SMTPROBE_TLSE_NONE,
+	SMTPROBE_TLSE_NOT_TLS, /* the peer answered with something that is
+	                          not TLS (plain SMTP, HTTP) */
+	SMTPROBE_TLSE_VERSION, /* no protocol version in common */
+	SMTPROBE_TLSE_CIPHER,  /* no cipher suite in common */
+	SMTPROBE_TLSE_ALERT,   /* ended by an alert (.alert, .alert_from_peer)
+	                        */
+	SMTPROBE_TLSE_CLOSED,  /* the peer closed during the handshake */
+	SMTPROBE_TLSE_SYSCALL, /* a socket error (.sys_errno) */
+	SMTPROBE_TLSE_LOCAL,   /* our own setup: CA file, client certificate,
+	                          cipher list, protocol names */
+	SMTPROBE_TLSE_OTHER,
+};
+
+struct smtprobe_tls_failure {
+	enum smtprobe_tls_error error;
+	int alert;           /* TLS alert description (RFC 8446 6), -1: none */
+	int alert_from_peer; /* 1: the server sent it; 0: we did */
+	int ossl_reason;     /* OpenSSL's reason code, 0 when none */
+	char reason[128];    /* OpenSSL's words, e.g. "wrong version number" */
+};
+
+/* "not_tls", "alert" ... ("?" out of range). */
+const char *smtprobe_tls_error_name(enum smtprobe_tls_error e);
+/* "internal_error" for 80, "handshake_failure" for 40; NULL when the
+ * number is not a known alert. */
+const char *smtprobe_tls_alert_name(int alert);
+
 struct smtprobe_cert_facts {
 	char subject[512];
 	char issuer[512];
@@ -86,6 +116,10 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 
 /* The last error, lower case, with OpenSSL's reason when there is one. */
 const char *smtprobe_tls_error(const struct smtprobe_tls *t);
+/* The same as values: what ended the handshake (or a later read or
+ * write), the alert and who sent it, OpenSSL's reason. */
+void smtprobe_tls_get_failure(const struct smtprobe_tls *t,
+                              struct smtprobe_tls_failure *out);
 
 /* Send close_notify (best effort, never blocks) and free. */
 void smtprobe_tls_free(struct smtprobe_tls *t);

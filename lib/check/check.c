@@ -116,21 +116,17 @@ static void check_tcp(const struct smtprobe_check_params *p,
 
 	if (c) {
 		f->status = SMTPROBE_CK_PASS;
-		ck_setf(f->detail, sizeof(f->detail), "connected to %s port %u",
-		        s->address, r->ladder.port);
+		f->ms = s->connect_ms;
+		ck_setf(f->detail, sizeof(f->detail),
+		        "connected to %s port %u (%.1f ms)", s->address,
+		        r->ladder.port, s->connect_ms);
 		return;
 	}
 	f->status = SMTPROBE_CK_FAIL;
+	f->ms = s->connect_ms;
 	ck_setf(f->detail, sizeof(f->detail), "%s", s->error);
-	const char *e = s->error;
-	const char *name = strstr(e, "refused")       ? "ECONNREFUSED"
-	                   : strstr(e, "timeout")     ? "ETIMEDOUT"
-	                   : strstr(e, "no route")    ? "EHOSTUNREACH"
-	                   : strstr(e, "unreachable") ? "ENETUNREACH"
-	                   : strstr(e, "reset")       ? "ECONNRESET"
-	                                              : "ECONNREFUSED";
-	ck_diagnose(f, smtprobe_kb_local(name));
-	if (strstr(e, "refused"))
+	ck_diagnose(f, smtprobe_kb_failure(&s->failure));
+	if (s->failure.kind == SMTPROBE_FAIL_REFUSED)
 		ck_first_cause(f,
 		               "nothing listens on port %u of %s: wrong port, "
 		               "or the mail service is down",
@@ -188,26 +184,41 @@ static void check_tls(const struct smtprobe_check_params *p,
 	if (!s->have_tls) {
 		int offered = s->have_ehlo_first &&
 		              (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS);
+		const struct smtprobe_exchange *st =
+		        ck_last_exchange(s, SMTPROBE_ST_STARTTLS);
+		if (st && st->reply && st->reply->code != 220 &&
+		    s->failure.kind == SMTPROBE_FAIL_NONE) {
+			/* offered, refused, and the session went on in clear */
+			char rt[600];
+			ck_reply_text(st->reply, rt, sizeof(rt));
+			f->status = p->tls_required ? SMTPROBE_CK_FAIL
+			                            : SMTPROBE_CK_WARN;
+			ck_setf(f->detail, sizeof(f->detail),
+			        "STARTTLS is offered but refused (%s): mail "
+			        "and "
+			        "any credentials travel in clear",
+			        rt);
+			ck_diagnose_reply(f, st->reply);
+			return;
+		}
 		if (offered || r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT) {
-			if (s->exit_code != SMTPROBE_EXIT_TLS)
+			enum smtprobe_failure_kind k = s->failure.kind;
+			if (k != SMTPROBE_FAIL_TLS &&
+			    k != SMTPROBE_FAIL_TLS_UNAVAILABLE &&
+			    s->failure.stage != SMTPROBE_ST_TLS &&
+			    s->failure.stage != SMTPROBE_ST_STARTTLS)
 				return; /* never got as far as TLS */
 			f->status = SMTPROBE_CK_FAIL;
+			f->ms = s->tls_ms;
 			ck_setf(f->detail, sizeof(f->detail), "%s", s->error);
-			const char *m =
-			        strstr(s->error, "version")
-			                ? "wrong version number"
-			        : strstr(s->error, "protocol")
-			                ? "unsupported protocol"
-			        : strstr(s->error, "cipher")
-			                ? "no shared cipher"
-			                : "sslv3 alert handshake failure";
-			ck_diagnose(f, smtprobe_kb_local(m));
+			ck_diagnose(f, smtprobe_kb_failure(&s->failure));
 			if (!f->summary[0])
 				ck_setf(f->summary, sizeof(f->summary),
 				        "the TLS handshake failed: %s",
 				        s->error);
 			if (r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT &&
-			    strstr(s->error, "version"))
+			    s->failure.kind == SMTPROBE_FAIL_TLS &&
+			    s->failure.tls.error == SMTPROBE_TLSE_NOT_TLS)
 				ck_first_cause(
 				        f, "implicit TLS against a port that "
 				           "speaks plain SMTP / STARTTLS: use "
@@ -363,14 +374,11 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	r->checklist[SMTPROBE_CL_MAIL] = item(r->step[SMTPROBE_CK_MAIL].status);
 	r->checklist[SMTPROBE_CL_RCPT] = item(r->step[SMTPROBE_CK_RCPT].status);
 	r->checklist[SMTPROBE_CL_DATA] = item(r->step[SMTPROBE_CK_DATA].status);
-	const char *rd = r->step[SMTPROBE_CK_RCPT].kb_id;
 	r->checklist[SMTPROBE_CL_NO_RELAY_DENIAL] =
 	        r->step[SMTPROBE_CK_RCPT].status == SMTPROBE_CK_SKIP
 	                ? SMTPROBE_CK_SKIP
-	        : (strcasestr(r->step[SMTPROBE_CK_RCPT].detail, "relay") ||
-	           (rd && strstr(rd, "relay")))
-	                ? SMTPROBE_CK_FAIL
-	                : SMTPROBE_CK_PASS;
+	        : r->rcpt_relay_denied ? SMTPROBE_CK_FAIL
+	                               : SMTPROBE_CK_PASS;
 	r->exit_code = 0;
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++)
 		if (r->step[i].status == SMTPROBE_CK_FAIL)

@@ -105,9 +105,7 @@ int ck_judge_stage(struct smtprobe_check_finding *f,
 		f->status = SMTPROBE_CK_FAIL;
 		ck_setf(f->detail, sizeof(f->detail), "%s: %s", what,
 		        s->error[0] ? s->error : "no reply");
-		const struct smtprobe_kb_entry *e = smtprobe_kb_local(
-		        strstr(s->error, "timeout") ? "TIMEOUT" : "ECONNRESET");
-		ck_diagnose(f, e);
+		ck_diagnose(f, smtprobe_kb_failure(&s->failure));
 		return 1;
 	}
 	ck_reply_text(x->reply, rt, sizeof(rt));

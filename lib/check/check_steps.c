@@ -120,17 +120,7 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 		ck_diagnose_reply(f, s->auth_reply);
 	} else {
 		ck_setf(f->summary, sizeof(f->summary), "%s", s->error);
-		if (!s->have_tls && strstr(s->error, "without TLS")) {
-			f->causes[0] = "the client refused to send credentials "
-			               "without TLS";
-			f->fixes[0] =
-			        "use --tls (STARTTLS) or --tls-on-connect";
-		} else if (strstr(s->error, "does not offer AUTH")) {
-			f->causes[0] = "AUTH is disabled on this port, or only "
-			               "offered after STARTTLS";
-			f->fixes[0] =
-			        "use the submission port (587) with STARTTLS";
-		}
+		ck_diagnose(f, smtprobe_kb_failure(&s->failure));
 	}
 	if (s->auth_reply && s->auth_reply->code == 535)
 		auth_second_opinion(p, r, f);
@@ -176,7 +166,11 @@ void ck_check_envelope(const struct smtprobe_check_params *p,
 				if (bad->reply->code / 100 == 4)
 					rc->status = SMTPROBE_CK_WARN;
 				ck_diagnose_reply(rc, bad->reply);
-				int relay = strcasestr(rt, "relay") != NULL;
+				enum smtprobe_refusal_kind kind;
+				(void)smtprobe_refusal_classify(bad->reply,
+				                                &kind, NULL, 0);
+				int relay = kind == SMTPROBE_RK_RELAY;
+				r->rcpt_relay_denied = relay;
 				int offered =
 				        s->have_ehlo &&
 				        (s->ehlo.caps & SMTPROBE_CAP_AUTH);

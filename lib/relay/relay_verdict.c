@@ -68,6 +68,16 @@ static void judge_test(struct smtprobe_relay_test *t)
 		t->outcome = SMTPROBE_OUT_SKIPPED;
 		return;
 	}
+	if (res->failure.kind == SMTPROBE_FAIL_PROTOCOL) {
+		/* replies out of step answer nothing we asked */
+		t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+		t->decided_at = res->failure.stage;
+		snprintf(t->why, sizeof(t->why),
+		         "the server is out of step (%s): %.200s",
+		         smtprobe_protocol_error_name(res->failure.protocol),
+		         res->error);
+		return;
+	}
 	if (t->auth == SMTPROBE_RAUTH_USER && !res->auth_ok) {
 		t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
 		t->kind = SMTPROBE_RK_AUTH;
@@ -121,6 +131,19 @@ static void judge_test(struct smtprobe_relay_test *t)
 		        : steps[i] == SMTPROBE_ST_RCPT
 		                ? (res->nrcpt ? res->rcpt[0].reply : NULL)
 		                : reply_at(res, steps[i]);
+		if (!r && res->failure.kind != SMTPROBE_FAIL_NONE &&
+		    !sent_at(res, steps[i]) &&
+		    (steps[i] <= SMTPROBE_ST_RCPT || res->data_tried ||
+		     sent_at(res, SMTPROBE_ST_DATA))) {
+			/* the session ended before this command went out */
+			t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+			t->decided_at = res->failure.stage;
+			snprintf(t->why, sizeof(t->why),
+			         "the session ended before %s was sent: %.200s",
+			         steps[i] == SMTPROBE_ST_MAIL ? "MAIL" : "RCPT",
+			         res->error);
+			return;
+		}
 		if (!r) {
 			const char *gap = NULL;
 			if (steps[i] == SMTPROBE_ST_MAIL)

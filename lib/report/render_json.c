@@ -128,6 +128,48 @@ static json_t *json_tls(const struct smtprobe_result *r)
 	                 r->starttls_injection);
 }
 
+json_t *report_json_failure(const struct smtprobe_failure *f)
+{
+	if (f->kind == SMTPROBE_FAIL_NONE)
+		return json_null();
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "kind",
+	                      smtprobe_failure_kind_name(f->kind), "stage",
+	                      smtprobe_stage_name(f->stage), "errno",
+	                      f->sys_errno ? json_integer(f->sys_errno)
+	                                   : json_null(),
+	                      "detail", f->detail);
+	if (f->kind == SMTPROBE_FAIL_PROTOCOL)
+		json_object_set_new(
+		        o, "protocol_error",
+		        json_string(smtprobe_protocol_error_name(f->protocol)));
+	if (f->kind == SMTPROBE_FAIL_RESOLVE)
+		json_object_set_new(
+		        o, "resolve_error",
+		        json_string(smtprobe_resolve_error_name(f->resolve)));
+	if (f->kind == SMTPROBE_FAIL_TLS) {
+		const char *an = smtprobe_tls_alert_name(f->tls.alert);
+		json_object_set_new(
+		        o, "tls",
+		        json_pack("{s:s, s:s, s:o, s:o, s:o}", "error",
+		                  smtprobe_tls_error_name(f->tls.error),
+		                  "reason", f->tls.reason, "alert",
+		                  f->tls.alert >= 0 ? json_integer(f->tls.alert)
+		                                    : json_null(),
+		                  "alert_name",
+		                  an ? json_string(an) : json_null(),
+		                  "alert_from",
+		                  f->tls.alert < 0 ? json_null()
+		                  : f->tls.alert_from_peer
+		                          ? json_string("server")
+		                          : json_string("client")));
+	}
+	if (f->kind == SMTPROBE_FAIL_CERTIFICATE)
+		json_object_set_new(o, "x509", json_integer(f->x509));
+	if (f->reply)
+		json_object_set_new(o, "reply", report_json_reply(f->reply));
+	return o;
+}
+
 json_t *report_json_session(const struct smtprobe_result *r)
 {
 	json_t *stages = json_array();
@@ -166,16 +208,24 @@ json_t *report_json_session(const struct smtprobe_result *r)
 		msg = json_pack("{s:I, s:o}", "size",
 		                (json_int_t)r->message_size, "reply",
 		                report_json_reply(r->message_reply));
+	json_t *trans = json_array();
+	for (size_t i = 0; i < r->ntransitions; i++)
+		json_array_append_new(
+		        trans,
+		        json_pack("{s:s, s:f}", "stage",
+		                  smtprobe_stage_name(r->transitions[i].stage),
+		                  "at_ms", r->transitions[i].at_ms));
 	json_t *doc = json_pack(
-	        "{s:i, s:s, s:o, s:{s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, "
-	        "s:o, s:f}",
+	        "{s:i, s:s, s:o, s:o, s:{s:s, s:i, s:s}, s:f, s:o, s:o, s:o, "
+	        "s:o, s:o, s:o, s:f, s:o}",
 	        "exit_code", r->exit_code, "stage",
 	        smtprobe_stage_name(r->stage), "error",
-	        r->error[0] ? json_string(r->error) : json_null(), "server",
-	        "host", r->host, "port", (int)r->port, "address", r->address,
-	        "stages", stages, "ehlo", json_ehlo(r), "tls", json_tls(r),
-	        "auth", auth, "recipients", rcpts, "message", msg, "total_ms",
-	        r->total_ms);
+	        r->error[0] ? json_string(r->error) : json_null(), "failure",
+	        report_json_failure(&r->failure), "server", "host", r->host,
+	        "port", (int)r->port, "address", r->address, "connect_ms",
+	        r->connect_ms, "stages", stages, "ehlo", json_ehlo(r), "tls",
+	        json_tls(r), "auth", auth, "recipients", rcpts, "message", msg,
+	        "total_ms", r->total_ms, "transitions", trans);
 	return doc;
 }
 
@@ -183,7 +233,8 @@ char *report_dump(json_t *doc)
 {
 	if (!doc)
 		return NULL;
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	                                  JSON_REAL_PRECISION(6));
 	json_decref(doc);
 	return s;
 }

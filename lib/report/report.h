@@ -13,6 +13,9 @@
 
 /* {"code", "enhanced", "text": [...], "ms"}, or null. */
 json_t *report_json_reply(const struct smtprobe_reply *r);
+/* {"kind", "stage", "errno", "detail", and per kind "protocol_error",
+ * "resolve_error", "tls": {...}, "x509", "reply"}, or null. */
+json_t *report_json_failure(const struct smtprobe_failure *f);
 /* The whole session document of `smtprobe send --json`. */
 json_t *report_json_session(const struct smtprobe_result *r);
 /* A document as text (indented, order kept; malloc'd), and its reference

@@ -3,6 +3,7 @@
  *
  * Ownership: replies belong to the exchanges; the recipient, AUTH and
  * message fields only borrow them. smtprobe_result_release() frees all. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ int result_init(struct smtprobe_result *r, const struct smtprobe_params *p)
 		memcpy(r->host, p->host, n);
 		r->host[n] = '\0';
 	}
+	r->failure.tls.alert = -1;
 	if (p->nrcpt) {
 		r->rcpt = calloc(p->nrcpt, sizeof(*r->rcpt));
 		if (!r->rcpt)
@@ -39,8 +41,10 @@ int result_init(struct smtprobe_result *r, const struct smtprobe_params *p)
 				r->rcpt[i].address = strndup(a + 1, n - 2);
 			else
 				r->rcpt[i].address = strdup(a);
-			if (!r->rcpt[i].address)
+			if (!r->rcpt[i].address) {
+				smtprobe_result_release(r);
 				return -1;
+			}
 		}
 	}
 	return 0;
@@ -88,6 +92,37 @@ void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
 	e->reply = rep;
 	e->ms = rep->latency_ms;
 	e->ok = rep->code / 100 == 2 || rep->code / 100 == 3;
+}
+
+void result_add_transition(struct smtprobe_result *r, enum smtprobe_stage st,
+                           double at_ms)
+{
+	if (r->ntransitions >= SMTPROBE_MAX_TRANSITIONS) {
+		r->transitions_dropped++;
+		return;
+	}
+	r->transitions[r->ntransitions].stage = st;
+	r->transitions[r->ntransitions].at_ms = at_ms;
+	r->ntransitions++;
+}
+
+void result_fail_early(struct smtprobe_result *r,
+                       const struct smtprobe_params *p,
+                       enum smtprobe_failure_kind kind, const char *msg)
+{
+	memset(r, 0, sizeof(*r));
+	r->stage = SMTPROBE_ST_RESOLVE;
+	r->greeting = "ehlo";
+	if (p) {
+		r->port = p->port;
+		snprintf(r->host, sizeof(r->host), "%s",
+		         p->host ? p->host : "");
+	}
+	r->failure.kind = kind;
+	r->failure.stage = SMTPROBE_ST_RESOLVE;
+	r->failure.tls.alert = -1;
+	r->exit_code = smtprobe_failure_exit_code(&r->failure);
+	snprintf(r->error, sizeof(r->error), "%s", msg);
 }
 
 void smtprobe_result_release(struct smtprobe_result *r)

@@ -4,6 +4,7 @@
 
 #include "smtprobe/session.h"
 
+/* 0, or -1 when out of memory (then r holds nothing to release). */
 int result_init(struct smtprobe_result *r, const struct smtprobe_params *p);
 /* Record a command (NULL for the banner / TLS / connect); awaiting says
  * whether a reply belongs to it. The command is copied. */
@@ -15,5 +16,15 @@ struct smtprobe_exchange *result_add_exchange(struct smtprobe_result *r,
  * in command order, pipelined or not); takes ownership of rep. */
 void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
                          struct smtprobe_reply *rep);
+
+/* Record a stage change (at most SMTPROBE_MAX_TRANSITIONS; the rest are
+ * counted in transitions_dropped). */
+void result_add_transition(struct smtprobe_result *r, enum smtprobe_stage st,
+                           double at_ms);
+/* A session that could not even start: r is (re)initialised empty and
+ * carries this failure. */
+void result_fail_early(struct smtprobe_result *r,
+                       const struct smtprobe_params *p,
+                       enum smtprobe_failure_kind kind, const char *msg);
 
 #endif

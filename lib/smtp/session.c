@@ -1,18 +1,25 @@
-/* session.c - the client session's frame: the stage table, the transport
- * (resolve, connect to each address in turn, read, TLS), deadlines, and how
- * a session ends. What each stage sends and how each reply is judged is in
- * session_flow.c; AUTH in session_auth.c.
+/* session.c - the client session's frame: the transport (resolve, connect
+ * to each address in turn, read, TLS), the one setter of the stage, the
+ * deadlines, commands and how a session ends. What each stage sends and
+ * how each reply is judged is in session_flow.c; AUTH in session_auth.c;
+ * the facts of each stage (name, phrase, deadline, exit code) in stage.c.
  *
- * One table gives each stage its name, the phrase used in messages, the exit
- * code a failure there maps to and its rank for --quit-after;
- * session_set_stage() is the only place the stage changes, and it starts the
- * stage's deadline.
+ * Deadlines: the wait timer bounds one wait at a time - the connect, the
+ * TLS handshake, or one reply. Every command sent starts it anew (swaks'
+ * --timeout: the longest wait for one reply), every reply that leaves
+ * another due (pipelining, LMTP) too. The session timer bounds the whole.
+ *
+ * Failures are values: session_fail_with() records the first failure's
+ * kind, stage, errno, reply, protocol sub-kind or TLS facts in
+ * res->failure, the exit code derived from them and a message for people.
  *
  * Promises: replies are parsed by reply.c with its caps, so a server that
  * never ends a line or a reply, sends garbage or NUL bytes, goes silent or
- * resets the connection ends the session with one error naming the stage and
- * the cause, within the stage deadline; the session deadline bounds the
- * whole. done() runs exactly once, after every libuv handle is closed. */
+ * resets the connection ends the session with one failure naming the
+ * stage and the cause, within one wait's deadline; bytes no command asked
+ * for are an "unsolicited reply" protocol error that names them, never
+ * the next command's reply. done() runs exactly once, after every libuv
+ * handle is closed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -26,86 +33,8 @@
 #include "util.h"
 #include "banned.h"
 
-struct stage_info {
-	const char *name;
-	const char *phrase;
-	int exit_code;
-	int rank; /* order for --quit-after */
-};
-
-static const struct stage_info stage_tab[SMTPROBE_ST_LAST] = {
-        [SMTPROBE_ST_RESOLVE] = {"resolve", "while resolving",
-                                 SMTPROBE_EXIT_CONNECT, 0},
-        [SMTPROBE_ST_CONNECT] = {"connect", "while connecting",
-                                 SMTPROBE_EXIT_CONNECT, 1},
-        [SMTPROBE_ST_BANNER] = {"banner", "waiting for the banner",
-                                SMTPROBE_EXIT_BANNER, 2},
-        [SMTPROBE_ST_EHLO] = {"ehlo", "waiting for the EHLO reply",
-                              SMTPROBE_EXIT_EHLO, 3},
-        [SMTPROBE_ST_STARTTLS] = {"starttls", "waiting for the STARTTLS reply",
-                                  SMTPROBE_EXIT_TLS, 4},
-        [SMTPROBE_ST_TLS] = {"tls", "during the TLS handshake",
-                             SMTPROBE_EXIT_TLS, 4},
-        [SMTPROBE_ST_EHLO2] = {"ehlo",
-                               "waiting for the EHLO reply after STARTTLS",
-                               SMTPROBE_EXIT_EHLO, 5},
-        [SMTPROBE_ST_AUTH] = {"auth", "during AUTH", SMTPROBE_EXIT_AUTH, 6},
-        [SMTPROBE_ST_MAIL] = {"mail", "waiting for the MAIL FROM reply",
-                              SMTPROBE_EXIT_MAIL, 7},
-        [SMTPROBE_ST_RCPT] = {"rcpt", "waiting for the RCPT TO reply",
-                              SMTPROBE_EXIT_RCPT, 8},
-        [SMTPROBE_ST_DATA] = {"data", "waiting for the DATA reply",
-                              SMTPROBE_EXIT_DATA, 9},
-        [SMTPROBE_ST_DOT] = {"dot", "waiting for the reply to the final dot",
-                             SMTPROBE_EXIT_DOT, 10},
-        [SMTPROBE_ST_QUIT] = {"quit", "waiting for the QUIT reply",
-                              SMTPROBE_EXIT_QUIT, 11},
-        [SMTPROBE_ST_DONE] = {"done", "after the session", SMTPROBE_EXIT_OK,
-                              12},
-};
-
-static const struct {
-	const char *word;
-	enum smtprobe_stage stage;
-} quit_words[] = {
-        {"connect", SMTPROBE_ST_CONNECT}, {"banner", SMTPROBE_ST_BANNER},
-        {"first-ehlo", SMTPROBE_ST_EHLO}, {"first-helo", SMTPROBE_ST_EHLO},
-        {"ehlo", SMTPROBE_ST_EHLO2},      {"helo", SMTPROBE_ST_EHLO2},
-        {"lhlo", SMTPROBE_ST_EHLO2},      {"greeting", SMTPROBE_ST_EHLO2},
-        {"tls", SMTPROBE_ST_TLS},         {"starttls", SMTPROBE_ST_TLS},
-        {"auth", SMTPROBE_ST_AUTH},       {"mail", SMTPROBE_ST_MAIL},
-        {"from", SMTPROBE_ST_MAIL},       {"rcpt", SMTPROBE_ST_RCPT},
-        {"to", SMTPROBE_ST_RCPT},         {"data", SMTPROBE_ST_DATA},
-        {"dot", SMTPROBE_ST_DOT},         {"message", SMTPROBE_ST_DOT},
-};
-
-const char *smtprobe_stage_name(enum smtprobe_stage st)
-{
-	return st < SMTPROBE_ST_LAST ? stage_tab[st].name : "none";
-}
-
-enum smtprobe_stage smtprobe_stage_from_quit_after(const char *word)
-{
-	for (size_t i = 0; i < sizeof(quit_words) / sizeof(quit_words[0]); i++)
-		if (strcasecmp(word, quit_words[i].word) == 0)
-			return quit_words[i].stage;
-	return SMTPROBE_ST_LAST;
-}
-
-int session_stage_rank(enum smtprobe_stage st)
-{
-	return stage_tab[st].rank;
-}
-
-int session_stage_exit(enum smtprobe_stage st)
-{
-	return stage_tab[st].exit_code;
-}
-
-const char *session_stage_phrase(enum smtprobe_stage st)
-{
-	return stage_tab[st].phrase;
-}
+#define DEFAULT_SESSION_MS 300000u
+#define SHOWN_BYTES        120 /* unsolicited bytes named in a failure */
 
 void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
                    const char *text)
@@ -127,6 +56,43 @@ void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	session_event(s, kind, buf);
+}
+
+/* ---- stages and deadlines -------------------------------------------- */
+
+static unsigned wait_ms(const struct smtprobe_session *s)
+{
+	unsigned ms = s->p->stage_timeout_ms;
+
+	return ms ? ms : smtprobe_stage_default_deadline_ms(s->stage);
+}
+
+static void on_wait_timeout(uv_timer_t *t);
+
+/* The only place the stage changes: the transition is recorded in the
+ * result and told to the event callback. */
+void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st)
+{
+	if (st == s->stage && s->res->ntransitions > 0)
+		return;
+	result_add_transition(s->res, st, ms_since(s->t0));
+	session_eventf(s, SMTPROBE_EV_STAGE, "stage %s -> %s",
+	               s->res->ntransitions > 1 ? smtprobe_stage_name(s->stage)
+	                                        : "start",
+	               smtprobe_stage_name(st));
+	s->stage = st;
+	if (st != SMTPROBE_ST_QUIT && st != SMTPROBE_ST_DONE)
+		s->res->stage = st;
+}
+
+/* (Re)start the deadline of one wait in the current stage. */
+void session_arm(struct smtprobe_session *s)
+{
+	unsigned ms = wait_ms(s);
+
+	uv_timer_stop(&s->wait_timer);
+	if (ms && !s->finished)
+		uv_timer_start(&s->wait_timer, on_wait_timeout, ms, 0);
 }
 
 /* ---- ending ---------------------------------------------------------- */
@@ -156,9 +122,25 @@ static void session_conn_closed(struct conn *c)
 		s->done(s, s->done_arg);
 }
 
-/* Drop a failed connection attempt; the next address follows. */
-static void session_drop_attempt(struct smtprobe_session *s)
+/* Drop a failed connection attempt (kind and message kept for the end);
+ * the next address follows. */
+static void session_drop_attempt(struct smtprobe_session *s,
+                                 enum smtprobe_failure_kind kind, int err,
+                                 const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void session_drop_attempt(struct smtprobe_session *s,
+                                 enum smtprobe_failure_kind kind, int err,
+                                 const char *fmt, ...)
 {
+	va_list ap;
+
+	s->attempt_kind = kind;
+	s->attempt_errno = err;
+	va_start(ap, fmt);
+	vsnprintf(s->attempt_msg, sizeof(s->attempt_msg), fmt, ap);
+	va_end(ap);
+	uv_timer_stop(&s->wait_timer);
 	s->conn_live = 0;
 	conn_close(&s->conn, session_conn_closed);
 }
@@ -175,9 +157,9 @@ void session_finish(struct smtprobe_session *s)
 	if (s->stage == SMTPROBE_ST_RESOLVE && s->gai.data)
 		uv_cancel((uv_req_t *)&s->gai);
 	auth_release(s);
-	uv_timer_stop(&s->stage_timer);
+	uv_timer_stop(&s->wait_timer);
 	uv_timer_stop(&s->session_timer);
-	uv_close((uv_handle_t *)&s->stage_timer, session_handle_closed);
+	uv_close((uv_handle_t *)&s->wait_timer, session_handle_closed);
 	uv_close((uv_handle_t *)&s->session_timer, session_handle_closed);
 	if (s->conn_live) {
 		s->conn_live = 0;
@@ -185,20 +167,6 @@ void session_finish(struct smtprobe_session *s)
 		              "Connection closed with remote host.");
 		conn_close(&s->conn, session_conn_closed);
 	}
-}
-
-static void on_stage_timeout(uv_timer_t *t);
-
-void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st)
-{
-	unsigned ms = s->p->stage_timeout_ms ? s->p->stage_timeout_ms : 30000;
-
-	s->stage = st;
-	if (st != SMTPROBE_ST_QUIT && st != SMTPROBE_ST_DONE)
-		s->res->stage = st;
-	uv_timer_stop(&s->stage_timer);
-	if (st != SMTPROBE_ST_DONE)
-		uv_timer_start(&s->stage_timer, on_stage_timeout, ms, 0);
 }
 
 void session_quit(struct smtprobe_session *s)
@@ -216,41 +184,134 @@ void session_quit(struct smtprobe_session *s)
 	session_set_stage(s, SMTPROBE_ST_QUIT);
 	/* Replies still due to pipelined commands come first: skip them. */
 	s->skip += s->expecting;
-	s->expecting = 1;
-	session_send(s, "QUIT", NULL);
+	s->expecting = 0;
+	session_command(s, "QUIT", NULL, 1);
 }
 
-void session_fail(struct smtprobe_session *s, int exit_code, int polite,
-                  const char *fmt, ...)
+static void record_failure(struct smtprobe_session *s,
+                           enum smtprobe_failure_kind kind,
+                           const struct fail_facts *facts, const char *fmt,
+                           va_list ap)
+{
+	struct smtprobe_failure *f = &s->res->failure;
+
+	if (f->kind != SMTPROBE_FAIL_NONE)
+		return; /* the first failure is the one that counts */
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->stage = s->stage;
+	f->tls.alert = -1;
+	if (facts) {
+		f->sys_errno = facts->err;
+		f->reply = facts->reply;
+		f->protocol = facts->protocol;
+		f->resolve = facts->resolve;
+		f->x509 = facts->x509;
+		if (facts->tls)
+			f->tls = *facts->tls;
+		if (facts->detail)
+			snprintf(f->detail, sizeof(f->detail), "%s",
+			         facts->detail);
+	}
+	vsnprintf(s->res->error, sizeof(s->res->error), fmt, ap);
+	s->res->exit_code = smtprobe_failure_exit_code(f);
+	session_event(s, SMTPROBE_EV_ERROR, s->res->error);
+}
+
+void session_record_failure(struct smtprobe_session *s,
+                            enum smtprobe_failure_kind kind,
+                            const struct fail_facts *facts, const char *fmt,
+                            ...)
 {
 	va_list ap;
 
-	if (s->res->error[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(s->res->error, sizeof(s->res->error), fmt, ap);
-		va_end(ap);
-		s->res->exit_code = exit_code;
-		session_event(s, SMTPROBE_EV_ERROR, s->res->error);
-	}
+	va_start(ap, fmt);
+	record_failure(s, kind, facts, fmt, ap);
+	va_end(ap);
+}
+
+void session_fail_with(struct smtprobe_session *s,
+                       enum smtprobe_failure_kind kind,
+                       const struct fail_facts *facts, int polite,
+                       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_failure(s, kind, facts, fmt, ap);
+	va_end(ap);
 	if (polite)
 		session_quit(s);
 	else
 		session_finish(s);
 }
 
+void session_fail_reply(struct smtprobe_session *s,
+                        enum smtprobe_failure_kind kind,
+                        const struct smtprobe_reply *r, const char *what)
+{
+	struct fail_facts ff = {.reply = r};
+
+	/* a 421 says the server is closing: no QUIT after it */
+	session_fail_with(s, kind, &ff, r->code != 421, "%s: %d %s%s%s", what,
+	                  r->code, r->enhanced, r->enhanced[0] ? " " : "",
+	                  r->nlines ? r->text[0] : "");
+}
+
 /* ---- sending --------------------------------------------------------- */
 
-/* Send one command line; `shown` replaces it in the transcript and the
- * result (for secrets), NULL = show the line itself. */
-void session_send(struct smtprobe_session *s, const char *line,
-                  const char *shown)
+/* Bytes in the input buffer that no command asked for: name them. */
+static void fail_unsolicited(struct smtprobe_session *s, const char *before)
+{
+	struct inbuf *in = &s->conn.in;
+	char esc[SHOWN_BYTES * 4 + 8];
+	size_t n = in->len < SHOWN_BYTES ? in->len : SHOWN_BYTES;
+	struct smtprobe_reply_parse rp;
+
+	/* A server that gives up sends 421 on its own (RFC 5321 3.8): that
+	 * is the server closing, judged like any 421. */
+	long used = smtprobe_reply_parse(in->data, in->len, &rp);
+	if (used > 0 && rp.code == 421) {
+		struct smtprobe_reply *r = smtprobe_reply_build(in->data, &rp);
+		inbuf_consume(in, (size_t)used);
+		if (r) {
+			r->latency_ms = ms_since(s->t_cmd);
+			result_attach_reply(s->res, s->stage, r);
+			session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+			                   "the server closed the session");
+			return;
+		}
+	}
+	smtprobe_escape(esc, sizeof(esc), in->data, n);
+	struct fail_facts ff = {.protocol = SMTPROBE_PERR_UNSOLICITED,
+	                        .detail = esc};
+	session_fail_with(s, SMTPROBE_FAIL_PROTOCOL, &ff, 0,
+	                  "unsolicited reply from %s %s: \"%s\"%s", s->peer,
+	                  before, esc, in->len > n ? "..." : "");
+}
+
+int session_unsolicited(struct smtprobe_session *s, const char *before)
+{
+	if (s->expecting > 0 || s->skip > 0 || s->conn.in.len == 0)
+		return 0;
+	fail_unsolicited(s, before);
+	return 1;
+}
+
+void session_command(struct smtprobe_session *s, const char *line,
+                     const char *shown, int nreplies)
 {
 	size_t n = strlen(line);
-	char *wire = malloc(n + 2);
+	char before[80];
 
+	snprintf(before, sizeof(before), "before %.*s was sent",
+	         (int)strcspn(shown ? shown : line, " :"),
+	         shown ? shown : line);
+	if (session_unsolicited(s, before))
+		return;
+	char *wire = malloc(n + 2);
 	if (!wire) {
-		session_fail(s, stage_tab[s->stage].exit_code, 0,
-		             "out of memory");
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0, "out of memory");
 		return;
 	}
 	memcpy(wire, line, n);
@@ -259,7 +320,7 @@ void session_send(struct smtprobe_session *s, const char *line,
 	explicit_bzero(wire, n + 2);
 	free(wire);
 	if (rc < 0) {
-		session_fail(s, stage_tab[s->stage].exit_code, 0,
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
 		             "cannot queue the command: output limit reached");
 		return;
 	}
@@ -267,11 +328,11 @@ void session_send(struct smtprobe_session *s, const char *line,
 	smtprobe_escape(esc, sizeof(esc), shown ? shown : line,
 	                strlen(shown ? shown : line));
 	session_event(s, SMTPROBE_EV_SENT, esc);
-	struct smtprobe_exchange *ex =
-	        result_add_exchange(s->res, s->stage, esc, 1);
-	if (!ex)
-		return;
+	result_add_exchange(s->res, s->stage, esc, nreplies > 0);
 	s->t_cmd = uv_hrtime();
+	s->expecting += nreplies;
+	if (nreplies > 0)
+		session_arm(s);
 }
 
 /* ---- transport callbacks --------------------------------------------- */
@@ -297,23 +358,42 @@ static void on_readable(struct conn *c)
 			session_eventf(s, SMTPROBE_EV_ERROR,
 			               "unparsable data: %s%s", esc,
 			               c->in.len > 60 ? "..." : "");
-			session_fail(s, stage_tab[s->stage].exit_code, 0,
-			             "invalid reply %s from %s: %s",
-			             stage_tab[s->stage].phrase, s->peer,
-			             smtprobe_reply_strerror(n));
+			struct fail_facts ff = {
+			        .protocol = smtprobe_protocol_error_of_parse(n),
+			        .detail = esc};
+			/* TLS bytes where the banner was due: not SMTP */
+			if (s->stage == SMTPROBE_ST_BANNER &&
+			    (unsigned char)c->in.data[0] == 0x16)
+				ff.protocol = SMTPROBE_PERR_NOT_SMTP;
+			session_fail_with(s, SMTPROBE_FAIL_PROTOCOL, &ff, 0,
+			                  "invalid reply %s from %s: %s",
+			                  smtprobe_stage_phrase(s->stage),
+			                  s->peer,
+			                  ff.protocol == SMTPROBE_PERR_NOT_SMTP
+			                          ? "the server speaks TLS, "
+			                            "not SMTP (implicit TLS?)"
+			                          : smtprobe_reply_strerror(n));
 			return;
 		}
 		struct smtprobe_reply *r = smtprobe_reply_build(c->in.data, &p);
 		inbuf_consume(&c->in, (size_t)n);
 		if (!r) {
-			session_fail(s, stage_tab[s->stage].exit_code, 0,
+			session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
 			             "out of memory");
 			return;
 		}
 		if (s->skip == 0 && s->expecting > 0)
 			s->expecting--;
+		/* a fresh deadline for the next reply due, if any (a skipped
+		 * reply is counted off in flow_on_reply) */
+		if (s->expecting + (s->skip > 0 ? s->skip - 1 : 0) > 0)
+			session_arm(s);
+		else
+			uv_timer_stop(&s->wait_timer);
 		flow_on_reply(s, r);
 	}
+	if (!s->finished && !s->conn.tls_handshaking)
+		(void)session_unsolicited(s, smtprobe_stage_phrase(s->stage));
 }
 
 static void on_closed(struct conn *c, int err)
@@ -328,40 +408,35 @@ static void on_closed(struct conn *c, int err)
 		session_finish(s);
 		return;
 	}
-	int code = s->stage == SMTPROBE_ST_TLS ? SMTPROBE_EXIT_TLS
-	                                       : SMTPROBE_EXIT_CLOSED;
-	if (err == 0)
-		session_fail(s, code, 0, "connection closed by %s %s", s->peer,
-		             stage_tab[s->stage].phrase);
-	else if (err == -EPROTO)
-		session_fail(s, code, 0, "tls error from %s %s: %s", s->peer,
-		             stage_tab[s->stage].phrase, c->err);
-	else
-		session_fail(s, code, 0, "connection %s by %s %s",
-		             err == -ECONNRESET || err == -EPIPE ? "reset"
-		                                                 : "failed",
-		             s->peer, stage_tab[s->stage].phrase);
+	const char *phrase = smtprobe_stage_phrase(s->stage);
+	if (err == 0) {
+		session_fail(s, SMTPROBE_FAIL_CLOSED, 0,
+		             "connection closed by %s %s", s->peer, phrase);
+	} else if (err == -EPROTO) {
+		struct smtprobe_tls_failure tf;
+		smtprobe_tls_get_failure(c->tls, &tf);
+		struct fail_facts ff = {.tls = &tf};
+		session_fail_with(s, SMTPROBE_FAIL_TLS, &ff, 0,
+		                  "tls error from %s %s: %s", s->peer, phrase,
+		                  c->err);
+	} else {
+		/* mid-session, any socket error means the peer is gone */
+		struct fail_facts ff = {.err = -err};
+		char ebuf[128];
+		session_fail_with(s, SMTPROBE_FAIL_RESET, &ff, 0,
+		                  "connection %s by %s %s (%s)",
+		                  err == -ECONNRESET || err == -EPIPE
+		                          ? "reset"
+		                          : "failed",
+		                  s->peer, phrase,
+		                  util_strerror(-err, ebuf, sizeof(ebuf)));
+	}
 }
 
-static void on_tls_done(struct conn *c, int err)
+static void show_tls(struct smtprobe_session *s)
 {
-	struct smtprobe_session *s = c->arg;
-	struct smtprobe_tls_facts *f = &s->res->tls;
+	const struct smtprobe_tls_facts *f = &s->res->tls;
 
-	s->res->tls_ms = ms_since(s->t_cmd);
-	if (err < 0) {
-		const char *why = c->err;
-		if (strncmp(why, "tls handshake failed: ", 22) == 0)
-			why += 22;
-		session_fail(s, SMTPROBE_EXIT_TLS, 0,
-		             "error during the TLS handshake with %s: %s",
-		             s->peer, why);
-		return;
-	}
-	s->in_tls = 1;
-	smtprobe_tls_get_facts(c->tls, f);
-	s->res->have_tls = 1;
-	result_add_exchange(s->res, SMTPROBE_ST_TLS, NULL, 0);
 	session_eventf(s, SMTPROBE_EV_INFO,
 	               "TLS started with %s, cipher %s%s%s", f->protocol,
 	               f->cipher, f->group[0] ? ", group " : "", f->group);
@@ -376,6 +451,42 @@ static void on_tls_done(struct conn *c, int err)
 		               cf->key_type, cf->key_bits, cf->sig_alg,
 		               cf->sans[0] ? " SAN=" : "", cf->sans);
 	}
+}
+
+static void on_tls_done(struct conn *c, int err)
+{
+	struct smtprobe_session *s = c->arg;
+	struct smtprobe_tls_facts *f = &s->res->tls;
+
+	uv_timer_stop(&s->wait_timer);
+	s->res->tls_ms = ms_since(s->t_cmd);
+	if (err < 0) {
+		struct smtprobe_tls_failure tf;
+		const char *why = c->err;
+		smtprobe_tls_get_failure(c->tls, &tf);
+		if (strncmp(why, "tls handshake failed: ", 22) == 0)
+			why += 22;
+		struct fail_facts ff = {.tls = &tf};
+		if (tf.error == SMTPROBE_TLSE_CLOSED)
+			session_fail(s, SMTPROBE_FAIL_CLOSED, 0,
+			             "connection closed by %s during the TLS "
+			             "handshake",
+			             s->peer);
+		else
+			session_fail_with(s, SMTPROBE_FAIL_TLS, &ff, 0,
+			                  "error during the TLS handshake with "
+			                  "%s: %s",
+			                  s->peer, why);
+		return;
+	}
+	s->in_tls = 1;
+	smtprobe_tls_get_facts(c->tls, f);
+	s->res->have_tls = 1;
+	struct smtprobe_exchange *ex =
+	        result_add_exchange(s->res, SMTPROBE_ST_TLS, NULL, 0);
+	if (ex)
+		ex->ms = s->res->tls_ms;
+	show_tls(s);
 	int bad = !f->verify_ok || (f->host_checked && !f->host_match);
 	const char *why = !f->verify_ok ? f->verify_reason
 	                                : "the certificate does not match the "
@@ -386,9 +497,10 @@ static void on_tls_done(struct conn *c, int err)
 		               f->host_checked ? " and matches the host name"
 		                               : "");
 	} else if (s->p->tls_verify) {
-		session_fail(s, SMTPROBE_EXIT_TLS, 1,
-		             "certificate verification failed for %s: %s",
-		             s->peer, why);
+		struct fail_facts ff = {.x509 = f->verify_code};
+		session_fail_with(s, SMTPROBE_FAIL_CERTIFICATE, &ff, 1,
+		                  "certificate verification failed for %s: %s",
+		                  s->peer, why);
 		return;
 	} else {
 		session_eventf(s, SMTPROBE_EV_INFO,
@@ -403,25 +515,26 @@ static void on_tls_done(struct conn *c, int err)
 	flow_start_greeting(s, SMTPROBE_ST_EHLO2);
 }
 
-static void try_next_address(struct smtprobe_session *s);
-
 static void on_connected(struct conn *c, int err)
 {
 	struct smtprobe_session *s = c->arg;
 	char ebuf[128];
 
+	s->res->connect_ms = ms_since(s->t_connect);
 	if (err < 0) {
 		session_eventf(s, SMTPROBE_EV_ERROR,
 		               "connection to %s failed: %s", s->peer,
 		               util_strerror(-err, ebuf, sizeof(ebuf)));
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "cannot connect to %s: %s", s->peer,
-		         util_strerror(-err, ebuf, sizeof(ebuf)));
-		session_drop_attempt(s);
+		session_drop_attempt(s, smtprobe_failure_of_errno(-err), -err,
+		                     "cannot connect to %s: %s", s->peer,
+		                     util_strerror(-err, ebuf, sizeof(ebuf)));
 		return;
 	}
-	s->res->error[0] = '\0';
-	result_add_exchange(s->res, SMTPROBE_ST_CONNECT, NULL, 0);
+	uv_timer_stop(&s->wait_timer);
+	struct smtprobe_exchange *ex =
+	        result_add_exchange(s->res, SMTPROBE_ST_CONNECT, NULL, 0);
+	if (ex)
+		ex->ms = s->res->connect_ms;
 	session_eventf(s, SMTPROBE_EV_INFO, "Connected to %s.", s->peer);
 	if (flow_quit_before(s, SMTPROBE_ST_BANNER))
 		return;
@@ -447,11 +560,14 @@ static void try_next_address(struct smtprobe_session *s)
 	socklen_t local_len = 0;
 
 	if (!ai) {
-		if (s->res->error[0] == '\0')
-			snprintf(s->res->error, sizeof(s->res->error),
+		struct fail_facts ff = {.err = s->attempt_errno};
+		if (s->attempt_kind == SMTPROBE_FAIL_NONE) {
+			s->attempt_kind = SMTPROBE_FAIL_CONNECT;
+			snprintf(s->attempt_msg, sizeof(s->attempt_msg),
 			         "no usable address for %s", s->p->host);
-		s->res->exit_code = SMTPROBE_EXIT_CONNECT;
-		session_finish(s);
+		}
+		session_fail_with(s, s->attempt_kind, &ff, 0, "%s",
+		                  s->attempt_msg);
 		return;
 	}
 	s->ai_next = ai->ai_next;
@@ -461,7 +577,8 @@ static void try_next_address(struct smtprobe_session *s)
 	if (s->p->local_addr &&
 	    util_parse_addr(s->p->local_addr, s->p->local_port, ai->ai_family,
 	                    &local, &local_len) < 0) {
-		snprintf(s->res->error, sizeof(s->res->error),
+		s->attempt_kind = SMTPROBE_FAIL_CONNECT;
+		snprintf(s->attempt_msg, sizeof(s->attempt_msg),
 		         "local interface %s is not an address of the right "
 		         "family for %s",
 		         s->p->local_addr, s->peer);
@@ -470,11 +587,13 @@ static void try_next_address(struct smtprobe_session *s)
 	}
 	session_eventf(s, SMTPROBE_EV_INFO, "Trying %s...", s->peer);
 	if (conn_init(&s->conn, s->loop, &session_conn_ops, s) < 0) {
-		session_fail(s, SMTPROBE_EXIT_CONNECT, 0, "out of memory");
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0, "out of memory");
 		return;
 	}
 	s->conn_live = 1;
 	s->handles++;
+	s->t_connect = uv_hrtime();
+	session_arm(s);
 	int rc = conn_connect(&s->conn, ai->ai_addr, ai->ai_addrlen,
 	                      local_len ? (struct sockaddr *)&local : NULL,
 	                      local_len);
@@ -486,10 +605,32 @@ static void try_next_address(struct smtprobe_session *s)
 		                 : util_strerror(-rc, ebuf, sizeof(ebuf)));
 		session_eventf(s, SMTPROBE_EV_ERROR,
 		               "connection to %s failed: %s", s->peer, why);
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "cannot connect to %s: %s", s->peer, why);
-		session_drop_attempt(s);
+		session_drop_attempt(s, smtprobe_failure_of_errno(-rc), -rc,
+		                     "cannot connect to %s: %s", s->peer, why);
 	}
+}
+
+static enum smtprobe_resolve_error resolve_error(int status)
+{
+	switch (status) {
+	case UV_EAI_NONAME:
+		return SMTPROBE_RES_NXDOMAIN;
+	case UV_EAI_NODATA:
+	case UV_EAI_ADDRFAMILY:
+		return SMTPROBE_RES_NODATA;
+	default:
+		return SMTPROBE_RES_SERVFAIL;
+	}
+}
+
+static void fail_resolve(struct smtprobe_session *s, int status)
+{
+	struct fail_facts ff = {.resolve = resolve_error(status),
+	                        .detail = uv_strerror(status)};
+
+	session_fail_with(s, SMTPROBE_FAIL_RESOLVE, &ff, 0,
+	                  "cannot resolve %s: %s", s->p->host,
+	                  uv_strerror(status));
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
@@ -507,9 +648,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		return;
 	}
 	if (status < 0) {
-		session_fail(s, SMTPROBE_EXIT_CONNECT, 0,
-		             "cannot resolve %s: %s", s->p->host,
-		             uv_strerror(status));
+		fail_resolve(s, status);
 		return;
 	}
 	s->ai = ai;
@@ -517,37 +656,75 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 	try_next_address(s);
 }
 
-static void on_stage_timeout(uv_timer_t *t)
+static void on_wait_timeout(uv_timer_t *t)
 {
 	struct smtprobe_session *s = t->data;
-	unsigned ms = s->p->stage_timeout_ms ? s->p->stage_timeout_ms : 30000;
+	double secs = wait_ms(s) / 1000.0;
 
-	if (s->stage == SMTPROBE_ST_CONNECT) {
+	switch (s->stage) {
+	case SMTPROBE_ST_CONNECT:
 		session_eventf(s, SMTPROBE_EV_ERROR, "timeout connecting to %s",
 		               s->peer);
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "timeout connecting to %s after %g s", s->peer,
-		         ms / 1000.0);
-		session_drop_attempt(s);
+		session_drop_attempt(
+		        s, SMTPROBE_FAIL_CONNECT_TIMEOUT, ETIMEDOUT,
+		        "timeout connecting to %s after %g s", s->peer, secs);
 		return;
-	}
-	if (s->stage == SMTPROBE_ST_QUIT) {
+	case SMTPROBE_ST_QUIT:
 		session_finish(s);
 		return;
+	default:
+		session_fail(s, SMTPROBE_FAIL_TIMEOUT, 0,
+		             "timeout %s from %s after %g s",
+		             smtprobe_stage_phrase(s->stage), s->peer, secs);
 	}
-	session_fail(s, stage_tab[s->stage].exit_code, 0,
-	             "timeout %s from %s after %g s",
-	             stage_tab[s->stage].phrase, s->peer, ms / 1000.0);
 }
 
 static void on_session_timeout(uv_timer_t *t)
 {
 	struct smtprobe_session *s = t->data;
+	unsigned ms = s->p->session_timeout_ms ? s->p->session_timeout_ms
+	                                       : DEFAULT_SESSION_MS;
 
-	session_fail(s, stage_tab[s->stage].exit_code, 0,
-	             "session timeout after %g s, %s from %s",
-	             s->p->session_timeout_ms / 1000.0,
-	             stage_tab[s->stage].phrase, s->peer);
+	session_fail(s, SMTPROBE_FAIL_SESSION_TIMEOUT, 0,
+	             "session timeout after %g s, %s from %s", ms / 1000.0,
+	             smtprobe_stage_phrase(s->stage), s->peer);
+}
+
+static void start_resolve(struct smtprobe_session *s)
+{
+	const struct smtprobe_params *p = s->p;
+	char port[8];
+	struct addrinfo hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = p->family == 4   ? AF_INET
+	                  : p->family == 6 ? AF_INET6
+	                                   : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", p->port);
+	/* Until an address is known, messages name the host. */
+	snprintf(s->peer, sizeof(s->peer), "%.60s:%u", p->host, p->port);
+	session_set_stage(s, SMTPROBE_ST_RESOLVE);
+	/* An address literal needs no resolver: skip the thread pool (its
+	 * start-up is a measurable part of a one-transaction run). */
+	struct addrinfo numeric = hints, *ai = NULL;
+	numeric.ai_flags |= AI_NUMERICHOST;
+	if (getaddrinfo(p->host, port, &numeric, &ai) == 0) {
+		s->ai = ai;
+		s->ai_next = ai;
+		try_next_address(s);
+		return;
+	}
+	s->gai.data = s;
+	s->handles++;
+	session_arm(s); /* only with --timeout: the stage has no default */
+	int rc = uv_getaddrinfo(s->loop, &s->gai, on_resolved, p->host, port,
+	                        &hints);
+	if (rc < 0) {
+		s->handles--;
+		fail_resolve(s, rc);
+	}
 }
 
 static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
@@ -572,60 +749,33 @@ static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
 	s->done_arg = done_arg;
 	s->adopt_fd = fd;
 	s->t0 = uv_hrtime();
-	uv_timer_init(loop, &s->stage_timer);
+	s->stage = SMTPROBE_ST_RESOLVE;
+	uv_timer_init(loop, &s->wait_timer);
 	uv_timer_init(loop, &s->session_timer);
-	s->stage_timer.data = s;
+	s->wait_timer.data = s;
 	s->session_timer.data = s;
 	s->handles = 2;
 	uv_timer_start(&s->session_timer, on_session_timeout,
-	               p->session_timeout_ms ? p->session_timeout_ms : 300000,
+	               p->session_timeout_ms ? p->session_timeout_ms
+	                                     : DEFAULT_SESSION_MS,
 	               0);
-	if (fd >= 0) {
-		snprintf(s->peer, sizeof(s->peer), "%s", "the peer");
-		session_set_stage(s, SMTPROBE_ST_CONNECT);
-		conn_init(&s->conn, loop, &session_conn_ops, s);
-		s->conn_live = 1;
-		s->handles++;
-		if (conn_adopt(&s->conn, fd) < 0) {
-			close(fd);
-			session_fail(s, SMTPROBE_EXIT_CONNECT, 0,
-			             "cannot use the given socket");
-			return 0;
-		}
-		on_connected(&s->conn, 0);
+	if (fd < 0) {
+		start_resolve(s);
 		return 0;
 	}
-	char port[8];
-	struct addrinfo hints;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = p->family == 4   ? AF_INET
-	                  : p->family == 6 ? AF_INET6
-	                                   : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", p->port);
-	/* Until an address is known, messages name the host. */
-	snprintf(s->peer, sizeof(s->peer), "%.60s:%u", p->host, p->port);
-	session_set_stage(s, SMTPROBE_ST_RESOLVE);
-	/* An address literal needs no resolver: skip the thread pool (its
-	 * start-up is a measurable part of a one-transaction run). */
-	struct addrinfo numeric = hints, *ai = NULL;
-	numeric.ai_flags |= AI_NUMERICHOST;
-	if (getaddrinfo(p->host, port, &numeric, &ai) == 0) {
-		s->ai = ai;
-		s->ai_next = ai;
-		try_next_address(s);
-		return 0;
-	}
-	s->gai.data = s;
+	snprintf(s->peer, sizeof(s->peer), "%s", "the peer");
+	session_set_stage(s, SMTPROBE_ST_CONNECT);
+	conn_init(&s->conn, loop, &session_conn_ops, s);
+	s->conn_live = 1;
 	s->handles++;
-	int rc = uv_getaddrinfo(loop, &s->gai, on_resolved, p->host, port,
-	                        &hints);
-	if (rc < 0) {
-		s->handles--;
-		session_fail(s, SMTPROBE_EXIT_CONNECT, 0,
-		             "cannot resolve %s: %s", p->host, uv_strerror(rc));
+	s->t_connect = uv_hrtime();
+	if (conn_adopt(&s->conn, fd) < 0) {
+		close(fd);
+		session_fail(s, SMTPROBE_FAIL_CONNECT, 0,
+		             "cannot use the given socket");
+		return 0;
 	}
+	on_connected(&s->conn, 0);
 	return 0;
 }
 
@@ -641,8 +791,8 @@ void smtprobe_session_cancel(struct smtprobe_session *s)
 {
 	if (!s || s->finished)
 		return;
-	session_fail(s, session_stage_exit(s->stage), 0, "cancelled %s",
-	             session_stage_phrase(s->stage));
+	session_fail(s, SMTPROBE_FAIL_CANCELLED, 0, "cancelled %s",
+	             smtprobe_stage_phrase(s->stage));
 }
 
 void smtprobe_session_free(struct smtprobe_session *s)
@@ -662,16 +812,16 @@ static int run_one(const struct smtprobe_params *p, struct smtprobe_result *res,
 	struct smtprobe_session *s;
 
 	if (uv_loop_init(&loop) < 0) {
-		memset(res, 0, sizeof(*res));
-		res->exit_code = SMTPROBE_EXIT_CONNECT;
-		snprintf(res->error, sizeof(res->error),
-		         "cannot start the event loop");
+		if (fd >= 0)
+			close(fd);
+		result_fail_early(res, p, SMTPROBE_FAIL_INTERNAL,
+		                  "cannot start the event loop");
 		return res->exit_code;
 	}
 	if (session_start_fd(&s, &loop, p, res, NULL, NULL, fd) < 0) {
 		uv_loop_close(&loop);
-		res->exit_code = SMTPROBE_EXIT_CONNECT;
-		snprintf(res->error, sizeof(res->error), "out of memory");
+		result_fail_early(res, p, SMTPROBE_FAIL_INTERNAL,
+		                  "out of memory");
 		return res->exit_code;
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -14,26 +14,16 @@
 
 #define REDACTED "<redacted>"
 
-static void auth_fail_reply(struct smtprobe_session *s,
-                            const struct smtprobe_reply *r)
-{
-	session_fail(s, SMTPROBE_EXIT_AUTH, r->code != 421,
-	             "AUTH %s failed: %d %s%s%s", s->res->auth_mech, r->code,
-	             r->enhanced, r->enhanced[0] ? " " : "",
-	             r->nlines ? r->text[0] : "");
-}
-
 void auth_begin(struct smtprobe_session *s)
 {
 	const struct smtprobe_params *p = s->p;
 	const struct smtprobe_ehlo *e = &s->res->ehlo;
 	char err[256];
 
-	s->stage = SMTPROBE_ST_AUTH;
-	s->res->stage = SMTPROBE_ST_AUTH;
+	session_set_stage(s, SMTPROBE_ST_AUTH);
 	s->res->auth_tried = 1;
 	if (!s->in_tls && !p->auth_plaintext) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1,
+		session_fail(s, SMTPROBE_FAIL_AUTH_NEEDS_TLS, 1,
 		             "refusing to send credentials to %s without TLS: "
 		             "use --tls (STARTTLS) or --tls-on-connect, or "
 		             "--auth-plaintext to send them in clear anyway",
@@ -43,7 +33,7 @@ void auth_begin(struct smtprobe_session *s)
 	if (!s->res->have_ehlo || !(e->caps & SMTPROBE_CAP_AUTH)) {
 		int later = !s->in_tls && s->res->have_ehlo &&
 		            (e->caps & SMTPROBE_CAP_STARTTLS);
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1,
+		session_fail(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, 1,
 		             "%s does not offer AUTH%s", s->peer,
 		             later ? " before STARTTLS (add --tls)" : "");
 		return;
@@ -52,7 +42,7 @@ void auth_begin(struct smtprobe_session *s)
 	if (mech && !(e->mechs & mech)) {
 		snprintf(s->res->auth_mech, sizeof(s->res->auth_mech), "%s",
 		         smtprobe_mech_name(mech));
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1,
+		session_fail(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, 1,
 		             "%s does not offer AUTH %s (it offers: %s)",
 		             s->peer, smtprobe_mech_name(mech), e->auth);
 		return;
@@ -60,7 +50,7 @@ void auth_begin(struct smtprobe_session *s)
 	if (!mech)
 		mech = smtprobe_mech_strongest(e->mechs);
 	if (!mech) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1,
+		session_fail(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, 1,
 		             "none of the mechanisms %s offers is supported "
 		             "(offered: %s)",
 		             s->peer, e->auth);
@@ -80,14 +70,15 @@ void auth_begin(struct smtprobe_session *s)
 	        .port = p->port,
 	};
 	if (smtprobe_sasl_new(&s->sasl, &sp, err, sizeof(err)) < 0) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1, "AUTH %s: %s",
-		             s->res->auth_mech, err);
+		session_fail(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, 1,
+		             "AUTH %s: %s", s->res->auth_mech, err);
 		return;
 	}
 	const char *initial = NULL;
 	if (smtprobe_sasl_start(s->sasl, &initial) < 0) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 1, "AUTH %s: %s",
-		             s->res->auth_mech, smtprobe_sasl_error(s->sasl));
+		session_fail(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, 1,
+		             "AUTH %s: %s", s->res->auth_mech,
+		             smtprobe_sasl_error(s->sasl));
 		return;
 	}
 	size_t n =
@@ -95,15 +86,14 @@ void auth_begin(struct smtprobe_session *s)
 	char *line = malloc(n);
 	char shown[64];
 	if (!line) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 0, "out of memory");
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0, "out of memory");
 		return;
 	}
 	snprintf(line, n, "AUTH %s%s%s", s->res->auth_mech, initial ? " " : "",
 	         initial ? initial : "");
 	snprintf(shown, sizeof(shown), "AUTH %s%s", s->res->auth_mech,
 	         initial ? " " REDACTED : "");
-	s->expecting = 1;
-	session_send(s, line, p->show_secrets ? NULL : shown);
+	session_command(s, line, p->show_secrets ? NULL : shown, 1);
 	explicit_bzero(line, n);
 	free(line);
 }
@@ -122,8 +112,11 @@ void auth_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 		return;
 	}
 	if (r->code != 334 || !s->sasl) {
+		char what[64];
 		s->res->auth_reply = r;
-		auth_fail_reply(s, r);
+		snprintf(what, sizeof(what), "AUTH %s failed",
+		         s->res->auth_mech);
+		session_fail_reply(s, SMTPROBE_FAIL_AUTH_REFUSED, r, what);
 		return;
 	}
 	const char *chal = r->nlines ? r->text[0] : "";
@@ -134,20 +127,17 @@ void auth_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 		         rc == SMTPROBE_SASL_E_DECODE
 		                 ? "undecodable AUTH challenge"
 		                 : smtprobe_sasl_error(s->sasl));
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "AUTH %s failed: %s from %s", s->res->auth_mech, why,
-		         s->peer);
-		s->res->exit_code = SMTPROBE_EXIT_AUTH;
-		session_event(s, SMTPROBE_EV_ERROR, s->res->error);
 		auth_release(s);
-		/* RFC 4954 4: "*" cancels the exchange; the 501 that follows
-		 * is then handled as the failure it is. */
-		s->expecting = 1;
-		session_send(s, "*", NULL);
+		/* RFC 4954 4: "*" cancels the exchange and the server answers
+		 * it (501); the failure is ours, recorded first, and the
+		 * session ends politely after that answer. */
+		session_record_failure(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, NULL,
+		                       "AUTH %s failed: %s from %s",
+		                       s->res->auth_mech, why, s->peer);
+		session_command(s, "*", NULL, 1);
 		return;
 	}
-	s->expecting = 1;
-	session_send(s, resp, s->p->show_secrets ? NULL : REDACTED);
+	session_command(s, resp, s->p->show_secrets ? NULL : REDACTED, 1);
 }
 
 void auth_release(struct smtprobe_session *s)

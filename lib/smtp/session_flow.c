@@ -34,13 +34,17 @@ void flow_start_tls(struct smtprobe_session *s)
 
 	session_set_stage(s, SMTPROBE_ST_TLS);
 	if (conn_start_tls(&s->conn, &o) < 0) {
-		session_fail(s, SMTPROBE_EXIT_TLS, 0, "cannot start TLS: %s",
-		             s->conn.err);
+		struct smtprobe_tls_failure tf = {.error = SMTPROBE_TLSE_LOCAL,
+		                                  .alert = -1};
+		struct fail_facts ff = {.tls = &tf};
+		session_fail_with(s, SMTPROBE_FAIL_TLS, &ff, 0,
+		                  "cannot start TLS: %s", s->conn.err);
 		return;
 	}
 	/* The handshake time starts with the ClientHello: setting up the
 	 * context is our work, not the server's. */
 	s->t_cmd = uv_hrtime();
+	session_arm(s);
 }
 
 void flow_start_banner(struct smtprobe_session *s)
@@ -51,6 +55,7 @@ void flow_start_banner(struct smtprobe_session *s)
 	s->expecting = 1;
 	s->t_cmd = uv_hrtime();
 	result_add_exchange(s->res, SMTPROBE_ST_BANNER, NULL, 1);
+	session_arm(s);
 }
 
 void flow_start_greeting(struct smtprobe_session *s, enum smtprobe_stage st)
@@ -69,8 +74,7 @@ void flow_start_greeting(struct smtprobe_session *s, enum smtprobe_stage st)
 	                                    : "ehlo";
 	session_set_stage(s, st);
 	snprintf(line, sizeof(line), "%s %s", verb, s->p->helo);
-	s->expecting = 1;
-	session_send(s, line, NULL);
+	session_command(s, line, NULL, 1);
 }
 
 static void start_after_greeting(struct smtprobe_session *s)
@@ -79,18 +83,20 @@ static void start_after_greeting(struct smtprobe_session *s)
 	int offered = s->res->have_ehlo &&
 	              (s->res->ehlo.caps & SMTPROBE_CAP_STARTTLS);
 
-	if (!s->in_tls && (p->tls == SMTPROBE_TLSMODE_REQUIRED ||
-	                   p->tls == SMTPROBE_TLSMODE_OPTIONAL)) {
+	/* A refused STARTTLS (optional) comes back here and goes on in
+	 * clear like a server that never offered it. */
+	if (!s->in_tls && !s->starttls_refused &&
+	    (p->tls == SMTPROBE_TLSMODE_REQUIRED ||
+	     p->tls == SMTPROBE_TLSMODE_OPTIONAL)) {
 		if (offered) {
 			if (flow_quit_before(s, SMTPROBE_ST_STARTTLS))
 				return;
 			session_set_stage(s, SMTPROBE_ST_STARTTLS);
-			s->expecting = 1;
-			session_send(s, "STARTTLS", NULL);
+			session_command(s, "STARTTLS", NULL, 1);
 			return;
 		}
 		if (p->tls == SMTPROBE_TLSMODE_REQUIRED) {
-			session_fail(s, SMTPROBE_EXIT_TLS, 1,
+			session_fail(s, SMTPROBE_FAIL_TLS_UNAVAILABLE, 1,
 			             "STARTTLS is not offered by %s (use "
 			             "--tls-optional to go on without TLS, or "
 			             "--tls-on-connect for implicit TLS)",
@@ -125,16 +131,15 @@ static void send_probe(struct smtprobe_session *s)
 		session_after_auth(s);
 		return;
 	}
-	s->expecting = 1;
-	session_send(s, s->p->probe_cmds[s->probe_done++], NULL);
+	const char *cmd = s->p->probe_cmds[s->probe_done++];
+	session_command(s, cmd, NULL, 1);
 }
 
 static void on_probe(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	if (r->code == 421) {
-		session_fail(s, SMTPROBE_EXIT_AUTH, 0, "%d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "the server closed the session");
 		return;
 	}
 	send_probe(s);
@@ -152,7 +157,7 @@ static void send_rcpts_from(struct smtprobe_session *s, size_t i)
 
 	snprintf(line, sizeof(line), "RCPT TO:%s%s%s", s->p->rcpt[i],
 	         prm ? " " : "", prm ? prm : "");
-	session_send(s, line, NULL);
+	session_command(s, line, NULL, 1);
 }
 
 static void start_mail(struct smtprobe_session *s)
@@ -172,9 +177,8 @@ static void start_mail(struct smtprobe_session *s)
 		session_event(s, SMTPROBE_EV_INFO,
 		              "PIPELINING not advertised; sending one command "
 		              "at a time");
-	s->expecting = 1;
-	session_send(s, line, NULL);
-	if (!s->pipelined)
+	session_command(s, line, NULL, 1);
+	if (!s->pipelined || s->finished)
 		return;
 	/* RFC 2920: MAIL, every RCPT and DATA go out in one write; the
 	 * replies come back in order and are handled one by one. */
@@ -182,17 +186,13 @@ static void start_mail(struct smtprobe_session *s)
 	    session_stage_rank(p->quit_after) <
 	            session_stage_rank(SMTPROBE_ST_RCPT))
 		return;
-	for (size_t i = 0; i < p->nrcpt; i++) {
+	for (size_t i = 0; i < p->nrcpt; i++)
 		send_rcpts_from(s, i);
-		s->expecting++;
-	}
 	int stop_before_data = p->quit_after < SMTPROBE_ST_LAST &&
 	                       session_stage_rank(p->quit_after) <
 	                               session_stage_rank(SMTPROBE_ST_DATA);
-	if (!stop_before_data) {
-		session_send(s, "DATA", NULL);
-		s->expecting++;
-	}
+	if (!stop_before_data)
+		session_command(s, "DATA", NULL, 1);
 }
 
 static void start_rcpt(struct smtprobe_session *s)
@@ -202,7 +202,6 @@ static void start_rcpt(struct smtprobe_session *s)
 	session_set_stage(s, SMTPROBE_ST_RCPT);
 	if (s->pipelined)
 		return; /* already sent */
-	s->expecting = 1;
 	send_rcpts_from(s, s->rcpt_done);
 }
 
@@ -213,8 +212,7 @@ static void start_data(struct smtprobe_session *s)
 	session_set_stage(s, SMTPROBE_ST_DATA);
 	if (s->pipelined)
 		return;
-	s->expecting = 1;
-	session_send(s, "DATA", NULL);
+	session_command(s, "DATA", NULL, 1);
 }
 
 /* Send the message after 354. */
@@ -228,15 +226,19 @@ static void send_message(struct smtprobe_session *s)
 	                          s->p->message ? s->p->message_len : 0, &len);
 
 	if (!dotted) {
-		session_fail(s, SMTPROBE_EXIT_DATA, 0,
+		session_fail(s, SMTPROBE_FAIL_USAGE, 0,
 		             "the message is too large (limit %u bytes)",
 		             (unsigned)SMTPROBE_MAX_MESSAGE);
+		return;
+	}
+	if (session_unsolicited(s, "before the message was sent")) {
+		free(dotted);
 		return;
 	}
 	session_set_stage(s, SMTPROBE_ST_DOT);
 	if (conn_send(&s->conn, dotted, len) < 0) {
 		free(dotted);
-		session_fail(s, SMTPROBE_EXIT_DATA, 0,
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
 		             "cannot queue the message: output limit reached");
 		return;
 	}
@@ -266,6 +268,7 @@ static void send_message(struct smtprobe_session *s)
 	s->t_cmd = uv_hrtime();
 	s->expecting =
 	        s->p->protocol == SMTPROBE_PROTO_LMTP ? (int)s->accepted : 1;
+	session_arm(s);
 }
 
 /* ---- reply handling -------------------------------------------------- */
@@ -274,11 +277,9 @@ static void on_banner(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	s->got_banner = 1;
 	if (r->code / 100 != 2) {
-		session_fail(s, SMTPROBE_EXIT_BANNER, r->code != 421,
-		             "the server refused the connection in its banner: "
-		             "%d %s%s%s",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "the server refused the connection in its "
+		                   "banner");
 		return;
 	}
 	flow_start_greeting(s, SMTPROBE_ST_EHLO);
@@ -296,13 +297,11 @@ static void on_greeting(struct smtprobe_session *s, struct smtprobe_reply *r)
 			flow_start_greeting(s, SMTPROBE_ST_EHLO);
 			return;
 		}
-		session_fail(s, SMTPROBE_EXIT_EHLO, r->code != 421,
-		             "%s refused: %d %s%s%s",
-		             s->res->greeting[0] == 'l'   ? "LHLO"
-		             : s->res->greeting[0] == 'h' ? "HELO"
-		                                          : "EHLO",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   s->res->greeting[0] == 'l' ? "LHLO refused"
+		                   : s->res->greeting[0] == 'h'
+		                           ? "HELO refused"
+		                           : "EHLO refused");
 		return;
 	}
 	if (!s->helo_fallback && s->p->protocol != SMTPROBE_PROTO_SMTP) {
@@ -322,19 +321,14 @@ static void on_starttls(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	if (r->code != 220) {
 		if (s->p->tls == SMTPROBE_TLSMODE_REQUIRED) {
-			session_fail(s, SMTPROBE_EXIT_TLS, 1,
-			             "STARTTLS refused: %d %s%s%s", r->code,
-			             r->enhanced, r->enhanced[0] ? " " : "",
-			             r->nlines ? r->text[0] : "");
+			session_fail_reply(s, SMTPROBE_FAIL_TLS_UNAVAILABLE, r,
+			                   "STARTTLS refused");
 			return;
 		}
 		session_event(s, SMTPROBE_EV_INFO,
 		              "STARTTLS refused; going on without TLS");
-		if (s->p->auth) {
-			auth_begin(s);
-			return;
-		}
-		start_mail(s);
+		s->starttls_refused = 1;
+		start_after_greeting(s);
 		return;
 	}
 	if (s->conn.in.len > 0) {
@@ -358,10 +352,8 @@ static void on_mail(struct smtprobe_session *s, struct smtprobe_reply *r)
 	if (r->code / 100 != 2) {
 		s->skip = s->expecting; /* pipelined RCPT/DATA replies */
 		s->expecting = 0;
-		session_fail(s, SMTPROBE_EXIT_MAIL, r->code != 421,
-		             "MAIL FROM refused: %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "MAIL FROM refused");
 		return;
 	}
 	start_rcpt(s);
@@ -382,14 +374,10 @@ static void on_rcpt(struct smtprobe_session *s, struct smtprobe_reply *r)
 		return;
 	}
 	if (s->accepted == 0) {
-		int data_pending = s->expecting > 0;
-		s->skip = s->expecting;
+		s->skip = s->expecting; /* a pipelined DATA's reply */
 		s->expecting = 0;
-		session_fail(s, SMTPROBE_EXIT_RCPT, r->code != 421,
-		             "no recipient accepted: %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
-		(void)data_pending;
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "no recipient accepted");
 		return;
 	}
 	start_data(s);
@@ -398,10 +386,8 @@ static void on_rcpt(struct smtprobe_session *s, struct smtprobe_reply *r)
 static void on_data(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	if (r->code != 354) {
-		session_fail(s, SMTPROBE_EXIT_DATA, r->code != 421,
-		             "DATA refused (expected 354): %d %s%s%s", r->code,
-		             r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "DATA refused (expected 354)");
 		return;
 	}
 	s->in_data = 1;
@@ -431,12 +417,9 @@ static void on_dot(struct smtprobe_session *s, struct smtprobe_reply *r)
 			    s->res->rcpt[i].delivery->code / 100 == 2)
 				delivered++;
 		if (!delivered) {
-			session_fail(s, SMTPROBE_EXIT_DOT, 1,
-			             "message refused for every recipient: %d "
-			             "%s%s%s",
-			             r->code, r->enhanced,
-			             r->enhanced[0] ? " " : "",
-			             r->nlines ? r->text[0] : "");
+			session_fail_reply(
+			        s, SMTPROBE_FAIL_COMMAND, r,
+			        "message refused for every recipient");
 			return;
 		}
 		session_quit(s);
@@ -444,10 +427,8 @@ static void on_dot(struct smtprobe_session *s, struct smtprobe_reply *r)
 	}
 	s->res->message_reply = r;
 	if (r->code / 100 != 2) {
-		session_fail(s, SMTPROBE_EXIT_DOT, r->code != 421,
-		             "message refused after the final dot: %d %s%s%s",
-		             r->code, r->enhanced, r->enhanced[0] ? " " : "",
-		             r->nlines ? r->text[0] : "");
+		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
+		                   "message refused after the final dot");
 		return;
 	}
 	session_quit(s);
@@ -455,13 +436,15 @@ static void on_dot(struct smtprobe_session *s, struct smtprobe_reply *r)
 
 static void on_quit(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
-	if (r->code != 221 && s->res->error[0] == '\0') {
-		snprintf(s->res->error, sizeof(s->res->error),
-		         "unexpected reply to QUIT: %d", r->code);
-		s->res->exit_code = SMTPROBE_EXIT_QUIT;
-	}
-	if (s->res->error[0] == '\0' && s->p->quit_after >= SMTPROBE_ST_LAST)
+	if (s->res->failure.kind == SMTPROBE_FAIL_NONE &&
+	    s->p->quit_after >= SMTPROBE_ST_LAST)
 		s->res->stage = SMTPROBE_ST_QUIT;
+	if (r->code != 221 && s->res->failure.kind == SMTPROBE_FAIL_NONE) {
+		struct fail_facts ff = {.reply = r};
+		session_fail_with(s, SMTPROBE_FAIL_COMMAND, &ff, 0,
+		                  "unexpected reply to QUIT: %d", r->code);
+		return;
+	}
 	session_finish(s);
 }
 
@@ -521,6 +504,10 @@ void flow_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 		on_quit(s, r);
 		break;
 	default:
+		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
+		             "internal error: a reply in stage %s, where none "
+		             "is awaited",
+		             smtprobe_stage_name(s->stage));
 		break;
 	}
 }

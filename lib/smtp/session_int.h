@@ -1,5 +1,6 @@
-/* session_int.h - the session object, shared by session.c (stages and
- * transport) and session_auth.c (AUTH). Internal. */
+/* session_int.h - the session object, shared by session.c (transport,
+ * deadlines, failures), session_flow.c (the stages) and session_auth.c
+ * (AUTH). Internal to lib/smtp. */
 #ifndef SMTPROBE_SESSION_INT_H
 #define SMTPROBE_SESSION_INT_H
 
@@ -24,20 +25,24 @@ struct smtprobe_session {
 
 	struct conn conn;
 	int conn_live;
-	uv_timer_t stage_timer;
+	/* the deadline of the current wait: the connect, the TLS handshake or
+	 * one reply (re-armed for every command sent and every reply that
+	 * leaves another due) */
+	uv_timer_t wait_timer;
 	uv_timer_t session_timer;
 	int handles; /* libuv handles not yet closed */
 
 	enum smtprobe_stage stage;
 	int expecting; /* replies awaited (pipelining may await several) */
 	int skip;      /* replies to discard (after a pipelined failure) */
-	uint64_t t0, t_cmd;
+	uint64_t t0, t_cmd, t_connect;
 	int in_tls;
 	int got_banner;
 	int in_data; /* after 354, before the message went out */
 	int pipelined;
 	int helo_fallback;
-	size_t rcpt_done; /* RCPT replies handled */
+	int starttls_refused; /* STARTTLS answered with something else */
+	size_t rcpt_done;     /* RCPT replies handled */
 	size_t accepted;
 	size_t lmtp_done;  /* LMTP per-recipient replies after the dot */
 	size_t probe_done; /* probe_cmds sent */
@@ -47,6 +52,23 @@ struct smtprobe_session {
 	int finishing; /* QUIT sent or closing */
 	int finished;  /* done called */
 	char peer[80]; /* "127.0.0.1:25" for messages */
+
+	/* the last connection attempt's failure, reported when no address
+	 * is left to try */
+	enum smtprobe_failure_kind attempt_kind;
+	int attempt_errno;
+	char attempt_msg[SMTPROBE_MAX_ERROR];
+};
+
+/* What a failure knows besides its kind (all optional). */
+struct fail_facts {
+	int err; /* errno */
+	const struct smtprobe_reply *reply;
+	enum smtprobe_protocol_error protocol;
+	enum smtprobe_resolve_error resolve;
+	const struct smtprobe_tls_failure *tls;
+	long x509;
+	const char *detail;
 };
 
 static inline double ms_since(uint64_t t)
@@ -54,23 +76,49 @@ static inline double ms_since(uint64_t t)
 	return (double)(uv_hrtime() - t) / 1e6;
 }
 
-/* session.c: stage facts, events, ending, sending */
+/* stage.c */
 int session_stage_rank(enum smtprobe_stage st);
-int session_stage_exit(enum smtprobe_stage st);
-const char *session_stage_phrase(enum smtprobe_stage st);
-void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
-                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* session.c: the one way to change stage (records the transition, tells
+ * the event callback); the deadline of one wait; commands; failures */
 void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st);
+void session_arm(struct smtprobe_session *s);
+/* Send one command line that nreplies replies will answer; `shown`
+ * replaces it in the transcript and the result (secrets), NULL = the line.
+ * Bytes that arrived before the command and answer nothing asked are an
+ * unsolicited reply: the session fails instead of sending. */
+void session_command(struct smtprobe_session *s, const char *line,
+                     const char *shown, int nreplies);
+/* 1 (and the session failed) when bytes no command asked for wait in the
+ * input buffer; `before` says when ("before EHLO was sent"). */
+int session_unsolicited(struct smtprobe_session *s, const char *before);
 void session_quit(struct smtprobe_session *s);
 /* Stop everything; `done` runs once the loop has released every handle. */
 void session_finish(struct smtprobe_session *s);
-void session_send(struct smtprobe_session *s, const char *line,
-                  const char *shown);
-void session_fail(struct smtprobe_session *s, int exit_code, int polite,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* End the session with a failure (the first one sticks): kind, the facts
+ * known, QUIT first when polite, and a message for people. */
+void session_fail_with(struct smtprobe_session *s,
+                       enum smtprobe_failure_kind kind,
+                       const struct fail_facts *facts, int polite,
+                       const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+/* Record a failure (the first one sticks) and go on; the session ends
+ * later by itself. */
+void session_record_failure(struct smtprobe_session *s,
+                            enum smtprobe_failure_kind kind,
+                            const struct fail_facts *facts, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5)));
+#define session_fail(s, kind, polite, ...)                                     \
+	session_fail_with((s), (kind), NULL, (polite), __VA_ARGS__)
+/* A refusing reply: kind with the reply as evidence, "what: 554 5.7.1 text". */
+void session_fail_reply(struct smtprobe_session *s,
+                        enum smtprobe_failure_kind kind,
+                        const struct smtprobe_reply *r, const char *what);
 void session_after_auth(struct smtprobe_session *s);
 void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
                    const char *text);
+void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* session_flow.c */
 int flow_quit_before(struct smtprobe_session *s, enum smtprobe_stage next);

@@ -191,19 +191,26 @@ static const char *pick_reason(const unsigned long *q, size_t n)
 	return NULL;
 }
 
-/* The reason from the OpenSSL error queue, escaped, into buf; empties the
- * queue. Returns NULL when there was nothing. */
-static const char *queue_reason(char *buf, size_t bufsz)
+/* Empties OpenSSL's error queue into q (at most TLS_MAX_QUEUE, innermost
+ * first); returns how many. */
+static size_t drain_queue(unsigned long *q)
 {
-	unsigned long q[TLS_MAX_QUEUE];
 	unsigned long e;
 	size_t n = 0;
-	const char *r;
 
 	while ((e = ERR_get_error()) != 0)
 		if (n < TLS_MAX_QUEUE)
 			q[n++] = e;
-	r = pick_reason(q, n);
+	return n;
+}
+
+/* The most telling reason of q[0..n), escaped, into buf; NULL when there
+ * is none. */
+static const char *reason_of(const unsigned long *q, size_t n, char *buf,
+                             size_t bufsz)
+{
+	const char *r = pick_reason(q, n);
+
 	if (r == NULL)
 		return NULL;
 	tls__escape_str(buf, bufsz, r);
@@ -212,12 +219,14 @@ static const char *queue_reason(char *buf, size_t bufsz)
 }
 
 /* "what: reason" into dst, the reason taken from the error queue, or
- * fallback when the queue is empty. */
+ * fallback when it is empty; empties the queue. */
 void tls__format_err(char *dst, size_t dstsz, const char *what,
                      const char *fallback)
 {
+	unsigned long q[TLS_MAX_QUEUE];
 	char reason[TLS_MAX_ERR];
-	const char *r = queue_reason(reason, sizeof(reason));
+	size_t n = drain_queue(q);
+	const char *r = reason_of(q, n, reason, sizeof(reason));
 
 	if (r == NULL)
 		r = fallback;
@@ -348,6 +357,7 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		return SMTPROBE_TLS_ERR;
 	}
 	t->fd = fd;
+	t->alert_recv = t->alert_sent = -1;
 	t->ctx = tls__client_ctx(o, err, errsz);
 	if (t->ctx == NULL)
 		goto fail;
@@ -358,6 +368,7 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		goto fail;
 	}
 	SSL_set_app_data(t->ssl, t);
+	SSL_set_info_callback(t->ssl, tls__info_cb);
 	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
 	if (setup_names(t, o, err, errsz) < 0)
 		goto fail;
@@ -383,7 +394,18 @@ static int sys_error(struct smtprobe_tls *t, const char *what, int err)
 	tls__escape_str(msg, sizeof(msg), strerror(err));
 	tls__lower_first(msg);
 	tls__fmt(t->err, sizeof(t->err), "%s: %s", what, msg);
+	tls__classify(t, SMTPROBE_TLSE_SYSCALL, NULL, 0, msg);
 	return SMTPROBE_TLS_ERR;
+}
+
+static int peer_closed(struct smtprobe_tls *t, const char *what)
+{
+	t->dead = 1;
+	tls__fmt(t->err, sizeof(t->err), "%s: connection closed by peer", what);
+	if (!t->handshake_done)
+		tls__classify(t, SMTPROBE_TLSE_CLOSED, NULL, 0,
+		              "connection closed by peer");
+	return SMTPROBE_TLS_CLOSED;
 }
 
 /* Turns an SSL call's result into our codes; what names the operation in
@@ -392,6 +414,8 @@ static int map_result(struct smtprobe_tls *t, int ret, int saved_errno,
                       const char *what)
 {
 	int e = SSL_get_error(t->ssl, ret);
+	unsigned long q[TLS_MAX_QUEUE];
+	char reason[TLS_MAX_ERR];
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
@@ -400,18 +424,12 @@ static int map_result(struct smtprobe_tls *t, int ret, int saved_errno,
 		return SMTPROBE_TLS_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
 		ERR_clear_error();
-		tls__fmt(t->err, sizeof(t->err),
-		         "%s: connection closed by peer", what);
-		t->dead = 1;
-		return SMTPROBE_TLS_CLOSED;
+		return peer_closed(t, what);
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
 			t->dead = 1;
-			if (ret == 0 || saved_errno == 0) {
-				tls__fmt(t->err, sizeof(t->err),
-				         "%s: connection closed by peer", what);
-				return SMTPROBE_TLS_CLOSED;
-			}
+			if (ret == 0 || saved_errno == 0)
+				return peer_closed(t, what);
 			return sys_error(t, what, saved_errno);
 		}
 		break;
@@ -419,7 +437,11 @@ static int map_result(struct smtprobe_tls *t, int ret, int saved_errno,
 		break;
 	}
 	t->dead = 1;
-	tls__format_err(t->err, sizeof(t->err), what, "protocol error");
+	size_t n = drain_queue(q);
+	const char *r = reason_of(q, n, reason, sizeof(reason));
+	tls__fmt(t->err, sizeof(t->err), "%s: %s", what,
+	         r ? r : "protocol error");
+	tls__classify(t, SMTPROBE_TLSE_OTHER, q, n, r ? r : "protocol error");
 	return SMTPROBE_TLS_ERR;
 }
 

@@ -13,6 +13,8 @@
 
 #include <openssl/ssl.h>
 
+#include "smtprobe/tls.h"
+
 #define TLS_MAX_ERR  256
 #define TLS_MAX_HOST 256
 
@@ -35,6 +37,9 @@ struct smtprobe_tls {
 	char host[TLS_MAX_HOST];
 	char sni[TLS_MAX_HOST];
 	char err[TLS_MAX_ERR];
+	int alert_recv; /* first fatal alert received, -1 none */
+	int alert_sent; /* first fatal alert sent, -1 none */
+	struct smtprobe_tls_failure fail;
 };
 
 /* snprintf into dst that ends a cut message in "...". */
@@ -54,6 +59,13 @@ int tls__is_ip_literal(const char *s);
 int tls__unbracket(char *dst, size_t dstsz, const char *src);
 /* A pem_password_cb that never gives a passphrase (never prompts). */
 int tls__no_passphrase(char *buf, int size, int rwflag, void *u);
+/* tls_failure.c: the info callback that records alerts (set on every
+ * connection), and the failure of t from OpenSSL's error queue q[0..n)
+ * (innermost first), the reason words already picked, or fallback when
+ * the queue says nothing (a close, a socket error). First call wins. */
+void tls__info_cb(const SSL *ssl, int where, int ret);
+void tls__classify(struct smtprobe_tls *t, enum smtprobe_tls_error fallback,
+                   const unsigned long *q, size_t n, const char *reason);
 /* tls_client_ctx.c: a client context for these options (a new reference,
  * shared with other connections of the same options), or NULL with err. */
 SSL_CTX *tls__client_ctx(const struct smtprobe_tls_opts *o, char *err,

@@ -249,6 +249,7 @@ int smtprobe_tls_accept(struct smtprobe_tls **out,
 		return SMTPROBE_TLS_ERR;
 	}
 	t->fd = fd;
+	t->alert_recv = t->alert_sent = -1;
 	t->server = 1;
 	if (!SSL_CTX_up_ref(srv->ctx)) {
 		tls__format_err(err, errsz, "cannot create tls connection",
@@ -263,6 +264,7 @@ int smtprobe_tls_accept(struct smtprobe_tls **out,
 		goto fail;
 	}
 	SSL_set_app_data(t->ssl, t);
+	SSL_set_info_callback(t->ssl, tls__info_cb);
 	if (!SSL_set_fd(t->ssl, fd)) {
 		tls__format_err(err, errsz, "cannot attach tls to the socket",
 		                "bad descriptor");
