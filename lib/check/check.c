@@ -347,13 +347,26 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 		q.tls_verify = p->session.tls_verify;
 		r->ladder = q;
 		smtprobe_send(&q, &r->session);
-		check_tcp(p, r);
-		check_banner_ehlo(r);
-		check_tls(p, r);
-		ck_check_auth(p, r);
-		ck_check_envelope(p, r);
+		ck_judge_session(p, r);
 		ck_check_relay(p, r);
 	}
+	ck_checklist(p, r);
+	return r->exit_code;
+}
+
+void ck_judge_session(const struct smtprobe_check_params *p,
+                      struct smtprobe_check_result *r)
+{
+	check_tcp(p, r);
+	check_banner_ehlo(r);
+	check_tls(p, r);
+	ck_check_auth(p, r);
+	ck_check_envelope(p, r);
+}
+
+void ck_checklist(const struct smtprobe_check_params *p,
+                  struct smtprobe_check_result *r)
+{
 	r->checklist[SMTPROBE_CL_REACHABLE] =
 	        item(r->step[SMTPROBE_CK_TCP].status);
 	r->checklist[SMTPROBE_CL_PORT] =
@@ -383,7 +396,6 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++)
 		if (r->step[i].status == SMTPROBE_CK_FAIL)
 			r->exit_code = 1;
-	return r->exit_code;
 }
 
 void smtprobe_check_release(struct smtprobe_check_result *r)

@@ -35,6 +35,15 @@ int ck_judge_stage(struct smtprobe_check_finding *f,
                    const struct smtprobe_result *s, enum smtprobe_stage st,
                    const char *what);
 
+/* check.c: judge the steps from r->session (and r->ladder): tcp, banner,
+ * ehlo, tls, auth, mail, rcpt, data - no I/O unless AUTH failed with 535
+ * (then a second session asks another mechanism); then the checklist and
+ * the exit code from the steps. */
+void ck_judge_session(const struct smtprobe_check_params *p,
+                      struct smtprobe_check_result *r);
+void ck_checklist(const struct smtprobe_check_params *p,
+                  struct smtprobe_check_result *r);
+
 /* check_steps.c */
 void ck_check_auth(const struct smtprobe_check_params *p,
                    struct smtprobe_check_result *r);
