@@ -1,15 +1,16 @@
-/* relay.c - running the relay audit: find the listeners (the port
- * discovery of check), expand the catalogue for each, run every test in
- * its own session on one loop with at most `concurrency` connections at
- * once (and an optional pause between connections), judge each test as it
- * ends, then each listener and the whole. Nothing goes past RCPT unless
- * the caller asked to deliver; controls never do. */
+/* relay.c - running the relay audit: find the listeners (port discovery,
+ * lib/smtp/discover.c), expand the catalogue for each, run every test in
+ * its own session as one batch (lib/smtp/batch.c: at most `concurrency`
+ * connections at once, an optional pause between connections, the audit's
+ * deadline), then judge each test, each listener and the whole. Nothing
+ * goes past RCPT unless the caller asked to deliver; controls never do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <uv.h>
 
+#include "smtprobe/batch.h"
 #include "smtprobe/discover.h"
 #include "smtprobe/message.h"
 #include "smtprobe/relay.h"
@@ -30,93 +31,14 @@ static const char *const auth_garbage_login[] = {"AUTH LOGIN",
 static const char *const auth_aborted_plain[] = {"AUTH PLAIN", "*"};
 static const char *const auth_aborted_login[] = {"AUTH LOGIN", "*"};
 
+/* One test's session: its parameters and what they point to. */
 struct slot {
 	struct smtprobe_params params;
 	const char *rcpt[1];
 	char *message;
-	struct smtprobe_session *session;
-	struct runner *runner;
 	struct smtprobe_relay_test *test;
+	size_t job; /* its index among the batch's jobs */
 };
-
-struct runner {
-	uv_loop_t loop;
-	uv_timer_t pause;
-	uv_timer_t deadline; /* --max-time */
-	int stopped;
-	struct slot *slots;
-	size_t *order; /* launch order: slots with a failed AUTH go last */
-	size_t n, next, running;
-	unsigned concurrency, pause_ms;
-	int pause_ready;
-};
-
-static void launch(struct runner *r);
-
-static void on_test_done(struct smtprobe_session *s, void *arg)
-{
-	struct slot *sl = arg;
-	struct runner *r = sl->runner;
-
-	smtprobe_relay_judge_test(sl->test);
-	smtprobe_session_free(s);
-	sl->session = NULL;
-	free(sl->message);
-	sl->message = NULL;
-	r->running--;
-	launch(r);
-}
-
-static void on_pause(uv_timer_t *t)
-{
-	struct runner *r = t->data;
-
-	r->pause_ready = 1;
-	launch(r);
-}
-
-/* --max-time: no new tests; the running ones end now (inconclusive). */
-static void on_deadline(uv_timer_t *t)
-{
-	struct runner *r = t->data;
-
-	r->stopped = 1;
-	if (uv_is_active((uv_handle_t *)&r->pause))
-		uv_timer_stop(&r->pause);
-	for (size_t i = 0; i < r->n; i++)
-		if (r->slots[i].session)
-			smtprobe_session_cancel(r->slots[i].session);
-}
-
-static void launch(struct runner *r)
-{
-	while (!r->stopped && r->running < r->concurrency && r->next < r->n) {
-		if (r->pause_ms && !r->pause_ready) {
-			if (!uv_is_active((uv_handle_t *)&r->pause))
-				uv_timer_start(&r->pause, on_pause, r->pause_ms,
-				               0);
-			return;
-		}
-		r->pause_ready = 0;
-		struct slot *sl = &r->slots[r->order[r->next++]];
-		sl->test->ran = 1;
-		if (smtprobe_session_start(&sl->session, &r->loop, &sl->params,
-		                           &sl->test->res, on_test_done,
-		                           sl) < 0) {
-			snprintf(sl->test->res.error,
-			         sizeof(sl->test->res.error),
-			         "could not start the session");
-			smtprobe_relay_judge_test(sl->test);
-			continue;
-		}
-		r->running++;
-	}
-	if (r->next >= r->n && uv_is_active((uv_handle_t *)&r->pause))
-		uv_timer_stop(&r->pause);
-	if (r->next >= r->n && r->running == 0 &&
-	    uv_is_active((uv_handle_t *)&r->deadline))
-		uv_timer_stop(&r->deadline);
-}
 
 /* The marked test message for --deliver. */
 static char *test_message(const struct smtprobe_relay_test *t, const char *host,
@@ -418,7 +340,6 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
                        struct smtprobe_relay_report *rep)
 {
 	struct smtprobe_port_scan scan;
-	struct runner r;
 	uint64_t t0 = uv_hrtime();
 
 	memset(rep, 0, sizeof(*rep));
@@ -492,61 +413,60 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		return rep->exit_code;
 	}
 
-	memset(&r, 0, sizeof(r));
-	r.n = rep->ntests;
-	r.concurrency = p->concurrency ? p->concurrency : DEFAULT_CONCURRENCY;
-	r.pause_ms = p->pause_ms;
-	r.pause_ready = 1;
-	r.slots = calloc(r.n + 1, sizeof(*r.slots));
-	r.order = calloc(r.n + 1, sizeof(*r.order));
-	if (!r.slots || !r.order || uv_loop_init(&r.loop) < 0) {
-		free(r.slots);
-		free(r.order);
-		snprintf(rep->error, sizeof(rep->error),
-		         "could not start the event loop");
+	size_t n = rep->ntests;
+	struct slot *slots = calloc(n + 1, sizeof(*slots));
+	struct smtprobe_batch_job *jobs = calloc(n + 1, sizeof(*jobs));
+	if (!slots || !jobs) {
+		free(slots);
+		free(jobs);
+		snprintf(rep->error, sizeof(rep->error), "out of memory");
 		return rep->exit_code;
-	}
-	uv_timer_init(&r.loop, &r.pause);
-	r.pause.data = &r;
-	uv_timer_init(&r.loop, &r.deadline);
-	r.deadline.data = &r;
-	if (p->max_ms) {
-		/* what discovery used counts too */
-		uint64_t spent = (uv_hrtime() - t0) / 1000000u;
-		uint64_t left = spent < p->max_ms ? p->max_ms - spent : 1;
-		uv_timer_start(&r.deadline, on_deadline, left, 0);
 	}
 	for (size_t li = 0; li < rep->nlisteners; li++) {
 		const struct smtprobe_relay_listener *l = &rep->listener[li];
 		for (size_t j = 0; j < l->ntests; j++) {
-			struct slot *sl = &r.slots[l->first + j];
-			sl->runner = &r;
+			struct slot *sl = &slots[l->first + j];
 			sl->test = &rep->tests[l->first + j];
 			slot_params(sl, p, l, rep->host);
 		}
 	}
 	/* A failed AUTH makes some servers slow down every later AUTH from
-	 * the same address (Dovecot's auth penalty): those tests go last. */
+	 * the same address (Dovecot's auth penalty): those tests go last.
+	 * Jobs start in their order. */
 	size_t k = 0;
 	for (int late = 0; late < 2; late++)
-		for (size_t i = 0; i < r.n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			enum smtprobe_relay_auth a = rep->tests[i].auth;
 			int bad = a != SMTPROBE_RAUTH_NONE &&
 			          a != SMTPROBE_RAUTH_USER;
-			if (bad == late)
-				r.order[k++] = i;
+			if (bad != late)
+				continue;
+			jobs[k].params = &slots[i].params;
+			jobs[k].res = &rep->tests[i].res;
+			jobs[k].fd = -1;
+			slots[i].job = k++;
 		}
-	launch(&r);
-	uv_run(&r.loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&r.pause, NULL);
-	uv_close((uv_handle_t *)&r.deadline, NULL);
-	uv_run(&r.loop, UV_RUN_DEFAULT);
-	rep->truncated = r.stopped;
-	uv_loop_close(&r.loop);
-	for (size_t i = 0; i < r.n; i++)
-		free(r.slots[i].message);
-	free(r.slots);
-	free(r.order);
+	struct smtprobe_batch_params bp = {
+	        .concurrency =
+	                p->concurrency ? p->concurrency : DEFAULT_CONCURRENCY,
+	        .pause_ms = p->pause_ms,
+	};
+	if (p->max_ms) {
+		/* what discovery used counts too */
+		uint64_t spent = (uv_hrtime() - t0) / 1000000u;
+		bp.deadline_ms =
+		        spent < p->max_ms ? (unsigned)(p->max_ms - spent) : 1;
+	}
+	struct smtprobe_batch_stats stats;
+	smtprobe_batch_run(jobs, n, &bp, &stats);
+	rep->truncated = stats.truncated;
+	for (size_t i = 0; i < n; i++) {
+		free(slots[i].message);
+		rep->tests[i].ran = jobs[slots[i].job].started;
+		smtprobe_relay_judge_test(&rep->tests[i]);
+	}
+	free(slots);
+	free(jobs);
 
 	for (size_t li = 0; li < rep->nlisteners; li++) {
 		struct smtprobe_relay_listener *l = &rep->listener[li];

@@ -1,12 +1,14 @@
-/* check_ports.c - port discovery for `smtprobe check`: the usual SMTP
- * ports probed at once on one loop (banner, EHLO, TLS the way the port
- * speaks it, EHLO again), then a recommendation of the settings an
- * application should use. Each probe has the caller's deadlines, so the
- * scan takes as long as the slowest port, not their sum. */
+/* discover.c - port discovery: the usual SMTP ports probed at once
+ * (banner, EHLO, TLS the way the port speaks it, EHLO again) as one batch
+ * (batch.c), then a recommendation of the settings an application should
+ * use. Each probe has the caller's deadlines, so the scan takes as long as
+ * the slowest port, not their sum. Used by check and relay.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
+#include "smtprobe/batch.h"
 #include "smtprobe/discover.h"
 #include "banned.h"
 
@@ -15,14 +17,11 @@ static const unsigned default_ports[] = {587, 465, 25, 2525};
 /* Each port gets a plain probe (STARTTLS when offered) and, unless it is
  * 465, an implicit-TLS probe beside it: whichever learns how the port
  * speaks ends the other, so an implicit-TLS port on an unusual number does
- * not cost a banner timeout. */
+ * not cost a banner timeout. Jobs 2k and 2k+1 are the pair of port k. */
 struct probe_run {
 	struct smtprobe_params params;
 	struct smtprobe_result res;
-	struct smtprobe_session *session;
-	struct probe_run *sibling;
-	int started;
-	int done;
+	int twin; /* index of the sibling job, -1 when none */
 };
 
 static int got_banner(const struct smtprobe_result *r)
@@ -33,18 +32,16 @@ static int got_banner(const struct smtprobe_result *r)
 	return 0;
 }
 
-static void on_probe_done(struct smtprobe_session *s, void *arg)
+static void on_probe_done(struct smtprobe_batch *b, size_t job, void *arg)
 {
-	struct probe_run *pr = arg;
-	struct probe_run *sib = pr->sibling;
+	struct probe_run *runs = arg;
+	const struct probe_run *pr = &runs[job];
 
-	(void)s;
-	pr->done = 1;
-	if (!sib || !sib->started || sib->done)
+	if (pr->twin < 0)
 		return;
 	int implicit = pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT;
 	if (implicit ? pr->res.have_tls : got_banner(&pr->res))
-		smtprobe_session_cancel(sib->session);
+		smtprobe_batch_cancel(b, (size_t)pr->twin);
 }
 
 static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
@@ -144,7 +141,9 @@ int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
                       size_t nports, struct smtprobe_port_scan *scan)
 {
 	struct probe_run runs[SMTPROBE_MAX_PORTS * 2];
-	uv_loop_t loop;
+	struct smtprobe_batch_job jobs[SMTPROBE_MAX_PORTS * 2];
+	int plain[SMTPROBE_MAX_PORTS], implicit[SMTPROBE_MAX_PORTS];
+	size_t n = 0;
 	uint64_t t0 = uv_hrtime();
 
 	memset(scan, 0, sizeof(*scan));
@@ -155,11 +154,9 @@ int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
 	}
 	if (nports > SMTPROBE_MAX_PORTS)
 		nports = SMTPROBE_MAX_PORTS;
-	if (uv_loop_init(&loop) < 0)
-		return -1;
 	memset(runs, 0, sizeof(runs));
 	for (size_t i = 0; i < nports; i++) {
-		struct probe_run *a = &runs[2 * i], *b = &runs[2 * i + 1];
+		struct probe_run *a = &runs[n];
 		a->params = *base;
 		a->params.port = ports[i];
 		a->params.tls = ports[i] == 465 ? SMTPROBE_TLSMODE_IMPLICIT
@@ -168,36 +165,41 @@ int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
 		a->params.auth = 0;
 		a->params.quit_after = SMTPROBE_ST_EHLO2;
 		a->params.on_event = NULL;
-		if (ports[i] != 465) {
-			b->params = a->params;
-			b->params.tls = SMTPROBE_TLSMODE_IMPLICIT;
-			a->sibling = b;
-			b->sibling = a;
-		}
+		a->twin = -1;
+		plain[i] = (int)n++;
+		implicit[i] = -1;
+		if (ports[i] == 465)
+			continue;
+		struct probe_run *b = &runs[n];
+		b->params = a->params;
+		b->params.tls = SMTPROBE_TLSMODE_IMPLICIT;
+		implicit[i] = (int)n++;
+		a->twin = implicit[i];
+		b->twin = plain[i];
 	}
-	for (size_t k = 0; k < 2 * nports; k++) {
-		struct probe_run *pr = &runs[k];
-		if (pr->params.host == NULL)
-			continue; /* no implicit twin for 465 */
-		pr->started = 1;
-		if (smtprobe_session_start(&pr->session, &loop, &pr->params,
-		                           &pr->res, on_probe_done, pr) < 0)
-			pr->done = 1;
+	for (size_t k = 0; k < n; k++) {
+		jobs[k].params = &runs[k].params;
+		jobs[k].res = &runs[k].res;
+		jobs[k].fd = -1;
 	}
-	uv_run(&loop, UV_RUN_DEFAULT);
+	struct smtprobe_batch_params bp = {
+	        .concurrency = (unsigned)n,
+	        .on_done = on_probe_done,
+	        .arg = runs,
+	};
+	if (smtprobe_batch_run(jobs, n, &bp, NULL) < 0) {
+		for (size_t k = 0; k < n; k++)
+			smtprobe_result_release(&runs[k].res);
+		return -1;
+	}
 	for (size_t i = 0; i < nports; i++) {
-		struct probe_run *a = &runs[2 * i], *b = &runs[2 * i + 1];
-		judge(b->started && b->res.have_tls ? b : a, &scan->port[i]);
-		for (int k = 0; k < 2; k++) {
-			struct probe_run *pr = k ? b : a;
-			if (!pr->started)
-				continue;
-			smtprobe_session_free(pr->session);
-			smtprobe_result_release(&pr->res);
-		}
+		int b = implicit[i];
+		int use_b = b >= 0 && jobs[b].started && runs[b].res.have_tls;
+		judge(&runs[use_b ? b : plain[i]], &scan->port[i]);
 	}
+	for (size_t k = 0; k < n; k++)
+		smtprobe_result_release(&runs[k].res);
 	scan->nports = nports;
-	uv_loop_close(&loop);
 	scan->ms = (double)(uv_hrtime() - t0) / 1e6;
 	recommend(scan, base->host);
 	return 0;

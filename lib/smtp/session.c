@@ -727,10 +727,9 @@ static void start_resolve(struct smtprobe_session *s)
 	}
 }
 
-static int session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
-                            const struct smtprobe_params *p,
-                            struct smtprobe_result *res, smtprobe_done_cb done,
-                            void *done_arg, int fd)
+int session_start(struct smtprobe_session **out, uv_loop_t *loop,
+                  const struct smtprobe_params *p, struct smtprobe_result *res,
+                  smtprobe_done_cb done, void *done_arg, int fd)
 {
 	struct smtprobe_session *s = calloc(1, sizeof(*s));
 
@@ -784,7 +783,7 @@ int smtprobe_session_start(struct smtprobe_session **out, uv_loop_t *loop,
                            struct smtprobe_result *res, smtprobe_done_cb done,
                            void *done_arg)
 {
-	return session_start_fd(out, loop, params, res, done, done_arg, -1);
+	return session_start(out, loop, params, res, done, done_arg, -1);
 }
 
 void smtprobe_session_cancel(struct smtprobe_session *s)
@@ -803,41 +802,4 @@ void smtprobe_session_free(struct smtprobe_session *s)
 		uv_freeaddrinfo(s->ai);
 	auth_release(s);
 	free(s);
-}
-
-static int run_one(const struct smtprobe_params *p, struct smtprobe_result *res,
-                   int fd)
-{
-	uv_loop_t loop;
-	struct smtprobe_session *s;
-
-	if (uv_loop_init(&loop) < 0) {
-		if (fd >= 0)
-			close(fd);
-		result_fail_early(res, p, SMTPROBE_FAIL_INTERNAL,
-		                  "cannot start the event loop");
-		return res->exit_code;
-	}
-	if (session_start_fd(&s, &loop, p, res, NULL, NULL, fd) < 0) {
-		uv_loop_close(&loop);
-		result_fail_early(res, p, SMTPROBE_FAIL_INTERNAL,
-		                  "out of memory");
-		return res->exit_code;
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-	smtprobe_session_free(s);
-	uv_loop_close(&loop);
-	return res->exit_code;
-}
-
-int smtprobe_send(const struct smtprobe_params *params,
-                  struct smtprobe_result *res)
-{
-	return run_one(params, res, -1);
-}
-
-int smtprobe_send_fd(const struct smtprobe_params *params, int fd,
-                     struct smtprobe_result *res)
-{
-	return run_one(params, res, fd);
 }

@@ -76,6 +76,12 @@ static inline double ms_since(uint64_t t)
 	return (double)(uv_hrtime() - t) / 1e6;
 }
 
+/* session.c: start a session on loop, over fd when >= 0 (it is the
+ * session's then, closed on failure too); 0 or -ENOMEM. */
+int session_start(struct smtprobe_session **out, uv_loop_t *loop,
+                  const struct smtprobe_params *p, struct smtprobe_result *res,
+                  smtprobe_done_cb done, void *done_arg, int fd);
+
 /* stage.c */
 int session_stage_rank(enum smtprobe_stage st);
 
