@@ -3,7 +3,10 @@
  * missing part is empty); every lookup runs on them and on the whole
  * input, and the target aborts when kb.h's promises break: no more
  * matches than asked, no duplicates, an invalid code gives none, and
- * every entry returned is one of the table's. */
+ * every entry returned is one of the table's. The whole input is also a
+ * pasted query (smtprobe_kb_query_parse / _match, explain's parser): its
+ * text is printable ASCII, no longer than the input, and its matches obey
+ * the same promises. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,5 +81,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_entry(smtprobe_kb_x509(code, text));
 	check_entry(smtprobe_kb_local(text));
 	free(buf);
+
+	/* the whole input as a pasted query (explain) */
+	struct smtprobe_kb_query q;
+	if (smtprobe_kb_query_parse((const char *)data, size, &q) < 0) {
+		CHECK(size > SMTPROBE_KB_QUERY_MAX);
+		return 0;
+	}
+	CHECK(q.code == 0 || (q.code >= 200 && q.code <= 599));
+	CHECK(strlen(q.text) <= size);
+	for (const char *p = q.text; *p; p++)
+		CHECK(*p >= 0x20 && *p < 0x7f);
+	n = smtprobe_kb_query_match(&q, m, max);
+	CHECK(n <= max);
+	for (i = 0; i < n; i++) {
+		check_entry(m[i]);
+		for (j = i + 1; j < n; j++)
+			CHECK(m[i] != m[j]);
+	}
 	return 0;
 }

@@ -51,6 +51,33 @@ struct smtprobe_failure;
 const struct smtprobe_kb_entry *
 smtprobe_kb_failure(const struct smtprobe_failure *f);
 
+/* ---- queries (kb_query.c) ------------------------------------------ */
+
+#define SMTPROBE_KB_QUERY_MAX    1024 /* bytes of a pasted query */
+#define SMTPROBE_KB_ENHANCED_MAX 16
+
+/* What a user pasted: "554 5.7.1 Relay access denied", "550-5.7.26 ...",
+ * "smtprobe: ...", "ECONNREFUSED", "certificate has expired". */
+struct smtprobe_kb_query {
+	int code;                                /* 0 = none */
+	char enhanced[SMTPROBE_KB_ENHANCED_MAX]; /* "" = none */
+	char text[SMTPROBE_KB_QUERY_MAX + 1];    /* the rest, printable ASCII */
+};
+
+/* Parse len bytes of buf (pure). Returns 0, or -1 when len is over
+ * SMTPROBE_KB_QUERY_MAX. Control bytes become spaces, other non-ASCII
+ * bytes '?'. */
+int smtprobe_kb_query_parse(const char *buf, size_t len,
+                            struct smtprobe_kb_query *q);
+/* Everything known of a parsed query, most specific first (a text without
+ * a code is also tried as a local error and a certificate reason); at
+ * most max, no duplicates. */
+size_t smtprobe_kb_query_match(const struct smtprobe_kb_query *q,
+                               const struct smtprobe_kb_entry **out,
+                               size_t max);
+/* "basic", "enhanced", "text", "local", "x509". */
+const char *smtprobe_kb_kind_name(enum smtprobe_kb_kind k);
+
 /* All entries (for listing and tests). */
 const struct smtprobe_kb_entry *smtprobe_kb_entries(size_t *n);
 

@@ -189,6 +189,14 @@ int smtprobe_session_start(struct smtprobe_session **out,
                            const struct smtprobe_params *params,
                            struct smtprobe_result *res, smtprobe_done_cb done,
                            void *done_arg);
+/* The same over an already connected socket (one end of a socketpair in
+ * tests and fuzzing) instead of resolving and connecting; the session owns
+ * fd from here on, also when this fails (-ENOMEM). */
+int smtprobe_session_start_fd(struct smtprobe_session **out,
+                              struct uv_loop_s *loop,
+                              const struct smtprobe_params *params,
+                              struct smtprobe_result *res,
+                              smtprobe_done_cb done, void *done_arg, int fd);
 /* Free a finished session (after done was called). */
 void smtprobe_session_free(struct smtprobe_session *s);
 /* End a running session now (its error says "cancelled"); done is still

@@ -191,6 +191,11 @@ void session_quit(struct smtprobe_session *s)
 static void record_failure(struct smtprobe_session *s,
                            enum smtprobe_failure_kind kind,
                            const struct fail_facts *facts, const char *fmt,
+                           va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void record_failure(struct smtprobe_session *s,
+                           enum smtprobe_failure_kind kind,
+                           const struct fail_facts *facts, const char *fmt,
                            va_list ap)
 {
 	struct smtprobe_failure *f = &s->res->failure;
@@ -784,6 +789,14 @@ int smtprobe_session_start(struct smtprobe_session **out, uv_loop_t *loop,
                            void *done_arg)
 {
 	return session_start(out, loop, params, res, done, done_arg, -1);
+}
+
+int smtprobe_session_start_fd(struct smtprobe_session **out, uv_loop_t *loop,
+                              const struct smtprobe_params *params,
+                              struct smtprobe_result *res,
+                              smtprobe_done_cb done, void *done_arg, int fd)
+{
+	return session_start(out, loop, params, res, done, done_arg, fd);
 }
 
 void smtprobe_session_cancel(struct smtprobe_session *s)

@@ -339,6 +339,78 @@ static void test_hostile(void **state)
 	free(big);
 }
 
+/* The query parser of `smtprobe explain`: what a user pastes. */
+static void test_query_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		int code;
+		const char *enh, *text;
+	} cases[] = {
+	        {"554 5.7.1 Relay access denied", 554, "5.7.1",
+	         "Relay access denied"},
+	        {"550-5.7.26 Unauthenticated email", 550, "5.7.26",
+	         "Unauthenticated email"},
+	        {"smtprobe: <** 535 5.7.8 Error: authentication failed", 535,
+	         "5.7.8", "Error: authentication failed"},
+	        {"  ** 421  ", 421, "", ""},
+	        {"5.7.1", 0, "5.7.1", ""},
+	        {"ECONNREFUSED", 0, "", "ECONNREFUSED"},
+	        {"certificate has expired\r\n", 0, "",
+	         "certificate has expired"},
+	        {"554\t5.7.1\tx", 554, "5.7.1", "x"},
+	        {"55 5.7.1", 0, "", "55 5.7.1"},
+	        {"5541 text", 0, "", "5541 text"},
+	        {"010 text", 0, "", "010 text"},
+	        {"650 text", 0, "", "650 text"},
+	        {"554 5.7.1.2 text", 554, "", "5.7.1.2 text"},
+	        {"caf\xc3\xa9 \x01 bad", 0, "", "caf??   bad"},
+	        {"", 0, "", ""},
+	};
+	struct smtprobe_kb_query q;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(smtprobe_kb_query_parse(
+		                         cases[i].in, strlen(cases[i].in), &q),
+		                 0);
+		if (q.code != cases[i].code ||
+		    strcmp(q.enhanced, cases[i].enh) != 0 ||
+		    strcmp(q.text, cases[i].text) != 0)
+			fail_msg("'%s': got %d '%s' '%s'", cases[i].in, q.code,
+			         q.enhanced, q.text);
+	}
+	/* too long is refused, never cut */
+	char big[SMTPROBE_KB_QUERY_MAX + 2];
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(smtprobe_kb_query_parse(big, sizeof(big), &q), -1);
+	assert_int_equal(
+	        smtprobe_kb_query_parse(big, SMTPROBE_KB_QUERY_MAX, &q), 0);
+	assert_int_equal(strlen(q.text), SMTPROBE_KB_QUERY_MAX);
+}
+
+static void test_query_match(void **state)
+{
+	const struct smtprobe_kb_entry *m[MAXM];
+	struct smtprobe_kb_query q;
+	const char *in;
+
+	(void)state;
+	in = "connection refused";
+	smtprobe_kb_query_parse(in, strlen(in), &q);
+	assert_true(smtprobe_kb_query_match(&q, m, MAXM) >= 1);
+	assert_string_equal(m[0]->id, "local-econnrefused");
+	in = "certificate has expired";
+	smtprobe_kb_query_parse(in, strlen(in), &q);
+	assert_true(smtprobe_kb_query_match(&q, m, MAXM) >= 1);
+	assert_string_equal(smtprobe_kb_kind_name(m[0]->kind), "x509");
+	in = "454 4.7.1 Relay access denied";
+	smtprobe_kb_query_parse(in, strlen(in), &q);
+	assert_true(smtprobe_kb_query_match(&q, m, 2) <= 2);
+	assert_string_equal(smtprobe_kb_kind_name((enum smtprobe_kb_kind)99),
+	                    "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +420,8 @@ int main(void)
 	        cmocka_unit_test(test_lookups),
 	        cmocka_unit_test(test_local_x509),
 	        cmocka_unit_test(test_hostile),
+	        cmocka_unit_test(test_query_parse),
+	        cmocka_unit_test(test_query_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
