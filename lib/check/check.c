@@ -354,14 +354,58 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	return r->exit_code;
 }
 
+/* The step a failure in this stage belongs to (CK_LAST: none). */
+static enum smtprobe_check_step step_of_stage(enum smtprobe_stage st)
+{
+	switch (st) {
+	case SMTPROBE_ST_RESOLVE:
+		return SMTPROBE_CK_DNS;
+	case SMTPROBE_ST_CONNECT:
+		return SMTPROBE_CK_TCP;
+	case SMTPROBE_ST_BANNER:
+		return SMTPROBE_CK_BANNER;
+	case SMTPROBE_ST_EHLO:
+	case SMTPROBE_ST_EHLO2:
+		return SMTPROBE_CK_EHLO;
+	case SMTPROBE_ST_STARTTLS:
+	case SMTPROBE_ST_TLS:
+		return SMTPROBE_CK_TLS;
+	case SMTPROBE_ST_AUTH:
+		return SMTPROBE_CK_AUTH;
+	case SMTPROBE_ST_MAIL:
+		return SMTPROBE_CK_MAIL;
+	case SMTPROBE_ST_RCPT:
+		return SMTPROBE_CK_RCPT;
+	case SMTPROBE_ST_DATA:
+	case SMTPROBE_ST_DOT:
+		return SMTPROBE_CK_DATA;
+	default:
+		return SMTPROBE_CK_LAST; /* QUIT: the transaction was over */
+	}
+}
+
 void ck_judge_session(const struct smtprobe_check_params *p,
                       struct smtprobe_check_result *r)
 {
+	const struct smtprobe_result *s = &r->session;
+
 	check_tcp(p, r);
 	check_banner_ehlo(r);
 	check_tls(p, r);
 	ck_check_auth(p, r);
 	ck_check_envelope(p, r);
+	/* A failure that left no exchange to judge (the session ended before
+	 * the command went out: an unsolicited reply, a local refusal)
+	 * still fails the step of its stage. */
+	enum smtprobe_check_step st = step_of_stage(s->failure.stage);
+	if (s->failure.kind != SMTPROBE_FAIL_NONE &&
+	    s->failure.kind != SMTPROBE_FAIL_CANCELLED && st < SMTPROBE_CK_LAST &&
+	    r->step[st].status == SMTPROBE_CK_SKIP) {
+		struct smtprobe_check_finding *f = &r->step[st];
+		f->status = SMTPROBE_CK_FAIL;
+		ck_setf(f->detail, sizeof(f->detail), "%s", s->error);
+		ck_diagnose(f, smtprobe_kb_failure(&s->failure));
+	}
 }
 
 void ck_checklist(const struct smtprobe_check_params *p,
