@@ -12,6 +12,12 @@
 
 #define SMTPROBE_MAX_PORTS 8
 
+/* How a listener speaks TLS, for machines ("implicit", "starttls", "none")
+ * and for people ("implicit TLS", "STARTTLS", "no TLS"); REQUIRED and
+ * OPTIONAL both mean STARTTLS here. */
+const char *smtprobe_tls_mode_name(enum smtprobe_tls_mode m);
+const char *smtprobe_tls_mode_label(enum smtprobe_tls_mode m);
+
 struct smtprobe_port_probe {
 	unsigned port;
 	int open; /* a banner came */

@@ -75,6 +75,21 @@ struct smtprobe_relay_names {
 	int random;    /* a number for the random local part / sub-domain */
 };
 
+/* What one test's outcome means to the reader, judged once for every
+ * renderer: as hoped, a hole, a warning, undecided, or just a fact (a
+ * probe, a control a listener refuses like all unauthenticated mail, a
+ * routed address a catch-all takes as local mail). */
+enum smtprobe_relay_mark {
+	SMTPROBE_MARK_SKIPPED,   /* – */
+	SMTPROBE_MARK_PASS,      /* ✔ */
+	SMTPROBE_MARK_HOLE,      /* ✘ */
+	SMTPROBE_MARK_WARN,      /* ! */
+	SMTPROBE_MARK_UNDECIDED, /* ? */
+	SMTPROBE_MARK_FACT,      /* · */
+};
+
+const char *smtprobe_relay_mark_name(enum smtprobe_relay_mark m);
+
 #define SMTPROBE_RELAY_MAX_ID 256
 
 struct smtprobe_relay_test {
@@ -101,7 +116,8 @@ struct smtprobe_relay_test {
 	const struct smtprobe_reply *deciding; /* points into res */
 	/* what the knowledge base says of a deciding refusal, or NULL */
 	const struct smtprobe_kb_entry *kb;
-	int delivered;       /* --deliver: 250 after the final dot */
+	enum smtprobe_relay_mark mark; /* set with the listener's verdicts */
+	int delivered;                 /* --deliver: 250 after the final dot */
 	int refused_at_data; /* accepted at RCPT, refused at DATA or the dot */
 	char why[400];
 };
@@ -142,9 +158,9 @@ struct smtprobe_relay_scenario_verdict {
 	int catch_all;   /* A: the random local part was accepted */
 };
 
-/* The verdicts of one listener's tests (tests[0..n) all on one port). */
-void smtprobe_relay_judge_port(const struct smtprobe_relay_test *tests,
-                               size_t n,
+/* The verdicts of one listener's tests (tests[0..n) all on one port), and
+ * each test's mark (which depends on the listener: a catch-all). */
+void smtprobe_relay_judge_port(struct smtprobe_relay_test *tests, size_t n,
                                struct smtprobe_relay_scenario_verdict v[3]);
 
 struct smtprobe_relay_params {

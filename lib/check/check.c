@@ -399,8 +399,8 @@ void ck_judge_session(const struct smtprobe_check_params *p,
 	 * still fails the step of its stage. */
 	enum smtprobe_check_step st = step_of_stage(s->failure.stage);
 	if (s->failure.kind != SMTPROBE_FAIL_NONE &&
-	    s->failure.kind != SMTPROBE_FAIL_CANCELLED && st < SMTPROBE_CK_LAST &&
-	    r->step[st].status == SMTPROBE_CK_SKIP) {
+	    s->failure.kind != SMTPROBE_FAIL_CANCELLED &&
+	    st < SMTPROBE_CK_LAST && r->step[st].status == SMTPROBE_CK_SKIP) {
 		struct smtprobe_check_finding *f = &r->step[st];
 		f->status = SMTPROBE_CK_FAIL;
 		ck_setf(f->detail, sizeof(f->detail), "%s", s->error);

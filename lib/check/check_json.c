@@ -60,12 +60,8 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 		for (size_t i = 0; i < r->scan.nports; i++) {
 			const struct smtprobe_port_probe *pp = &r->scan.port[i];
 			const char *mode =
-			        !pp->open ? "none"
-			        : pp->tls == SMTPROBE_TLSMODE_IMPLICIT
-			                ? "implicit"
-			        : pp->tls == SMTPROBE_TLSMODE_REQUIRED
-			                ? "starttls"
-			                : "none";
+			        pp->open ? smtprobe_tls_mode_name(pp->tls)
+			                 : "none";
 			json_array_append_new(
 			        list,
 			        json_pack("{s:i, s:b, s:s, s:b, s:b, s:s, s:s, "

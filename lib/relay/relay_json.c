@@ -7,22 +7,11 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "smtprobe/discover.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
 
 static const char *const scenario_key[3] = {"A", "B", "C"};
-
-static const char *tls_name(enum smtprobe_tls_mode m)
-{
-	switch (m) {
-	case SMTPROBE_TLSMODE_IMPLICIT:
-		return "implicit";
-	case SMTPROBE_TLSMODE_OFF:
-		return "none";
-	default:
-		return "starttls";
-	}
-}
 
 static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
                             const struct smtprobe_relay_test *tests)
@@ -63,7 +52,7 @@ static json_t *test_json(const struct smtprobe_relay_test *t)
 		                  "reply", report_json_reply(e->reply)));
 	}
 	int ok = smtprobe_relay_as_expected(t);
-	return json_pack(
+	json_t *o = json_pack(
 	        "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, "
 	        "s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o}",
 	        "id", t->id, "scenario", scenario_key[t->scenario], "port",
@@ -82,6 +71,10 @@ static json_t *test_json(const struct smtprobe_relay_test *t)
 	        r->error[0] ? json_string(r->error) : json_null(), "fix",
 	        !ok && t->fix ? json_string(t->fix) : json_null(), "diagnosis",
 	        ok ? json_null() : diagnosis(t));
+	json_object_set_new(o, "mark",
+	                    json_string(smtprobe_relay_mark_name(t->mark)));
+	json_object_set_new(o, "failure", report_json_failure(&r->failure));
+	return o;
 }
 
 static json_t *verdicts(const struct smtprobe_relay_scenario_verdict v[3],
@@ -116,10 +109,10 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 		        json_pack("{s:i, s:b, s:s, s:s, s:s, s:s, s:i, s:o, "
 		                  "s:o}",
 		                  "port", (int)l->port, "open", l->open, "tls",
-		                  tls_name(l->tls), "host", l->host, "auth",
-		                  l->auth, "error", l->error, "tests",
-		                  (int)l->ntests, "verdicts", lv, "details",
-		                  ld ? ld : json_null()));
+		                  smtprobe_tls_mode_name(l->tls), "host",
+		                  l->host, "auth", l->auth, "error", l->error,
+		                  "tests", (int)l->ntests, "verdicts", lv,
+		                  "details", ld ? ld : json_null()));
 	}
 	for (size_t i = 0; i < rep->ntests; i++)
 		json_array_append_new(tests, test_json(&rep->tests[i]));

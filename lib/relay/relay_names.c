@@ -57,3 +57,22 @@ const char *smtprobe_relay_verdict_name(enum smtprobe_relay_verdict v)
 	}
 	return "?";
 }
+
+const char *smtprobe_relay_mark_name(enum smtprobe_relay_mark m)
+{
+	switch (m) {
+	case SMTPROBE_MARK_SKIPPED:
+		return "skipped";
+	case SMTPROBE_MARK_PASS:
+		return "pass";
+	case SMTPROBE_MARK_HOLE:
+		return "hole";
+	case SMTPROBE_MARK_WARN:
+		return "warn";
+	case SMTPROBE_MARK_UNDECIDED:
+		return "undecided";
+	case SMTPROBE_MARK_FACT:
+		return "fact";
+	}
+	return "?";
+}

@@ -503,8 +503,31 @@ static void judge_c(const struct smtprobe_relay_test *t, size_t n,
 	}
 }
 
-void smtprobe_relay_judge_port(const struct smtprobe_relay_test *tests,
-                               size_t n,
+/* ✔ as hoped, ✘ a hole, ! a warning, ? undecided, · a fact (a probe, a
+ * control the listener refuses like all unauthenticated mail, a routed
+ * address a catch-all takes as local mail). */
+static enum smtprobe_relay_mark mark_of(const struct smtprobe_relay_test *t,
+                                        int catch_all)
+{
+	if (t->outcome == SMTPROBE_OUT_SKIPPED)
+		return SMTPROBE_MARK_SKIPPED;
+	if (t->outcome == SMTPROBE_OUT_INCONCLUSIVE)
+		return SMTPROBE_MARK_UNDECIDED;
+	if (t->expect == SMTPROBE_EXPECT_PROBE ||
+	    t->expect == SMTPROBE_EXPECT_INFO ||
+	    t->expect == SMTPROBE_EXPECT_CONTROL)
+		return smtprobe_relay_as_expected(t) ? SMTPROBE_MARK_PASS
+		                                     : SMTPROBE_MARK_FACT;
+	if (t->routed_local && catch_all && t->outcome == SMTPROBE_OUT_ACCEPTED)
+		return SMTPROBE_MARK_UNDECIDED;
+	if (smtprobe_relay_as_expected(t))
+		return SMTPROBE_MARK_PASS;
+	if (t->expect == SMTPROBE_EXPECT_SHOULD_REFUSE)
+		return SMTPROBE_MARK_WARN;
+	return SMTPROBE_MARK_HOLE;
+}
+
+void smtprobe_relay_judge_port(struct smtprobe_relay_test *tests, size_t n,
                                struct smtprobe_relay_scenario_verdict v[3])
 {
 	memset(v, 0, 3 * sizeof(v[0]));
@@ -512,4 +535,7 @@ void smtprobe_relay_judge_port(const struct smtprobe_relay_test *tests,
 	judge_a(tests, n, &v[SMTPROBE_RELAY_A]);
 	judge_b(tests, n, &v[SMTPROBE_RELAY_B]);
 	judge_c(tests, n, &v[SMTPROBE_RELAY_C]);
+	for (size_t i = 0; i < n; i++)
+		tests[i].mark =
+		        mark_of(&tests[i], v[SMTPROBE_RELAY_A].catch_all);
 }

@@ -14,6 +14,20 @@
 
 static const unsigned default_ports[] = {587, 465, 25, 2525};
 
+const char *smtprobe_tls_mode_name(enum smtprobe_tls_mode m)
+{
+	return m == SMTPROBE_TLSMODE_IMPLICIT ? "implicit"
+	       : m == SMTPROBE_TLSMODE_OFF    ? "none"
+	                                      : "starttls";
+}
+
+const char *smtprobe_tls_mode_label(enum smtprobe_tls_mode m)
+{
+	return m == SMTPROBE_TLSMODE_IMPLICIT ? "implicit TLS"
+	       : m == SMTPROBE_TLSMODE_OFF    ? "no TLS"
+	                                      : "STARTTLS";
+}
+
 /* Each port gets a plain probe (STARTTLS when offered) and, unless it is
  * 465, an implicit-TLS probe beside it: whichever learns how the port
  * speaks ends the other, so an implicit-TLS port on an unusual number does
