@@ -55,6 +55,7 @@ struct smtprobe_tls_failure {
 	int alert;           /* TLS alert description (RFC 8446 6), -1: none */
 	int alert_from_peer; /* 1: the server sent it; 0: we did */
 	int ossl_reason;     /* OpenSSL's reason code, 0 when none */
+	int sys_errno;       /* SMTPROBE_TLSE_SYSCALL: the socket's errno */
 	char reason[128];    /* OpenSSL's words, e.g. "wrong version number" */
 };
 

@@ -152,6 +152,15 @@ static void check_banner_ehlo(struct smtprobe_check_result *r)
 	}
 	if (!ck_judge_stage(e, s, SMTPROBE_ST_EHLO, "EHLO"))
 		return;
+	/* the EHLO after STARTTLS is the same step: its failure counts */
+	const struct smtprobe_exchange *x2 =
+	        ck_last_exchange(s, SMTPROBE_ST_EHLO2);
+	if (e->status == SMTPROBE_CK_PASS && x2 &&
+	    (!x2->reply || x2->reply->code / 100 != 2)) {
+		memset(e, 0, sizeof(*e));
+		ck_judge_stage(e, s, SMTPROBE_ST_EHLO2, "EHLO after STARTTLS");
+		return;
+	}
 	if (e->status == SMTPROBE_CK_PASS && s->have_ehlo) {
 		const struct smtprobe_ehlo *h = &s->ehlo;
 		ck_setf(e->detail, sizeof(e->detail),

@@ -114,7 +114,8 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 	memset(f->fixes, 0, sizeof(f->fixes));
 	char rt[600];
 	ck_reply_text(s->auth_reply, rt, sizeof(rt));
-	ck_setf(f->detail, sizeof(f->detail), "AUTH %s: %s", s->auth_mech,
+	ck_setf(f->detail, sizeof(f->detail), "AUTH%s%s: %s",
+	        s->auth_mech[0] ? " " : "", s->auth_mech,
 	        s->auth_reply ? rt : s->error);
 	if (s->auth_reply) {
 		ck_diagnose_reply(f, s->auth_reply);
@@ -213,8 +214,16 @@ void ck_check_envelope(const struct smtprobe_check_params *p,
 			ck_judge_stage(rc, s, SMTPROBE_ST_RCPT, "RCPT");
 		}
 	}
-	if (p->send)
-		ck_judge_stage(d, s, SMTPROBE_ST_DOT, "message");
+	if (p->send) {
+		/* a refused DATA is the data step's failure; after a 354 the
+		 * reply to the final dot decides */
+		const struct smtprobe_exchange *x =
+		        ck_last_exchange(s, SMTPROBE_ST_DATA);
+		if (x && (!x->reply || x->reply->code != 354))
+			ck_judge_stage(d, s, SMTPROBE_ST_DATA, "DATA");
+		else
+			ck_judge_stage(d, s, SMTPROBE_ST_DOT, "message");
+	}
 }
 
 /* ---- the relay test ------------------------------------------------- */

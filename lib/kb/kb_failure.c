@@ -46,7 +46,8 @@ static const char *tls_id(const struct smtprobe_tls_failure *t)
 	case SMTPROBE_TLSE_LOCAL:
 		return "tls-local-setup";
 	case SMTPROBE_TLSE_SYSCALL:
-		return "local-econnreset";
+		return t->sys_errno == EPIPE ? "local-epipe"
+		                             : "local-econnreset";
 	default:
 		break;
 	}

@@ -472,12 +472,24 @@ static void on_tls_done(struct conn *c, int err)
 		if (strncmp(why, "tls handshake failed: ", 22) == 0)
 			why += 22;
 		struct fail_facts ff = {.tls = &tf};
-		if (tf.error == SMTPROBE_TLSE_CLOSED)
+		if (tf.error == SMTPROBE_TLSE_CLOSED) {
 			session_fail(s, SMTPROBE_FAIL_CLOSED, 0,
 			             "connection closed by %s during the TLS "
 			             "handshake",
 			             s->peer);
-		else
+		} else if (tf.error == SMTPROBE_TLSE_SYSCALL) {
+			/* the socket failed under TLS: a reset, with errno */
+			char ebuf[128];
+			ff.err = tf.sys_errno;
+			ff.tls = NULL;
+			session_fail_with(
+			        s, SMTPROBE_FAIL_RESET, &ff, 0,
+			        "connection reset by %s during the TLS "
+			        "handshake (%s)",
+			        s->peer,
+			        util_strerror(tf.sys_errno, ebuf,
+			                      sizeof(ebuf)));
+		} else
 			session_fail_with(s, SMTPROBE_FAIL_TLS, &ff, 0,
 			                  "error during the TLS handshake with "
 			                  "%s: %s",
@@ -690,6 +702,12 @@ static void on_session_timeout(uv_timer_t *t)
 	unsigned ms = s->p->session_timeout_ms ? s->p->session_timeout_ms
 	                                       : DEFAULT_SESSION_MS;
 
+	if (s->stage == SMTPROBE_ST_QUIT) {
+		/* the transaction is over; an unanswered QUIT ends it as the
+		 * reply deadline does */
+		session_finish(s);
+		return;
+	}
 	session_fail(s, SMTPROBE_FAIL_SESSION_TIMEOUT, 0,
 	             "session timeout after %g s, %s from %s", ms / 1000.0,
 	             smtprobe_stage_phrase(s->stage), s->peer);

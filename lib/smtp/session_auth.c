@@ -102,6 +102,14 @@ void auth_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	const char *resp = NULL;
 
+	if (s->auth_cancelled) {
+		/* the answer to our "*": whatever it says, the failure is
+		 * already recorded and the session ends */
+		s->res->auth_reply = r;
+		session_quit(s);
+		return;
+	}
+
 	if (r->code == 235) {
 		s->res->auth_ok = 1;
 		s->res->auth_reply = r;
@@ -134,6 +142,7 @@ void auth_on_reply(struct smtprobe_session *s, struct smtprobe_reply *r)
 		session_record_failure(s, SMTPROBE_FAIL_AUTH_UNAVAILABLE, NULL,
 		                       "AUTH %s failed: %s from %s",
 		                       s->res->auth_mech, why, s->peer);
+		s->auth_cancelled = 1;
 		session_command(s, "*", NULL, 1);
 		return;
 	}

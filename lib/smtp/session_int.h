@@ -49,9 +49,10 @@ struct smtprobe_session {
 	int probing;       /* the AUTH stage is running probe_cmds */
 	struct smtprobe_sasl *sasl;
 	unsigned auth_mech;
-	int finishing; /* QUIT sent or closing */
-	int finished;  /* done called */
-	char peer[80]; /* "127.0.0.1:25" for messages */
+	int auth_cancelled; /* "*" sent: the next AUTH reply ends the session */
+	int finishing;      /* QUIT sent or closing */
+	int finished;       /* done called */
+	char peer[80];      /* "127.0.0.1:25" for messages */
 
 	/* the last connection attempt's failure, reported when no address
 	 * is left to try */

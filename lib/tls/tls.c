@@ -395,6 +395,8 @@ static int sys_error(struct smtprobe_tls *t, const char *what, int err)
 	tls__lower_first(msg);
 	tls__fmt(t->err, sizeof(t->err), "%s: %s", what, msg);
 	tls__classify(t, SMTPROBE_TLSE_SYSCALL, NULL, 0, msg);
+	if (t->fail.error == SMTPROBE_TLSE_SYSCALL)
+		t->fail.sys_errno = err;
 	return SMTPROBE_TLS_ERR;
 }
 

@@ -278,13 +278,9 @@ static const struct jcase cases[] = {
          .at = CK(BANNER),
          .kb = "protocol-not-smtp",
          .exit = 1},
-        /* BUG: an unsolicited reply fails the session before EHLO is sent
-         * (stage ehlo, no EHLO exchange, as test_session shows), and
-         * ck_judge_stage() only judges a stage that has an exchange: the
-         * ehlo step is skipped, no step fails or names
-         * "protocol-unsolicited", and check exits 0 - every step passed
-         * or was skipped - for a session that failed. The same holds for
-         * unsolicited bytes before MAIL (the mail step). */
+        /* An unsolicited reply fails the session before EHLO is sent: no EHLO
+         * exchange, yet the ehlo step fails with the failure's diagnosis
+         * (a failure that left no exchange fails the step of its stage). */
         {.name = "protocol: unsolicited reply before EHLO",
          .ex = {X_CONNECT, X_BANNER},
          .kind = F(PROTOCOL),
@@ -296,10 +292,8 @@ static const struct jcase cases[] = {
          .checklist = "ppssssss",
          .at = CK(EHLO),
          .kb = "protocol-unsolicited",
-         .exit = 1,
-         .bug = "a session failed by an unsolicited reply before EHLO "
-                "gets no failing step: check exits 0"},
-        /* BUG: as above, before MAIL: the mail step is skipped. */
+         .exit = 1},
+        /* As above, before MAIL: the mail step fails. */
         {.name = "protocol: unsolicited reply before MAIL",
          .ex = {X_CONNECT, X_BANNER, X_EHLO},
          .kind = F(PROTOCOL),
@@ -311,9 +305,7 @@ static const struct jcase cases[] = {
          .checklist = "ppssfsss",
          .at = CK(MAIL),
          .kb = "protocol-unsolicited",
-         .exit = 1,
-         .bug = "a session failed by an unsolicited reply before MAIL "
-                "gets no failing step: check exits 0"},
+         .exit = 1},
         {.name = "TLS optional, STARTTLS refused with 454: a warning",
          .tls = SMTPROBE_TLSMODE_OPTIONAL,
          .ex = {X_CONNECT,
@@ -412,22 +404,17 @@ static const struct jcase cases[] = {
          .tls = SMTPROBE_TLSMODE_OPTIONAL,
          .ex = {X_CONNECT, X_BANNER, X_EHLO, X_STARTTLS},
          .ehlo = {"STARTTLS"},
-         .kind = F(TLS),
+         .kind = F(RESET),
          .stage = S(TLS),
-         .tlse = TE(SYSCALL),
-         .error = "error during the TLS handshake with 192.0.2.25:25: "
-                  "connection reset by peer",
+         .error = "connection reset by 192.0.2.25:25 during the TLS "
+                  "handshake (connection reset by peer)",
          .steps = "spppfsssss",
          .checklist = "ppfsssss",
          .at = CK(TLS),
          .kb = "local-econnreset",
          .exit = 1},
-        /* BUG: ck_judge_stage() is asked for SMTPROBE_ST_EHLO only, and
-         * the EHLO after STARTTLS is recorded under SMTPROBE_ST_EHLO2: a
-         * close (or refusal, timeout, protocol error) there leaves the
-         * ehlo step passing on the first EHLO, the tls step passing, and
-         * no step failing - check exits 0 for a session that ended with
-         * exit 6. */
+        /* A failure at the EHLO after STARTTLS (SMTPROBE_ST_EHLO2) fails the
+         * ehlo step, although the first EHLO passed. */
         {.name = "closed waiting for the EHLO reply after STARTTLS",
          .tls = SMTPROBE_TLSMODE_OPTIONAL,
          .ex = {X_CONNECT,
@@ -446,9 +433,7 @@ static const struct jcase cases[] = {
          .checklist = "pppsssss",
          .at = CK(EHLO),
          .kb = "local-closed",
-         .exit = 1,
-         .bug = "a failure at the EHLO after STARTTLS is judged nowhere: "
-                "check exits 0"},
+         .exit = 1},
         {.name = "expired certificate under tls_verify",
          .tls = SMTPROBE_TLSMODE_REQUIRED,
          .tls_required = 1,
@@ -630,11 +615,8 @@ static const struct jcase cases[] = {
          .at = CK(RCPT),
          .kb = "local-timeout",
          .exit = 1},
-        /* BUG: under --send the data step judges only the final dot
-         * (ck_check_envelope: ck_judge_stage(.., SMTPROBE_ST_DOT, ..)): a
-         * DATA command refused (or a timeout or close waiting for its
-         * 354) leaves no DOT exchange, so the data step is skipped and
-         * check exits 0 with data_accepted "skip". */
+        /* Under --send a refused DATA fails the data step (after a 354 the
+         * reply to the final dot decides). */
         {.name = "DATA refused with 554 under --send",
          .send = 1,
          .ex = {X_CONNECT,
@@ -654,9 +636,7 @@ static const struct jcase cases[] = {
          .checklist = "ppssppfp",
          .at = CK(DATA),
          .kb = "enh-x.5.1",
-         .exit = 1,
-         .bug = "a refused DATA under --send is judged nowhere: check "
-                "exits 0"},
+         .exit = 1},
         {.name = "message refused after the dot under --send",
          .send = 1,
          .ex = {X_CONNECT,

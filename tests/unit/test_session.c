@@ -697,11 +697,9 @@ static const struct scase cases[] = {
          .kind = F(AUTH_UNAVAILABLE),
          .stage = S(AUTH),
          .exit = 28},
-        /* BUG: session_auth.c records AUTH_UNAVAILABLE, sends "*" and
-         * promises "the session ends politely after that answer"; but
-         * auth_on_reply() takes a 235 to the "*" as success (auth_ok = 1)
-         * and goes on to MAIL, RCPT, DATA: the message is sent while the
-         * result says AUTH failed (exit 28, auth_ok 1, data_tried 1). */
+        /* An undecodable challenge: AUTH_UNAVAILABLE is recorded, "*"
+         * cancels, and whatever answers the "*" (even 235) the session
+         * ends politely after it: no MAIL, no message. */
         {.name = "undecodable AUTH challenge, * answered 235: still ends",
          .t = {.auth = 1, .mech = SMTPROBE_MECH_LOGIN, .plaintext = 1},
          .script = {BANNER, EHLO_AUTH, EXPECT("AUTH LOGIN"),
@@ -709,9 +707,7 @@ static const struct scase cases[] = {
                     SEND("235 2.7.0 ok anyway\r\n"), QUIT_OK},
          .kind = F(AUTH_UNAVAILABLE),
          .stage = S(AUTH),
-         .exit = 28,
-         .bug = "a 235 to the AUTH cancel (*) goes on to MAIL and sends "
-                "the message although AUTH_UNAVAILABLE is recorded"},
+         .exit = 28},
         /* ---- STARTTLS and TLS ---- */
         {.name = "TLS required, STARTTLS not offered",
          .t = {.tls = SMTPROBE_TLSMODE_REQUIRED},
@@ -793,25 +789,17 @@ static const struct scase cases[] = {
          .kind = F(CLOSED),
          .stage = S(TLS),
          .exit = 29},
-        /* BUG: a socket error during the TLS handshake loses its errno.
-         * tls.h documents SMTPROBE_TLSE_SYSCALL as "a socket error
-         * (.sys_errno)", but struct smtprobe_tls_failure has no errno and
-         * on_tls_done() (lib/smtp/session.c) passes only .tls, so
-         * failure.sys_errno is 0 and ECONNRESET survives only in the words
-         * ("connection reset by peer"); kb_failure.c then calls every
-         * SYSCALL "local-econnreset" without looking. (A clean close in
-         * the same place is kind CLOSED; a reset is kind TLS, not RESET.) */
+        /* A socket error during the TLS handshake is a reset with its
+         * errno (kind RESET at stage tls, exit 29), like one anywhere else;
+         * a clean close in the same place is kind CLOSED. */
         {.name = "STARTTLS, the peer resets during the handshake",
          .t = {.tls = SMTPROBE_TLSMODE_REQUIRED},
          .script = {BANNER, EHLO_TLS, EXPECT("STARTTLS"),
                     SEND("220 2.0.0 go ahead\r\n"), RESET},
-         .kind = F(TLS),
+         .kind = F(RESET),
          .stage = S(TLS),
-         .sub = TE(SYSCALL),
          .err = ECONNRESET,
-         .exit = 29,
-         .bug = "a reset during the TLS handshake leaves failure.sys_errno "
-                "0 (ECONNRESET only in the message)"},
+         .exit = 29},
         {.name = "certificate for another name under tls_verify",
          .t = {.tls = SMTPROBE_TLSMODE_REQUIRED,
                .verify = 1,
@@ -917,22 +905,16 @@ static const struct scase cases[] = {
          .exit = 0,
          .trans = {S(CONNECT), S(BANNER), S(EHLO), S(MAIL), S(RCPT), S(DATA),
                    S(DOT), S(QUIT)}},
-        /* BUG: a server silent after QUIT ends the session as a success
-         * when the reply deadline fires (on_wait_timeout: QUIT finishes)
-         * or when it closes (on_closed: "the transaction is over anyway"),
-         * but as SESSION_TIMEOUT at stage quit, exit 27, when the session
-         * deadline comes first (on_session_timeout ignores the stage): the
-         * same delivered message fails or not depending on which timer is
-         * shorter. */
+        /* A server silent after QUIT ends the session as a success,
+         * whichever ends the wait: the reply deadline, a close, or the
+         * session deadline. */
         {.name = "QUIT unanswered until the session deadline: it stands",
          .t = {.session_ms = 600},
          .script = {BANNER, GREET, MAIL_OK, RCPT_OK, DATA_OK, DOT_OK,
                     EXPECT("QUIT")},
          .kind = F(NONE),
          .stage = S(DOT),
-         .exit = 0,
-         .bug = "the session deadline in the QUIT stage fails a delivered "
-                "message (exit 27); the reply deadline there does not"},
+         .exit = 0},
         {.name = "closed instead of a QUIT reply: the transaction stands",
          .script = {BANNER, GREET, MAIL_OK, RCPT_OK, DATA_OK, DOT_OK,
                     EXPECT("QUIT"), CLOSE},
