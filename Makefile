@@ -14,7 +14,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 
 
 .PHONY: all deps build build-asan build-fuzz demo demo-postfix test test-unit test-e2e \
-	test-asan test-fuzz lint fuzz bench clean
+	test-asan test-fuzz test-fresh lint fuzz bench clean
 
 all: build
 
@@ -62,6 +62,9 @@ test-fuzz: build-fuzz
 	@scripts/fuzz $(FUZZ_SMOKE_SECONDS)
 
 test: test-unit test-e2e test-asan test-fuzz
+
+test-fresh:
+	@scripts/test-fresh
 
 fuzz: build-fuzz
 	@scripts/fuzz $(FUZZ_SECONDS)

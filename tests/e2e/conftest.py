@@ -3,14 +3,30 @@
 The tests drive the real `smtprobe` binary (SMTPROBE_BIN, default
 build/smtprobe) against real servers the harness starts on loopback.
 Fixtures live in tests/harness/ and are imported here so every test file
-sees them.
+sees them. The other programs the tests drive (swaks, Postfix, Dovecot, the
+openssl CLI, GNU time) are checked once per session (peers.py): when one is
+missing or lacks a feature, the tests that need it fail with one line that
+says what to install.
 """
 import os
 import sys
+
+import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 
 from runner import SMTPROBE, ASAN, run_smtprobe  # noqa: E402,F401
+from peer_fixtures import *  # noqa: E402,F401,F403
 from postfix_fixtures import *  # noqa: E402,F401,F403
 from badserver_fixtures import *  # noqa: E402,F401,F403
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter):
+    # pytest's short summary leaves out the reason of a setup error: after
+    # it, say once what this machine lacks
+    yield
+    import peers
+    for why in peers.problems():
+        terminalreporter.write_line(f"missing peer: {why}", red=True, bold=True)

@@ -73,6 +73,8 @@ import tempfile
 import threading
 import time
 
+import peers
+
 LOOPBACK = "127.0.0.1"
 POLL = 0.1            # how often blocking operations look at the stop flag
 DEFAULT_IO_TIMEOUT = 60.0  # bound on one ("expect",)/("read_data",) wait
@@ -177,11 +179,12 @@ def self_signed_cert():
     global _cert
     with _cert_lock:
         if _cert is None:
+            peers.require("openssl")
             d = tempfile.mkdtemp(prefix="badserver-tls-")
             atexit.register(shutil.rmtree, d, True)
             cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
             subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "ec",
+                [peers.OPENSSL, "req", "-x509", "-newkey", "ec",
                  "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", key, "-out", cert, "-days", "2",
                  "-subj", f"/CN={HOSTNAME}",

@@ -23,7 +23,9 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-OPENSSL = os.environ.get("OPENSSL", "openssl")
+import peers
+
+OPENSSL = peers.OPENSSL
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ServerCerts:
 
 
 def _run(args, cwd=None):
+    peers.require("openssl")
     proc = subprocess.run([OPENSSL] + args, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"openssl {' '.join(args)} failed ({proc.returncode}):\n"

@@ -51,8 +51,9 @@ Nothing of the system's /etc/postfix or /var/spool/postfix is used, so
 instances run one after another (or side by side) never clash.
 
 System-wide changes: none. Assumptions (checked at start, with a clear
-error): the Debian packages have created the `postfix` user and group, the
-`postdrop` group and the `dovecot` and `dovenull` users, and we run as root.
+error, see peers.py): the Debian packages have created the `postfix` user and
+group, the `postdrop` group and the `dovecot` and `dovenull` users, and we
+run as root.
 `postfix -c DIR` run by root needs no `alternate_config_directories` entry in
 /etc/postfix/main.cf (which does not even exist with "No configuration"):
 that check guards the set-gid postdrop/postqueue programs, which the harness
@@ -64,7 +65,6 @@ be traversable by those users (the fixture makes a 0711 directory in /tmp).
 """
 import os
 import pwd
-import grp
 import shutil
 import signal
 import socket
@@ -73,9 +73,10 @@ import subprocess
 import time
 
 import certs
+import peers
 
-POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+POSTFIX = peers.POSTFIX
+DOVECOT = peers.DOVECOT
 
 LISTENERS = ("open", "mx", "submission", "smtps", "lmtp",
              # the relay lab (see the module docstring)
@@ -121,24 +122,10 @@ def _write(path, text, mode=0o644):
 
 def _check_system():
     """Fail early, with a clear message, when the packages are missing."""
-    missing = []
-    for path in (POSTFIX, DOVECOT, "/usr/lib/dovecot/lmtp"):
-        if not os.access(path, os.X_OK):
-            missing.append(path)
-    for user in ("postfix", "dovecot", "dovenull"):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            missing.append(f"user {user}")
-    for group in ("postfix", "postdrop"):
-        try:
-            grp.getgrnam(group)
-        except KeyError:
-            missing.append(f"group {group}")
-    if missing:
-        raise MailServerError("cannot run the test mail servers, missing: "
-                              + ", ".join(missing)
-                              + " (apt-get install postfix dovecot-core dovecot-lmtpd)")
+    for peer in ("postfix", "dovecot", "openssl"):
+        why = peers.problem(peer)
+        if why:
+            raise MailServerError(f"cannot run the test mail servers: {why}")
     if os.geteuid() != 0:
         raise MailServerError("the test mail servers must be started as root "
                               "(Postfix's master and Dovecot need it)")

@@ -9,6 +9,8 @@
 
 If the servers cannot start the tests that use them FAIL (with the logs in
 the message): a missing server is an environment bug, never a reason to skip.
+The packages are checked first (peer_fixtures.py): a missing one fails them
+with one line that says what to install.
 Set SMTPROBE_KEEP_SERVERS=1 to keep the work directory (config, logs, mail)
 after the session; its path is printed at the end.
 """
@@ -27,7 +29,7 @@ WORKDIR_PREFIX = "smtprobe-mailservers-"
 
 
 @pytest.fixture(scope="session")
-def mailservers():
+def mailservers(peer_postfix, peer_dovecot, peer_openssl):
     # Not pytest's tmp_path: its base directory is 0700 root, and the postfix
     # and dovecot users must be able to reach their queue and Maildirs.
     reap_stale(WORKDIR_PARENT, WORKDIR_PREFIX)

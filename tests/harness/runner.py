@@ -2,7 +2,8 @@
 
 run_smtprobe(args, timeout=30, input=None, env=None) -> Result with
 returncode, stdout, stderr (text), elapsed (s) and maxrss_kb (smtprobe's
-peak resident set, measured by GNU time). A run that outlives `timeout` is killed and
+peak resident set, measured by GNU time: a test fails with one line when
+/usr/bin/time is not GNU time). A run that outlives `timeout` is killed and
 the test fails: a hang is a bug.
 """
 import os
@@ -13,10 +14,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+import peers
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SMTPROBE = os.environ.get("SMTPROBE_BIN", os.path.join(ROOT, "build", "smtprobe"))
 ASAN = os.environ.get("SMTPROBE_ASAN") == "1"
-TIME = "/usr/bin/time"
+TIME = peers.TIME
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Result:
 
 
 def run_smtprobe(args, timeout=30, input=None, env=None):
+    peers.require("time")
     full_env = dict(os.environ)
     full_env.pop("SMTPROBE_PASSWORD", None)
     if env:

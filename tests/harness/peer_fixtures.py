@@ -1,0 +1,37 @@
+"""pytest fixtures that check the peers (peers.py) once per session.
+
+    peer_swaks, peer_postfix, peer_dovecot, peer_openssl
+                  session-scoped; a fixture or test that needs a peer depends
+                  on its fixture. When the peer is missing the fixture fails
+                  once with one line saying what to install, and pytest
+                  reports that line for every test that depends on it.
+    peers_of_test autouse: a test whose code drives a peer itself (swaks from
+                  a helper of its module, see peers.needed_by) gets that
+                  peer's fixture too.
+"""
+import pytest
+
+import peers
+
+__all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
+           "peers_of_test"]
+
+
+def _peer_fixture(name):
+    @pytest.fixture(scope="session", name="peer_" + name)
+    def check():
+        peers.require(name)
+        return name
+    return check
+
+
+peer_swaks = _peer_fixture("swaks")
+peer_postfix = _peer_fixture("postfix")
+peer_dovecot = _peer_fixture("dovecot")
+peer_openssl = _peer_fixture("openssl")
+
+
+@pytest.fixture(autouse=True)
+def peers_of_test(request):
+    for name in peers.needed_by(request.function):
+        request.getfixturevalue("peer_" + name)

@@ -1,0 +1,224 @@
+"""The programs the end-to-end tests drive besides smtprobe ("peers"), each
+checked once per process for what the tests need of it.
+
+    peers.problem("swaks")   -> None, or ONE line: what is missing and what
+                                to install
+    peers.require("swaks")   -> when something is missing: pytest.fail(that
+                                line) in a pytest run, else raise PeerMissing
+    peers.needed_by(func)    -> the peers a test function drives itself (see
+                                PEER_OF_GLOBAL)
+    peers.problems()         -> the lines of the peers found lacking so far
+
+    swaks     TLS (Net::SSLeay), PLAIN/LOGIN and CRAM-MD5: what the tests ask
+              of it (--tls, --tlsc, --auth PLAIN|LOGIN|CRAM-MD5)
+    postfix   postfix, postconf, smtp-source and the users and groups the
+              package creates
+    dovecot   dovecot, its LMTP server and its users
+    openssl   the openssl CLI (OpenSSL 3): the harness makes its certificates
+    time      GNU time at /usr/bin/time: run_smtprobe measures peak RSS with it
+
+A missing peer is a broken machine, not a reason to skip: the tests that
+need it fail, each with the same line, and `scripts/install-deps` (as root)
+installs every one. The probes are cached, so a session probes each peer at
+most once, however many tests need it.
+"""
+import grp
+import inspect
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import threading
+
+INSTALL = "run scripts/install-deps or apt-get install"
+
+SWAKS = shutil.which("swaks") or "/usr/bin/swaks"
+POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
+POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+DOVECOT_LMTP = "/usr/lib/dovecot/lmtp"
+OPENSSL = os.environ.get("OPENSSL", "openssl")
+TIME = "/usr/bin/time"
+
+# The swaks features the tests use (names as `swaks --support` prints them).
+SWAKS_FEATURES = ("TLS", "Basic AUTH", "AUTH CRAM-MD5")
+# The Debian package of each Perl module swaks may ask for.
+PERL_PACKAGES = {
+    "Net::SSLeay": "libnet-ssleay-perl",
+    "Authen::SASL": "libauthen-sasl-perl",
+    "IO::Socket::INET6": "libio-socket-inet6-perl",
+    "Authen::NTLM": "libauthen-ntlm-perl",
+    "Net::DNS": "libnet-dns-perl",
+    "Digest::MD5": "perl",
+    "MIME::Base64": "perl",
+}
+
+# A test needs a peer when its code, or a function of its module that it
+# calls, refers to one of these module globals (the test files name the
+# programs they run this way).
+PEER_OF_GLOBAL = {
+    "SWAKS": "swaks",
+    "SMTP_SOURCE": "postfix",
+    "POSTCONF": "postfix",
+    "POSTFIX": "postfix",
+}
+
+
+def _run(argv, timeout=30):
+    """(exit status, stdout + stderr) of argv; exit None when it cannot run."""
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+    except OSError as e:
+        return None, f"{argv[0]}: {e.strerror}"
+    except subprocess.TimeoutExpired:
+        return None, f"{argv[0]}: no answer in {timeout}s"
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def _missing_paths(*paths):
+    return [p for p in paths if not os.access(p, os.X_OK)]
+
+
+def _missing_accounts(users=(), groups=()):
+    out = []
+    for u in users:
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            out.append(f"user {u}")
+    for g in groups:
+        try:
+            grp.getgrnam(g)
+        except KeyError:
+            out.append(f"group {g}")
+    return out
+
+
+def _check_swaks():
+    if _missing_paths(SWAKS):
+        return f"swaks is missing ({SWAKS}): {INSTALL} swaks"
+    status, out = _run([SWAKS, "--support"])
+    if status != 0:
+        return f"swaks --support failed ({status}): {out.strip()[-200:]}"
+    # "=== TLS supported" / "*** TLS not available: requires Net::SSLeay"
+    missing, modules = [], []
+    for feature in SWAKS_FEATURES:
+        if f"=== {feature} supported" in out:
+            continue
+        m = re.search(rf"\*\*\* {re.escape(feature)} not available: requires (.+)", out)
+        missing.append(feature)
+        if m:
+            modules += [x.strip() for x in m.group(1).split(",")]
+    if not missing:
+        return None
+    pkgs = sorted({PERL_PACKAGES.get(m, m) for m in modules}) or ["swaks"]
+    why = f" ({', '.join(modules)} missing)" if modules else ""
+    return (f"swaks has no {' / '.join(missing)} support{why}: "
+            f"{INSTALL} {' '.join(pkgs)}")
+
+
+def _check_postfix():
+    missing = (_missing_paths(POSTFIX, POSTCONF, SMTP_SOURCE)
+               + _missing_accounts(("postfix",), ("postfix", "postdrop")))
+    if missing:
+        return f"Postfix is missing ({', '.join(missing)}): {INSTALL} postfix"
+    return None
+
+
+def _check_dovecot():
+    missing = (_missing_paths(DOVECOT, DOVECOT_LMTP)
+               + _missing_accounts(("dovecot", "dovenull")))
+    if missing:
+        return (f"Dovecot is missing ({', '.join(missing)}): {INSTALL} "
+                f"dovecot-core dovecot-lmtpd")
+    return None
+
+
+def _check_openssl():
+    status, out = _run([OPENSSL, "version"])
+    if status != 0 or not out.startswith("OpenSSL 3"):
+        return (f"the openssl CLI of OpenSSL 3 is missing ({out.strip()[:80] or status}): "
+                f"{INSTALL} openssl")
+    return None
+
+
+def _check_time():
+    status, out = _run([TIME, "--version"])
+    if status != 0 or "gnu time" not in out.lower():
+        return (f"GNU time is missing ({TIME}; run_smtprobe measures smtprobe's "
+                f"peak RSS with it): {INSTALL} time")
+    return None
+
+
+CHECKS = {
+    "swaks": _check_swaks,
+    "postfix": _check_postfix,
+    "dovecot": _check_dovecot,
+    "openssl": _check_openssl,
+    "time": _check_time,
+}
+
+
+_lock = threading.Lock()
+_problems = {}
+
+
+def problem(name):
+    """None when peer `name` can do what the tests need, else one line."""
+    with _lock:
+        if name not in _problems:
+            _problems[name] = CHECKS[name]()
+        return _problems[name]
+
+
+def problems():
+    """The lines of the peers probed so far that lack something."""
+    with _lock:
+        return [why for why in _problems.values() if why]
+
+
+class PeerMissing(RuntimeError):
+    pass
+
+
+def require(name):
+    """Fail the calling test (or fixture) with problem(name), if any; outside
+    pytest (the demo, the benches) raise PeerMissing with that line."""
+    why = problem(name)
+    if why:
+        if "pytest" in sys.modules:
+            sys.modules["pytest"].fail(why, pytrace=False)
+        raise PeerMissing(why)
+
+
+def needed_by(func):
+    """The peers `func` drives: PEER_OF_GLOBAL names it refers to, directly,
+    in nested functions, or through functions and classes of its module."""
+    module = getattr(func, "__module__", None)
+    names, seen, todo = set(), set(), [func]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if inspect.isclass(obj):
+            todo += [f for f in vars(obj).values() if inspect.isfunction(f)]
+            continue
+        code = getattr(obj, "__code__", None)
+        if code is None:
+            continue
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            codes += [k for k in c.co_consts if inspect.iscode(k)]
+            for n in c.co_names:
+                names.add(n)
+                g = obj.__globals__.get(n)
+                if ((inspect.isfunction(g) or inspect.isclass(g))
+                        and g.__module__ == module):
+                    todo.append(g)
+    return sorted({PEER_OF_GLOBAL[n] for n in names if n in PEER_OF_GLOBAL})
