@@ -186,6 +186,7 @@ static void check_help(FILE *f)
 	        "what failed is explained (causes and\nfixes) and the relay "
 	        "checklist is ticked.\n\n");
 	opts_help(check_defs, f);
+	cli_common_help_password(f);
 	fprintf(f,
 	        "\nexit codes: 0 no step failed, 1 a step failed, 2 usage "
 	        "error.\n"

@@ -1,6 +1,6 @@
 /* common.h - what send, check and relay share: the HOST[:PORT] target,
- * bounded file reading, the AUTH password (option, environment, prompt)
- * and its wiping, the status markers and colour, and the option
+ * bounded file reading, the AUTH password (option, file, environment,
+ * prompt) and its wiping, the status markers and colour, and the option
  * rows every one of them has (TLS, AUTH, timeouts, -4/-6, --json): one
  * handler fills a struct cli_common, one function applies it to a struct
  * smtprobe_params.
@@ -90,6 +90,7 @@ enum {
 	CLI_O_AUTH,
 	CLI_O_AUTH_USER,
 	CLI_O_AUTH_PASSWORD,
+	CLI_O_AUTH_PASSWORD_FILE,
 	CLI_O_AUTH_PLAINTEXT,
 	CLI_O_TIMEOUT,
 	CLI_O_SESSION_TIMEOUT,
@@ -125,8 +126,10 @@ enum {
 	{CLI_O_TLS_KEY, "tls-key", OPT_REQ, "FILE", "client certificate key (PEM)"}
 #define CLI_OPTS_AUTH_CREDENTIALS \
 	{CLI_O_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"}, \
-	{CLI_O_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS", \
-	 "AUTH password or token (or env SMTPROBE_PASSWORD)"}, \
+	{CLI_O_AUTH_PASSWORD_FILE, "auth-password-file", OPT_REQ, "FILE", \
+	 "AUTH password or token: the first line of FILE"}, \
+	{CLI_O_AUTH_PASSWORD, "ap|auth-password", OPT_SECRET, "PASS", \
+	 "the same on the command line (other local users can read it)"}, \
 	{CLI_O_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL, \
 	 "allow AUTH over a connection without TLS"}
 #define CLI_OPTS_FAMILY \
@@ -140,12 +143,14 @@ struct cli_common {
 	const char *tls_ca, *tls_sni, *tls_verify_host;
 	const char *tls_protocol, *tls_cipher, *tls_cert, *tls_key;
 	int auth; /* --auth, or a credential option given */
-	const char *auth_mech, *auth_user;
+	const char *auth_mech, *auth_user, *auth_password_file;
 	int auth_plaintext;
-	char *password; /* owned: the option's copy, or the prompt */
+	char *password;    /* owned: argv's copy, the file's line, the prompt */
+	int password_argv; /* it came from the command line */
 	long timeout_ms, session_timeout_ms;
 	int family; /* 0, 4 or 6 */
 	int json;
+	int quiet; /* no warning on stderr (send --silent) */
 };
 
 /* Defaults of the command; session_timeout_ms 0 = 8 x the --timeout. */
@@ -163,10 +168,13 @@ int cli_common_accept(int id, const char *next);
 int cli_common_apply(struct cli_common *c, const char *host,
                      struct smtprobe_params *p, char *err, size_t errsz);
 /* The AUTH part of cli_common_apply: user, mechanism, and the password
- * from --auth-password, env SMTPROBE_PASSWORD or a no-echo prompt, in
- * that order. */
+ * from --auth-password, --auth-password-file, env SMTPROBE_PASSWORD or a
+ * no-echo prompt, in that order; warns once on stderr (unless quiet) when
+ * it came from the command line. */
 int cli_auth_setup(struct cli_common *c, struct smtprobe_params *p, char *err,
                    size_t errsz);
+/* The closing note of --help on the four ways to give a password. */
+void cli_common_help_password(FILE *f);
 /* Wipe the password copies. */
 void cli_common_release(struct cli_common *c);
 

@@ -4,8 +4,10 @@
  *
  * Promises: every value is checked before any byte goes to the network
  * (a bad one is a usage error with the option named); the password is
- * copied from the option, taken from SMTPROBE_PASSWORD or asked without
- * echo, never printed, and wiped by cli_common_release. */
+ * copied out of argv (which opts_parse then overwrites), read from the
+ * first line of --auth-password-file, taken from SMTPROBE_PASSWORD or
+ * asked without echo, never printed, and wiped by cli_common_release. A
+ * password given on the command line earns one warning line on stderr. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +18,10 @@
 #include "smtprobe/message.h"
 #include "smtprobe/sasl.h"
 #include "banned.h"
+
+/* A password file is read whole (a line, maybe a second one we ignore);
+ * more than this is not a password file. */
+#define PASSWORD_FILE_CAP (64 * 1024)
 
 void cli_common_init(struct cli_common *c, long timeout_ms,
                      long session_timeout_ms)
@@ -73,10 +79,15 @@ int cli_common_opt(struct cli_common *c, int id, const char *v, char *err,
 		c->auth = 1;
 		cli_forget(c->password);
 		c->password = strdup(v);
+		c->password_argv = 1;
 		if (!c->password) {
 			snprintf(err, errsz, "out of memory");
 			return -1;
 		}
+		break;
+	case CLI_O_AUTH_PASSWORD_FILE:
+		c->auth = 1;
+		c->auth_password_file = v;
 		break;
 	case CLI_O_AUTH_PLAINTEXT:
 		c->auth_plaintext = 1;
@@ -177,6 +188,45 @@ static int tls_protocol_range(const char *spec, const char **min,
 	return 0;
 }
 
+/* The first line of --auth-password-file, CR/LF stripped, as the owned
+ * password. Nothing of the file's content reaches an error message. */
+static int password_from_file(struct cli_common *c, char *err, size_t errsz)
+{
+	char shown[256];
+	size_t len;
+	char *buf = cli_read_file("--auth-password-file", c->auth_password_file,
+	                          PASSWORD_FILE_CAP, &len, err, errsz);
+
+	if (!buf)
+		return -1;
+	/* strcspn stops at a NUL too: one before the end is inside the line */
+	size_t line = strcspn(buf, "\r\n");
+	const char *why = line < len && buf[line] == '\0'
+	                          ? "the first line holds a NUL byte"
+	                  : line == 0 ? "the first line is empty"
+	                  : line > SMTPROBE_MAX_SASL
+	                          ? "the first line is too long for AUTH"
+	                          : NULL;
+	if (why) {
+		snprintf(err, errsz, "--auth-password-file %s: %s",
+		         cli_printable(c->auth_password_file, shown,
+		                       sizeof(shown)),
+		         why);
+		explicit_bzero(buf, len);
+		free(buf);
+		return -1;
+	}
+	buf[line] = '\0';
+	c->password = strdup(buf);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (!c->password) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int cli_auth_setup(struct cli_common *c, struct smtprobe_params *p, char *err,
                    size_t errsz)
 {
@@ -207,15 +257,29 @@ int cli_auth_setup(struct cli_common *c, struct smtprobe_params *p, char *err,
 			return -1;
 		}
 	}
+	if (c->password_argv && c->auth_password_file) {
+		snprintf(err, errsz,
+		         "--auth-password and --auth-password-file exclude "
+		         "each other");
+		return -1;
+	}
+	if (c->auth_password_file && password_from_file(c, err, errsz) < 0)
+		return -1;
 	pw = c->password ? c->password : getenv("SMTPROBE_PASSWORD");
 	if (!pw && isatty(STDIN_FILENO))
 		pw = c->password = cli_prompt_password();
 	if (!pw) {
 		snprintf(err, errsz,
-		         "--auth needs a password: --auth-password, env "
-		         "SMTPROBE_PASSWORD, or run on a terminal to be asked");
+		         "--auth needs a password: --auth-password-file FILE, "
+		         "env SMTPROBE_PASSWORD, a terminal to be asked on, or "
+		         "--auth-password");
 		return -1;
 	}
+	if (c->password_argv && !c->quiet)
+		cli_error("warning: --auth-password on the command line can be "
+		          "read by other local users (ps, /proc); prefer "
+		          "--auth-password-file, env SMTPROBE_PASSWORD or the "
+		          "prompt");
 	p->auth_user = u;
 	p->auth_password = pw;
 	p->auth_plaintext = c->auth_plaintext;
@@ -248,6 +312,15 @@ int cli_common_apply(struct cli_common *c, const char *host,
 	if (c->auth && cli_auth_setup(c, p, err, errsz) < 0)
 		return -1;
 	return 0;
+}
+
+void cli_common_help_password(FILE *f)
+{
+	fprintf(f, "\nthe AUTH password: --auth-password-file FILE (its first "
+	           "line), or\n  --auth-password PASS (other local users can "
+	           "read a command line:\n  smtprobe warns), else env "
+	           "SMTPROBE_PASSWORD, else asked without echo\n  on a "
+	           "terminal.\n");
 }
 
 void cli_common_release(struct cli_common *c)

@@ -281,6 +281,7 @@ static void relay_help(FILE *f)
 	        "nothing is delivered without\n--deliver. Audit only servers "
 	        "you are responsible for.\n\n");
 	opts_help(relay_defs, f);
+	cli_common_help_password(f);
 	fprintf(f, "\nexit codes: 0 the policy holds, 1 it is violated (open "
 	           "relay, spoofing,\nscope not enforced, an in-scope send "
 	           "refused), 2 undecided or usage error.\n"

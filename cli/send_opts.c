@@ -106,6 +106,7 @@ void send_opts_help(void *stream)
 	        "Run one SMTP (or LMTP) transaction and show it. Options use "
 	        "swaks' spellings.\n\n");
 	opts_help(send_defs, f);
+	cli_common_help_password(f);
 	fprintf(f,
 	        "\nexit codes: 0 ok, 1 usage, 2 connect error, 6 connection "
 	        "closed,\n"
@@ -244,6 +245,7 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		break;
 	case O_SILENT:
 		c->silent = 1;
+		c->common.quiet = 1;
 		break;
 	case O_SHOW_TIME:
 		c->show_time = 1;
