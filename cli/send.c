@@ -1,40 +1,23 @@
 /* send.c - `smtprobe send`: options -> params -> one session -> transcript
  * or JSON -> exit code (swaks' numbers).
  *
- * Reads the files the options name (bounded by SMTPROBE_MAX_MESSAGE),
- * takes TLS, AUTH and timeouts from the shared layer (common_opts.c), and
- * validates everything it can before any byte goes to the network; usage
- * mistakes exit 1. */
+ * Reads what the message options name (send_input.c, bounded by
+ * SMTPROBE_MAX_MESSAGE), takes TLS, AUTH and timeouts from the shared
+ * layer (common_opts.c), and validates everything it can before any byte
+ * goes to the network; usage mistakes exit 1 and send nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "opts.h"
+#include "send_input.h"
 #include "send_opts.h"
 #include "smtprobe/ehlo.h"
 #include "smtprobe/message.h"
 #include "banned.h"
-
-/* A whole file (or stdin for "-"), bounded. */
-static char *read_all(const char *opt, const char *path, size_t *len, char *err,
-                      size_t errsz)
-{
-	if (strcmp(path, "-") == 0)
-		return cli_read_fd(STDIN_FILENO, "stdin", SMTPROBE_MAX_MESSAGE,
-		                   len, err, errsz);
-	return cli_read_file(opt, path, SMTPROBE_MAX_MESSAGE, len, err, errsz);
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static char default_name[256];
 
@@ -54,6 +37,7 @@ struct send_state {
 	char from[SMTPROBE_MAX_ADDRESS];
 	char rcpt_buf[SEND_MAX_LIST][SMTPROBE_MAX_ADDRESS];
 	const char *rcpt[SEND_MAX_LIST];
+	struct send_input in;
 	char *body;
 	char *message;
 	size_t message_len;
@@ -64,6 +48,7 @@ struct send_state {
 
 static void send_state_release(struct send_state *st)
 {
+	send_input_release(&st->in);
 	free(st->body);
 	free(st->message);
 	for (size_t i = 0; i < st->cfg.nattach; i++)
@@ -176,36 +161,30 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 
 	/* The message. */
 	if (c->data) {
-		if (strcmp(c->data, "-") == 0 || is_file(c->data)) {
-			st->message = read_all("--data", c->data,
-			                       &st->message_len, err, errsz);
-			if (!st->message)
-				return -1;
-		} else {
-			st->message = strdup(c->data);
-			st->message_len = st->message ? strlen(st->message) : 0;
+		if (c->body || c->nattach || c->nheaders) {
+			snprintf(
+			        err, errsz,
+			        "--data is the whole message: --body, --attach "
+			        "and --header cannot be added to it");
+			return -1;
 		}
+		if (send_input_load(&st->in, SEND_INPUT_DATA, c->data,
+		                    &st->message, &st->message_len, NULL, err,
+		                    errsz) < 0)
+			return -1;
 	} else {
 		size_t blen;
 		if (c->body &&
-		    (strcmp(c->body, "-") == 0 || is_file(c->body))) {
-			st->body =
-			        read_all("--body", c->body, &blen, err, errsz);
-			if (!st->body)
-				return -1;
-		} else if (c->body) {
-			st->body = strdup(c->body);
-		}
+		    send_input_load(&st->in, SEND_INPUT_BODY, c->body,
+		                    &st->body, &blen, NULL, err, errsz) < 0)
+			return -1;
 		for (size_t i = 0; i < c->nattach; i++) {
-			size_t alen;
-			st->attach_data[i] = read_all("--attach", c->attach[i],
-			                              &alen, err, errsz);
-			if (!st->attach_data[i])
+			if (send_input_load(
+			            &st->in, SEND_INPUT_ATTACH, c->attach[i],
+			            &st->attach_data[i], &st->attach[i].len,
+			            &st->attach[i].name, err, errsz) < 0)
 				return -1;
-			const char *slash = strrchr(c->attach[i], '/');
-			st->attach[i].name = slash ? slash + 1 : c->attach[i];
 			st->attach[i].data = st->attach_data[i];
-			st->attach[i].len = alen;
 		}
 		struct smtprobe_msg_params mp = {
 		        .from = st->from,

@@ -78,11 +78,12 @@ static const struct opt_def send_defs[] = {
          "pipeline MAIL/RCPT/DATA if PIPELINING is offered"},
         {O_HEADER, "header|add-header|ah", OPT_REQ, "'NAME: VALUE'",
          "add or replace a header; repeatable"},
-        {O_BODY, "body", OPT_REQ, "TEXT|FILE|-", "message body"},
-        {O_DATA, "data|d", OPT_REQ, "FILE|-",
-         "whole message (headers and body) from FILE or stdin"},
-        {O_ATTACH, "attach", OPT_REQ, "FILE",
-         "attach FILE as a MIME part; repeatable"},
+        {O_BODY, "body", OPT_REQ, "TEXT|@FILE|-",
+         "message body: text (\\n = line break), a file, or stdin"},
+        {O_DATA, "data|d", OPT_REQ, "@FILE|-|TEXT",
+         "the whole message (headers and body), sent as it is"},
+        {O_ATTACH, "attach", OPT_REQ, "[@]FILE|-",
+         "attach a file (or stdin) as a MIME part; repeatable"},
         {O_SUPPRESS_DATA, "suppress-data|n", OPT_NONE, NULL,
          "do not show the message in the transcript"},
         {O_SILENT, "silent|S", OPT_NONE, NULL,
@@ -107,6 +108,12 @@ void send_opts_help(void *stream)
 	        "swaks' spellings.\n\n");
 	opts_help(send_defs, f);
 	cli_common_help_password(f);
+	fprintf(f, "\n--data and --body: @FILE reads a file or a pipe "
+	           "(@<(cmd)), - "
+	           "reads stdin,\n  other text is sent with \\n as line breaks "
+	           "(@@TEXT for a text starting\n  with @). A bare path to an "
+	           "existing file is read too (swaks' old rule);\n  one that "
+	           "names no file is an error, never sent as the message.\n");
 	fprintf(f,
 	        "\nexit codes: 0 ok, 1 usage, 2 connect error, 6 connection "
 	        "closed,\n"
