@@ -21,24 +21,12 @@ enum {
 	C_TLS,
 	C_TLSC,
 	C_NO_TLS,
-	C_TLS_VERIFY,
-	C_TLS_CA,
-	C_TLS_SNI,
-	C_TLS_VERIFY_HOST,
-	C_AUTH,
-	C_AUTH_USER,
-	C_AUTH_PASSWORD,
-	C_AUTH_PLAINTEXT,
 	C_FROM,
 	C_TO,
 	C_SEND,
 	C_NO_RELAY,
 	C_RELAY_TO,
-	C_TIMEOUT,
 	C_HELO,
-	C_4,
-	C_6,
-	C_JSON,
 	C_VERBOSE,
 	C_HELP,
 	C_PORTS,
@@ -54,19 +42,11 @@ static const struct opt_def check_defs[] = {
         {C_TLSC, "tls-on-connect|tlsc", OPT_NONE, NULL,
          "implicit TLS (port 465)"},
         {C_NO_TLS, "no-tls", OPT_NONE, NULL, "do not try STARTTLS"},
-        {C_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
-         "a certificate that does not verify is a failure, not a warning"},
-        {C_TLS_CA, "tls-ca-path", OPT_REQ, "PATH", "CA file or directory"},
-        {C_TLS_SNI, "tls-sni", OPT_REQ, "NAME", "SNI name"},
-        {C_TLS_VERIFY_HOST, "tls-verify-host", OPT_REQ, "NAME",
-         "name the certificate must match (default: HOST)"},
-        {C_AUTH, "a|auth", OPT_OPT, "MECH",
-         "authenticate (strongest offered by default)"},
-        {C_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
-        {C_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
-         "password (or env SMTPROBE_PASSWORD)"},
-        {C_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
-         "allow AUTH without TLS"},
+        CLI_OPT_TLS_VERIFY("a certificate that does not verify is a "
+                           "failure, not a warning"),
+        CLI_OPTS_TLS_PEER,
+        CLI_OPT_AUTH("authenticate (strongest offered by default)"),
+        CLI_OPTS_AUTH_CREDENTIALS,
         {C_FROM, "f|from", OPT_REQ, "ADDR",
          "envelope sender for the MAIL step"},
         {C_TO, "t|to", OPT_REQ, "ADDR",
@@ -76,12 +56,13 @@ static const struct opt_def check_defs[] = {
         {C_NO_RELAY, "no-relay-test", OPT_NONE, NULL, "skip the relay test"},
         {C_RELAY_TO, "relay-to", OPT_REQ, "ADDR",
          "recipient of the relay test (default relay-test@relay-test.invalid)"},
-        {C_TIMEOUT, "timeout", OPT_REQ, "SECS",
-         "deadline per stage (default 10)"},
+        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
+                        "stage (default 10)"),
+        CLI_OPT_SESSION_TIMEOUT("deadline for each session of the ladder "
+                                "(default 8 x --timeout)"),
         {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
-        {C_4, "4", OPT_NONE, NULL, "IPv4 only"},
-        {C_6, "6", OPT_NONE, NULL, "IPv6 only"},
-        {C_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        CLI_OPTS_FAMILY,
+        CLI_OPT_JSON("one JSON document"),
         {C_VERBOSE, "v|verbose", OPT_NONE, NULL, "show the transcript too"},
         {C_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
@@ -90,27 +71,18 @@ static const struct opt_def check_defs[] = {
 struct check_cfg {
 	const char *target;
 	long port;
-	int tls, tlsc, no_tls, tls_verify;
-	const char *ca, *sni, *verify_host;
-	int auth;
-	const char *mech, *user, *password;
-	int plaintext;
+	int tls, tlsc, no_tls;
+	struct cli_common common; /* TLS peer, AUTH, timeouts, -4/-6, --json */
 	const char *from;
 	const char *to[CHECK_MAX_RCPT];
 	size_t nto;
 	int send, no_relay;
 	const char *relay_to;
-	long timeout_ms;
 	const char *helo;
-	int family, json, verbose, help;
+	int verbose, help;
 	unsigned ports[SMTPROBE_MAX_PORTS];
 	size_t nports;
 };
-
-static int accept_mech(int id, const char *next)
-{
-	return id == C_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
-}
 
 static int parse_ports(struct check_cfg *c, const char *v, char *err,
                        size_t errsz)
@@ -169,33 +141,6 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_NO_TLS:
 		c->no_tls = 1;
 		break;
-	case C_TLS_VERIFY:
-		c->tls_verify = 1;
-		break;
-	case C_TLS_CA:
-		c->ca = v;
-		break;
-	case C_TLS_SNI:
-		c->sni = v;
-		break;
-	case C_TLS_VERIFY_HOST:
-		c->verify_host = v;
-		break;
-	case C_AUTH:
-		c->auth = 1;
-		c->mech = v;
-		break;
-	case C_AUTH_USER:
-		c->user = v;
-		c->auth = 1;
-		break;
-	case C_AUTH_PASSWORD:
-		c->password = v;
-		c->auth = 1;
-		break;
-	case C_AUTH_PLAINTEXT:
-		c->plaintext = 1;
-		break;
 	case C_FROM:
 		c->from = v;
 		break;
@@ -215,24 +160,8 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_RELAY_TO:
 		c->relay_to = v;
 		break;
-	case C_TIMEOUT:
-		c->timeout_ms = opts_duration_ms(v);
-		if (c->timeout_ms <= 0) {
-			snprintf(err, errsz, "bad timeout '%s'", v);
-			return -1;
-		}
-		break;
 	case C_HELO:
 		c->helo = v;
-		break;
-	case C_4:
-		c->family = 4;
-		break;
-	case C_6:
-		c->family = 6;
-		break;
-	case C_JSON:
-		c->json = 1;
 		break;
 	case C_VERBOSE:
 		c->verbose = 1;
@@ -243,7 +172,7 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_PORTS:
 		return parse_ports(c, v, err, errsz);
 	default:
-		break;
+		return cli_common_opt(&c->common, id, v, err, errsz);
 	}
 	return 0;
 }
@@ -257,6 +186,7 @@ static void check_help(FILE *f)
 	        "what failed is explained (causes and\nfixes) and the relay "
 	        "checklist is ticked.\n\n");
 	opts_help(check_defs, f);
+	cli_common_help_password(f);
 	fprintf(f,
 	        "\nexit codes: 0 no step failed, 1 a step failed, 2 usage "
 	        "error.\n"
@@ -264,25 +194,18 @@ static void check_help(FILE *f)
 	        "alice -f alice@example.org \\\n      -t bob@example.net\n");
 }
 
-static const char *marker(enum smtprobe_check_status st, int tty)
+static const char *marker(enum smtprobe_check_status st, int colour)
 {
-	switch (st) {
-	case SMTPROBE_CK_PASS:
-		return tty ? "\033[32m✔\033[0m" : "✔";
-	case SMTPROBE_CK_FAIL:
-		return tty ? "\033[31m✘\033[0m" : "✘";
-	case SMTPROBE_CK_WARN:
-		return tty ? "\033[33m!\033[0m" : "!";
-	default:
-		return "–";
-	}
+	return cli_mark(st == SMTPROBE_CK_PASS   ? CLI_MARK_PASS
+	                : st == SMTPROBE_CK_FAIL ? CLI_MARK_FAIL
+	                : st == SMTPROBE_CK_WARN ? CLI_MARK_WARN
+	                                         : CLI_MARK_SKIP,
+	                colour);
 }
 
-static void render(const struct check_cfg *c,
-                   const struct smtprobe_check_result *r)
+static void render(const struct smtprobe_check_result *r)
 {
-	const char *nc = getenv("NO_COLOR");
-	int tty = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	int tty = cli_colour(stdout);
 	static const char *const cl_text[SMTPROBE_CL_LAST] = {
 	        "Server reachable",     "Correct port",
 	        "TLS policy satisfied", "Auth accepted",
@@ -292,17 +215,13 @@ static void render(const struct check_cfg *c,
 	if (r->scanned) {
 		printf("smtprobe check %s: ports (%.0f ms)\n\n", r->host,
 		       r->scan.ms);
-		printf("   port  open  TLS        certificate        AUTH\n");
+		printf("   port  open  TLS          certificate        AUTH\n");
 		for (size_t i = 0; i < r->scan.nports; i++) {
 			const struct smtprobe_port_probe *pp = &r->scan.port[i];
 			const char *mode =
-			        !pp->open ? "-"
-			        : pp->tls == SMTPROBE_TLSMODE_IMPLICIT
-			                ? "implicit"
-			        : pp->tls == SMTPROBE_TLSMODE_REQUIRED
-			                ? "STARTTLS"
-			                : "none";
-			printf(" %s %-5u %-5s %-10s %-18.18s %s%s\n",
+			        pp->open ? smtprobe_tls_mode_label(pp->tls)
+			                 : "-";
+			printf(" %s %-5u %-5s %-12s %-18.18s %s%s\n",
 			       marker(pp->open ? SMTPROBE_CK_PASS
 			                       : SMTPROBE_CK_SKIP,
 			              tty),
@@ -358,122 +277,96 @@ static void render(const struct check_cfg *c,
 		printf(" %s %s\n", marker(r->checklist[i], tty), cl_text[i]);
 	printf("\n%s\n", r->exit_code ? "result: a step failed (exit 1)"
 	                              : "result: no step failed (exit 0)");
-	(void)c;
 }
 
-int cmd_check(int argc, char **argv)
+/* Options -> the ladder -> report; the exit code. */
+static int check_run(struct check_cfg *c)
 {
-	struct check_cfg c;
 	char err[512], host[256], helo[256];
 	char from[SMTPROBE_MAX_ADDRESS],
 	        rcpt[CHECK_MAX_RCPT][SMTPROBE_MAX_ADDRESS];
 	const char *rcpts[CHECK_MAX_RCPT];
 	char relay_to[SMTPROBE_MAX_ADDRESS];
-	char *prompted = NULL;
 	long port = -1;
 
-	memset(&c, 0, sizeof(c));
-	c.port = -1;
-	c.timeout_ms = 10000;
-	if (opts_parse(check_defs, argc, argv, on_check_opt, accept_mech, &c,
-	               err, sizeof(err)) < 0) {
-		cli_error("%s (try 'smtprobe check --help')", err);
-		return 2;
-	}
-	if (c.help) {
-		check_help(stdout);
-		return 0;
-	}
-	if (c.tls + c.tlsc + c.no_tls > 1) {
+	if (c->tls + c->tlsc + c->no_tls > 1) {
 		cli_error("--tls, --tls-on-connect and --no-tls exclude each "
 		          "other");
 		return 2;
 	}
-	if (cli_target("check", c.target, host, sizeof(host), &port) < 0)
+	if (cli_target("check", c->target, host, sizeof(host), &port) < 0)
 		return 2;
-	if (c.port > 0)
-		port = c.port;
+	if (c->port > 0)
+		port = c->port;
 	/* No port: discover the SMTP ports first and check the best one. */
-	int discover = port < 0 && !c.tlsc;
+	int discover = port < 0 && !c->tlsc;
 	if (port < 0)
-		port = c.tlsc ? 465 : 25;
+		port = c->tlsc ? 465 : 25;
 
 	struct smtprobe_check_params p;
 	memset(&p, 0, sizeof(p));
 	struct smtprobe_params *q = &p.session;
 	q->host = host;
 	q->port = (unsigned)port;
-	q->family = c.family;
 	if (gethostname(helo, sizeof(helo) - 1) < 0 ||
 	    !smtprobe_arg_safe(helo, 0))
 		snprintf(helo, sizeof(helo), "localhost");
-	q->helo = c.helo ? c.helo : helo;
+	q->helo = c->helo ? c->helo : helo;
 	if (!smtprobe_arg_safe(q->helo, 0) || strlen(q->helo) >= 250) {
 		cli_error("bad --helo name: no spaces or control characters, "
 		          "under 250 bytes");
 		return 2;
 	}
 	q->protocol = SMTPROBE_PROTO_ESMTP;
-	q->tls = c.tlsc     ? SMTPROBE_TLSMODE_IMPLICIT
-	         : c.no_tls ? SMTPROBE_TLSMODE_OFF
-	         : c.tls    ? SMTPROBE_TLSMODE_REQUIRED
-	                    : SMTPROBE_TLSMODE_OPTIONAL;
-	if (port == 465 && !c.no_tls && !c.tls)
+	q->tls = c->tlsc     ? SMTPROBE_TLSMODE_IMPLICIT
+	         : c->no_tls ? SMTPROBE_TLSMODE_OFF
+	         : c->tls    ? SMTPROBE_TLSMODE_REQUIRED
+	                     : SMTPROBE_TLSMODE_OPTIONAL;
+	if (port == 465 && !c->no_tls && !c->tls)
 		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
-	p.tls_required = c.tls || c.tlsc;
-	q->tls_verify = c.tls_verify;
-	int literal = strchr(host, ':') ||
-	              strspn(host, "0123456789.") == strlen(host);
-	q->tls_opts.sni = c.sni ? c.sni : (literal ? NULL : host);
-	q->tls_opts.verify_host = c.verify_host ? c.verify_host : host;
-	if (c.ca && cli_tls_ca(c.ca, &q->tls_opts, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return 2;
-	}
-	if (c.from) {
-		if (smtprobe_addr_format(c.from, from, sizeof(from), err,
+	p.tls_required = c->tls || c->tlsc;
+	if (c->from) {
+		if (smtprobe_addr_format(c->from, from, sizeof(from), err,
 		                         sizeof(err)) < 0) {
 			cli_error("--from: %s", err);
 			return 2;
 		}
 		q->mail_from = from;
 	}
-	for (size_t i = 0; i < c.nto; i++) {
-		if (smtprobe_addr_format(c.to[i], rcpt[i], sizeof(rcpt[i]), err,
-		                         sizeof(err)) < 0) {
+	for (size_t i = 0; i < c->nto; i++) {
+		if (smtprobe_addr_format(c->to[i], rcpt[i], sizeof(rcpt[i]),
+		                         err, sizeof(err)) < 0) {
 			cli_error("--to: %s", err);
 			return 2;
 		}
 		rcpts[i] = rcpt[i];
 	}
-	if (c.nto && !c.from) {
+	if (c->nto && !c->from) {
 		cli_error("--to needs --from (the envelope sender)");
 		return 2;
 	}
-	if (c.auth) {
-		if (cli_auth_setup(q, c.mech, c.user, c.password, &prompted) <
-		    0)
-			return 2;
-		q->auth = 1;
-		q->auth_plaintext = c.plaintext;
-	}
 	q->rcpt = rcpts;
-	q->nrcpt = c.nto;
-	if (c.relay_to) {
-		if (smtprobe_addr_format(c.relay_to, relay_to, sizeof(relay_to),
-		                         err, sizeof(err)) < 0) {
+	q->nrcpt = c->nto;
+	if (c->relay_to) {
+		if (smtprobe_addr_format(c->relay_to, relay_to,
+		                         sizeof(relay_to), err,
+		                         sizeof(err)) < 0) {
 			cli_error("--relay-to: %s", err);
 			return 2;
 		}
 		p.relay_to = relay_to;
 	}
-	p.send = c.send;
-	p.no_relay_test = c.no_relay;
+	/* last: it may ask for the password */
+	if (cli_common_apply(&c->common, host, q, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return 2;
+	}
+	q->auth = c->common.auth;
+	p.send = c->send;
+	p.no_relay_test = c->no_relay;
 	p.discover = discover;
-	p.ports = c.nports ? c.ports : NULL;
-	p.nports = c.nports;
-	q->stage_timeout_ms = (unsigned)c.timeout_ms;
-	q->session_timeout_ms = (unsigned)(c.timeout_ms * 8);
+	p.ports = c->nports ? c->ports : NULL;
+	p.nports = c->nports;
 	const char *msg =
 	        "Subject: smtprobe check\r\n\r\nA test message sent by "
 	        "smtprobe check.\r\n";
@@ -481,7 +374,8 @@ int cmd_check(int argc, char **argv)
 	q->message_len = strlen(msg);
 	struct text_out out;
 	text_out_init(&out, stdout, 1);
-	if (c.verbose && !c.json) {
+	out.show_stages = 1;
+	if (c->verbose && !c->common.json) {
 		q->on_event = text_event;
 		q->event_arg = &out;
 	}
@@ -492,20 +386,41 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	smtprobe_check_run(&p, r);
-	if (c.verbose && !c.json)
+	if (c->verbose && !c->common.json)
 		printf("\n");
-	if (c.json) {
+	if (c->common.json) {
 		char *doc = smtprobe_check_json(r);
 		if (doc) {
 			puts(doc);
 			free(doc);
 		}
 	} else {
-		render(&c, r);
+		render(r);
 	}
 	int rc = r->exit_code;
 	smtprobe_check_release(r);
 	free(r);
-	cli_forget(prompted);
+	return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_cfg c;
+	char err[512];
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.port = -1;
+	cli_common_init(&c.common, 10000, 0);
+	if (opts_parse(check_defs, argc, argv, on_check_opt, cli_common_accept,
+	               &c, err, sizeof(err)) < 0) {
+		cli_error("%s (try 'smtprobe check --help')", err);
+		rc = 2;
+	} else if (c.help) {
+		check_help(stdout);
+	} else {
+		rc = check_run(&c);
+	}
+	cli_common_release(&c.common);
 	return rc;
 }

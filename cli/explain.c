@@ -325,7 +325,6 @@ int cmd_explain(int argc, char **argv)
 	const struct smtprobe_kb_entry *m[MAX_MATCHES];
 	struct query q;
 	char err[256];
-	const char *nc;
 	size_t n, i;
 	int colour;
 
@@ -368,8 +367,7 @@ int cmd_explain(int argc, char **argv)
 		}
 		return 0;
 	}
-	nc = getenv("NO_COLOR");
-	colour = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	colour = cli_colour(stdout);
 	printf("%zu match%s for:", n, n == 1 ? "" : "es");
 	if (q.code != 0)
 		printf(" code %d", q.code);

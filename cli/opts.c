@@ -1,6 +1,7 @@
 /* opts.c - table-driven command-line parsing with swaks' spellings.
  * Unknown options, missing values and bad numbers are reported as one
- * lower-case message in err; nothing is printed here. */
+ * lower-case message in err; nothing is printed here. A secret value
+ * (OPT_SECRET) is overwritten in argv once the callback has copied it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ int opts_parse(const struct opt_def *defs, int argc, char **argv, opt_cb cb,
 			         (int)(len + (size_t)(name - a)), a);
 			return -1;
 		}
-		const char *val = NULL;
+		char *val = NULL;
 		if (eq) {
 			if (d->arg == OPT_NONE) {
 				snprintf(err, errsz,
@@ -67,8 +68,8 @@ int opts_parse(const struct opt_def *defs, int argc, char **argv, opt_cb cb,
 				         (int)(eq - a), a);
 				return -1;
 			}
-			val = eq + 1;
-		} else if (d->arg == OPT_REQ) {
+			val = argv[i] + (eq - a) + 1;
+		} else if (d->arg == OPT_REQ || d->arg == OPT_SECRET) {
 			if (i + 1 >= argc) {
 				snprintf(err, errsz,
 				         "option '%s' needs a value%s%s", a,
@@ -82,7 +83,10 @@ int opts_parse(const struct opt_def *defs, int argc, char **argv, opt_cb cb,
 		           accept_opt(d->id, argv[i + 1])) {
 			val = argv[++i];
 		}
-		if (cb(ctx, d->id, val, err, errsz) < 0)
+		int rc = cb(ctx, d->id, val, err, errsz);
+		if (d->arg == OPT_SECRET && val)
+			memset(val, 'x', strlen(val));
+		if (rc < 0)
 			return -1;
 	}
 	return 0;

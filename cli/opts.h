@@ -1,12 +1,16 @@
 /* opts.h - a small table-driven option parser that accepts the spellings
  * swaks users type: --long, -long (single dash), -s short, --opt=value,
- * and options whose value is optional (--auth [MECH]). */
+ * options whose value is optional (--auth [MECH]) and secret values that
+ * are wiped from argv once read (--auth-password). */
 #ifndef SMTPROBE_OPTS_H
 #define SMTPROBE_OPTS_H
 
 #include <stddef.h>
 
-enum opt_arg { OPT_NONE, OPT_REQ, OPT_OPT };
+/* OPT_SECRET: a required value the callback must copy; argv's copy is
+ * overwritten after the callback returns, so ps and /proc/PID/cmdline no
+ * longer show it. */
+enum opt_arg { OPT_NONE, OPT_REQ, OPT_OPT, OPT_SECRET };
 
 struct opt_def {
 	int id;
@@ -18,8 +22,9 @@ struct opt_def {
 };
 
 /* Called per option (id, value or NULL) and per positional argument
- * (id 0). Returns 0 to go on, -1 to stop (cb wrote err). An OPT_OPT value
- * is taken from the next argument only when accept_opt(id, next) says so. */
+ * (id 0); the value points into argv. Returns 0 to go on, -1 to stop (cb wrote
+ * err). An OPT_OPT value is taken from the next argument only when
+ * accept_opt(id, next) says so. */
 typedef int (*opt_cb)(void *ctx, int id, const char *val, char *err,
                       size_t errsz);
 typedef int (*opt_accept)(int id, const char *next);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "smtprobe/message.h"
+#include "smtprobe/discover.h"
 #include "smtprobe/relay.h"
 #include "banned.h"
 
@@ -27,18 +28,7 @@ enum {
 	R_PAUSE,
 	R_DELIVER,
 	R_MAX_TIME,
-	R_TLS_VERIFY,
-	R_TLS_CA,
-	R_TLS_SNI,
-	R_AUTH,
-	R_AUTH_USER,
-	R_AUTH_PASSWORD,
-	R_AUTH_PLAINTEXT,
-	R_TIMEOUT,
 	R_HELO,
-	R_4,
-	R_6,
-	R_JSON,
 	R_VERBOSE,
 	R_HELP,
 };
@@ -53,13 +43,9 @@ static const struct opt_def relay_defs[] = {
         {R_EXTERNAL, "external-domain", OPT_REQ, "DOMAIN",
          "a domain it must not relay to "
          "(default " SMTPROBE_RELAY_DEFAULT_EXTERNAL ")"},
-        {R_AUTH, "a|auth", OPT_OPT, "MECH",
-         "authenticate for scenarios B and C (strongest offered by default)"},
-        {R_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
-        {R_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
-         "password (or env SMTPROBE_PASSWORD)"},
-        {R_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
-         "allow AUTH without TLS"},
+        CLI_OPT_AUTH("authenticate for scenarios B and C (strongest "
+                     "offered by default)"),
+        CLI_OPTS_AUTH_CREDENTIALS,
         {R_FROM, "f|from", OPT_REQ, "ADDR",
          "the user's own address (default: the AUTH user if it is an "
          "address, else USER@local-domain)"},
@@ -83,17 +69,17 @@ static const struct opt_def relay_defs[] = {
         {R_DELIVER, "deliver", OPT_NONE, NULL,
          "tests past RCPT send a marked test message (default: stop before "
          "DATA)"},
-        {R_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
-         "a certificate that does not verify ends a test"},
-        {R_TLS_CA, "tls-ca-path", OPT_REQ, "PATH", "CA file or directory"},
-        {R_TLS_SNI, "tls-sni", OPT_REQ, "NAME", "SNI name"},
-        {R_TIMEOUT, "timeout", OPT_REQ, "SECS",
-         "deadline per stage (default 10)"},
+        CLI_OPT_TLS_VERIFY("a certificate that does not verify ends a "
+                           "test"),
+        CLI_OPTS_TLS_PEER,
+        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
+                        "stage (default 10)"),
+        CLI_OPT_SESSION_TIMEOUT("deadline for each test's session (default "
+                                "8 x --timeout)"),
         {R_HELO, "helo|ehlo", OPT_REQ, "NAME",
          "our HELO name (default " SMTPROBE_RELAY_DEFAULT_HELO ")"},
-        {R_4, "4", OPT_NONE, NULL, "IPv4 only"},
-        {R_6, "6", OPT_NONE, NULL, "IPv6 only"},
-        {R_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        CLI_OPTS_FAMILY,
+        CLI_OPT_JSON("one JSON document"),
         {R_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show each test's envelope and reasoning in the table"},
         {R_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -103,17 +89,11 @@ static const struct opt_def relay_defs[] = {
 struct relay_cfg {
 	const char *target;
 	struct smtprobe_relay_params p;
-	const char *ca, *sni, *mech, *user, *password, *helo;
-	const char *own, *other;
+	struct cli_common common; /* TLS peer, AUTH, timeouts, -4/-6, --json */
+	const char *helo, *own, *other;
 	char scenario[4];
-	int auth, plaintext, tls_verify, family, json, verbose, help;
-	long timeout_ms;
+	int verbose, help;
 };
-
-static int accept_mech(int id, const char *next)
-{
-	return id == R_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
-}
 
 static int add_port(struct relay_cfg *c, long port, char *err, size_t errsz)
 {
@@ -275,48 +255,8 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		}
 		c->p.max_ms = (unsigned)n;
 		return 0;
-	case R_TLS_VERIFY:
-		c->tls_verify = 1;
-		return 0;
-	case R_TLS_CA:
-		c->ca = v;
-		return 0;
-	case R_TLS_SNI:
-		c->sni = v;
-		return 0;
-	case R_AUTH:
-		c->auth = 1;
-		c->mech = v;
-		return 0;
-	case R_AUTH_USER:
-		c->user = v;
-		c->auth = 1;
-		return 0;
-	case R_AUTH_PASSWORD:
-		c->password = v;
-		c->auth = 1;
-		return 0;
-	case R_AUTH_PLAINTEXT:
-		c->plaintext = 1;
-		return 0;
-	case R_TIMEOUT:
-		c->timeout_ms = opts_duration_ms(v);
-		if (c->timeout_ms <= 0) {
-			snprintf(err, errsz, "bad timeout '%s'", v);
-			return -1;
-		}
-		return 0;
 	case R_HELO:
 		c->helo = v;
-		return 0;
-	case R_4:
-		c->family = 4;
-		return 0;
-	case R_6:
-		c->family = 6;
-		return 0;
-	case R_JSON:
-		c->json = 1;
 		return 0;
 	case R_VERBOSE:
 		c->verbose = 1;
@@ -325,7 +265,7 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		c->help = 1;
 		return 0;
 	default:
-		return 0;
+		return cli_common_opt(&c->common, id, v, err, errsz);
 	}
 }
 
@@ -342,6 +282,7 @@ static void relay_help(FILE *f)
 	        "nothing is delivered without\n--deliver. Audit only servers "
 	        "you are responsible for.\n\n");
 	opts_help(relay_defs, f);
+	cli_common_help_password(f);
 	fprintf(f, "\nexit codes: 0 the policy holds, 1 it is violated (open "
 	           "relay, spoofing,\nscope not enforced, an in-scope send "
 	           "refused), 2 undecided or usage error.\n"
@@ -351,29 +292,25 @@ static void relay_help(FILE *f)
 	           "--other-sender bob@example.org\n");
 }
 
-/* ✔ as hoped, ✘ a hole, ! a warning, ? undecided, · a fact (a probe, a
- * control the listener refuses like all unauthenticated mail, a routed
- * address a catch-all takes as local mail). */
-static const char *mark(const struct smtprobe_relay_test *t, int catch_all,
-                        int tty)
+/* The library judged each test's mark (relay_verdict.c); this is how it
+ * looks. */
+static enum cli_mark mark(enum smtprobe_relay_mark m)
 {
-	if (t->outcome == SMTPROBE_OUT_SKIPPED)
-		return "–";
-	if (t->outcome == SMTPROBE_OUT_INCONCLUSIVE)
-		return tty ? "\033[33m?\033[0m" : "?";
-	if (t->expect == SMTPROBE_EXPECT_PROBE ||
-	    t->expect == SMTPROBE_EXPECT_INFO ||
-	    t->expect == SMTPROBE_EXPECT_CONTROL)
-		return smtprobe_relay_as_expected(t)
-		               ? (tty ? "\033[32m✔\033[0m" : "✔")
-		               : "·";
-	if (t->routed_local && catch_all && t->outcome == SMTPROBE_OUT_ACCEPTED)
-		return tty ? "\033[33m?\033[0m" : "?";
-	if (smtprobe_relay_as_expected(t))
-		return tty ? "\033[32m✔\033[0m" : "✔";
-	if (t->expect == SMTPROBE_EXPECT_SHOULD_REFUSE)
-		return tty ? "\033[33m!\033[0m" : "!";
-	return tty ? "\033[31m✘\033[0m" : "✘";
+	switch (m) {
+	case SMTPROBE_MARK_PASS:
+		return CLI_MARK_PASS;
+	case SMTPROBE_MARK_HOLE:
+		return CLI_MARK_FAIL;
+	case SMTPROBE_MARK_WARN:
+		return CLI_MARK_WARN;
+	case SMTPROBE_MARK_UNDECIDED:
+		return CLI_MARK_UNDECIDED;
+	case SMTPROBE_MARK_FACT:
+		return CLI_MARK_FACT;
+	case SMTPROBE_MARK_SKIPPED:
+		break;
+	}
+	return CLI_MARK_SKIP;
 }
 
 static void reply_text(const struct smtprobe_relay_test *t, char *out,
@@ -422,11 +359,12 @@ static void print_verdicts(const struct smtprobe_relay_listener *l,
 		int good = v->verdict == SMTPROBE_V_CLOSED ||
 		           v->verdict == SMTPROBE_V_HOLDS;
 		printf(" %s %-31s %s%s%s%s\n",
-		       bad    ? (tty ? "\033[31m✘\033[0m" : "✘")
-		       : good ? (tty ? "\033[32m✔\033[0m" : "✔")
-		       : v->verdict == SMTPROBE_V_SKIPPED
-		               ? "–"
-		               : (tty ? "\033[33m?\033[0m" : "?"),
+		       cli_mark(bad    ? CLI_MARK_FAIL
+		                : good ? CLI_MARK_PASS
+		                : v->verdict == SMTPROBE_V_SKIPPED
+		                        ? CLI_MARK_SKIP
+		                        : CLI_MARK_UNDECIDED,
+		                tty),
 		       scenario_title[sc], name,
 		       v->confidence && v->confidence[0] ? " (confidence " : "",
 		       v->confidence && v->confidence[0] ? v->confidence : "",
@@ -454,7 +392,7 @@ static void print_verdicts(const struct smtprobe_relay_listener *l,
 		    t->outcome != SMTPROBE_OUT_ACCEPTED)
 			continue;
 		printf(" %s warning: %s was accepted\n",
-		       tty ? "\033[33m!\033[0m" : "!", t->title);
+		       cli_mark(CLI_MARK_WARN, tty), t->title);
 		print_evidence(t);
 		if (t->fix)
 			printf("     advice: %s\n", t->fix);
@@ -464,8 +402,7 @@ static void print_verdicts(const struct smtprobe_relay_listener *l,
 static void render(const struct relay_cfg *c,
                    const struct smtprobe_relay_report *r)
 {
-	const char *nc = getenv("NO_COLOR");
-	int tty = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	int tty = cli_colour(stdout);
 
 	printf("smtprobe relay %s: local domain %s (%s), external domain "
 	       "%s\n",
@@ -488,16 +425,14 @@ static void render(const struct relay_cfg *c,
 		}
 		printf("\nport %u (%s, %s, AUTH %s): %zu tests\n", l->port,
 		       l->host[0] ? l->host : "?",
-		       l->tls == SMTPROBE_TLSMODE_IMPLICIT ? "implicit TLS"
-		       : l->tls == SMTPROBE_TLSMODE_OFF    ? "no TLS"
-		                                           : "STARTTLS",
+		       smtprobe_tls_mode_label(l->tls),
 		       l->auth[0] ? l->auth : "none", l->ntests);
 		for (size_t i = 0; i < l->ntests; i++) {
 			const struct smtprobe_relay_test *t = &tests[i];
 			char rt[256];
 			reply_text(t, rt, sizeof(rt));
 			printf(" %s %-30s %-12s %.70s\n",
-			       mark(t, l->v[0].catch_all, tty), t->id,
+			       cli_mark(mark(t->mark), tty), t->id,
 			       smtprobe_outcome_name(t->outcome), rt);
 			if (c->verbose)
 				printf("     HELO %s, MAIL FROM:%s, RCPT "
@@ -544,78 +479,54 @@ static int bare_address(const char *opt, const char *v, char *out, size_t outsz)
 	return 0;
 }
 
-int cmd_relay(int argc, char **argv)
+/* Options -> the audit -> report; the exit code. */
+static int relay_run(struct relay_cfg *c)
 {
-	struct relay_cfg c;
 	char err[512], host[256], own[SMTPROBE_MAX_ADDRESS],
 	        other[SMTPROBE_MAX_ADDRESS];
-	char *prompted = NULL;
 	long port = -1;
 
-	memset(&c, 0, sizeof(c));
-	c.timeout_ms = 10000;
-	c.p.max_ms = 300000;
-	if (opts_parse(relay_defs, argc, argv, on_relay_opt, accept_mech, &c,
-	               err, sizeof(err)) < 0) {
-		cli_error("%s (try 'smtprobe relay --help')", err);
+	if (cli_target("relay", c->target, host, sizeof(host), &port) < 0)
 		return 2;
-	}
-	if (c.help) {
-		relay_help(stdout);
-		return 0;
-	}
-	if (cli_target("relay", c.target, host, sizeof(host), &port) < 0)
-		return 2;
-	if (port > 0 && add_port(&c, port, err, sizeof(err)) < 0) {
+	if (port > 0 && add_port(c, port, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return 2;
 	}
-	struct smtprobe_params *q = &c.p.session;
+	struct smtprobe_params *q = &c->p.session;
 	q->host = host;
-	q->family = c.family;
-	q->helo = c.helo ? c.helo : SMTPROBE_RELAY_DEFAULT_HELO;
+	q->helo = c->helo ? c->helo : SMTPROBE_RELAY_DEFAULT_HELO;
 	if (!smtprobe_arg_safe(q->helo, 0) || strlen(q->helo) >= 250) {
 		cli_error("bad --helo name: no spaces or control characters, "
 		          "under 250 bytes");
 		return 2;
 	}
 	q->protocol = SMTPROBE_PROTO_ESMTP;
-	q->tls_verify = c.tls_verify;
-	int literal = strchr(host, ':') ||
-	              strspn(host, "0123456789.") == strlen(host);
-	q->tls_opts.sni = c.sni ? c.sni : (literal ? NULL : host);
-	q->tls_opts.verify_host = host;
-	if (c.ca && cli_tls_ca(c.ca, &q->tls_opts, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return 2;
-	}
-	if (c.own) {
-		if (bare_address("from", c.own, own, sizeof(own)) < 0)
+	if (c->own) {
+		if (bare_address("from", c->own, own, sizeof(own)) < 0)
 			return 2;
-		c.p.own = own;
+		c->p.own = own;
 	}
-	if (c.other) {
-		if (bare_address("other-sender", c.other, other,
+	if (c->other) {
+		if (bare_address("other-sender", c->other, other,
 		                 sizeof(other)) < 0)
 			return 2;
-		c.p.other_sender = other;
+		c->p.other_sender = other;
 	}
-	if (c.auth) {
-		/* q->auth stays 0: the runner sets it for B and C tests */
-		if (cli_auth_setup(q, c.mech, c.user, c.password, &prompted) <
-		    0)
-			return 2;
-		q->auth_plaintext = c.plaintext;
-	} else if (c.p.nallowed || c.p.ndenied) {
+	if (!c->common.auth && (c->p.nallowed || c->p.ndenied)) {
 		cli_error("--allowed-to and --denied-to need credentials "
 		          "(--auth-user) for scenarios B and C");
 		return 2;
-	} else if (c.p.only && !strchr(c.p.only, 'A')) {
+	}
+	if (!c->common.auth && c->p.only && !strchr(c->p.only, 'A')) {
 		cli_error("scenarios B and C need credentials (--auth-user)");
 		return 2;
 	}
-	q->stage_timeout_ms = (unsigned)c.timeout_ms;
-	q->session_timeout_ms = (unsigned)(c.timeout_ms * 8);
+	/* last: it may ask for the password. q->auth stays 0: the runner
+	 * sets it for the B and C tests. */
+	if (cli_common_apply(&c->common, host, q, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return 2;
+	}
 
 	/* the reminder goes to stderr, so JSON on stdout stays one document */
 	fprintf(stderr, "smtprobe relay: audit only servers you are "
@@ -625,21 +536,42 @@ int cmd_relay(int argc, char **argv)
 		cli_error("out of memory");
 		return 2;
 	}
-	smtprobe_relay_run(&c.p, r);
-	if (c.json) {
+	smtprobe_relay_run(&c->p, r);
+	if (c->common.json) {
 		char *doc = smtprobe_relay_json(r);
 		if (doc) {
 			puts(doc);
 			free(doc);
 		}
 	} else {
-		render(&c, r);
+		render(c, r);
 	}
 	int rc = r->exit_code;
-	if (r->error[0] && !c.json)
+	if (r->error[0] && !c->common.json)
 		cli_error("%s", r->error);
 	smtprobe_relay_report_free(r);
 	free(r);
-	cli_forget(prompted);
+	return rc;
+}
+
+int cmd_relay(int argc, char **argv)
+{
+	struct relay_cfg c;
+	char err[512];
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	cli_common_init(&c.common, 10000, 0);
+	c.p.max_ms = 300000;
+	if (opts_parse(relay_defs, argc, argv, on_relay_opt, cli_common_accept,
+	               &c, err, sizeof(err)) < 0) {
+		cli_error("%s (try 'smtprobe relay --help')", err);
+		rc = 2;
+	} else if (c.help) {
+		relay_help(stdout);
+	} else {
+		rc = relay_run(&c);
+	}
+	cli_common_release(&c.common);
 	return rc;
 }

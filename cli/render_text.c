@@ -1,21 +1,17 @@
 /* render_text.c - the human transcript, in swaks' vocabulary:
  * "=== " info, "*** " error, " -> " sent, "<-  " received, " ~> " / "<~  "
- * inside TLS, "<** " an error reply. Colour only on a TTY and never when
+ * inside TLS, "<** " an error reply, and with -v "  ~ " for every stage
+ * change. Colour only on a TTY and never when
  * NO_COLOR is set. Event text is already escaped by the library. */
-#include <stdarg.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "banned.h"
 
 void text_out_init(struct text_out *t, FILE *f, int show_time)
 {
-	const char *nc = getenv("NO_COLOR");
-
 	t->f = f;
 	t->show_time = show_time;
-	t->colour = isatty(fileno(f)) && !(nc && nc[0]);
+	t->show_stages = 0;
+	t->colour = cli_colour(f);
 }
 
 void text_event(const struct smtprobe_event *ev, void *arg)
@@ -44,7 +40,11 @@ void text_event(const struct smtprobe_event *ev, void *arg)
 		on = "\033[31m";
 		break;
 	case SMTPROBE_EV_STAGE:
-		return;
+		if (!t->show_stages)
+			return;
+		prefix = "  ~ ";
+		on = "\033[2m";
+		break;
 	}
 	if (!t->colour || ev->is_data)
 		on = "";
@@ -55,16 +55,4 @@ void text_event(const struct smtprobe_event *ev, void *arg)
 		        off, ev->ms);
 	else
 		fprintf(t->f, "%s%s%s%s\n", on, prefix, ev->text, off);
-}
-
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("smtprobe: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }

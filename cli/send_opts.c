@@ -22,23 +22,7 @@ enum {
 	O_TLS,
 	O_TLS_OPTIONAL,
 	O_TLSC,
-	O_TLS_VERIFY,
-	O_TLS_CA,
-	O_TLS_SNI,
-	O_TLS_VERIFY_HOST,
-	O_TLS_PROTOCOL,
-	O_TLS_CIPHER,
-	O_TLS_CERT,
-	O_TLS_KEY,
-	O_AUTH,
-	O_AUTH_USER,
-	O_AUTH_PASSWORD,
-	O_AUTH_PLAINTEXT,
 	O_QUIT_AFTER,
-	O_TIMEOUT,
-	O_SESSION_TIMEOUT,
-	O_4,
-	O_6,
 	O_LOCAL_IF,
 	O_PROTOCOL,
 	O_PIPELINE,
@@ -49,8 +33,8 @@ enum {
 	O_SUPPRESS_DATA,
 	O_SILENT,
 	O_SHOW_TIME,
+	O_VERBOSE,
 	O_SHOW_SECRETS,
-	O_JSON,
 	O_HELP,
 };
 
@@ -74,34 +58,19 @@ static const struct opt_def send_defs[] = {
          "use STARTTLS when offered"},
         {O_TLSC, "tls-on-connect|tlsc", OPT_NONE, NULL,
          "implicit TLS from the first byte (port 465)"},
-        {O_TLS_VERIFY, "tls-verify", OPT_NONE, NULL,
-         "make certificate verification failures fatal"},
-        {O_TLS_CA, "tls-ca-path", OPT_REQ, "PATH",
-         "CA file or directory (default: system store)"},
-        {O_TLS_SNI, "tls-sni", OPT_REQ, "NAME",
-         "SNI name (default: the server name)"},
-        {O_TLS_VERIFY_HOST, "tls-verify-host", OPT_REQ, "NAME",
-         "name the certificate must match (default: server)"},
-        {O_TLS_PROTOCOL, "tls-protocol", OPT_REQ, "SPEC",
-         "allowed versions, e.g. tlsv1_2,tlsv1_3 or no_tlsv1_1"},
-        {O_TLS_CIPHER, "tls-cipher", OPT_REQ, "LIST", "OpenSSL cipher list"},
-        {O_TLS_CERT, "tls-cert", OPT_REQ, "FILE", "client certificate (PEM)"},
-        {O_TLS_KEY, "tls-key", OPT_REQ, "FILE", "client certificate key (PEM)"},
-        {O_AUTH, "a|auth", OPT_OPT, "MECH",
-         "authenticate (default: strongest offered)"},
-        {O_AUTH_USER, "au|auth-user", OPT_REQ, "USER", "AUTH user"},
-        {O_AUTH_PASSWORD, "ap|auth-password", OPT_REQ, "PASS",
-         "AUTH password or token (or env SMTPROBE_PASSWORD)"},
-        {O_AUTH_PLAINTEXT, "auth-plaintext", OPT_NONE, NULL,
-         "allow AUTH over a connection without TLS"},
+        CLI_OPT_TLS_VERIFY("make certificate verification failures fatal "
+                           "(exit 29)"),
+        CLI_OPTS_TLS_PEER,
+        CLI_OPT_AUTH("authenticate (default: the strongest mechanism "
+                     "offered)"),
+        CLI_OPTS_AUTH_CREDENTIALS,
         {O_QUIT_AFTER, "q|quit-after|quit", OPT_REQ, "STAGE",
          "connect banner ehlo tls auth mail rcpt data dot"},
-        {O_TIMEOUT, "timeout", OPT_REQ, "SECS",
-         "deadline per stage (default 30s)"},
-        {O_SESSION_TIMEOUT, "session-timeout", OPT_REQ, "SECS",
-         "deadline for the whole session (default 300s)"},
-        {O_4, "4", OPT_NONE, NULL, "IPv4 only"},
-        {O_6, "6", OPT_NONE, NULL, "IPv6 only"},
+        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
+                        "stage (default 30s)"),
+        CLI_OPT_SESSION_TIMEOUT("deadline for the whole session (default "
+                                "300s)"),
+        CLI_OPTS_FAMILY,
         {O_LOCAL_IF, "li|local-interface", OPT_REQ, "ADDR[:PORT]",
          "local address to connect from"},
         {O_PROTOCOL, "protocol", OPT_REQ, "PROTO",
@@ -110,21 +79,23 @@ static const struct opt_def send_defs[] = {
          "pipeline MAIL/RCPT/DATA if PIPELINING is offered"},
         {O_HEADER, "header|add-header|ah", OPT_REQ, "'NAME: VALUE'",
          "add or replace a header; repeatable"},
-        {O_BODY, "body", OPT_REQ, "TEXT|FILE|-", "message body"},
-        {O_DATA, "data|d", OPT_REQ, "FILE|-",
-         "whole message (headers and body) from FILE or stdin"},
-        {O_ATTACH, "attach", OPT_REQ, "FILE",
-         "attach FILE as a MIME part; repeatable"},
+        {O_BODY, "body", OPT_REQ, "TEXT|@FILE|-",
+         "message body: text (\\n = line break), a file, or stdin"},
+        {O_DATA, "data|d", OPT_REQ, "@FILE|-|TEXT",
+         "the whole message (headers and body), sent as it is"},
+        {O_ATTACH, "attach", OPT_REQ, "[@]FILE|-",
+         "attach a file (or stdin) as a MIME part; repeatable"},
         {O_SUPPRESS_DATA, "suppress-data|n", OPT_NONE, NULL,
          "do not show the message in the transcript"},
         {O_SILENT, "silent|S", OPT_NONE, NULL,
          "no transcript; errors still go to stderr"},
         {O_SHOW_TIME, "show-time|st", OPT_NONE, NULL,
          "show the latency of each reply"},
+        {O_VERBOSE, "v|verbose", OPT_NONE, NULL,
+         "also show every stage change (\"  ~ stage ehlo -> mail\")"},
         {O_SHOW_SECRETS, "show-secrets", OPT_NONE, NULL,
          "show AUTH payloads instead of <redacted>"},
-        {O_JSON, "json", OPT_NONE, NULL,
-         "print one JSON document instead of the transcript"},
+        CLI_OPT_JSON("print one JSON document instead of the transcript"),
         {O_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -139,6 +110,13 @@ void send_opts_help(void *stream)
 	        "Run one SMTP (or LMTP) transaction and show it. Options use "
 	        "swaks' spellings.\n\n");
 	opts_help(send_defs, f);
+	cli_common_help_password(f);
+	fprintf(f, "\n--data and --body: @FILE reads a file or a pipe "
+	           "(@<(cmd)), - "
+	           "reads stdin,\n  other text is sent with \\n as line breaks "
+	           "(@@TEXT for a text starting\n  with @). A bare path to an "
+	           "existing file is read too (swaks' old rule);\n  one that "
+	           "names no file is an error, never sent as the message.\n");
 	fprintf(f,
 	        "\nexit codes: 0 ok, 1 usage, 2 connect error, 6 connection "
 	        "closed,\n"
@@ -152,12 +130,6 @@ void send_opts_help(void *stream)
 	        "admin@example.org "
 	        "\\\n    --server smtp.example.org --port 587 --auth LOGIN "
 	        "--auth-user USER --tls\n");
-}
-
-/* --auth takes the next argument only when it names a mechanism. */
-static int accept_auth(int id, const char *next)
-{
-	return id == O_AUTH && smtprobe_mech_from_name(next, strlen(next)) != 0;
 }
 
 static int add_list(const char **list, size_t *n, const char *v, char *err,
@@ -243,65 +215,8 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 	case O_TLSC:
 		c->tls = SMTPROBE_TLSMODE_IMPLICIT;
 		break;
-	case O_TLS_VERIFY:
-		c->tls_verify = 1;
-		break;
-	case O_TLS_CA:
-		c->tls_ca = v;
-		break;
-	case O_TLS_SNI:
-		c->tls_sni = v;
-		break;
-	case O_TLS_VERIFY_HOST:
-		c->tls_verify_host = v;
-		break;
-	case O_TLS_PROTOCOL:
-		c->tls_protocol = v;
-		break;
-	case O_TLS_CIPHER:
-		c->tls_cipher = v;
-		break;
-	case O_TLS_CERT:
-		c->tls_cert = v;
-		break;
-	case O_TLS_KEY:
-		c->tls_key = v;
-		break;
-	case O_AUTH:
-		c->auth = 1;
-		c->auth_mech = v;
-		break;
-	case O_AUTH_USER:
-		c->auth_user = v;
-		break;
-	case O_AUTH_PASSWORD:
-		c->auth_password = v;
-		break;
-	case O_AUTH_PLAINTEXT:
-		c->auth_plaintext = 1;
-		break;
 	case O_QUIT_AFTER:
 		c->quit_after = v;
-		break;
-	case O_TIMEOUT:
-	case O_SESSION_TIMEOUT: {
-		long ms = opts_duration_ms(v);
-		if (ms <= 0) {
-			snprintf(err, errsz,
-			         "bad timeout '%s' (e.g. 30, 2.5, 30s, 2m)", v);
-			return -1;
-		}
-		if (id == O_TIMEOUT)
-			c->timeout_ms = ms;
-		else
-			c->session_timeout_ms = ms;
-		break;
-	}
-	case O_4:
-		c->family = 4;
-		break;
-	case O_6:
-		c->family = 6;
 		break;
 	case O_LOCAL_IF:
 		c->local_interface = v;
@@ -340,6 +255,10 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		break;
 	case O_SILENT:
 		c->silent = 1;
+		c->common.quiet = 1;
+		break;
+	case O_VERBOSE:
+		c->verbose = 1;
 		break;
 	case O_SHOW_TIME:
 		c->show_time = 1;
@@ -347,14 +266,11 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 	case O_SHOW_SECRETS:
 		c->show_secrets = 1;
 		break;
-	case O_JSON:
-		c->json = 1;
-		break;
 	case O_HELP:
 		c->help = 1;
 		break;
 	default:
-		break;
+		return cli_common_opt(&c->common, id, v, err, errsz);
 	}
 	return 0;
 }
@@ -365,10 +281,9 @@ int send_opts_parse(struct send_cfg *c, int argc, char **argv, char *err,
 	memset(c, 0, sizeof(*c));
 	c->port = -1;
 	c->protocol = SMTPROBE_PROTO_ESMTP;
-	c->timeout_ms = 30000;
-	c->session_timeout_ms = 300000;
-	return opts_parse(send_defs, argc, argv, on_opt, accept_auth, c, err,
-	                  errsz);
+	cli_common_init(&c->common, 30000, 300000);
+	return opts_parse(send_defs, argc, argv, on_opt, cli_common_accept, c,
+	                  err, errsz);
 }
 
 void send_opts_release(struct send_cfg *c)
@@ -376,4 +291,5 @@ void send_opts_release(struct send_cfg *c)
 	for (size_t i = 0; i < c->nto_owned; i++)
 		free(c->to_owned[i]);
 	c->nto_owned = 0;
+	cli_common_release(&c->common);
 }

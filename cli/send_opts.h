@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "common.h"
 #include "smtprobe/session.h"
 
 #define SEND_MAX_LIST 64
@@ -20,23 +21,8 @@ struct send_cfg {
 	long port; /* -1 = from --server or 25 (465 with --tlsc) */
 	const char *helo;
 	enum smtprobe_tls_mode tls;
-	int tls_verify;
-	const char *tls_ca;
-	const char *tls_sni;
-	const char *tls_verify_host;
-	const char *tls_protocol;
-	const char *tls_cipher;
-	const char *tls_cert;
-	const char *tls_key;
-	int auth;
-	const char *auth_mech;
-	const char *auth_user;
-	const char *auth_password;
-	int auth_plaintext;
+	struct cli_common common; /* TLS peer, AUTH, timeouts, -4/-6, --json */
 	const char *quit_after;
-	long timeout_ms;
-	long session_timeout_ms;
-	int family;
 	const char *local_interface;
 	enum smtprobe_protocol protocol;
 	int pipeline;
@@ -49,8 +35,8 @@ struct send_cfg {
 	int suppress_data;
 	int silent;
 	int show_time;
+	int verbose;
 	int show_secrets;
-	int json;
 	int help;
 };
 

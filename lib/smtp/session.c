@@ -220,7 +220,10 @@ static void record_failure(struct smtprobe_session *s,
 	}
 	vsnprintf(s->res->error, sizeof(s->res->error), fmt, ap);
 	s->res->exit_code = smtprobe_failure_exit_code(f);
-	session_event(s, SMTPROBE_EV_ERROR, s->res->error);
+	/* each connection attempt already said why it failed */
+	if (kind < SMTPROBE_FAIL_REFUSED || kind > SMTPROBE_FAIL_CONNECT ||
+	    s->stage != SMTPROBE_ST_CONNECT)
+		session_event(s, SMTPROBE_EV_ERROR, s->res->error);
 }
 
 void session_record_failure(struct smtprobe_session *s,

@@ -33,6 +33,7 @@ import pytest
 
 import badserver as bs
 from badserver import BadServer, ehlo_reply, good_script
+from cli_util import slow_script
 from runner import run_smtprobe
 
 TO, FROM = "a@example.test", "b@example.test"
@@ -141,8 +142,14 @@ def run(args, **kw):
     return run_smtprobe(args, **kw)
 
 
+PASSWORD_WARNING = "smtprobe: warning: --auth-password on the command line"
+
+
 def error_line(res):
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    """The one error line on stderr (after the warning a password on the
+    command line earns, which test_auth_password_* pin down)."""
+    lines = [ln for ln in res.stderr.splitlines()
+             if ln.strip() and not ln.startswith(PASSWORD_WARNING)]
     assert len(lines) == 1, "stderr must be one error line\n" + show(res)
     assert lines[0].startswith("smtprobe: "), show(res)
     return lines[0]
@@ -948,16 +955,6 @@ def test_fractional_timeout_applies(server):
     line = error_line(res)
     assert "timeout" in line and "banner" in line and "1.5" in line, line
     assert 1.3 <= res.elapsed <= 4, show(res)
-
-
-def slow_script(delay):
-    """The happy path with every reply (banner included) `delay` s late."""
-    out = []
-    for step in good_script():
-        if step[0] == "send":
-            out.append(("sleep", delay))
-        out.append(step)
-    return out
 
 
 def test_session_timeout(server):

@@ -2,6 +2,8 @@
 import base64
 import os
 import pty
+
+import pytest
 import select
 import time
 
@@ -70,7 +72,16 @@ def test_password_prompt_on_a_terminal(badserver):
         if not sent and b"Password:" in out:
             os.write(fd, b"typed-secret\n")
             sent = True
-    _, status = os.waitpid(pid, 0)
+    # never hang the suite: a child still waiting after the deadline fails
+    for _ in range(50):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("smtprobe still waiting at the prompt: " + out.decode(errors="replace"))
     assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
     assert sent, out
     assert b"typed-secret" not in out  # no echo, and redacted in the transcript

@@ -50,8 +50,10 @@ def assert_exit(res, code):
 
 
 def error_line(res):
-    """The single `smtprobe: ...` error line on stderr."""
-    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("smtprobe: ")]
+    """The single `smtprobe: ...` error line on stderr (after the warning
+    a password on the command line earns)."""
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("smtprobe: ")
+             and not ln.startswith("smtprobe: warning: --auth-password")]
     assert len(lines) == 1, show(res)
     return lines[0]
 
