@@ -6,16 +6,15 @@
  * arguments or one pasted line ("550-5.7.26 ..." too), with a leading
  * "smtprobe: " or "<** " ignored; a text without a code is also tried as
  * a local error ("connection refused") and as an OpenSSL certificate
- * reason. The joined query is capped at QUERY_MAX bytes (longer is a
- * usage error) and control or non-ASCII bytes are replaced before the
- * query is echoed or put into JSON.
+ * reason. The arguments are joined here (at most SMTPROBE_KB_QUERY_MAX
+ * bytes: longer is a usage error); parsing and matching are the
+ * library's (lib/kb/kb_query.c), which replaces control and non-ASCII
+ * bytes before the query is echoed or put into JSON.
  *
  * Exit: 0 something matched, 1 usage error, 2 nothing known. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,8 +24,6 @@
 #include "smtprobe/kb.h"
 #include "banned.h"
 
-#define QUERY_MAX   1024 /* bytes of the joined query */
-#define ENH_MAX     16
 #define MAX_MATCHES 12
 #define WRAP_COL    78
 
@@ -41,26 +38,10 @@ static const struct opt_def explain_defs[] = {
 
 struct explain_cfg {
 	int json, list, help;
-	char raw[QUERY_MAX + 1];
+	char raw[SMTPROBE_KB_QUERY_MAX + 1];
 	size_t rawlen;
 	int nargs;
 };
-
-struct query {
-	int code;
-	char enhanced[ENH_MAX];
-	const char *text;
-};
-
-static const char *const kind_names[] = {"basic", "enhanced", "text", "local",
-                                         "x509"};
-
-static const char *kind_name(enum smtprobe_kb_kind k)
-{
-	if ((size_t)k < sizeof(kind_names) / sizeof(kind_names[0]))
-		return kind_names[k];
-	return "?";
-}
 
 static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 {
@@ -70,10 +51,10 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 	switch (id) {
 	case 0:
 		vl = strlen(v);
-		if (c->rawlen + (c->rawlen > 0) + vl > QUERY_MAX) {
+		if (c->rawlen + (c->rawlen > 0) + vl > SMTPROBE_KB_QUERY_MAX) {
 			snprintf(err, errsz,
 			         "query too long (at most %d bytes)",
-			         QUERY_MAX);
+			         SMTPROBE_KB_QUERY_MAX);
 			return -1;
 		}
 		if (c->rawlen > 0)
@@ -119,97 +100,6 @@ static void explain_help(FILE *f)
 	           "  smtprobe explain ECONNREFUSED\n");
 }
 
-/* Bytes that must not reach a terminal or JSON become '?' (spaces for
- * control characters, so pasted CR/LF/TAB separate words). */
-static void sanitise(char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			*s = ' ';
-		else if (c >= 0x80)
-			*s = '?';
-	}
-}
-
-static int skip_prefix(char **p, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (strncasecmp(*p, prefix, n) != 0)
-		return 0;
-	*p += n;
-	while (**p == ' ')
-		(*p)++;
-	return 1;
-}
-
-/* Length of an enhanced-code-looking token at p (digits and dots up to a
- * space or the end), 0 if there is none. Validation is the library's. */
-static size_t enhanced_token(const char *p)
-{
-	size_t i = 0, dots = 0;
-
-	if (!isdigit((unsigned char)p[0]))
-		return 0;
-	while (isdigit((unsigned char)p[i]) || p[i] == '.') {
-		dots += p[i] == '.';
-		i++;
-	}
-	if (dots != 2 || (p[i] != '\0' && p[i] != ' ') || i >= ENH_MAX)
-		return 0;
-	return i;
-}
-
-static void parse_query(char *s, struct query *q)
-{
-	char *p = s, *end;
-	size_t n;
-
-	q->code = 0;
-	q->enhanced[0] = '\0';
-	while (*p == ' ')
-		p++;
-	while (skip_prefix(&p, "smtprobe:") || skip_prefix(&p, "<**") ||
-	       skip_prefix(&p, "<~*") || skip_prefix(&p, "**"))
-		;
-	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) &&
-	    (p[3] == '\0' || p[3] == ' ' || p[3] == '-')) {
-		q->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-		p += 3;
-		while (*p == ' ' || *p == '-')
-			p++;
-	}
-	n = enhanced_token(p);
-	if (n > 0) {
-		memcpy(q->enhanced, p, n);
-		q->enhanced[n] = '\0';
-		p += n;
-	}
-	while (*p == ' ')
-		p++;
-	end = p + strlen(p);
-	while (end > p && end[-1] == ' ')
-		*--end = '\0';
-	q->text = p;
-}
-
-static size_t add_match(const struct smtprobe_kb_entry **m, size_t n,
-                        const struct smtprobe_kb_entry *e)
-{
-	size_t i;
-
-	if (e == NULL || n >= MAX_MATCHES)
-		return n;
-	for (i = 0; i < n; i++)
-		if (m[i] == e)
-			return n;
-	m[n] = e;
-	return n + 1;
-}
-
 /* Print text word-wrapped: the first line after `col` columns already
  * used, later lines indented by `indent`. */
 static void wrap(FILE *f, const char *text, int col, int indent)
@@ -246,8 +136,8 @@ static void print_entry(FILE *f, const struct smtprobe_kb_entry *e, int colour)
 	const char *r = colour ? "\033[0m" : "";
 	size_t i;
 
-	fprintf(f, "%s%s%s  (%s %s)\n", b, e->title, r, kind_name(e->kind),
-	        e->id);
+	fprintf(f, "%s%s%s  (%s %s)\n", b, e->title, r,
+	        smtprobe_kb_kind_name(e->kind), e->id);
 	fprintf(f, "  %sMeaning:%s ", h, r);
 	wrap(f, e->meaning, 11, 4);
 	fprintf(f, "  %sLikely causes:%s\n", h, r);
@@ -274,8 +164,8 @@ static json_t *json_list(const char *const *l)
 	return a;
 }
 
-static int print_json(const struct query *q, const struct smtprobe_kb_entry **m,
-                      size_t n)
+static int print_json(const struct smtprobe_kb_query *q,
+                      const struct smtprobe_kb_entry **m, size_t n)
 {
 	json_t *root, *arr;
 	char *s;
@@ -286,9 +176,10 @@ static int print_json(const struct query *q, const struct smtprobe_kb_entry **m,
 		json_array_append_new(
 		        arr,
 		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
-		                  "id", m[i]->id, "kind", kind_name(m[i]->kind),
-		                  "key", m[i]->key, "title", m[i]->title,
-		                  "meaning", m[i]->meaning, "causes",
+		                  "id", m[i]->id, "kind",
+		                  smtprobe_kb_kind_name(m[i]->kind), "key",
+		                  m[i]->key, "title", m[i]->title, "meaning",
+		                  m[i]->meaning, "causes",
 		                  json_list(m[i]->causes), "fixes",
 		                  json_list(m[i]->fixes), "reference",
 		                  m[i]->reference));
@@ -315,15 +206,15 @@ static void list_entries(void)
 
 	all = smtprobe_kb_entries(&n);
 	for (i = 0; i < n; i++)
-		printf("%-40s %-8s %s\n", all[i].id, kind_name(all[i].kind),
-		       all[i].key);
+		printf("%-40s %-8s %s\n", all[i].id,
+		       smtprobe_kb_kind_name(all[i].kind), all[i].key);
 }
 
 int cmd_explain(int argc, char **argv)
 {
 	static struct explain_cfg cfg;
 	const struct smtprobe_kb_entry *m[MAX_MATCHES];
-	struct query q;
+	struct smtprobe_kb_query q;
 	char err[256];
 	size_t n, i;
 	int colour;
@@ -342,22 +233,19 @@ int cmd_explain(int argc, char **argv)
 		list_entries();
 		return 0;
 	}
-	sanitise(cfg.raw);
-	parse_query(cfg.raw, &q);
+	/* the joined query fits by construction (on_opt's cap) */
+	(void)smtprobe_kb_query_parse(cfg.raw, cfg.rawlen, &q);
 	if (q.code == 0 && q.enhanced[0] == '\0' && q.text[0] == '\0') {
 		explain_help(stderr);
 		return 1;
 	}
-	n = smtprobe_kb_lookup(q.code, q.enhanced, q.text, m, MAX_MATCHES);
-	if (q.code == 0 && q.enhanced[0] == '\0') {
-		n = add_match(m, n, smtprobe_kb_local(q.text));
-		n = add_match(m, n, smtprobe_kb_x509(0, q.text));
-	}
+	n = smtprobe_kb_query_match(&q, m, MAX_MATCHES);
 	if (n == 0) {
+		char shown[200];
 		cli_error("explain: no entry for '%s' (try a reply code, an "
 		          "enhanced code like 5.7.1, or 'smtprobe explain "
 		          "--list')",
-		          cfg.raw);
+		          cli_printable(cfg.raw, shown, sizeof(shown)));
 		return 2;
 	}
 	if (cfg.json) {
