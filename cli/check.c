@@ -56,8 +56,8 @@ static const struct opt_def check_defs[] = {
         {C_NO_RELAY, "no-relay-test", OPT_NONE, NULL, "skip the relay test"},
         {C_RELAY_TO, "relay-to", OPT_REQ, "ADDR",
          "recipient of the relay test (default relay-test@relay-test.invalid)"},
-        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
-                        "stage (default 10)"),
+        CLI_OPT_TIMEOUT("longest wait for one reply (and for the connect "
+                        "and the TLS handshake; default 10s)"),
         CLI_OPT_SESSION_TIMEOUT("deadline for each session of the ladder "
                                 "(default 8 x --timeout)"),
         {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},

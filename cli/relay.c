@@ -72,8 +72,8 @@ static const struct opt_def relay_defs[] = {
         CLI_OPT_TLS_VERIFY("a certificate that does not verify ends a "
                            "test"),
         CLI_OPTS_TLS_PEER,
-        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
-                        "stage (default 10)"),
+        CLI_OPT_TIMEOUT("longest wait for one reply (and for the connect "
+                        "and the TLS handshake; default 10s)"),
         CLI_OPT_SESSION_TIMEOUT("deadline for each test's session (default "
                                 "8 x --timeout)"),
         {R_HELO, "helo|ehlo", OPT_REQ, "NAME",

@@ -66,8 +66,8 @@ static const struct opt_def send_defs[] = {
         CLI_OPTS_AUTH_CREDENTIALS,
         {O_QUIT_AFTER, "q|quit-after|quit", OPT_REQ, "STAGE",
          "connect banner ehlo tls auth mail rcpt data dot"},
-        CLI_OPT_TIMEOUT("longest wait for one reply: the deadline of each "
-                        "stage (default 30s)"),
+        CLI_OPT_TIMEOUT("longest wait for one reply (and for the connect "
+                        "and the TLS handshake; default 30s)"),
         CLI_OPT_SESSION_TIMEOUT("deadline for the whole session (default "
                                 "300s)"),
         CLI_OPTS_FAMILY,
