@@ -4,7 +4,8 @@
 #   make demo-postfix   the same kind of tour against a private Postfix + Dovecot
 #   make test     unit + end-to-end tests, normal and under ASan+UBSan, plus
 #                 a short run of every fuzz target
-#   make lint     clang-format check, banned functions, cppcheck
+#   make test-fresh  make test on a fresh Debian 12 root (debootstrap; root)
+#   make lint     clang-format check, banned functions, cppcheck, layering
 #   make fuzz     run the fuzz targets longer (FUZZ_SECONDS, default 60)
 #   make bench    side-by-side benchmarks (bench/)
 PYTHON ?= /usr/bin/python3
