@@ -6,9 +6,9 @@
  * scope (another sender, a forbidden domain, no AUTH), which must be
  * refused. Every test is its own connection and stops before DATA unless
  * the caller asks to deliver a marked test message. The catalogue is data
- * (relay_catalogue.c); the classifier and the verdicts are pure functions
- * (relay_verdict.c); the runner (relay.c) drives the sessions on one loop
- * with bounded concurrency. */
+ * (relay_catalogue.c); the verdicts are pure functions (relay_verdict.c,
+ * with the reply classifier of refusal.h); the runner (relay.c) finds the
+ * listeners (discover.h) and runs the tests as one batch (batch.h). */
 #ifndef SMTPROBE_RELAY_H
 #define SMTPROBE_RELAY_H
 

@@ -1,10 +1,12 @@
 /* session.h - one client SMTP/LMTP transaction on a libuv loop.
  *
  * The session resolves, connects, reads the banner, greets, does STARTTLS
- * or implicit TLS, AUTH, MAIL, RCPT (several), DATA and QUIT, each stage
- * with its own deadline and the whole with one more. It never prints or
- * exits: transcript lines go to an event callback, and the outcome is a
- * struct smtprobe_result. */
+ * or implicit TLS, AUTH, MAIL, RCPT (several), DATA and QUIT, with a
+ * deadline for every wait (the connect, the handshake, each reply) and one
+ * for the whole. It never prints or exits: transcript lines (and every
+ * stage change) go to an event callback, and the outcome is a struct
+ * smtprobe_result whose failure (failure.h) says, as values, why it ended
+ * early. Many sessions at once: batch.h. */
 #ifndef SMTPROBE_SESSION_H
 #define SMTPROBE_SESSION_H
 

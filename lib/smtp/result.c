@@ -1,5 +1,6 @@
 /* result.c - the result tree of a session: exchanges (command + reply),
- * recipients, TLS and AUTH facts. Plain data that every renderer reads.
+ * recipients, TLS and AUTH facts, the stage transitions and the failure.
+ * Plain data that every renderer reads.
  *
  * Ownership: replies belong to the exchanges; the recipient, AUTH and
  * message fields only borrow them. smtprobe_result_release() frees all. */

@@ -3,9 +3,11 @@
  *
  * Every stage start goes through flow_quit_before(), the one rule behind
  * --quit-after; every reply handler either starts the next stage or ends
- * the session through session_fail() with the stage's exit code and the
- * server's reply in the message. Pipelined commands (RFC 2920) are sent
- * together and their replies handled one by one, in order. */
+ * the session with a failure (session_fail_reply: the kind and the
+ * refusing reply as values, the exit code follows). Every command goes out
+ * through session_command(), which refuses to send while bytes nobody
+ * asked for wait. Pipelined commands (RFC 2920) are sent together and
+ * their replies handled one by one, in order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
