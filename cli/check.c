@@ -235,7 +235,10 @@ static void render(const struct smtprobe_check_result *r)
 		}
 		printf("\n recommended: %s\n\n", r->scan.recommendation);
 	}
-	printf("smtprobe check %s port %u\n\n", r->host, r->port);
+	if (r->port)
+		printf("smtprobe check %s port %u\n\n", r->host, r->port);
+	else
+		printf("smtprobe check %s: no port to check\n\n", r->host);
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
 		const struct smtprobe_check_finding *f = &r->step[i];
 		printf(" %s %-7s %s\n", marker(f->status, tty),
@@ -324,6 +327,9 @@ static int check_run(struct check_cfg *c)
 	                     : SMTPROBE_TLSMODE_OPTIONAL;
 	if (port == 465 && !c->no_tls && !c->tls)
 		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
+	else if (!c->tlsc && !c->no_tls && !c->tls && port != 25 &&
+	         port != 587 && port != 2525)
+		q->tls = SMTPROBE_TLSMODE_AUTO; /* find out, as discovery does */
 	p.tls_required = c->tls || c->tlsc;
 	if (c->from) {
 		if (smtprobe_addr_format(c->from, from, sizeof(from), err,

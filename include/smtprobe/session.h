@@ -26,6 +26,12 @@ enum smtprobe_tls_mode {
 	SMTPROBE_TLSMODE_OPTIONAL, /* STARTTLS when offered */
 	SMTPROBE_TLSMODE_REQUIRED, /* STARTTLS or fail */
 	SMTPROBE_TLSMODE_IMPLICIT, /* TLS from the first byte */
+	/* Find out: a server that speaks first (a banner) gets plain SMTP with
+	 * STARTTLS when offered; one that stays silent for a moment after the
+	 * connect (4 x the connect time, 2 ms to 1 s) gets a ClientHello
+	 * (implicit TLS). If that server then answers in clear after all (a
+	 * slow banner), the session reconnects once for plain SMTP. */
+	SMTPROBE_TLSMODE_AUTO,
 };
 
 enum smtprobe_protocol {
@@ -153,6 +159,7 @@ struct smtprobe_result {
 	double connect_ms; /* connect() to established, the last attempt */
 
 	int have_tls;
+	int implicit_tls; /* TLS started before the banner */
 	struct smtprobe_tls_facts tls;
 	double tls_ms;          /* the handshake, ClientHello to Finished */
 	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS

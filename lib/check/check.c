@@ -210,7 +210,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 			ck_diagnose_reply(f, st->reply);
 			return;
 		}
-		if (offered || r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT) {
+		if (offered || ck_implicit(r)) {
 			enum smtprobe_failure_kind k = s->failure.kind;
 			if (k != SMTPROBE_FAIL_TLS &&
 			    k != SMTPROBE_FAIL_TLS_UNAVAILABLE &&
@@ -225,7 +225,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 				ck_setf(f->summary, sizeof(f->summary),
 				        "the TLS handshake failed: %s",
 				        s->error);
-			if (r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT &&
+			if (ck_implicit(r) &&
 			    s->failure.kind == SMTPROBE_FAIL_TLS &&
 			    s->failure.tls.error == SMTPROBE_TLSE_NOT_TLS)
 				ck_first_cause(
@@ -321,6 +321,28 @@ static enum smtprobe_check_status item(enum smtprobe_check_status st)
 	return st == SMTPROBE_CK_WARN ? SMTPROBE_CK_PASS : st;
 }
 
+/* Discovery found no port that speaks SMTP: that is the finding; no port
+ * is checked in its place. */
+static void no_port_answers(struct smtprobe_check_result *r)
+{
+	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_TCP];
+	const struct smtprobe_port_scan *sc = &r->scan;
+	char ports[64] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < sc->nports && o + 8 < sizeof(ports); i++)
+		o += (size_t)snprintf(ports + o, sizeof(ports) - o, "%s%u",
+		                      i ? ", " : "", sc->port[i].port);
+	f->status = SMTPROBE_CK_FAIL;
+	r->port = 0;
+	ck_setf(f->detail, sizeof(f->detail),
+	        "no SMTP service answers on %s (port%s %s); first: %s", r->host,
+	        sc->nports == 1 ? "" : "s", ports,
+	        sc->nports ? sc->port[0].error : "none tried");
+	if (sc->nports)
+		ck_diagnose(f, smtprobe_kb_failure(&sc->port[0].failure));
+}
+
 int smtprobe_check_run(const struct smtprobe_check_params *p,
                        struct smtprobe_check_result *r)
 {
@@ -334,16 +356,20 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 			r->scanned = 1;
 			smtprobe_discover(&p->session, p->ports, p->nports,
 			                  &r->scan);
-			if (r->scan.best >= 0) {
-				const struct smtprobe_port_probe *b =
-				        &r->scan.port[r->scan.best];
-				q.port = b->port;
-				r->port = b->port;
-				if (b->tls == SMTPROBE_TLSMODE_IMPLICIT)
-					q.tls = SMTPROBE_TLSMODE_IMPLICIT;
-				else if (q.tls == SMTPROBE_TLSMODE_IMPLICIT)
-					q.tls = SMTPROBE_TLSMODE_OPTIONAL;
+			if (r->scan.best < 0) {
+				no_port_answers(r);
+				ck_checklist(p, r);
+				return r->exit_code;
 			}
+			const struct smtprobe_port_probe *b =
+			        &r->scan.port[r->scan.best];
+			q.port = b->port;
+			r->port = b->port;
+			if (b->tls == SMTPROBE_TLSMODE_IMPLICIT)
+				q.tls = SMTPROBE_TLSMODE_IMPLICIT;
+			else if (q.tls == SMTPROBE_TLSMODE_IMPLICIT ||
+			         q.tls == SMTPROBE_TLSMODE_AUTO)
+				q.tls = SMTPROBE_TLSMODE_OPTIONAL;
 		}
 		q.quit_after = SMTPROBE_ST_LAST;
 		if (!q.mail_from || q.nrcpt == 0)

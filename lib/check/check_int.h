@@ -44,6 +44,13 @@ void ck_judge_session(const struct smtprobe_check_params *p,
 void ck_checklist(const struct smtprobe_check_params *p,
                   struct smtprobe_check_result *r);
 
+/* TLS from the first byte: asked for, or found (TLSMODE_AUTO). */
+static inline int ck_implicit(const struct smtprobe_check_result *r)
+{
+	return r->ladder.tls == SMTPROBE_TLSMODE_IMPLICIT ||
+	       r->session.implicit_tls;
+}
+
 /* check_steps.c */
 void ck_check_auth(const struct smtprobe_check_params *p,
                    struct smtprobe_check_result *r);

@@ -39,6 +39,8 @@ static void auth_second_opinion(const struct smtprobe_check_params *p,
 	}
 	q.auth_mech = other;
 	q.quit_after = SMTPROBE_ST_AUTH;
+	if (ck_implicit(r))
+		q.tls = SMTPROBE_TLSMODE_IMPLICIT;
 	q.on_event = NULL;
 	memset(&alt, 0, sizeof(alt));
 	smtprobe_send(&q, &alt);
@@ -68,7 +70,7 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 
 	/* The first EHLO is the one in clear, unless TLS came first. */
 	if (s->have_ehlo_first && (clear->caps & SMTPROBE_CAP_AUTH) &&
-	    r->ladder.tls != SMTPROBE_TLSMODE_IMPLICIT) {
+	    !ck_implicit(r)) {
 		f->status = SMTPROBE_CK_WARN;
 		ck_setf(f->detail, sizeof(f->detail),
 		        "AUTH (%s) is offered before TLS: credentials would "
@@ -246,7 +248,11 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 	q.quit_after = SMTPROBE_ST_RCPT;
 	q.on_event = NULL;
 	q.tls_verify = 0;
-	if (q.tls == SMTPROBE_TLSMODE_REQUIRED)
+	/* the mode the ladder found (TLSMODE_AUTO) or was given */
+	if (ck_implicit(r))
+		q.tls = SMTPROBE_TLSMODE_IMPLICIT;
+	else if (q.tls == SMTPROBE_TLSMODE_REQUIRED ||
+	         q.tls == SMTPROBE_TLSMODE_AUTO)
 		q.tls = SMTPROBE_TLSMODE_OPTIONAL;
 	smtprobe_send(&q, &r->relay);
 	r->relay_ran = 1;

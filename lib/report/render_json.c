@@ -117,15 +117,17 @@ static json_t *json_tls(const struct smtprobe_result *r)
 		                  c->key_bits, "sig_alg", c->sig_alg,
 		                  "self_signed", c->self_signed));
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:I, s:s}, s:b, s:b, "
-	                 "s:o, s:f, s:b}",
-	                 "protocol", f->protocol, "cipher", f->cipher, "group",
-	                 f->group, "sni", f->sni, "verify", "ok", f->verify_ok,
-	                 "code", (json_int_t)f->verify_code, "reason",
-	                 f->verify_reason, "host_checked", f->host_checked,
-	                 "host_match", f->host_match, "chain", chain,
-	                 "handshake_ms", r->tls_ms, "starttls_injection",
-	                 r->starttls_injection);
+	json_t *o = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:{s:b, s:I, s:s}, s:b, s:b, "
+	        "s:o, s:f, s:b}",
+	        "protocol", f->protocol, "cipher", f->cipher, "group", f->group,
+	        "sni", f->sni, "verify", "ok", f->verify_ok, "code",
+	        (json_int_t)f->verify_code, "reason", f->verify_reason,
+	        "host_checked", f->host_checked, "host_match", f->host_match,
+	        "chain", chain, "handshake_ms", r->tls_ms, "starttls_injection",
+	        r->starttls_injection);
+	json_object_set_new(o, "implicit", json_boolean(r->implicit_tls));
+	return o;
 }
 
 json_t *report_json_failure(const struct smtprobe_failure *f)

@@ -1,6 +1,6 @@
 /* discover.c - port discovery: the usual SMTP ports probed at once
  * (banner, EHLO, TLS the way the port speaks it, EHLO again) as one batch
- * (batch.c), then a recommendation of the settings an application should
+ * (batch.c), each in the TLS mode its number implies (see mode_for_port), then a recommendation of the settings an application should
  * use. Each probe has the caller's deadlines, so the scan takes as long as
  * the slowest port, not their sum. Used by check and relay.
  */
@@ -28,34 +28,39 @@ const char *smtprobe_tls_mode_label(enum smtprobe_tls_mode m)
 	                                      : "STARTTLS";
 }
 
-/* Each port gets a plain probe (STARTTLS when offered) and, unless it is
- * 465, an implicit-TLS probe beside it: whichever learns how the port
- * speaks ends the other, so an implicit-TLS port on an unusual number does
- * not cost a banner timeout. Jobs 2k and 2k+1 are the pair of port k. */
+/* One probe per port, in the TLS mode its number implies: 465 implicit
+ * TLS; 25, 587 and 2525 plain SMTP with STARTTLS when offered (servers
+ * there may delay their banner on purpose, and a ClientHello to them is a
+ * protocol error in their log); any other port TLSMODE_AUTO: a server
+ * that speaks first gets plain SMTP, one that stays silent a ClientHello.
+ * So no port that answered like SMTP ever gets a ClientHello. */
 struct probe_run {
 	struct smtprobe_params params;
 	struct smtprobe_result res;
-	int twin; /* index of the sibling job, -1 when none */
 };
 
-static int got_banner(const struct smtprobe_result *r)
+static enum smtprobe_tls_mode mode_for_port(unsigned port)
 {
-	for (size_t i = 0; i < r->nex; i++)
-		if (r->ex[i].stage == SMTPROBE_ST_BANNER && r->ex[i].reply)
-			return 1;
-	return 0;
+	switch (port) {
+	case 465:
+		return SMTPROBE_TLSMODE_IMPLICIT;
+	case 25:
+	case 587:
+	case 2525:
+		return SMTPROBE_TLSMODE_OPTIONAL;
+	default:
+		return SMTPROBE_TLSMODE_AUTO;
+	}
 }
 
-static void on_probe_done(struct smtprobe_batch *b, size_t job, void *arg)
+static const struct smtprobe_reply *banner_of(const struct smtprobe_result *r)
 {
-	struct probe_run *runs = arg;
-	const struct probe_run *pr = &runs[job];
+	const struct smtprobe_reply *b = NULL;
 
-	if (pr->twin < 0)
-		return;
-	int implicit = pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT;
-	if (implicit ? pr->res.have_tls : got_banner(&pr->res))
-		smtprobe_batch_cancel(b, (size_t)pr->twin);
+	for (size_t i = 0; i < r->nex; i++)
+		if (r->ex[i].stage == SMTPROBE_ST_BANNER && r->ex[i].reply)
+			b = r->ex[i].reply;
+	return b;
 }
 
 static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
@@ -68,28 +73,36 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 	if (r->have_ehlo_first)
 		snprintf(o->ehlo_host, sizeof(o->ehlo_host), "%s",
 		         r->ehlo_first.host);
-	for (size_t i = 0; i < r->nex; i++) {
-		const struct smtprobe_reply *b = r->ex[i].reply;
-		if (r->ex[i].stage != SMTPROBE_ST_BANNER || !b || !b->nlines)
-			continue;
+	const struct smtprobe_reply *b = banner_of(r);
+	if (b && b->nlines) {
 		size_t len = strcspn(b->text[0], " \t");
 		if (len >= sizeof(o->host))
 			len = sizeof(o->host) - 1;
 		memcpy(o->host, b->text[0], len);
 		o->host[len] = '\0';
-		break;
 	}
-	o->open = r->have_ehlo || (r->nex > 1 && r->ex[1].reply &&
-	                           r->ex[1].reply->code / 100 == 2);
-	if (!o->open)
+	o->open = r->have_ehlo || (b && b->code / 100 == 2);
+	if (!o->open) {
 		snprintf(o->error, sizeof(o->error), "%.250s",
 		         r->error[0] ? r->error : "no SMTP banner");
+		o->failure = r->failure;
+		o->failure.reply = NULL; /* it dies with the probe's result */
+	}
 	o->tls = SMTPROBE_TLSMODE_OFF;
-	if (pr->params.tls == SMTPROBE_TLSMODE_IMPLICIT && r->have_tls)
+	if (r->implicit_tls && r->have_tls)
 		o->tls = SMTPROBE_TLSMODE_IMPLICIT;
 	else if (r->have_ehlo_first &&
 	         (r->ehlo_first.caps & SMTPROBE_CAP_STARTTLS))
 		o->tls = SMTPROBE_TLSMODE_REQUIRED;
+	/* STARTTLS offered, but the handshake failed: the port works only in
+	 * clear */
+	o->tls_broken = o->open && o->tls == SMTPROBE_TLSMODE_REQUIRED &&
+	                !r->have_tls &&
+	                (r->failure.kind == SMTPROBE_FAIL_TLS ||
+	                 r->failure.stage == SMTPROBE_ST_TLS);
+	if (o->tls_broken)
+		snprintf(o->tls_problem, sizeof(o->tls_problem), "%.250s",
+		         r->error);
 	o->tls_ok = r->have_tls;
 	o->cert_ok = r->have_tls && r->tls.verify_ok &&
 	             (!r->tls.host_checked || r->tls.host_match);
@@ -99,8 +112,7 @@ static void judge(const struct probe_run *pr, struct smtprobe_port_probe *o)
 		                          : r->tls.verify_reason);
 	if (r->have_ehlo)
 		snprintf(o->auth, sizeof(o->auth), "%.250s", r->ehlo.auth);
-	o->auth_in_clear = pr->params.tls != SMTPROBE_TLSMODE_IMPLICIT &&
-	                   r->have_ehlo_first &&
+	o->auth_in_clear = !r->implicit_tls && r->have_ehlo_first &&
 	                   (r->ehlo_first.caps & SMTPROBE_CAP_AUTH);
 }
 
@@ -151,13 +163,12 @@ static void recommend(struct smtprobe_port_scan *scan, const char *host)
 	                 : "");
 }
 
-int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
-                      size_t nports, struct smtprobe_port_scan *scan)
+int smtprobe_discover(const struct smtprobe_params *base,
+                      const unsigned *ports, size_t nports,
+                      struct smtprobe_port_scan *scan)
 {
-	struct probe_run runs[SMTPROBE_MAX_PORTS * 2];
-	struct smtprobe_batch_job jobs[SMTPROBE_MAX_PORTS * 2];
-	int plain[SMTPROBE_MAX_PORTS], implicit[SMTPROBE_MAX_PORTS];
-	size_t n = 0;
+	struct probe_run runs[SMTPROBE_MAX_PORTS];
+	struct smtprobe_batch_job jobs[SMTPROBE_MAX_PORTS];
 	uint64_t t0 = uv_hrtime();
 
 	memset(scan, 0, sizeof(*scan));
@@ -170,49 +181,27 @@ int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
 		nports = SMTPROBE_MAX_PORTS;
 	memset(runs, 0, sizeof(runs));
 	for (size_t i = 0; i < nports; i++) {
-		struct probe_run *a = &runs[n];
-		a->params = *base;
-		a->params.port = ports[i];
-		a->params.tls = ports[i] == 465 ? SMTPROBE_TLSMODE_IMPLICIT
-		                                : SMTPROBE_TLSMODE_OPTIONAL;
-		a->params.tls_verify = 0;
-		a->params.auth = 0;
-		a->params.quit_after = SMTPROBE_ST_EHLO2;
-		a->params.on_event = NULL;
-		a->twin = -1;
-		plain[i] = (int)n++;
-		implicit[i] = -1;
-		if (ports[i] == 465)
-			continue;
-		struct probe_run *b = &runs[n];
-		b->params = a->params;
-		b->params.tls = SMTPROBE_TLSMODE_IMPLICIT;
-		implicit[i] = (int)n++;
-		a->twin = implicit[i];
-		b->twin = plain[i];
+		struct smtprobe_params *q = &runs[i].params;
+		*q = *base;
+		q->port = ports[i];
+		q->tls = mode_for_port(ports[i]);
+		q->tls_verify = 0;
+		q->auth = 0;
+		q->quit_after = SMTPROBE_ST_EHLO2;
+		q->on_event = NULL;
+		jobs[i].params = q;
+		jobs[i].res = &runs[i].res;
+		jobs[i].fd = -1;
 	}
-	for (size_t k = 0; k < n; k++) {
-		jobs[k].params = &runs[k].params;
-		jobs[k].res = &runs[k].res;
-		jobs[k].fd = -1;
-	}
-	struct smtprobe_batch_params bp = {
-	        .concurrency = (unsigned)n,
-	        .on_done = on_probe_done,
-	        .arg = runs,
-	};
-	if (smtprobe_batch_run(jobs, n, &bp, NULL) < 0) {
-		for (size_t k = 0; k < n; k++)
-			smtprobe_result_release(&runs[k].res);
-		return -1;
-	}
+	struct smtprobe_batch_params bp = {.concurrency = (unsigned)nports};
+	int rc = smtprobe_batch_run(jobs, nports, &bp, NULL);
 	for (size_t i = 0; i < nports; i++) {
-		int b = implicit[i];
-		int use_b = b >= 0 && jobs[b].started && runs[b].res.have_tls;
-		judge(&runs[use_b ? b : plain[i]], &scan->port[i]);
+		if (rc == 0)
+			judge(&runs[i], &scan->port[i]);
+		smtprobe_result_release(&runs[i].res);
 	}
-	for (size_t k = 0; k < n; k++)
-		smtprobe_result_release(&runs[k].res);
+	if (rc < 0)
+		return -1;
 	scan->nports = nports;
 	scan->ms = (double)(uv_hrtime() - t0) / 1e6;
 	recommend(scan, base->host);

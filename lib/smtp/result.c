@@ -95,6 +95,16 @@ void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
 	e->ok = rep->code / 100 == 2 || rep->code / 100 == 3;
 }
 
+void result_drop_waiting(struct smtprobe_result *r, enum smtprobe_stage st)
+{
+	struct smtprobe_exchange *e = r->nex ? &r->ex[r->nex - 1] : NULL;
+
+	if (!e || e->stage != st || e->reply || e->ms >= 0)
+		return;
+	free(e->command);
+	r->nex--;
+}
+
 void result_add_transition(struct smtprobe_result *r, enum smtprobe_stage st,
                            double at_ms)
 {

@@ -17,6 +17,9 @@ struct smtprobe_exchange *result_add_exchange(struct smtprobe_result *r,
 void result_attach_reply(struct smtprobe_result *r, enum smtprobe_stage st,
                          struct smtprobe_reply *rep);
 
+/* Forget the last exchange when it is of stage st and still waits for its
+ * reply (a banner that will come inside TLS instead). */
+void result_drop_waiting(struct smtprobe_result *r, enum smtprobe_stage st);
 /* Record a stage change (at most SMTPROBE_MAX_TRANSITIONS; the rest are
  * counted in transitions_dropped). */
 void result_add_transition(struct smtprobe_result *r, enum smtprobe_stage st,

@@ -85,6 +85,23 @@ void session_set_stage(struct smtprobe_session *s, enum smtprobe_stage st)
 		s->res->stage = st;
 }
 
+enum smtprobe_tls_mode session_tls_mode(const struct smtprobe_session *s)
+{
+	if (s->p->tls != SMTPROBE_TLSMODE_AUTO)
+		return s->p->tls;
+	return s->res->implicit_tls ? SMTPROBE_TLSMODE_IMPLICIT
+	                            : SMTPROBE_TLSMODE_OPTIONAL;
+}
+
+/* TLSMODE_AUTO: how long a silent server has before it gets a
+ * ClientHello - a few round trips, judged by the connect. */
+static unsigned auto_wait_ms(const struct smtprobe_session *s)
+{
+	double ms = 4 * s->res->connect_ms;
+
+	return ms < 2 ? 2 : ms > 1000 ? 1000 : (unsigned)ms;
+}
+
 /* (Re)start the deadline of one wait in the current stage. */
 void session_arm(struct smtprobe_session *s)
 {
@@ -475,6 +492,25 @@ static void on_tls_done(struct conn *c, int err)
 		if (strncmp(why, "tls handshake failed: ", 22) == 0)
 			why += 22;
 		struct fail_facts ff = {.tls = &tf};
+		if (s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->auto_plain &&
+		    tf.error == SMTPROBE_TLSE_NOT_TLS && s->adopt_fd < 0 &&
+		    s->ai_cur) {
+			/* it answered in clear after all (a slow banner):
+			 * reconnect once for plain SMTP */
+			session_eventf(s, SMTPROBE_EV_INFO,
+			               "%s answered in clear, not TLS: "
+			               "reconnecting for plain SMTP",
+			               s->peer);
+			s->auto_plain = 1;
+			s->res->implicit_tls = 0;
+			s->ai_next = s->ai_cur;
+			s->in_tls = 0;
+			s->got_banner = 0;
+			s->expecting = s->skip = 0;
+			session_drop_attempt(s, SMTPROBE_FAIL_TLS, 0, "%s",
+			                     c->err);
+			return;
+		}
 		if (tf.error == SMTPROBE_TLSE_CLOSED) {
 			session_fail(s, SMTPROBE_FAIL_CLOSED, 0,
 			             "connection closed by %s during the TLS "
@@ -559,10 +595,18 @@ static void on_connected(struct conn *c, int err)
 	if (flow_quit_before(s, SMTPROBE_ST_BANNER))
 		return;
 	if (s->p->tls == SMTPROBE_TLSMODE_IMPLICIT) {
+		s->res->implicit_tls = 1;
 		flow_start_tls(s);
 		return;
 	}
 	flow_start_banner(s);
+	if (s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->auto_plain &&
+	    !s->finished) {
+		/* a short wait for the server to speak first */
+		uv_timer_stop(&s->wait_timer);
+		uv_timer_start(&s->wait_timer, on_wait_timeout, auto_wait_ms(s),
+		               0);
+	}
 }
 
 static const struct conn_ops session_conn_ops = {
@@ -591,6 +635,7 @@ static void try_next_address(struct smtprobe_session *s)
 		return;
 	}
 	s->ai_next = ai->ai_next;
+	s->ai_cur = ai;
 	util_format_peer(s->peer, sizeof(s->peer), ai->ai_addr);
 	util_format_addr(s->res->address, sizeof(s->res->address), ai->ai_addr);
 	session_set_stage(s, SMTPROBE_ST_CONNECT);
@@ -681,6 +726,22 @@ static void on_wait_timeout(uv_timer_t *t)
 	struct smtprobe_session *s = t->data;
 	double secs = wait_ms(s) / 1000.0;
 
+	if (s->stage == SMTPROBE_ST_BANNER && s->p->tls == SMTPROBE_TLSMODE_AUTO &&
+	    !s->auto_decided && !s->auto_plain) {
+		s->auto_decided = 1;
+		if (s->conn.in.len == 0) {
+			/* silent: it waits for a ClientHello */
+			session_event(s, SMTPROBE_EV_INFO,
+			              "No banner yet: trying implicit TLS");
+			result_drop_waiting(s->res, SMTPROBE_ST_BANNER);
+			s->expecting = 0;
+			s->res->implicit_tls = 1;
+			flow_start_tls(s);
+			return;
+		}
+		session_arm(s); /* part of a banner came: wait for the rest */
+		return;
+	}
 	switch (s->stage) {
 	case SMTPROBE_ST_CONNECT:
 		session_eventf(s, SMTPROBE_EV_ERROR, "timeout connecting to %s",

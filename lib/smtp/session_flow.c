@@ -87,9 +87,10 @@ static void start_after_greeting(struct smtprobe_session *s)
 
 	/* A refused STARTTLS (optional) comes back here and goes on in
 	 * clear like a server that never offered it. */
+	enum smtprobe_tls_mode mode = session_tls_mode(s);
 	if (!s->in_tls && !s->starttls_refused &&
-	    (p->tls == SMTPROBE_TLSMODE_REQUIRED ||
-	     p->tls == SMTPROBE_TLSMODE_OPTIONAL)) {
+	    (mode == SMTPROBE_TLSMODE_REQUIRED ||
+	     mode == SMTPROBE_TLSMODE_OPTIONAL)) {
 		if (offered) {
 			if (flow_quit_before(s, SMTPROBE_ST_STARTTLS))
 				return;
@@ -97,7 +98,7 @@ static void start_after_greeting(struct smtprobe_session *s)
 			session_command(s, "STARTTLS", NULL, 1);
 			return;
 		}
-		if (p->tls == SMTPROBE_TLSMODE_REQUIRED) {
+		if (mode == SMTPROBE_TLSMODE_REQUIRED) {
 			session_fail(s, SMTPROBE_FAIL_TLS_UNAVAILABLE, 1,
 			             "STARTTLS is not offered by %s (use "
 			             "--tls-optional to go on without TLS, or "
@@ -278,6 +279,7 @@ static void send_message(struct smtprobe_session *s)
 static void on_banner(struct smtprobe_session *s, struct smtprobe_reply *r)
 {
 	s->got_banner = 1;
+	s->auto_decided = 1; /* TLSMODE_AUTO: it spoke first */
 	if (r->code / 100 != 2) {
 		session_fail_reply(s, SMTPROBE_FAIL_COMMAND, r,
 		                   "the server refused the connection in its "

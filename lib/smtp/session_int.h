@@ -42,6 +42,9 @@ struct smtprobe_session {
 	int pipelined;
 	int helo_fallback;
 	int starttls_refused; /* STARTTLS answered with something else */
+	int auto_decided;     /* TLSMODE_AUTO: the server spoke, or TLS began */
+	int auto_plain;       /* TLSMODE_AUTO: this is the plain reconnect */
+	struct addrinfo *ai_cur; /* the address being tried */
 	size_t rcpt_done;     /* RCPT replies handled */
 	size_t accepted;
 	size_t lmtp_done;  /* LMTP per-recipient replies after the dot */
@@ -126,6 +129,10 @@ void session_event(struct smtprobe_session *s, enum smtprobe_event_kind kind,
                    const char *text);
 void session_eventf(struct smtprobe_session *s, enum smtprobe_event_kind kind,
                     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* TLS as the session actually speaks it: TLSMODE_AUTO becomes OPTIONAL
+ * (STARTTLS when offered) once the server spoke in clear. */
+enum smtprobe_tls_mode session_tls_mode(const struct smtprobe_session *s);
 
 /* session_flow.c */
 int flow_quit_before(struct smtprobe_session *s, enum smtprobe_stage next);

@@ -96,3 +96,49 @@ def test_discovery_finds_implicit_tls_on_any_port(tmp_path):
     assert probes[imp]["cert_ok"] and "PLAIN" in probes[imp]["auth"], probes[imp]
     assert probes[stls]["open"] and probes[stls]["tls"] == "starttls", probes[stls]
     assert doc["ports"]["ms"] < 2000, doc["ports"]["ms"]  # far below the 5 s banner deadline
+
+
+# ---- finding how a port speaks TLS, politely ------------------------------
+
+def test_check_p_finds_implicit_tls_on_an_unusual_port(tmp_path):
+    """-p on an implicit-TLS listener at an unusual port, no --tlsc: the
+    server stays silent, so check tries TLS at once instead of waiting out
+    --timeout for a banner."""
+    with Serve(["127.0.0.1:0/implicit,policy=submission"], workdir=str(tmp_path)) as srv:
+        res = check(f"127.0.0.1:{srv.port(0)}", "--tls-ca-path", srv.ca_file,
+                    "--no-relay-test", "--json", "--timeout", "10")
+    doc = json.loads(res.stdout)
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert steps["tls"]["status"] == "pass", steps["tls"]
+    assert steps["banner"]["status"] == "pass"
+    assert doc["session"]["tls"]["implicit"] is True
+    assert res.elapsed < 3, res.elapsed
+
+
+def test_no_clienthello_to_a_port_that_speaks_smtp(badserver):
+    """Discovery of a plain port at an unusual number: the server speaks
+    first, so it never gets a TLS ClientHello (Exim counts one as a
+    protocol error)."""
+    from badserver import good_script
+    srv = badserver(good_script(upto="ehlo") + [("serve",)])
+    res = check("127.0.0.1", "--ports", str(srv.port), "--no-relay-test", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["ports"]["probes"][0]["open"] is True
+    assert not any(l.startswith(b"\x16") for l in srv.lines), srv.lines
+    assert all(not l or l[0] < 0x80 for l in srv.lines)
+
+
+def test_ports_that_all_stay_closed_are_the_finding(tmp_path):
+    """--ports where nothing answers: reported as such, exit 1; the ladder
+    does not run on some other port in their place."""
+    a, b = closed_port(), closed_port()
+    res = check("127.0.0.1", "--ports", f"{a},{b}", "--json")
+    assert res.returncode == 1, res.stdout
+    doc = json.loads(res.stdout)
+    tcp = next(s for s in doc["steps"] if s["name"] == "tcp")
+    assert tcp["status"] == "fail"
+    assert "no SMTP service answers" in tcp["detail"]
+    assert tcp["diagnosis"]["kb"] == "local-econnrefused"
+    assert doc["session"] is None or doc["session"]["server"]["port"] != 25
+    text = check("127.0.0.1", "--ports", f"{a},{b}")
+    assert "port 25" not in text.stdout
