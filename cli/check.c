@@ -28,6 +28,7 @@ enum {
 	C_RELAY_TO,
 	C_HELO,
 	C_VERBOSE,
+	C_STRICT,
 	C_HELP,
 	C_PORTS,
 };
@@ -63,7 +64,9 @@ static const struct opt_def check_defs[] = {
         {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document"),
-        {C_VERBOSE, "v|verbose", OPT_NONE, NULL, "show the transcript too"},
+        {C_STRICT, "strict", OPT_NONE, NULL, "warnings fail too (exit 1)"},
+        {C_VERBOSE, "v|verbose", OPT_NONE, NULL,
+         "show the transcript too, with every stage change"},
         {C_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -79,7 +82,7 @@ struct check_cfg {
 	int send, no_relay;
 	const char *relay_to;
 	const char *helo;
-	int verbose, help;
+	int verbose, help, strict;
 	unsigned ports[SMTPROBE_MAX_PORTS];
 	size_t nports;
 };
@@ -163,6 +166,9 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_HELO:
 		c->helo = v;
 		break;
+	case C_STRICT:
+		c->strict = 1;
+		break;
 	case C_VERBOSE:
 		c->verbose = 1;
 		break;
@@ -188,7 +194,8 @@ static void check_help(FILE *f)
 	opts_help(check_defs, f);
 	cli_common_help_password(f);
 	fprintf(f,
-	        "\nexit codes: 0 no step failed, 1 a step failed, 2 usage "
+	        "\nexit codes: 0 no step failed (warnings allowed), 1 a step "
+	        "failed (or\n  warned, with --strict), 2 usage "
 	        "error.\n"
 	        "\nexample:\n  smtprobe check smtp.example.org:587 --tls -au "
 	        "alice -f alice@example.org \\\n      -t bob@example.net\n");
@@ -199,6 +206,7 @@ static const char *marker(enum smtprobe_check_status st, int colour)
 	return cli_mark(st == SMTPROBE_CK_PASS   ? CLI_MARK_PASS
 	                : st == SMTPROBE_CK_FAIL ? CLI_MARK_FAIL
 	                : st == SMTPROBE_CK_WARN ? CLI_MARK_WARN
+	                : st == SMTPROBE_CK_INFO ? CLI_MARK_FACT
 	                                         : CLI_MARK_SKIP,
 	                colour);
 }
@@ -278,8 +286,15 @@ static void render(const struct smtprobe_check_result *r)
 	printf("\nChecklist\n");
 	for (int i = 0; i < SMTPROBE_CL_LAST; i++)
 		printf(" %s %s\n", marker(r->checklist[i], tty), cl_text[i]);
-	printf("\n%s\n", r->exit_code ? "result: a step failed (exit 1)"
-	                              : "result: no step failed (exit 0)");
+	int warned = r->warnings > 0;
+	printf("\n%s\n",
+	       !r->exit_code
+	               ? (warned ? "result: no step failed, with warnings "
+	                           "(exit 0)"
+	                         : "result: no step failed (exit 0)")
+	       : r->strict && warned ? "result: a step failed or warned, "
+	                               "--strict (exit 1)"
+	                             : "result: a step failed (exit 1)");
 }
 
 /* Options -> the ladder -> report; the exit code. */
@@ -329,7 +344,8 @@ static int check_run(struct check_cfg *c)
 		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
 	else if (!c->tlsc && !c->no_tls && !c->tls && port != 25 &&
 	         port != 587 && port != 2525)
-		q->tls = SMTPROBE_TLSMODE_AUTO; /* find out, as discovery does */
+		q->tls =
+		        SMTPROBE_TLSMODE_AUTO; /* find out, as discovery does */
 	p.tls_required = c->tls || c->tlsc;
 	if (c->from) {
 		if (smtprobe_addr_format(c->from, from, sizeof(from), err,
@@ -370,6 +386,7 @@ static int check_run(struct check_cfg *c)
 	q->auth = c->common.auth;
 	p.send = c->send;
 	p.no_relay_test = c->no_relay;
+	p.strict = c->strict;
 	p.discover = discover;
 	p.ports = c->nports ? c->ports : NULL;
 	p.nports = c->nports;

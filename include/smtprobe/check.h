@@ -25,11 +25,15 @@ enum smtprobe_check_step {
 	SMTPROBE_CK_LAST
 };
 
+/* One status for every step, finding and checklist item; the text, the
+ * JSON and the exit code all follow from them: a FAIL anywhere is exit 1
+ * (and a WARN too with strict). */
 enum smtprobe_check_status {
 	SMTPROBE_CK_SKIP,
 	SMTPROBE_CK_PASS,
 	SMTPROBE_CK_WARN,
 	SMTPROBE_CK_FAIL,
+	SMTPROBE_CK_INFO, /* a fact worth showing, neither good nor bad */
 };
 
 #define SMTPROBE_CK_MAX_ITEMS 8
@@ -67,6 +71,7 @@ struct smtprobe_check_params {
 	const char *relay_from; /* default <relay-test@smtprobe.invalid> */
 	const char *relay_to;   /* default <relay-test@relay-test.invalid> */
 	int no_relay_test;
+	int strict;            /* warnings fail too */
 	int discover;          /* probe the ports first, check the best */
 	const unsigned *ports; /* ports to probe (NULL: 587 465 25 2525) */
 	size_t nports;
@@ -85,6 +90,13 @@ struct smtprobe_check_result {
 	struct smtprobe_port_scan scan;
 	struct smtprobe_params ladder; /* the parameters the ladder used */
 	int rcpt_relay_denied;         /* a recipient refused as relaying */
+	/* where clients authenticate or submit (AUTH offered or asked for,
+	 * port 465 or 587): a TLS fault there is a failure, on a port-25 MX
+	 * without AUTH a warning (opportunistic TLS, RFC 7435) */
+	int submission;
+	enum smtprobe_check_status auth_in_clear; /* SKIP, or FAIL */
+	int strict;    /* warnings counted as failures */
+	int warnings;  /* steps or checklist items that warn */
 	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
 };
 

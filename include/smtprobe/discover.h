@@ -22,17 +22,17 @@ struct smtprobe_port_probe {
 	unsigned port;
 	int open; /* a banner came */
 	enum smtprobe_tls_mode
-	        tls; /* IMPLICIT, REQUIRED (STARTTLS offered) or OFF */
-	int tls_ok;  /* a handshake completed */
-	int cert_ok; /* and the certificate verified for the host */
+	        tls;    /* IMPLICIT, REQUIRED (STARTTLS offered) or OFF */
+	int tls_ok;     /* a handshake completed */
+	int cert_ok;    /* and the certificate verified for the host */
 	int tls_broken; /* STARTTLS offered, but the handshake fails */
 	char tls_problem[256];
 	char cert_problem[128];
-	char auth[256];      /* AUTH mechanisms offered (after TLS if any) */
-	int auth_in_clear;   /* AUTH offered before TLS */
-	char error[256];     /* why it is not open */
+	char auth[256];    /* AUTH mechanisms offered (after TLS if any) */
+	int auth_in_clear; /* AUTH offered before TLS */
+	char error[256];   /* why it is not open */
 	struct smtprobe_failure failure; /* the same as values (no reply) */
-	char host[256];      /* the host name the banner gives */
+	char host[256];                  /* the host name the banner gives */
 	char ehlo_host[256]; /* the name the EHLO reply greets with */
 	char address[64];    /* the address connected to */
 	double ms;

@@ -26,7 +26,8 @@ static const char *const step_names[SMTPROBE_CK_LAST] = {
         "dns",  "tcp",  "banner", "ehlo", "tls",
         "auth", "mail", "rcpt",   "data", "relay",
 };
-static const char *const status_names[] = {"skip", "pass", "warn", "fail"};
+static const char *const status_names[] = {"skip", "pass", "warn", "fail",
+                                           "info"};
 static const char *const item_names[SMTPROBE_CL_LAST] = {
         "server_reachable", "correct_port",       "tls_policy",
         "auth_accepted",    "mail_from_accepted", "rcpt_to_accepted",
@@ -40,7 +41,9 @@ const char *smtprobe_check_step_name(enum smtprobe_check_step st)
 
 const char *smtprobe_check_status_name(enum smtprobe_check_status st)
 {
-	return status_names[st];
+	return (unsigned)st < sizeof(status_names) / sizeof(status_names[0])
+	               ? status_names[st]
+	               : "?";
 }
 
 const char *smtprobe_check_item_name(enum smtprobe_check_item it)
@@ -200,8 +203,9 @@ static void check_tls(const struct smtprobe_check_params *p,
 			/* offered, refused, and the session went on in clear */
 			char rt[600];
 			ck_reply_text(st->reply, rt, sizeof(rt));
-			f->status = p->tls_required ? SMTPROBE_CK_FAIL
-			                            : SMTPROBE_CK_WARN;
+			f->status = p->tls_required || r->submission
+			                    ? SMTPROBE_CK_FAIL
+			                    : SMTPROBE_CK_WARN;
 			ck_setf(f->detail, sizeof(f->detail),
 			        "STARTTLS is offered but refused (%s): mail "
 			        "and "
@@ -237,8 +241,8 @@ static void check_tls(const struct smtprobe_check_params *p,
 		}
 		if (!s->have_ehlo_first)
 			return;
-		f->status =
-		        p->tls_required ? SMTPROBE_CK_FAIL : SMTPROBE_CK_WARN;
+		f->status = p->tls_required || r->submission ? SMTPROBE_CK_FAIL
+		                                             : SMTPROBE_CK_WARN;
 		ck_setf(f->detail, sizeof(f->detail),
 		        "STARTTLS is not offered: mail and any credentials "
 		        "travel "
@@ -272,7 +276,11 @@ static void check_tls(const struct smtprobe_check_params *p,
 		        leaf->days_left, leaf->key_type, leaf->key_bits);
 	f->status = SMTPROBE_CK_PASS;
 	if (!t->verify_ok || (t->host_checked && !t->host_match)) {
-		f->status = SMTPROBE_CK_WARN;
+		/* clients that submit or authenticate cannot work with it; a
+		 * sending MTA (port 25, opportunistic TLS) delivers anyway */
+		f->status = p->session.tls_verify || r->submission
+		                    ? SMTPROBE_CK_FAIL
+		                    : SMTPROBE_CK_WARN;
 		const char *why =
 		        t->verify_ok ? "hostname mismatch" : t->verify_reason;
 		if (o < sizeof(f->detail))
@@ -281,8 +289,14 @@ static void check_tls(const struct smtprobe_check_params *p,
 		ck_diagnose(f,
 		            smtprobe_kb_x509(t->verify_ok ? 62 : t->verify_code,
 		                             why));
-		if (p->session.tls_verify)
-			f->status = SMTPROBE_CK_FAIL;
+		if (f->status == SMTPROBE_CK_WARN)
+			ck_first_cause(
+			        f,
+			        "a receiving MX without AUTH: senders use "
+			        "TLS opportunistically (RFC 7435) and deliver "
+			        "anyway, but DANE or MTA-STS senders will "
+			        "refuse it: %s",
+			        why);
 		return;
 	}
 	if (leaf && leaf->days_left < CK_EXPIRY_WARN_DAYS) {
@@ -316,9 +330,15 @@ static void check_tls(const struct smtprobe_check_params *p,
 
 /* ---- putting it together -------------------------------------------- */
 
-static enum smtprobe_check_status item(enum smtprobe_check_status st)
+static enum smtprobe_check_status worst(enum smtprobe_check_status a,
+                                        enum smtprobe_check_status b)
 {
-	return st == SMTPROBE_CK_WARN ? SMTPROBE_CK_PASS : st;
+	static const int rank[] = {[SMTPROBE_CK_SKIP] = 0,
+	                           [SMTPROBE_CK_INFO] = 1,
+	                           [SMTPROBE_CK_PASS] = 2,
+	                           [SMTPROBE_CK_WARN] = 3,
+	                           [SMTPROBE_CK_FAIL] = 4};
+	return rank[a] >= rank[b] ? a : b;
 }
 
 /* Discovery found no port that speaks SMTP: that is the finding; no port
@@ -424,6 +444,11 @@ void ck_judge_session(const struct smtprobe_check_params *p,
 {
 	const struct smtprobe_result *s = &r->session;
 
+	r->submission = p->session.auth || r->ladder.port == 465 ||
+	                r->ladder.port == 587 || ck_implicit(r) ||
+	                (s->have_ehlo && (s->ehlo.caps & SMTPROBE_CAP_AUTH)) ||
+	                (s->have_ehlo_first &&
+	                 (s->ehlo_first.caps & SMTPROBE_CAP_AUTH));
 	check_tcp(p, r);
 	check_banner_ehlo(r);
 	check_tls(p, r);
@@ -446,35 +471,45 @@ void ck_judge_session(const struct smtprobe_check_params *p,
 void ck_checklist(const struct smtprobe_check_params *p,
                   struct smtprobe_check_result *r)
 {
-	r->checklist[SMTPROBE_CL_REACHABLE] =
-	        item(r->step[SMTPROBE_CK_TCP].status);
-	r->checklist[SMTPROBE_CL_PORT] =
-	        item(r->step[SMTPROBE_CK_BANNER].status);
-	/* TLS negotiated counts, even with a certificate warning (that is
-	 * in the tls step); no TLS where it was expected does not. */
-	r->checklist[SMTPROBE_CL_TLS] =
-	        r->step[SMTPROBE_CK_TLS].status == SMTPROBE_CK_SKIP
+	const struct smtprobe_check_finding *st = r->step;
+	enum smtprobe_check_status *cl = r->checklist;
+
+	/* every item is the status of the steps it sums up, so a ✘ in the
+	 * checklist is always a failed step as well */
+	cl[SMTPROBE_CL_REACHABLE] = st[SMTPROBE_CK_TCP].status;
+	cl[SMTPROBE_CL_PORT] = st[SMTPROBE_CK_BANNER].status;
+	cl[SMTPROBE_CL_TLS] =
+	        st[SMTPROBE_CK_TLS].status == SMTPROBE_CK_SKIP &&
+	                        r->auth_in_clear == SMTPROBE_CK_SKIP
 	                ? SMTPROBE_CK_SKIP
-	        : r->session.have_tls && r->step[SMTPROBE_CK_TLS].status !=
-	                                         SMTPROBE_CK_FAIL
-	                ? SMTPROBE_CK_PASS
-	                : SMTPROBE_CK_FAIL;
-	r->checklist[SMTPROBE_CL_AUTH] =
-	        p->session.auth ? (r->session.auth_ok ? SMTPROBE_CK_PASS
-	                                              : SMTPROBE_CK_FAIL)
-	                        : SMTPROBE_CK_SKIP;
-	r->checklist[SMTPROBE_CL_MAIL] = item(r->step[SMTPROBE_CK_MAIL].status);
-	r->checklist[SMTPROBE_CL_RCPT] = item(r->step[SMTPROBE_CK_RCPT].status);
-	r->checklist[SMTPROBE_CL_DATA] = item(r->step[SMTPROBE_CK_DATA].status);
-	r->checklist[SMTPROBE_CL_NO_RELAY_DENIAL] =
-	        r->step[SMTPROBE_CK_RCPT].status == SMTPROBE_CK_SKIP
+	                : worst(st[SMTPROBE_CK_TLS].status, r->auth_in_clear);
+	cl[SMTPROBE_CL_AUTH] = p->session.auth
+	                               ? (r->session.auth_ok ? SMTPROBE_CK_PASS
+	                                                     : SMTPROBE_CK_FAIL)
+	                               : SMTPROBE_CK_SKIP;
+	cl[SMTPROBE_CL_MAIL] = st[SMTPROBE_CK_MAIL].status;
+	cl[SMTPROBE_CL_RCPT] = st[SMTPROBE_CK_RCPT].status;
+	cl[SMTPROBE_CL_DATA] = st[SMTPROBE_CK_DATA].status;
+	cl[SMTPROBE_CL_NO_RELAY_DENIAL] =
+	        st[SMTPROBE_CK_RCPT].status == SMTPROBE_CK_SKIP
 	                ? SMTPROBE_CK_SKIP
-	        : r->rcpt_relay_denied ? SMTPROBE_CK_FAIL
+	        : r->rcpt_relay_denied ? st[SMTPROBE_CK_RCPT].status
 	                               : SMTPROBE_CK_PASS;
 	r->exit_code = 0;
-	for (int i = 0; i < SMTPROBE_CK_LAST; i++)
-		if (r->step[i].status == SMTPROBE_CK_FAIL)
+	r->strict = p->strict;
+	r->warnings = 0;
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		r->warnings += st[i].status == SMTPROBE_CK_WARN;
+		if (st[i].status == SMTPROBE_CK_FAIL ||
+		    (p->strict && st[i].status == SMTPROBE_CK_WARN))
 			r->exit_code = 1;
+	}
+	for (int i = 0; i < SMTPROBE_CL_LAST; i++) {
+		r->warnings += cl[i] == SMTPROBE_CK_WARN;
+		if (cl[i] == SMTPROBE_CK_FAIL ||
+		    (p->strict && cl[i] == SMTPROBE_CK_WARN))
+			r->exit_code = 1;
+	}
 }
 
 void smtprobe_check_release(struct smtprobe_check_result *r)

@@ -83,10 +83,11 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 		                  "best", best, "recommendation",
 		                  r->scan.recommendation, "ms", r->scan.ms);
 	}
-	json_t *doc = json_pack("{s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o}",
-	                        "host", r->host, "port", (int)r->port,
-	                        "addresses", r->addresses, "exit_code",
-	                        r->exit_code, "ports", ports, "steps", steps,
-	                        "checklist", cl, "session", session);
+	json_t *doc = json_pack(
+	        "{s:s, s:i, s:s, s:i, s:b, s:i, s:b, s:o, s:o, s:o, s:o}",
+	        "host", r->host, "port", (int)r->port, "addresses",
+	        r->addresses, "exit_code", r->exit_code, "strict", r->strict,
+	        "warnings", r->warnings, "submission", r->submission, "ports",
+	        ports, "steps", steps, "checklist", cl, "session", session);
 	return report_dump(doc);
 }

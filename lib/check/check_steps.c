@@ -71,7 +71,9 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 	/* The first EHLO is the one in clear, unless TLS came first. */
 	if (s->have_ehlo_first && (clear->caps & SMTPROBE_CAP_AUTH) &&
 	    !ck_implicit(r)) {
-		f->status = SMTPROBE_CK_WARN;
+		/* credentials in clear: a failure of the TLS policy */
+		f->status = SMTPROBE_CK_FAIL;
+		r->auth_in_clear = SMTPROBE_CK_FAIL;
 		ck_setf(f->detail, sizeof(f->detail),
 		        "AUTH (%s) is offered before TLS: credentials would "
 		        "travel "

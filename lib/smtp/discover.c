@@ -1,8 +1,9 @@
 /* discover.c - port discovery: the usual SMTP ports probed at once
  * (banner, EHLO, TLS the way the port speaks it, EHLO again) as one batch
- * (batch.c), each in the TLS mode its number implies (see mode_for_port), then a recommendation of the settings an application should
- * use. Each probe has the caller's deadlines, so the scan takes as long as
- * the slowest port, not their sum. Used by check and relay.
+ * (batch.c), each in the TLS mode its number implies (see mode_for_port), then
+ * a recommendation of the settings an application should use. Each probe has
+ * the caller's deadlines, so the scan takes as long as the slowest port, not
+ * their sum. Used by check and relay.
  */
 #include <stdio.h>
 #include <string.h>
@@ -163,9 +164,8 @@ static void recommend(struct smtprobe_port_scan *scan, const char *host)
 	                 : "");
 }
 
-int smtprobe_discover(const struct smtprobe_params *base,
-                      const unsigned *ports, size_t nports,
-                      struct smtprobe_port_scan *scan)
+int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
+                      size_t nports, struct smtprobe_port_scan *scan)
 {
 	struct probe_run runs[SMTPROBE_MAX_PORTS];
 	struct smtprobe_batch_job jobs[SMTPROBE_MAX_PORTS];

@@ -94,12 +94,13 @@ enum smtprobe_tls_mode session_tls_mode(const struct smtprobe_session *s)
 }
 
 /* TLSMODE_AUTO: how long a silent server has before it gets a
- * ClientHello - a few round trips, judged by the connect. */
+ * ClientHello - a few round trips, judged by the connect, and never less
+ * than a busy server on loopback needs for its banner. */
 static unsigned auto_wait_ms(const struct smtprobe_session *s)
 {
 	double ms = 4 * s->res->connect_ms;
 
-	return ms < 2 ? 2 : ms > 1000 ? 1000 : (unsigned)ms;
+	return ms < 10 ? 10 : ms > 1000 ? 1000 : (unsigned)ms;
 }
 
 /* (Re)start the deadline of one wait in the current stage. */
@@ -123,6 +124,8 @@ static void session_handle_closed(uv_handle_t *h)
 }
 
 static void try_next_address(struct smtprobe_session *s);
+static void race_drop(struct smtprobe_session *s);
+static const struct conn_ops session_conn_ops;
 
 /* The connection's handle is released: either the session is over, or a
  * connection attempt failed and the next address is due. */
@@ -159,7 +162,7 @@ static void session_drop_attempt(struct smtprobe_session *s,
 	va_end(ap);
 	uv_timer_stop(&s->wait_timer);
 	s->conn_live = 0;
-	conn_close(&s->conn, session_conn_closed);
+	conn_close(s->c, session_conn_closed);
 }
 
 /* Stop everything; `done` runs once the loop has released every handle. */
@@ -174,6 +177,7 @@ void session_finish(struct smtprobe_session *s)
 	if (s->stage == SMTPROBE_ST_RESOLVE && s->gai.data)
 		uv_cancel((uv_req_t *)&s->gai);
 	auth_release(s);
+	race_drop(s);
 	uv_timer_stop(&s->wait_timer);
 	uv_timer_stop(&s->session_timer);
 	uv_close((uv_handle_t *)&s->wait_timer, session_handle_closed);
@@ -182,7 +186,7 @@ void session_finish(struct smtprobe_session *s)
 		s->conn_live = 0;
 		session_event(s, SMTPROBE_EV_INFO,
 		              "Connection closed with remote host.");
-		conn_close(&s->conn, session_conn_closed);
+		conn_close(s->c, session_conn_closed);
 	}
 }
 
@@ -194,7 +198,7 @@ void session_quit(struct smtprobe_session *s)
 	/* Before the banner, and after a 354 (where QUIT would be message
 	 * text), the polite way out is to close. */
 	if (s->stage <= SMTPROBE_ST_CONNECT || s->in_data ||
-	    s->stage == SMTPROBE_ST_TLS || !s->conn_live || s->conn.eof) {
+	    s->stage == SMTPROBE_ST_TLS || !s->conn_live || s->c->eof) {
 		session_finish(s);
 		return;
 	}
@@ -288,7 +292,7 @@ void session_fail_reply(struct smtprobe_session *s,
 /* Bytes in the input buffer that no command asked for: name them. */
 static void fail_unsolicited(struct smtprobe_session *s, const char *before)
 {
-	struct inbuf *in = &s->conn.in;
+	struct inbuf *in = &s->c->in;
 	char esc[SHOWN_BYTES * 4 + 8];
 	size_t n = in->len < SHOWN_BYTES ? in->len : SHOWN_BYTES;
 	struct smtprobe_reply_parse rp;
@@ -317,7 +321,7 @@ static void fail_unsolicited(struct smtprobe_session *s, const char *before)
 
 int session_unsolicited(struct smtprobe_session *s, const char *before)
 {
-	if (s->expecting > 0 || s->skip > 0 || s->conn.in.len == 0)
+	if (s->expecting > 0 || s->skip > 0 || s->c->in.len == 0)
 		return 0;
 	fail_unsolicited(s, before);
 	return 1;
@@ -341,7 +345,7 @@ void session_command(struct smtprobe_session *s, const char *line,
 	}
 	memcpy(wire, line, n);
 	memcpy(wire + n, "\r\n", 2);
-	int rc = conn_send(&s->conn, wire, n + 2);
+	int rc = conn_send(s->c, wire, n + 2);
 	explicit_bzero(wire, n + 2);
 	free(wire);
 	if (rc < 0) {
@@ -360,12 +364,110 @@ void session_command(struct smtprobe_session *s, const char *line,
 		session_arm(s);
 }
 
+/* ---- TLSMODE_AUTO: implicit TLS tried beside a silent plain connect --- */
+
+/* A server that has not spoken a moment after the connect may be waiting
+ * for a ClientHello: a second connection tries TLS while the first keeps
+ * waiting for a banner. The first to answer wins - a banner on the plain
+ * one (the TLS attempt is dropped), or a completed handshake (the plain
+ * one is dropped and the session goes on over TLS). A server that greets
+ * in time never sees a ClientHello. */
+
+static void race_closed(struct conn *c)
+{
+	struct smtprobe_session *s = c->arg;
+
+	if (--s->handles == 0 && s->finished && s->done)
+		s->done(s, s->done_arg);
+}
+
+static struct conn *race_conn(struct smtprobe_session *s)
+{
+	return s->c == &s->conns[0] ? &s->conns[1] : &s->conns[0];
+}
+
+/* End the TLS attempt (it lost, failed, or the session is over). */
+static void race_drop(struct smtprobe_session *s)
+{
+	if (!s->race_live)
+		return;
+	s->race_live = 0;
+	conn_close(race_conn(s), race_closed);
+}
+
+static void race_start(struct smtprobe_session *s)
+{
+	struct conn *t = &s->conns[1];
+
+	if (s->adopt_fd >= 0 || !s->ai_cur) {
+		/* a socket we were given: TLS on it, no second connect */
+		session_event(s, SMTPROBE_EV_INFO,
+		              "No banner yet: trying implicit TLS");
+		result_drop_waiting(s->res, SMTPROBE_ST_BANNER);
+		s->expecting = 0;
+		s->res->implicit_tls = 1;
+		flow_start_tls(s);
+		return;
+	}
+	if (conn_init(t, s->loop, &session_conn_ops, s) < 0)
+		return;
+	s->race_live = 1;
+	s->handles++;
+	session_eventf(s, SMTPROBE_EV_INFO,
+	               "No banner after %u ms: trying implicit TLS beside it",
+	               auto_wait_ms(s));
+	if (conn_connect(t, s->ai_cur->ai_addr, s->ai_cur->ai_addrlen,
+	                 s->local_len ? (struct sockaddr *)&s->local : NULL,
+	                 s->local_len) < 0)
+		race_drop(s);
+}
+
+static void race_connected(struct smtprobe_session *s, struct conn *c, int err)
+{
+	struct smtprobe_tls_opts o = s->p->tls_opts;
+
+	if (err < 0 || conn_start_tls(c, &o) < 0) {
+		race_drop(s);
+		return;
+	}
+	s->t_race = uv_hrtime();
+}
+
+static void on_tls_done(struct conn *c, int err);
+
+static void race_tls_done(struct smtprobe_session *s, struct conn *c, int err)
+{
+	if (err < 0) {
+		session_eventf(s, SMTPROBE_EV_INFO,
+		               "No implicit TLS there (%s): waiting for the "
+		               "banner",
+		               c->err);
+		race_drop(s);
+		return;
+	}
+	/* TLS won: the plain connection is the one to drop now */
+	struct conn *plain = s->c;
+	s->c = c;
+	conn_close(plain, race_closed);
+	s->race_live = 0;
+	result_drop_waiting(s->res, SMTPROBE_ST_BANNER);
+	s->expecting = 0;
+	s->res->implicit_tls = 1;
+	session_set_stage(s, SMTPROBE_ST_TLS);
+	s->t_cmd = s->t_race;
+	on_tls_done(c, 0);
+}
+
 /* ---- transport callbacks --------------------------------------------- */
 
 static void on_readable(struct conn *c)
 {
 	struct smtprobe_session *s = c->arg;
 
+	if (c != s->c)
+		return; /* the TLS attempt reads nothing before it wins */
+	if (s->race_live)
+		race_drop(s); /* the plain connection spoke: it wins */
 	while (!s->finished && (s->expecting > 0 || s->skip > 0) &&
 	       c->in.len > 0) {
 		struct smtprobe_reply_parse p;
@@ -417,7 +519,7 @@ static void on_readable(struct conn *c)
 			uv_timer_stop(&s->wait_timer);
 		flow_on_reply(s, r);
 	}
-	if (!s->finished && !s->conn.tls_handshaking)
+	if (!s->finished && !s->c->tls_handshaking)
 		(void)session_unsolicited(s, smtprobe_stage_phrase(s->stage));
 }
 
@@ -425,6 +527,10 @@ static void on_closed(struct conn *c, int err)
 {
 	struct smtprobe_session *s = c->arg;
 
+	if (c != s->c) {
+		race_drop(s);
+		return;
+	}
 	if (s->finished)
 		return;
 	if (s->stage == SMTPROBE_ST_QUIT) {
@@ -483,6 +589,10 @@ static void on_tls_done(struct conn *c, int err)
 	struct smtprobe_session *s = c->arg;
 	struct smtprobe_tls_facts *f = &s->res->tls;
 
+	if (c != s->c) {
+		race_tls_done(s, c, err);
+		return;
+	}
 	uv_timer_stop(&s->wait_timer);
 	s->res->tls_ms = ms_since(s->t_cmd);
 	if (err < 0) {
@@ -492,25 +602,6 @@ static void on_tls_done(struct conn *c, int err)
 		if (strncmp(why, "tls handshake failed: ", 22) == 0)
 			why += 22;
 		struct fail_facts ff = {.tls = &tf};
-		if (s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->auto_plain &&
-		    tf.error == SMTPROBE_TLSE_NOT_TLS && s->adopt_fd < 0 &&
-		    s->ai_cur) {
-			/* it answered in clear after all (a slow banner):
-			 * reconnect once for plain SMTP */
-			session_eventf(s, SMTPROBE_EV_INFO,
-			               "%s answered in clear, not TLS: "
-			               "reconnecting for plain SMTP",
-			               s->peer);
-			s->auto_plain = 1;
-			s->res->implicit_tls = 0;
-			s->ai_next = s->ai_cur;
-			s->in_tls = 0;
-			s->got_banner = 0;
-			s->expecting = s->skip = 0;
-			session_drop_attempt(s, SMTPROBE_FAIL_TLS, 0, "%s",
-			                     c->err);
-			return;
-		}
 		if (tf.error == SMTPROBE_TLSE_CLOSED) {
 			session_fail(s, SMTPROBE_FAIL_CLOSED, 0,
 			             "connection closed by %s during the TLS "
@@ -576,6 +667,10 @@ static void on_connected(struct conn *c, int err)
 	struct smtprobe_session *s = c->arg;
 	char ebuf[128];
 
+	if (c != s->c) {
+		race_connected(s, c, err);
+		return;
+	}
 	s->res->connect_ms = ms_since(s->t_connect);
 	if (err < 0) {
 		session_eventf(s, SMTPROBE_EV_ERROR,
@@ -600,8 +695,7 @@ static void on_connected(struct conn *c, int err)
 		return;
 	}
 	flow_start_banner(s);
-	if (s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->auto_plain &&
-	    !s->finished) {
+	if (s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->finished) {
 		/* a short wait for the server to speak first */
 		uv_timer_stop(&s->wait_timer);
 		uv_timer_start(&s->wait_timer, on_wait_timeout, auto_wait_ms(s),
@@ -620,8 +714,6 @@ static const struct conn_ops session_conn_ops = {
 static void try_next_address(struct smtprobe_session *s)
 {
 	struct addrinfo *ai = s->ai_next;
-	struct sockaddr_storage local;
-	socklen_t local_len = 0;
 
 	if (!ai) {
 		struct fail_facts ff = {.err = s->attempt_errno};
@@ -636,12 +728,14 @@ static void try_next_address(struct smtprobe_session *s)
 	}
 	s->ai_next = ai->ai_next;
 	s->ai_cur = ai;
+	s->c = &s->conns[0];
+	s->local_len = 0;
 	util_format_peer(s->peer, sizeof(s->peer), ai->ai_addr);
 	util_format_addr(s->res->address, sizeof(s->res->address), ai->ai_addr);
 	session_set_stage(s, SMTPROBE_ST_CONNECT);
 	if (s->p->local_addr &&
 	    util_parse_addr(s->p->local_addr, s->p->local_port, ai->ai_family,
-	                    &local, &local_len) < 0) {
+	                    &s->local, &s->local_len) < 0) {
 		s->attempt_kind = SMTPROBE_FAIL_CONNECT;
 		snprintf(s->attempt_msg, sizeof(s->attempt_msg),
 		         "local interface %s is not an address of the right "
@@ -651,7 +745,7 @@ static void try_next_address(struct smtprobe_session *s)
 		return;
 	}
 	session_eventf(s, SMTPROBE_EV_INFO, "Trying %s...", s->peer);
-	if (conn_init(&s->conn, s->loop, &session_conn_ops, s) < 0) {
+	if (conn_init(s->c, s->loop, &session_conn_ops, s) < 0) {
 		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0, "out of memory");
 		return;
 	}
@@ -659,15 +753,15 @@ static void try_next_address(struct smtprobe_session *s)
 	s->handles++;
 	s->t_connect = uv_hrtime();
 	session_arm(s);
-	int rc = conn_connect(&s->conn, ai->ai_addr, ai->ai_addrlen,
-	                      local_len ? (struct sockaddr *)&local : NULL,
-	                      local_len);
+	int rc =
+	        conn_connect(s->c, ai->ai_addr, ai->ai_addrlen,
+	                     s->local_len ? (struct sockaddr *)&s->local : NULL,
+	                     s->local_len);
 	if (rc < 0) {
 		char why[256], ebuf[128];
 		snprintf(why, sizeof(why), "%s",
-		         s->conn.err[0]
-		                 ? s->conn.err
-		                 : util_strerror(-rc, ebuf, sizeof(ebuf)));
+		         s->c->err[0] ? s->c->err
+		                      : util_strerror(-rc, ebuf, sizeof(ebuf)));
 		session_eventf(s, SMTPROBE_EV_ERROR,
 		               "connection to %s failed: %s", s->peer, why);
 		session_drop_attempt(s, smtprobe_failure_of_errno(-rc), -rc,
@@ -726,20 +820,12 @@ static void on_wait_timeout(uv_timer_t *t)
 	struct smtprobe_session *s = t->data;
 	double secs = wait_ms(s) / 1000.0;
 
-	if (s->stage == SMTPROBE_ST_BANNER && s->p->tls == SMTPROBE_TLSMODE_AUTO &&
-	    !s->auto_decided && !s->auto_plain) {
+	if (s->stage == SMTPROBE_ST_BANNER &&
+	    s->p->tls == SMTPROBE_TLSMODE_AUTO && !s->auto_decided) {
 		s->auto_decided = 1;
-		if (s->conn.in.len == 0) {
-			/* silent: it waits for a ClientHello */
-			session_event(s, SMTPROBE_EV_INFO,
-			              "No banner yet: trying implicit TLS");
-			result_drop_waiting(s->res, SMTPROBE_ST_BANNER);
-			s->expecting = 0;
-			s->res->implicit_tls = 1;
-			flow_start_tls(s);
-			return;
-		}
-		session_arm(s); /* part of a banner came: wait for the rest */
+		if (s->c->in.len == 0)
+			race_start(s); /* silent so far: try TLS beside it */
+		session_arm(s);        /* the banner keeps its own deadline */
 		return;
 	}
 	switch (s->stage) {
@@ -836,6 +922,7 @@ int session_start(struct smtprobe_session **out, uv_loop_t *loop,
 	s->adopt_fd = fd;
 	s->t0 = uv_hrtime();
 	s->stage = SMTPROBE_ST_RESOLVE;
+	s->c = &s->conns[0];
 	uv_timer_init(loop, &s->wait_timer);
 	uv_timer_init(loop, &s->session_timer);
 	s->wait_timer.data = s;
@@ -851,17 +938,17 @@ int session_start(struct smtprobe_session **out, uv_loop_t *loop,
 	}
 	snprintf(s->peer, sizeof(s->peer), "%s", "the peer");
 	session_set_stage(s, SMTPROBE_ST_CONNECT);
-	conn_init(&s->conn, loop, &session_conn_ops, s);
+	conn_init(s->c, loop, &session_conn_ops, s);
 	s->conn_live = 1;
 	s->handles++;
 	s->t_connect = uv_hrtime();
-	if (conn_adopt(&s->conn, fd) < 0) {
+	if (conn_adopt(s->c, fd) < 0) {
 		close(fd);
 		session_fail(s, SMTPROBE_FAIL_CONNECT, 0,
 		             "cannot use the given socket");
 		return 0;
 	}
-	on_connected(&s->conn, 0);
+	on_connected(s->c, 0);
 	return 0;
 }
 

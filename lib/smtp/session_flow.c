@@ -35,12 +35,12 @@ void flow_start_tls(struct smtprobe_session *s)
 	struct smtprobe_tls_opts o = s->p->tls_opts;
 
 	session_set_stage(s, SMTPROBE_ST_TLS);
-	if (conn_start_tls(&s->conn, &o) < 0) {
+	if (conn_start_tls(s->c, &o) < 0) {
 		struct smtprobe_tls_failure tf = {.error = SMTPROBE_TLSE_LOCAL,
 		                                  .alert = -1};
 		struct fail_facts ff = {.tls = &tf};
 		session_fail_with(s, SMTPROBE_FAIL_TLS, &ff, 0,
-		                  "cannot start TLS: %s", s->conn.err);
+		                  "cannot start TLS: %s", s->c->err);
 		return;
 	}
 	/* The handshake time starts with the ClientHello: setting up the
@@ -239,7 +239,7 @@ static void send_message(struct smtprobe_session *s)
 		return;
 	}
 	session_set_stage(s, SMTPROBE_ST_DOT);
-	if (conn_send(&s->conn, dotted, len) < 0) {
+	if (conn_send(s->c, dotted, len) < 0) {
 		free(dotted);
 		session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
 		             "cannot queue the message: output limit reached");
@@ -335,7 +335,7 @@ static void on_starttls(struct smtprobe_session *s, struct smtprobe_reply *r)
 		start_after_greeting(s);
 		return;
 	}
-	if (s->conn.in.len > 0) {
+	if (s->c->in.len > 0) {
 		/* CVE-2011-0411 style injection: bytes after the 220 were
 		 * sent in clear and must not be read as if inside TLS. */
 		s->res->starttls_injection = 1;
@@ -343,8 +343,8 @@ static void on_starttls(struct smtprobe_session *s, struct smtprobe_reply *r)
 		        s, SMTPROBE_EV_ERROR,
 		        "%zu bytes followed the 220 to STARTTLS in clear "
 		        "text; discarded (possible command injection)",
-		        s->conn.in.len);
-		inbuf_consume(&s->conn.in, s->conn.in.len);
+		        s->c->in.len);
+		inbuf_consume(&s->c->in, s->c->in.len);
 	}
 	if (flow_quit_before(s, SMTPROBE_ST_TLS))
 		return;

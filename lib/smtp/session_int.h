@@ -23,8 +23,12 @@ struct smtprobe_session {
 	struct addrinfo *ai_next; /* next address to try */
 	int adopt_fd;             /* socket given by the caller, or -1 */
 
-	struct conn conn;
-	int conn_live;
+	/* the connection the session talks on (c: conns[0], or conns[1] when
+	 * TLSMODE_AUTO's implicit-TLS attempt won the race) */
+	struct conn conns[2];
+	struct conn *c;
+	int conn_live; /* c is open */
+	int race_live; /* TLSMODE_AUTO: the TLS attempt on conns[1] */
 	/* the deadline of the current wait: the connect, the TLS handshake or
 	 * one reply (re-armed for every command sent and every reply that
 	 * leaves another due) */
@@ -43,9 +47,11 @@ struct smtprobe_session {
 	int helo_fallback;
 	int starttls_refused; /* STARTTLS answered with something else */
 	int auto_decided;     /* TLSMODE_AUTO: the server spoke, or TLS began */
-	int auto_plain;       /* TLSMODE_AUTO: this is the plain reconnect */
-	struct addrinfo *ai_cur; /* the address being tried */
-	size_t rcpt_done;     /* RCPT replies handled */
+	struct addrinfo *ai_cur;       /* the address being tried */
+	struct sockaddr_storage local; /* bind address of ai_cur's family */
+	socklen_t local_len;
+	uint64_t t_race;  /* TLSMODE_AUTO: when the TLS attempt started */
+	size_t rcpt_done; /* RCPT replies handled */
 	size_t accepted;
 	size_t lmtp_done;  /* LMTP per-recipient replies after the dot */
 	size_t probe_done; /* probe_cmds sent */

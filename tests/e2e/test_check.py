@@ -98,8 +98,15 @@ def as_doc(res):
             assert d is not None, f"a failed step without a diagnosis: {s}\n{ctx}"
     assert sorted(doc["checklist"]) == sorted(CHECKLIST), ctx
     for k, v in doc["checklist"].items():
-        assert v in ("pass", "fail", "skip"), f"checklist {k}={v}\n{ctx}"
+        assert v in ("pass", "fail", "warn", "skip", "info"), f"checklist {k}={v}\n{ctx}"
+    # one severity model: a fail anywhere (a step or the checklist) is
+    # exit 1, and exit 1 always has a fail behind it (or a warning with
+    # --strict)
     failed = [s["name"] for s in doc["steps"] if s["status"] == "fail"]
+    failed += [k for k, v in doc["checklist"].items() if v == "fail"]
+    if doc.get("strict"):
+        failed += [s["name"] for s in doc["steps"] if s["status"] == "warn"]
+        failed += [k for k, v in doc["checklist"].items() if v == "warn"]
     want = 1 if failed else 0
     assert doc["exit_code"] == want, f"exit_code {doc['exit_code']} with failed {failed}\n{ctx}"
     assert res.returncode == want, f"exit {res.returncode} with failed {failed}\n{ctx}"
@@ -111,11 +118,13 @@ def as_doc(res):
         if st[before] == "pass" and not (after == "banner" and st["tls"] == "fail"):
             assert st[after] != "skip", \
                 f"{before} passed but {after} was skipped: {st}\n{ctx}"
-    # a failed checklist item has a failed or warned step behind it
-    bad = [k for k, v in doc["checklist"].items() if v == "fail"]
-    if bad:
-        assert any(v in ("fail", "warn") for v in st.values()), \
-            f"checklist {bad} failed but no step failed or warned: {st}\n{ctx}"
+    # a failed checklist item has a failed step behind it, a warned one a
+    # warned (or failed) step
+    for level, behind in (("fail", ("fail",)), ("warn", ("fail", "warn"))):
+        bad = [k for k, v in doc["checklist"].items() if v == level]
+        if bad:
+            assert any(v in behind for v in st.values()), \
+                f"checklist {bad} {level} but no step behind it: {st}\n{ctx}"
     return doc
 
 
@@ -534,8 +543,12 @@ users:
     with Serve(["127.0.0.1:0/starttls"], policy=pol) as srv:
         res = check(serve_target(srv), "--tls-ca-path", srv.ca_file)
     doc = as_doc(res)
-    assert res.returncode == 0                  # a warning only
-    auth = assert_status(doc, "auth", "warn")
+    # credentials offered in clear fail the TLS policy: exit 1, one ✘
+    # in the auth step and the same in the checklist (issue 10: one
+    # severity model)
+    assert res.returncode == 1
+    auth = assert_status(doc, "auth", "fail")
+    assert doc["checklist"]["tls_policy"] == "fail"
     text = everything(auth)
     assert has_any(text, "clear", "before tls", "before starttls", "unencrypted",
                    "plaintext", "plain text"), auth
@@ -808,3 +821,55 @@ def test_implicit_tls_against_a_starttls_port():
     assert has_any(top(tls), "implicit tls", "starttls", "plain smtp"), tls
     for name in ("banner", "ehlo", "auth", "mail", "rcpt", "data"):
         assert_status(doc, name, "skip")
+
+
+# ---- one severity model (issue 10): where clients authenticate, a bad
+# certificate fails; on a port-25-style MX without AUTH it warns ----------
+
+@pytest.mark.parametrize("cert", ["expired", "wrong", "self"])
+def test_tls_bad_certificate_fails_where_clients_authenticate(bad_certs, cert):
+    with cert_serve(bad_certs[cert], policy="submission") as srv:
+        res = tls_check(srv, bad_certs["ca"])
+    doc = as_doc(res)
+    assert doc["submission"] is True
+    assert_status(doc, "tls", "fail")
+    assert doc["checklist"]["tls_policy"] == "fail"
+    assert res.returncode == 1
+
+
+def test_tls_bad_certificate_on_an_mx_warns_and_says_why(bad_certs):
+    with cert_serve(bad_certs["expired"]) as srv:
+        res = tls_check(srv, bad_certs["ca"])
+    doc = as_doc(res)
+    assert doc["submission"] is False
+    tls = assert_status(doc, "tls", "warn")
+    assert "RFC 7435" in tls["diagnosis"]["causes"][0], tls
+    assert doc["checklist"]["tls_policy"] == "warn"
+    assert res.returncode == 0
+    assert doc["warnings"] >= 1
+
+
+def test_strict_makes_warnings_fail(bad_certs):
+    with cert_serve(bad_certs["expired"]) as srv:
+        res = tls_check(srv, bad_certs["ca"], "--strict")
+    doc = as_doc(res)
+    assert doc["strict"] is True
+    assert_status(doc, "tls", "warn")
+    assert res.returncode == 1
+
+
+def test_no_tls_on_a_submission_port_fails(tmp_path):
+    pol = policy_file(tmp_path, """\
+auth:
+  offer: true
+  without_tls: true
+users:
+  - {name: alice, password: alice-password}
+""")
+    with Serve(["127.0.0.1:0/plain"], policy=pol) as srv:
+        res = check(serve_target(srv))
+    doc = as_doc(res)
+    assert doc["submission"] is True
+    assert_status(doc, "tls", "fail")
+    assert_status(doc, "auth", "fail")  # AUTH in clear
+    assert res.returncode == 1
