@@ -244,9 +244,15 @@ static void render(const struct smtprobe_check_result *r)
 		printf("\n recommended: %s\n\n", r->scan.recommendation);
 	}
 	if (r->port)
-		printf("smtprobe check %s port %u\n\n", r->host, r->port);
+		printf("smtprobe check %s port %u", r->host, r->port);
 	else
-		printf("smtprobe check %s: no port to check\n\n", r->host);
+		printf("smtprobe check %s: no port to check", r->host);
+	if (r->software.id != SMTPROBE_SW_UNKNOWN)
+		printf(" (%s%s%s, %s confidence)",
+		       smtprobe_software_name(r->software.id),
+		       r->software.version[0] ? " " : "", r->software.version,
+		       r->software.confidence);
+	printf("\n\n");
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
 		const struct smtprobe_check_finding *f = &r->step[i];
 		printf(" %s %-7s %s\n", marker(f->status, tty),

@@ -376,7 +376,7 @@ static void print_verdicts(const struct smtprobe_relay_listener *l,
 		for (size_t i = 0; i < v->nevidence; i++) {
 			if (i < 3)
 				print_evidence(&tests[v->evidence[i]]);
-			if (!fix)
+			if (!fix && tests[v->evidence[i]].fix[0])
 				fix = tests[v->evidence[i]].fix;
 		}
 		if (v->nevidence > 3)
@@ -394,7 +394,7 @@ static void print_verdicts(const struct smtprobe_relay_listener *l,
 		printf(" %s warning: %s was accepted\n",
 		       cli_mark(CLI_MARK_WARN, tty), t->title);
 		print_evidence(t);
-		if (t->fix)
+		if (t->fix[0])
 			printf("     advice: %s\n", t->fix);
 	}
 }
@@ -423,10 +423,16 @@ static void render(const struct relay_cfg *c,
 				       l->error);
 			continue;
 		}
-		printf("\nport %u (%s, %s, AUTH %s): %zu tests\n", l->port,
-		       l->host[0] ? l->host : "?",
+		printf("\nport %u (%s, %s, AUTH %s%s%s%s%s): %zu tests\n",
+		       l->port, l->host[0] ? l->host : "?",
 		       smtprobe_tls_mode_label(l->tls),
-		       l->auth[0] ? l->auth : "none", l->ntests);
+		       l->auth[0] ? l->auth : "none",
+		       l->software.id != SMTPROBE_SW_UNKNOWN ? "; " : "",
+		       l->software.id != SMTPROBE_SW_UNKNOWN
+		               ? smtprobe_software_name(l->software.id)
+		               : "",
+		       l->software.version[0] ? " " : "", l->software.version,
+		       l->ntests);
 		for (size_t i = 0; i < l->ntests; i++) {
 			const struct smtprobe_relay_test *t = &tests[i];
 			char rt[256];

@@ -10,6 +10,7 @@
 #include "discover.h"
 #include "kb.h"
 #include "session.h"
+#include "software.h"
 
 enum smtprobe_check_step {
 	SMTPROBE_CK_DNS,
@@ -49,6 +50,10 @@ struct smtprobe_check_finding {
 	const char *fixes[SMTPROBE_CK_MAX_ITEMS];
 	const char *kb_id; /* the knowledge-base entry used, or NULL */
 	const char *reference;
+	/* advice for the software running (software.h), when the step has a
+	 * topic; the fixes above are then chosen for that software */
+	int has_advice;
+	enum smtprobe_advice_topic advice;
 };
 
 enum smtprobe_check_item {
@@ -95,7 +100,8 @@ struct smtprobe_check_result {
 	 * without AUTH a warning (opportunistic TLS, RFC 7435) */
 	int submission;
 	enum smtprobe_check_status auth_in_clear; /* SKIP, or FAIL */
-	int strict;    /* warnings counted as failures */
+	int strict; /* warnings counted as failures */
+	struct smtprobe_software_guess software; /* what answered */
 	int warnings;  /* steps or checklist items that warn */
 	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
 };

@@ -18,6 +18,7 @@
 #include "refusal.h"
 #include "reply.h"
 #include "session.h"
+#include "software.h"
 
 #define SMTPROBE_RELAY_MAX_PORTS        8
 #define SMTPROBE_RELAY_MAX_DOMAINS      8
@@ -101,7 +102,11 @@ struct smtprobe_relay_test {
 	int routed_local; /* the recipient is a routed form at a name of the
 	                     server's own (percent, quoted, bang, ...) */
 	const char *title;
-	const char *fix; /* what to change when this test shows a hole */
+	/* what to change when this test shows a hole: the topic, and its text
+	 * for the software that answered (filled after the run; "" when the
+	 * test has none) */
+	enum smtprobe_advice_topic topic;
+	char fix[1024];
 	unsigned port;
 	char helo[256];
 	char mail_from[640]; /* formatted: "<a@b>" */
@@ -196,6 +201,7 @@ struct smtprobe_relay_listener {
 	char host[256];       /* H: from the banner */
 	char auth[256];       /* mechanisms offered */
 	size_t first, ntests; /* its tests in the tests array */
+	struct smtprobe_software_guess software; /* what answered here */
 	struct smtprobe_relay_scenario_verdict v[3];
 };
 
@@ -213,6 +219,7 @@ struct smtprobe_relay_report {
 	struct smtprobe_relay_test *tests;
 	size_t ntests;
 	struct smtprobe_relay_scenario_verdict overall[3];
+	struct smtprobe_software_guess software; /* over every listener */
 	int deliver;
 	int exit_code;   /* 0 holds, 1 violated, 2 undecided */
 	char error[256]; /* why nothing could be audited */

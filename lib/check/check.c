@@ -229,6 +229,14 @@ static void check_tls(const struct smtprobe_check_params *p,
 				ck_setf(f->summary, sizeof(f->summary),
 				        "the TLS handshake failed: %s",
 				        s->error);
+			/* the server's side broke it (its alert, or it hung
+			 * up): advice for the server, not the client */
+			const struct smtprobe_tls_failure *tf = &s->failure.tls;
+			if ((s->failure.kind == SMTPROBE_FAIL_TLS &&
+			     tf->alert >= 0 && tf->alert_from_peer) ||
+			    s->failure.kind == SMTPROBE_FAIL_CLOSED ||
+			    s->failure.kind == SMTPROBE_FAIL_RESET)
+				ck_advise(f, SMTPROBE_ADV_TLS_BROKEN);
 			if (ck_implicit(r) &&
 			    s->failure.kind == SMTPROBE_FAIL_TLS &&
 			    s->failure.tls.error == SMTPROBE_TLSE_NOT_TLS)
@@ -253,13 +261,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 		f->causes[1] =
 		        "a middlebox strips STARTTLS from the EHLO reply";
 		f->causes[2] = NULL;
-		f->fixes[0] =
-		        "Postfix: smtpd_tls_cert_file, smtpd_tls_key_file "
-		        "and smtpd_tls_security_level = may (or encrypt on "
-		        "submission)";
-		f->fixes[1] =
-		        "use port 465 (implicit TLS) or 587 with STARTTLS";
-		f->fixes[2] = NULL;
+		ck_advise(f, SMTPROBE_ADV_NO_TLS);
 		return;
 	}
 	f->ms = s->tls_ms;
@@ -289,6 +291,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 		ck_diagnose(f,
 		            smtprobe_kb_x509(t->verify_ok ? 62 : t->verify_code,
 		                             why));
+		ck_advise(f, SMTPROBE_ADV_CERTIFICATE);
 		if (f->status == SMTPROBE_CK_WARN)
 			ck_first_cause(
 			        f,
@@ -305,9 +308,7 @@ static void check_tls(const struct smtprobe_check_params *p,
 		        "the certificate expires in %ld days", leaf->days_left);
 		f->causes[0] = "automatic renewal is not set up or failing";
 		f->causes[1] = NULL;
-		f->fixes[0] =
-		        "renew the certificate and reload the mail server";
-		f->fixes[1] = NULL;
+		ck_advise(f, SMTPROBE_ADV_CERT_RENEW);
 		return;
 	}
 	if (leaf &&
@@ -369,6 +370,7 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 	struct smtprobe_params q = p->session;
 
 	memset(r, 0, sizeof(*r));
+	smtprobe_software_init(&r->software);
 	ck_setf(r->host, sizeof(r->host), "%s", p->session.host);
 	r->port = p->session.port;
 	if (check_dns(p, r) == 0) {
@@ -404,6 +406,10 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 		smtprobe_send(&q, &r->session);
 		ck_judge_session(p, r);
 		ck_check_relay(p, r);
+		smtprobe_software_learn(&r->software, &r->session);
+		if (r->relay_ran)
+			smtprobe_software_learn(&r->software, &r->relay);
+		ck_fixes_for_software(r);
 	}
 	ck_checklist(p, r);
 	return r->exit_code;

@@ -64,6 +64,36 @@ void ck_diagnose_reply(struct smtprobe_check_finding *f,
 		ck_diagnose(f, m[0]);
 }
 
+void ck_advise(struct smtprobe_check_finding *f,
+               enum smtprobe_advice_topic topic)
+{
+	f->has_advice = 1;
+	f->advice = topic;
+}
+
+/* Every fix list for the software that answered: the knowledge base's
+ * vendor-neutral fixes and the software's own, then the advice topic's
+ * line for it (every vendor's when the software is unknown). */
+void ck_fixes_for_software(struct smtprobe_check_result *r)
+{
+	enum smtprobe_software sw = r->software.id;
+
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		struct smtprobe_check_finding *f = &r->step[i];
+		const struct smtprobe_kb_entry *e = smtprobe_kb_by_id(f->kb_id);
+		size_t n = 0;
+		if (!e && !f->has_advice)
+			continue;
+		if (e)
+			n = smtprobe_kb_fixes(e, sw, f->fixes,
+			                      SMTPROBE_CK_MAX_ITEMS - 1);
+		if (f->has_advice)
+			n += smtprobe_advice(f->advice, sw, NULL, f->fixes + n,
+			                     SMTPROBE_CK_MAX_ITEMS - 1 - n);
+		f->fixes[n] = NULL;
+	}
+}
+
 /* A cause written for this situation, ranked first. */
 void ck_first_cause(struct smtprobe_check_finding *f, const char *fmt, ...)
 {

@@ -24,6 +24,11 @@ void ck_diagnose(struct smtprobe_check_finding *f,
 /* ... from what the knowledge base says of a reply. */
 void ck_diagnose_reply(struct smtprobe_check_finding *f,
                        const struct smtprobe_reply *r);
+/* The step's advice topic: its fixes are written for the software that
+ * answered (ck_fixes_for_software, once that is known). */
+void ck_advise(struct smtprobe_check_finding *f,
+               enum smtprobe_advice_topic topic);
+void ck_fixes_for_software(struct smtprobe_check_result *r);
 /* A cause written for this situation, ranked first (one per step). */
 void ck_first_cause(struct smtprobe_check_finding *f, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

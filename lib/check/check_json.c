@@ -89,5 +89,7 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 	        r->addresses, "exit_code", r->exit_code, "strict", r->strict,
 	        "warnings", r->warnings, "submission", r->submission, "ports",
 	        ports, "steps", steps, "checklist", cl, "session", session);
+	json_object_set_new(doc, "software",
+	                    report_json_software(&r->software));
 	return report_dump(doc);
 }

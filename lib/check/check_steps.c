@@ -84,11 +84,7 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 		f->causes[0] =
 		        "the server offers AUTH on connections without TLS";
 		f->causes[1] = NULL;
-		f->fixes[0] = "Postfix: smtpd_tls_auth_only = yes";
-		f->fixes[1] =
-		        "Exchange: require TLS on the receive connector "
-		        "(RequireTLS) / disable Basic auth over plain text";
-		f->fixes[2] = NULL;
+		ck_advise(f, SMTPROBE_ADV_AUTH_IN_CLEAR);
 	}
 	if (!p->session.auth)
 		return;
@@ -271,25 +267,17 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		ck_setf(f->summary, sizeof(f->summary),
 		        "open relay: the server accepts mail from anyone to "
 		        "anyone (`smtprobe relay` runs the whole audit)");
-		f->causes[0] = "trusted networks too broad (Postfix mynetworks "
-		               "covering everyone, e.g. 0.0.0.0/0)";
+		f->causes[0] = "the networks trusted to relay cover everyone "
+		               "(e.g. 0.0.0.0/0, or every host)";
 		f->causes[1] =
-		        "a permissive relay rule (smtpd_relay_restrictions "
-		        "permitting before reject_unauth_destination, an "
-		        "'OK' sender or HELO access rule)";
-		f->causes[2] = "an Exchange receive connector with anonymous "
-		               "relay permission for all addresses";
+		        "a permissive relay rule: one that accepts before "
+		        "the check of the recipient's domain, or trusts "
+		        "the sender, the HELO name or the null sender";
+		f->causes[2] =
+		        "an anonymous relay connector or access entry for "
+		        "all addresses";
 		f->causes[3] = NULL;
-		f->fixes[0] =
-		        "Postfix: mynetworks = 127.0.0.0/8 [::1]/128 plus "
-		        "only the hosts that must relay";
-		f->fixes[1] = "Postfix: smtpd_relay_restrictions = "
-		              "permit_mynetworks, permit_sasl_authenticated, "
-		              "reject_unauth_destination";
-		f->fixes[2] =
-		        "Exchange: remove Ms-Exch-SMTP-Accept-Any-Recipient "
-		        "for anonymous users on the connector";
-		f->fixes[3] = NULL;
+		ck_advise(f, SMTPROBE_ADV_OPEN_RELAY);
 		f->reference = "RFC 2505; RFC 5321 3.6";
 		return;
 	}

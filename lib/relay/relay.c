@@ -343,6 +343,7 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 	uint64_t t0 = uv_hrtime();
 
 	memset(rep, 0, sizeof(*rep));
+	smtprobe_software_init(&rep->software);
 	rep->deliver = p->deliver;
 	rep->exit_code = 2;
 	snprintf(rep->host, sizeof(rep->host), "%s",
@@ -373,6 +374,7 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		snprintf(l->host, sizeof(l->host), "%s", pp->host);
 		snprintf(l->auth, sizeof(l->auth), "%s", pp->auth);
 		l->first = rep->ntests;
+		smtprobe_software_init(&l->software);
 		if (!pp->open)
 			continue;
 		open++;
@@ -472,6 +474,21 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		struct smtprobe_relay_listener *l = &rep->listener[li];
 		if (!l->open)
 			continue;
+		/* what answered, from every test's banner and replies; each
+		 * test's fix is written for it */
+		for (size_t i = 0; i < l->ntests; i++) {
+			struct smtprobe_relay_test *t =
+			        &rep->tests[l->first + i];
+			smtprobe_software_learn(&l->software, &t->res);
+			smtprobe_software_learn(&rep->software, &t->res);
+		}
+		for (size_t i = 0; i < l->ntests; i++) {
+			struct smtprobe_relay_test *t =
+			        &rep->tests[l->first + i];
+			if (t->topic != SMTPROBE_ADV_LAST)
+				smtprobe_advice_text(t->topic, l->software.id,
+				                     t->fix, sizeof(t->fix));
+		}
 		smtprobe_relay_judge_port(rep->tests + l->first, l->ntests,
 		                          l->v);
 		for (int sc = 1; sc < 3; sc++)

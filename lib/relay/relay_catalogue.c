@@ -29,85 +29,24 @@ enum {
 	CLEAR = 1 << 7,         /* no STARTTLS */
 };
 
-#define FIX_OPEN                                                               \
-	"the server relays for anyone who connects: Postfix: mynetworks must " \
-	"list only your own networks (not 0.0.0.0/0), and nothing may permit " \
-	"before reject_unauth_destination in smtpd_relay_restrictions; Exim: " \
-	"narrow relay_from_hosts; Sendmail: remove RELAY entries from the "    \
-	"access db (no promiscuous_relay); Exchange: remove anonymous relay "  \
-	"from the receive connector"
-#define FIX_SENDER                                                             \
-	"the server trusts the envelope sender, which any client can forge: "  \
-	"Postfix: remove check_sender_access entries that say OK (for your "   \
-	"own domain) before reject_unauth_destination; Sendmail: drop "        \
-	"FEATURE(relay_local_from); authorise relaying by AUTH or client "     \
-	"network only"
-#define FIX_NULL                                                               \
-	"the server relays for the null sender: remove the access entry "      \
-	"'<> OK' (smtpd_null_access_lookup_key) or any permit for <> before "  \
-	"reject_unauth_destination; bounces only need to reach local users"
-#define FIX_HELO                                                               \
-	"the server trusts the HELO name, which the client chooses: Postfix: " \
-	"remove check_helo_access OK entries (localhost, your own name or "    \
-	"address) before reject_unauth_destination; trust clients by network " \
-	"(permit_mynetworks) or AUTH"
-#define FIX_ROUTED                                                             \
-	"the server follows routing syntax inside a local address (percent "   \
-	"hack, bang path, quoted or double-@ address): Postfix: "              \
-	"allow_percent_hack = no, swap_bangpath = no, "                        \
-	"resolve_dequoted_address "                                            \
-	"= no and keep reject_unauth_destination; Sendmail: no "               \
-	"FEATURE(loose_relay_check)"
-#define FIX_ROUTE                                                              \
-	"the server follows source routes (@hop:user@domain): strip or "       \
-	"refuse "                                                              \
-	"them (RFC 5321 4.1.1.3 says to ignore the route) and judge the "      \
-	"final domain with reject_unauth_destination"
-#define FIX_SYNTAX                                                             \
-	"the server relays for an address it normalises differently from its " \
-	"relay check (trailing dot, case, missing angle brackets): keep "      \
-	"reject_unauth_destination, strict_rfc821_envelopes = yes, and "       \
-	"report "                                                              \
-	"the mismatch to the vendor"
-#define FIX_AUTH_EDGE                                                          \
-	"the server relays after a failed or cancelled AUTH, as if the "       \
-	"client "                                                              \
-	"had authenticated: check its SASL configuration and version; only "   \
-	"permit_sasl_authenticated (a successful AUTH) may allow relaying"
-#define FIX_CLEAR                                                              \
-	"the server relays for a client that skipped STARTTLS: require TLS "   \
-	"before MAIL on submission ports (Postfix: smtpd_tls_security_level "  \
-	"= "                                                                   \
-	"encrypt, smtpd_tls_auth_only = yes) and refuse unauthenticated relay"
-#define FIX_B                                                                  \
-	"an authenticated user cannot send within its scope: check that "      \
-	"permit_sasl_authenticated comes first in smtpd_relay_restrictions "   \
-	"of this listener, that the user's address is theirs in "              \
-	"smtpd_sender_login_maps, and the TLS and AUTH settings of the port"
-#define FIX_SPOOF                                                              \
-	"an authenticated user may send as someone else: Postfix: "            \
-	"smtpd_sender_restrictions = reject_sender_login_mismatch with "       \
-	"smtpd_sender_login_maps listing who owns which address; Exim: an "    \
-	"ACL comparing $authenticated_id with $sender_address; Exchange: "     \
-	"remove Send As rights"
-#define FIX_SPOOF_CASE                                                         \
-	"the ownership check compares addresses case-sensitively, so another " \
-	"user's address in other case slips through: use case-folding lookup " \
-	"tables (Postfix's do; a regexp: or pcre: map needs the i flag)"
-#define FIX_NULL_AUTH                                                          \
-	"Postfix exempts the null sender from reject_sender_login_mismatch; "  \
-	"to refuse it on submission add check_sender_access with '<> REJECT' " \
-	"to that service's smtpd_sender_restrictions"
-#define FIX_DENIED                                                             \
-	"the user may reach domains the site forbids: Postfix: "               \
-	"check_sasl_access puts the login in a restriction class "             \
-	"(smtpd_restriction_classes) whose check_recipient_access rejects "    \
-	"those domains"
-#define FIX_NOAUTH_OWN                                                         \
-	"the server relays for an unauthenticated client using a local "       \
-	"user's address: require AUTH for relaying "                           \
-	"(permit_sasl_authenticated, "                                         \
-	"reject) and never permit by sender address"
+/* What to change when a row shows a hole: an advice topic, written out
+ * for the software that answered once it is known (software.h). */
+#define FIX_OPEN       SMTPROBE_ADV_OPEN_RELAY
+#define FIX_SENDER     SMTPROBE_ADV_SENDER_DOMAIN
+#define FIX_NULL       SMTPROBE_ADV_NULL_SENDER
+#define FIX_HELO       SMTPROBE_ADV_HELO
+#define FIX_ROUTED     SMTPROBE_ADV_ROUTED
+#define FIX_ROUTE      SMTPROBE_ADV_SOURCE_ROUTE
+#define FIX_SYNTAX     SMTPROBE_ADV_SYNTAX
+#define FIX_AUTH_EDGE  SMTPROBE_ADV_AUTH_EDGE
+#define FIX_CLEAR      SMTPROBE_ADV_RELAY_IN_CLEAR
+#define FIX_B          SMTPROBE_ADV_IN_SCOPE_REFUSED
+#define FIX_SPOOF      SMTPROBE_ADV_SPOOF
+#define FIX_SPOOF_CASE SMTPROBE_ADV_SPOOF_CASE
+#define FIX_NULL_AUTH  SMTPROBE_ADV_NULL_AFTER_AUTH
+#define FIX_DENIED     SMTPROBE_ADV_DENIED_DOMAIN
+#define FIX_NOAUTH_OWN SMTPROBE_ADV_NOAUTH_OWN
+#define NOFIX          SMTPROBE_ADV_LAST
 
 struct row {
 	const char *id;
@@ -119,7 +58,7 @@ struct row {
 	const char *mail;
 	const char *rcpt;
 	const char *title;
-	const char *fix;
+	enum smtprobe_advice_topic fix;
 };
 
 #define A   SMTPROBE_RELAY_A
@@ -137,13 +76,13 @@ struct row {
 static const struct row rows[] = {
         /* controls: they decide whether a refusal means anything */
         {"A.control.postmaster", A, CTL, NO, 0, NULL, "<%t@%X>",
-         "<postmaster@%L>", "postmaster at the local domain (RFC 5321)", NULL},
+         "<postmaster@%L>", "postmaster at the local domain (RFC 5321)", NOFIX},
         {"A.control.local-user", A, CTL, NO, NEED_KNOWN, NULL, "<%t@%X>",
-         "<%S>", "a known local user", NULL},
+         "<%S>", "a known local user", NOFIX},
         {"A.control.random-local", A, PRB, NO, 0, NULL, "<%t@%X>", "<%t-%R@%L>",
-         "a random local part (accepted = catch-all)", NULL},
+         "a random local part (accepted = catch-all)", NOFIX},
         {"A.control.null-sender", A, CTL, NO, 0, NULL, "<>", "<postmaster@%L>",
-         "the null sender to a local user (bounces)", NULL},
+         "the null sender to a local user (bounces)", NOFIX},
         /* sender variants, recipient outside */
         {"A.mail.external", A, REF, NO, 0, NULL, "<%t@%X>", "<%t@%X>",
          "external sender to external recipient", FIX_OPEN},
@@ -247,7 +186,7 @@ static const struct row rows[] = {
         {"C.own-case", C, INF, USR, NEED_USER, NULL, "<%P>", "<%t@%A>",
          "own address with an upper-case local part (the same mailbox "
          "to every real server: reported, not judged)",
-         NULL},
+         NOFIX},
         {"C.denied.%D", C, REF, USR, NEED_USER | PER_DENIED, NULL, "<%O>",
          "<%t@%D>", "own address to a forbidden domain", FIX_DENIED},
         {"C.no-auth-own", C, REF, NO, NEED_USER, NULL, "<%O>", "<%t@%A>",
@@ -397,7 +336,8 @@ static int build_one(const struct row *r, const struct smtprobe_relay_names *n,
 	t->clear = (r->flags & CLEAR) != 0;
 	t->routed_local = (r->flags & ROUTED) != 0;
 	t->title = r->title;
-	t->fix = r->fix;
+	t->topic = r->fix;
+	t->fix[0] = '\0'; /* written for the software, once known */
 	t->port = port;
 	t->outcome = SMTPROBE_OUT_SKIPPED;
 	return 1;

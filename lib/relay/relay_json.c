@@ -28,15 +28,23 @@ static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
 	                 "catch_all", v->catch_all);
 }
 
-static json_t *diagnosis(const struct smtprobe_relay_test *t)
+static json_t *diagnosis(const struct smtprobe_relay_test *t,
+                         enum smtprobe_software sw)
 {
+	const char *fixes[SMTPROBE_KB_MAX_LIST];
+
 	if (!t->kb)
 		return json_null();
-	return json_pack("{s:s, s:s, s:s}", "kb", t->kb->id, "title",
-	                 t->kb->title, "meaning", t->kb->meaning);
+	size_t n = smtprobe_kb_fixes(t->kb, sw, fixes, SMTPROBE_KB_MAX_LIST);
+	json_t *fl = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(fl, json_string(fixes[i]));
+	return json_pack("{s:s, s:s, s:s, s:o}", "kb", t->kb->id, "title",
+	                 t->kb->title, "meaning", t->kb->meaning, "fixes", fl);
 }
 
-static json_t *test_json(const struct smtprobe_relay_test *t)
+static json_t *test_json(const struct smtprobe_relay_test *t,
+                         enum smtprobe_software sw)
 {
 	const struct smtprobe_result *r = &t->res;
 	json_t *replies = json_array();
@@ -69,8 +77,8 @@ static json_t *test_json(const struct smtprobe_relay_test *t)
 	        "why", t->why, "delivered", t->delivered, "refused_at_data",
 	        t->refused_at_data, "as_expected", ok, "error",
 	        r->error[0] ? json_string(r->error) : json_null(), "fix",
-	        !ok && t->fix ? json_string(t->fix) : json_null(), "diagnosis",
-	        ok ? json_null() : diagnosis(t));
+	        !ok && t->fix[0] ? json_string(t->fix) : json_null(),
+	        "diagnosis", ok ? json_null() : diagnosis(t, sw));
 	json_object_set_new(o, "mark",
 	                    json_string(smtprobe_relay_mark_name(t->mark)));
 	json_object_set_new(o, "failure", report_json_failure(&r->failure));
@@ -107,15 +115,18 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 		json_array_append_new(
 		        listeners,
 		        json_pack("{s:i, s:b, s:s, s:s, s:s, s:s, s:i, s:o, "
-		                  "s:o}",
+		                  "s:o, s:o}",
 		                  "port", (int)l->port, "open", l->open, "tls",
 		                  smtprobe_tls_mode_name(l->tls), "host",
 		                  l->host, "auth", l->auth, "error", l->error,
 		                  "tests", (int)l->ntests, "verdicts", lv,
-		                  "details", ld ? ld : json_null()));
+		                  "details", ld ? ld : json_null(), "software",
+		                  report_json_software(&l->software)));
+		for (size_t k = 0; k < l->ntests; k++)
+			json_array_append_new(
+			        tests, test_json(&rep->tests[l->first + k],
+			                         l->software.id));
 	}
-	for (size_t i = 0; i < rep->ntests; i++)
-		json_array_append_new(tests, test_json(&rep->tests[i]));
 	json_t *v = verdicts(rep->overall, rep->tests, &details);
 	json_t *doc = json_pack(
 	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
@@ -129,5 +140,7 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 	        rep->exit_code, "error",
 	        rep->error[0] ? json_string(rep->error) : json_null(), "ms",
 	        rep->ms);
+	json_object_set_new(doc, "software",
+	                    report_json_software(&rep->software));
 	return report_dump(doc);
 }

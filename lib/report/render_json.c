@@ -9,6 +9,7 @@
 
 #include "report.h"
 #include "smtprobe/session.h"
+#include "smtprobe/software.h"
 #include "banned.h"
 
 static const struct {
@@ -128,6 +129,15 @@ static json_t *json_tls(const struct smtprobe_result *r)
 	        r->starttls_injection);
 	json_object_set_new(o, "implicit", json_boolean(r->implicit_tls));
 	return o;
+}
+
+json_t *report_json_software(const struct smtprobe_software_guess *g)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+	                 smtprobe_software_name(g->id), "key",
+	                 smtprobe_software_key(g->id), "confidence",
+	                 g->confidence ? g->confidence : "", "version",
+	                 g->version, "evidence", g->evidence);
 }
 
 json_t *report_json_failure(const struct smtprobe_failure *f)

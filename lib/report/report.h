@@ -16,6 +16,10 @@ json_t *report_json_reply(const struct smtprobe_reply *r);
 /* {"kind", "stage", "errno", "detail", and per kind "protocol_error",
  * "resolve_error", "tls": {...}, "x509", "reply"}, or null. */
 json_t *report_json_failure(const struct smtprobe_failure *f);
+/* {"name", "key", "confidence", "version", "evidence"}: the software that
+ * answered (name "unknown" and confidence "" when nothing told). */
+struct smtprobe_software_guess;
+json_t *report_json_software(const struct smtprobe_software_guess *g);
 /* The whole session document of `smtprobe send --json`. */
 json_t *report_json_session(const struct smtprobe_result *r);
 /* A document as text (indented, order kept; malloc'd), and its reference
