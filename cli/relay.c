@@ -22,6 +22,8 @@ enum {
 	R_ALLOWED,
 	R_DENIED,
 	R_OTHER,
+	R_EXT_SENDER,
+	R_STRICT,
 	R_FROM,
 	R_SCENARIO,
 	R_CONCURRENCY,
@@ -57,6 +59,12 @@ static const struct opt_def relay_defs[] = {
         {R_OTHER, "other-sender", OPT_REQ, "ADDR",
          "another local user's address, for the spoofing tests (default "
          "postmaster@local-domain)"},
+        {R_EXT_SENDER, "external-sender", OPT_REQ, "ADDR",
+         "a sender in a domain of yours that resolves, for relay attempts "
+         "the server stops at MAIL by checking sender domains (default: an "
+         "address at the local domain)"},
+        {R_STRICT, "strict", OPT_NONE, NULL,
+         "warnings count as violations (exit 1)"},
         {R_SCENARIO, "scenario", OPT_REQ, "LIST",
          "run only these scenarios, e.g. A or BC (default ABC)"},
         {R_CONCURRENCY, "concurrency", OPT_REQ, "N",
@@ -90,7 +98,7 @@ struct relay_cfg {
 	const char *target;
 	struct smtprobe_relay_params p;
 	struct cli_common common; /* TLS peer, AUTH, timeouts, -4/-6, --json */
-	const char *helo, *own, *other;
+	const char *helo, *own, *other, *ext_sender;
 	char scenario[4];
 	int verbose, help;
 };
@@ -212,6 +220,12 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		                  err, errsz);
 	case R_OTHER:
 		c->other = v;
+		return 0;
+	case R_EXT_SENDER:
+		c->ext_sender = v;
+		return 0;
+	case R_STRICT:
+		c->p.strict = 1;
 		return 0;
 	case R_FROM:
 		c->own = v;
@@ -414,6 +428,12 @@ static void render(const struct relay_cfg *c,
 	                    "message"
 	                  : "nothing was delivered: every test stopped "
 	                    "before DATA");
+	if (r->retried)
+		printf("%zu relay attempt%s stopped at MAIL by the server's "
+		       "sender checks %s run again with the sender %s (%s)\n",
+		       r->retried, r->retried == 1 ? "" : "s",
+		       r->retried == 1 ? "was" : "were", r->retry_sender,
+		       r->retry_source);
 	for (size_t li = 0; li < r->nlisteners; li++) {
 		const struct smtprobe_relay_listener *l = &r->listener[li];
 		const struct smtprobe_relay_test *tests = r->tests + l->first;
@@ -433,6 +453,10 @@ static void render(const struct relay_cfg *c,
 		               : "",
 		       l->software.version[0] ? " " : "", l->software.version,
 		       l->ntests);
+		if (l->tls_broken)
+			printf(" STARTTLS is advertised but fails (%s): the "
+			       "tests ran in clear\n",
+			       l->tls_problem);
 		for (size_t i = 0; i < l->ntests; i++) {
 			const struct smtprobe_relay_test *t = &tests[i];
 			char rt[256];
@@ -489,7 +513,7 @@ static int bare_address(const char *opt, const char *v, char *out, size_t outsz)
 static int relay_run(struct relay_cfg *c)
 {
 	char err[512], host[256], own[SMTPROBE_MAX_ADDRESS],
-	        other[SMTPROBE_MAX_ADDRESS];
+	        other[SMTPROBE_MAX_ADDRESS], ext_sender[SMTPROBE_MAX_ADDRESS];
 	long port = -1;
 
 	if (cli_target("relay", c->target, host, sizeof(host), &port) < 0)
@@ -517,6 +541,12 @@ static int relay_run(struct relay_cfg *c)
 		                 sizeof(other)) < 0)
 			return 2;
 		c->p.other_sender = other;
+	}
+	if (c->ext_sender) {
+		if (bare_address("external-sender", c->ext_sender, ext_sender,
+		                 sizeof(ext_sender)) < 0)
+			return 2;
+		c->p.external_sender = ext_sender;
 	}
 	if (!c->common.auth && (c->p.nallowed || c->p.ndenied)) {
 		cli_error("--allowed-to and --denied-to need credentials "

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smtprobe/discover.h"
 #include "smtprobe/relay.h"
 
 #include "banned.h"
@@ -146,11 +147,11 @@ static void check_guess(const char *host, unsigned flags)
 	const char *dot;
 
 	memset(out, 'x', sizeof(out));
-	smtprobe_relay_guess_domain(host, out, 0);
+	smtprobe_guess_domain(host, out, 0);
 	CHECK(out[0] == 'x');
 	for (int pass = 0; pass < 2; pass++, sz = 256) {
 		memset(out, 'x', sizeof(out));
-		smtprobe_relay_guess_domain(host, out, sz);
+		smtprobe_guess_domain(host, out, sz);
 		CHECK(terminated(out, sz));
 		CHECK(out[sz] == 'x');
 		len = strlen(out);

@@ -73,7 +73,8 @@ struct smtprobe_check_params {
 	                                   mail_from / rcpt optional */
 	int tls_required;       /* --tls: no TLS is a failure, not a warning */
 	int send;               /* go on to DATA and the message (--send) */
-	const char *relay_from; /* default <relay-test@smtprobe.invalid> */
+	const char *relay_from; /* default: -f's sender, else
+	                           <relay-test@smtprobe.invalid> */
 	const char *relay_to;   /* default <relay-test@relay-test.invalid> */
 	int no_relay_test;
 	int strict;            /* warnings fail too */
@@ -91,6 +92,8 @@ struct smtprobe_check_result {
 	struct smtprobe_result session;
 	struct smtprobe_result relay;
 	int relay_ran;
+	char relay_sender[330];    /* the relay test's sender */
+	char relay_first_try[400]; /* a first sender refused at MAIL */
 	int scanned;
 	struct smtprobe_port_scan scan;
 	struct smtprobe_params ladder; /* the parameters the ladder used */

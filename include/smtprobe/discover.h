@@ -51,4 +51,9 @@ struct smtprobe_port_scan {
 int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
                       size_t nports, struct smtprobe_port_scan *scan);
 
+/* Guess the local domain from a host name: "mx.example.test" ->
+ * "example.test"; a two-label name is kept; an address, a literal or a
+ * name without a dot gives "" (no guess). Pure. */
+void smtprobe_guess_domain(const char *host, char *out, size_t outsz);
+
 #endif

@@ -122,7 +122,13 @@ struct smtprobe_relay_test {
 	/* what the knowledge base says of a deciding refusal, or NULL */
 	const struct smtprobe_kb_entry *kb;
 	enum smtprobe_relay_mark mark; /* set with the listener's verdicts */
-	int delivered;                 /* --deliver: 250 after the final dot */
+	/* a relay attempt whose sender is not what it tests (the external
+	 * sender): a refusal at MAIL means it never reached the relay rule */
+	int std_sender;
+	int not_reached; /* stopped at MAIL by sender checks, even retried */
+	int retried;     /* run again with the retry sender */
+	char first_try[400]; /* why the first run did not reach RCPT */
+	int delivered;       /* --deliver: 250 after the final dot */
 	int refused_at_data; /* accepted at RCPT, refused at DATA or the dot */
 	char why[400];
 };
@@ -160,7 +166,10 @@ struct smtprobe_relay_scenario_verdict {
 	size_t evidence[8];
 	size_t nevidence;
 	size_t warnings; /* SHOULD_REFUSE tests that were accepted */
-	int catch_all;   /* A: the random local part was accepted */
+	/* A: relay attempts that ran, and how many reached the relay rule
+	 * (the others were stopped at MAIL by the server's sender checks) */
+	size_t attempts, reached;
+	int catch_all; /* A: the random local part was accepted */
 };
 
 /* The verdicts of one listener's tests (tests[0..n) all on one port), and
@@ -191,6 +200,11 @@ struct smtprobe_relay_params {
 	unsigned max_ms;      /* the whole audit's deadline; 0 = none */
 	const char *only;     /* run only scenarios in this string ("A", "BC")
 	                         or NULL for all */
+	/* the sender for relay attempts the server stopped at MAIL (sender
+	 * verification), in a domain that resolves; NULL: one at the local
+	 * domain */
+	const char *external_sender;
+	int strict; /* warnings (advice accepted) count as violations */
 };
 
 struct smtprobe_relay_listener {
@@ -201,6 +215,10 @@ struct smtprobe_relay_listener {
 	char host[256];       /* H: from the banner */
 	char auth[256];       /* mechanisms offered */
 	size_t first, ntests; /* its tests in the tests array */
+	/* STARTTLS advertised but the handshake fails: the tests ran in
+	 * clear (tls_problem says why) */
+	int tls_broken;
+	char tls_problem[256];
 	struct smtprobe_software_guess software; /* what answered here */
 	struct smtprobe_relay_scenario_verdict v[3];
 };
@@ -214,6 +232,10 @@ struct smtprobe_relay_report {
 	char own[330];
 	char other[330];
 	int truncated; /* --max-time ended the audit: tests left out */
+	/* relay attempts stopped at MAIL were run again with this sender */
+	size_t retried;
+	char retry_sender[330];
+	char retry_source[160];
 	struct smtprobe_relay_listener listener[SMTPROBE_RELAY_MAX_PORTS];
 	size_t nlisteners;
 	struct smtprobe_relay_test *tests;
@@ -233,10 +255,5 @@ void smtprobe_relay_report_free(struct smtprobe_relay_report *report);
 
 /* The report as one JSON document (malloc'd, caller frees). */
 char *smtprobe_relay_json(const struct smtprobe_relay_report *r);
-
-/* Guess the local domain from a host name: "mx.example.test" ->
- * "example.test"; a two-label name is kept; an address, a literal or a
- * name without a dot gives "" (no guess). Pure. */
-void smtprobe_relay_guess_domain(const char *host, char *out, size_t outsz);
 
 #endif

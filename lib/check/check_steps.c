@@ -228,42 +228,116 @@ void ck_check_envelope(const struct smtprobe_check_params *p,
 
 /* ---- the relay test ------------------------------------------------- */
 
+/* Was the relay test's sender refused at MAIL for something about the
+ * sender (its domain, its syntax, no reason given), so that RCPT never met
+ * the relay rule? A refusal for want of AUTH or TLS is the relay answer. */
+static int mail_refused(const struct smtprobe_result *s)
+{
+	const struct smtprobe_exchange *m =
+	        ck_last_exchange(s, SMTPROBE_ST_MAIL);
+	enum smtprobe_refusal_kind k;
+
+	if (!m || !m->reply || m->reply->code < 400 ||
+	    ck_last_exchange(s, SMTPROBE_ST_RCPT))
+		return 0;
+	(void)smtprobe_refusal_classify(m->reply, &k, NULL, 0);
+	return k == SMTPROBE_RK_DOMAIN || k == SMTPROBE_RK_SENDER ||
+	       k == SMTPROBE_RK_SYNTAX || k == SMTPROBE_RK_OTHER ||
+	       k == SMTPROBE_RK_NONE;
+}
+
+/* A sender at the server's own domain, guessed from its banner or EHLO
+ * name, for a relay test whose first sender was refused at MAIL. */
+static int local_sender(const struct smtprobe_result *s, char *out,
+                        size_t outsz)
+{
+	char dom[256] = "";
+	const struct smtprobe_exchange *b =
+	        ck_last_exchange(s, SMTPROBE_ST_BANNER);
+
+	if (b && b->reply && b->reply->nlines) {
+		char host[256];
+		snprintf(host, sizeof(host), "%.*s",
+		         (int)strcspn(b->reply->text[0], " \t"),
+		         b->reply->text[0]);
+		smtprobe_guess_domain(host, dom, sizeof(dom));
+	}
+	if (!dom[0] && s->have_ehlo_first)
+		smtprobe_guess_domain(s->ehlo_first.host, dom, sizeof(dom));
+	if (!dom[0])
+		return -1;
+	snprintf(out, outsz, "<relay-test@%.240s>", dom);
+	return 0;
+}
+
 void ck_check_relay(const struct smtprobe_check_params *p,
                     struct smtprobe_check_result *r)
 {
 	struct smtprobe_check_finding *f = &r->step[SMTPROBE_CK_RELAY];
 	struct smtprobe_params q = r->ladder;
 	const char *to[1] = {p->relay_to ? p->relay_to : CK_RELAY_TO};
+	char retry[300];
 
 	if (p->no_relay_test ||
 	    r->step[SMTPROBE_CK_EHLO].status == SMTPROBE_CK_FAIL ||
 	    r->step[SMTPROBE_CK_EHLO].status == SMTPROBE_CK_SKIP)
 		return;
 	q.auth = 0;
-	q.mail_from = p->relay_from ? p->relay_from : CK_RELAY_FROM;
+	/* the sender the user gave (-f) when there is one */
+	q.mail_from = p->relay_from          ? p->relay_from
+	              : p->session.mail_from ? p->session.mail_from
+	                                     : CK_RELAY_FROM;
 	q.rcpt = to;
 	q.nrcpt = 1;
 	q.quit_after = SMTPROBE_ST_RCPT;
 	q.on_event = NULL;
 	q.tls_verify = 0;
-	/* the mode the ladder found (TLSMODE_AUTO) or was given */
+	/* the mode the ladder found (TLSMODE_AUTO) or was given; a STARTTLS
+	 * that the server breaks: the relay test goes on in clear */
+	int tls_broken = r->step[SMTPROBE_CK_TLS].status == SMTPROBE_CK_FAIL &&
+	                 !r->session.have_tls && !ck_implicit(r);
 	if (ck_implicit(r))
 		q.tls = SMTPROBE_TLSMODE_IMPLICIT;
+	else if (tls_broken)
+		q.tls = SMTPROBE_TLSMODE_OFF;
 	else if (q.tls == SMTPROBE_TLSMODE_REQUIRED ||
 	         q.tls == SMTPROBE_TLSMODE_AUTO)
 		q.tls = SMTPROBE_TLSMODE_OPTIONAL;
 	smtprobe_send(&q, &r->relay);
 	r->relay_ran = 1;
+	ck_setf(r->relay_sender, sizeof(r->relay_sender), "%s", q.mail_from);
+	/* refused at MAIL (sender checks): the relay rule was not reached;
+	 * once more with a sender at the server's own domain */
+	if (mail_refused(&r->relay) &&
+	    local_sender(&r->session, retry, sizeof(retry)) == 0 &&
+	    strcmp(retry, q.mail_from) != 0) {
+		const struct smtprobe_exchange *m =
+		        ck_last_exchange(&r->relay, SMTPROBE_ST_MAIL);
+		char rt[300];
+		ck_reply_text(m->reply, rt, sizeof(rt));
+		ck_setf(r->relay_first_try, sizeof(r->relay_first_try),
+		        "MAIL FROM:%s: %s", q.mail_from, rt);
+		smtprobe_result_release(&r->relay);
+		q.mail_from = retry;
+		smtprobe_send(&q, &r->relay);
+		ck_setf(r->relay_sender, sizeof(r->relay_sender), "%s", retry);
+	}
 	const struct smtprobe_result *s = &r->relay;
 	char rt[600];
+	char note[600] = "";
+	if (r->relay_first_try[0])
+		ck_setf(note, sizeof(note),
+		        " (sender %s: the first, %s, did not reach RCPT)",
+		        r->relay_sender, r->relay_first_try);
+	else if (tls_broken)
+		ck_setf(note, sizeof(note), " (in clear: STARTTLS fails)");
 	if (s->nrcpt && s->rcpt[0].accepted) {
 		f->status = SMTPROBE_CK_FAIL;
 		ck_reply_text(s->rcpt[0].reply, rt, sizeof(rt));
 		ck_setf(f->detail, sizeof(f->detail),
 		        "OPEN RELAY: without authentication, MAIL FROM:%s RCPT "
-		        "TO:%s "
-		        "was accepted (%s)",
-		        q.mail_from, to[0], rt);
+		        "TO:%s was accepted (%s)%s",
+		        r->relay_sender, to[0], rt, note);
 		ck_setf(f->summary, sizeof(f->summary),
 		        "open relay: the server accepts mail from anyone to "
 		        "anyone (`smtprobe relay` runs the whole audit)");
@@ -281,10 +355,23 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		f->reference = "RFC 2505; RFC 5321 3.6";
 		return;
 	}
+	if (mail_refused(s)) {
+		const struct smtprobe_exchange *m =
+		        ck_last_exchange(s, SMTPROBE_ST_MAIL);
+		ck_reply_text(m->reply, rt, sizeof(rt));
+		f->status = SMTPROBE_CK_WARN;
+		ck_setf(f->detail, sizeof(f->detail),
+		        "relay test inconclusive: the sender %s was refused at "
+		        "MAIL (%s), so the relay rule was never reached; give "
+		        "-f with an address the server accepts, or run "
+		        "`smtprobe relay`",
+		        r->relay_sender, rt);
+		return;
+	}
 	const struct smtprobe_exchange *x =
 	        ck_last_exchange(s, SMTPROBE_ST_RCPT);
 	if (!x)
-		x = ck_last_exchange(s, SMTPROBE_ST_MAIL);
+		x = ck_last_exchange(s, SMTPROBE_ST_MAIL); /* AUTH/TLS first */
 	if (x && x->reply && x->reply->code >= 400) {
 		/* judged as `smtprobe relay` judges it: a 421, greylisting or
 		 * an unresolvable domain is no answer to the relay question */
@@ -297,14 +384,15 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		if (o == SMTPROBE_OUT_INCONCLUSIVE || moot) {
 			f->status = SMTPROBE_CK_WARN;
 			ck_setf(f->detail, sizeof(f->detail),
-			        "relay test inconclusive: %s (%s); `smtprobe "
+			        "relay test inconclusive: %s (%s)%s; `smtprobe "
 			        "relay` runs the whole audit",
-			        rt, why);
+			        rt, why, note);
 			return;
 		}
 		f->status = SMTPROBE_CK_PASS;
 		ck_setf(f->detail, sizeof(f->detail),
-		        "relaying without authentication is refused: %s", rt);
+		        "relaying without authentication is refused: %s%s", rt,
+		        note);
 		return;
 	}
 	ck_setf(f->detail, sizeof(f->detail), "relay test inconclusive: %s",

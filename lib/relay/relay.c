@@ -101,8 +101,8 @@ static void slot_params(struct slot *sl, const struct smtprobe_relay_params *p,
 	q->rcpt_params = NULL;
 	if (l->tls == SMTPROBE_TLSMODE_IMPLICIT)
 		q->tls = SMTPROBE_TLSMODE_IMPLICIT;
-	else if (t->clear || l->tls == SMTPROBE_TLSMODE_OFF)
-		q->tls = SMTPROBE_TLSMODE_OFF;
+	else if (t->clear || l->tls == SMTPROBE_TLSMODE_OFF || l->tls_broken)
+		q->tls = SMTPROBE_TLSMODE_OFF; /* broken STARTTLS: in clear */
 	else
 		q->tls = SMTPROBE_TLSMODE_OPTIONAL;
 	q->auth = t->auth == SMTPROBE_RAUTH_USER;
@@ -220,7 +220,7 @@ static void names_of_report(const struct smtprobe_relay_params *p,
 				const char *h = src ? pp->ehlo_host : pp->host;
 				if (!pp->open)
 					continue;
-				smtprobe_relay_guess_domain(
+				smtprobe_guess_domain(
 				        h, rep->local_domain,
 				        sizeof(rep->local_domain));
 				if (!rep->local_domain[0])
@@ -328,12 +328,134 @@ static void overall(const struct smtprobe_relay_params *p,
 		enum smtprobe_relay_verdict v = rep->overall[sc].verdict;
 		violated |= v == SMTPROBE_V_OPEN || v == SMTPROBE_V_VIOLATED;
 		undecided |= v == SMTPROBE_V_INCONCLUSIVE;
+		/* --strict: an accepted "should refuse" is a violation */
+		violated |= p->strict && rep->overall[sc].warnings > 0;
 	}
 	if (rep->overall[0].verdict == SMTPROBE_V_SKIPPED &&
 	    rep->overall[1].verdict == SMTPROBE_V_SKIPPED &&
 	    rep->overall[2].verdict == SMTPROBE_V_SKIPPED)
 		undecided = 1;
 	rep->exit_code = violated ? 1 : undecided ? 2 : 0;
+}
+
+/* The listener a test belongs to. */
+static const struct smtprobe_relay_listener *
+listener_of(const struct smtprobe_relay_report *rep, size_t i)
+{
+	for (size_t li = 0; li < rep->nlisteners; li++) {
+		const struct smtprobe_relay_listener *l = &rep->listener[li];
+		if (i >= l->first && i < l->first + l->ntests)
+			return l;
+	}
+	return &rep->listener[0];
+}
+
+/* Run the tests (all, or only the retried ones) as one batch and judge
+ * them; -1 when out of memory (rep->error says so). */
+static int run_tests(const struct smtprobe_relay_params *p,
+                     struct smtprobe_relay_report *rep, int retries,
+                     uint64_t t0)
+{
+	size_t n = rep->ntests, k = 0;
+	struct slot *slots = calloc(n + 1, sizeof(*slots));
+	struct smtprobe_batch_job *jobs = calloc(n + 1, sizeof(*jobs));
+
+	if (!slots || !jobs) {
+		free(slots);
+		free(jobs);
+		snprintf(rep->error, sizeof(rep->error), "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		slots[i].test = &rep->tests[i];
+		slots[i].job = n; /* not run this time */
+		if (!retries || rep->tests[i].retried)
+			slot_params(&slots[i], p, listener_of(rep, i),
+			            rep->host);
+	}
+	/* A failed AUTH makes some servers slow down every later AUTH from
+	 * the same address (Dovecot's auth penalty): those tests go last.
+	 * Jobs start in their order. */
+	for (int late = 0; late < 2; late++)
+		for (size_t i = 0; i < n; i++) {
+			enum smtprobe_relay_auth a = rep->tests[i].auth;
+			int bad = a != SMTPROBE_RAUTH_NONE &&
+			          a != SMTPROBE_RAUTH_USER;
+			if (bad != late || (retries && !rep->tests[i].retried))
+				continue;
+			jobs[k].params = &slots[i].params;
+			jobs[k].res = &rep->tests[i].res;
+			jobs[k].fd = -1;
+			slots[i].job = k++;
+		}
+	struct smtprobe_batch_params bp = {
+	        .concurrency =
+	                p->concurrency ? p->concurrency : DEFAULT_CONCURRENCY,
+	        .pause_ms = p->pause_ms,
+	};
+	if (p->max_ms) {
+		/* what discovery and earlier runs used counts too */
+		uint64_t spent = (uv_hrtime() - t0) / 1000000u;
+		bp.deadline_ms =
+		        spent < p->max_ms ? (unsigned)(p->max_ms - spent) : 1;
+	}
+	struct smtprobe_batch_stats stats;
+	smtprobe_batch_run(jobs, k, &bp, &stats);
+	rep->truncated |= stats.truncated;
+	for (size_t i = 0; i < n; i++) {
+		free(slots[i].message);
+		if (slots[i].job >= n)
+			continue;
+		rep->tests[i].ran = jobs[slots[i].job].started;
+		smtprobe_relay_judge_test(&rep->tests[i]);
+	}
+	free(slots);
+	free(jobs);
+	return 0;
+}
+
+/* Relay attempts whose external sender the server refused at MAIL (it
+ * verifies sender domains) never met the relay rule: run them again with
+ * a sender it accepts - the one given (--external-sender), else one at
+ * the local domain - and say which. */
+static void retry_unreached(const struct smtprobe_relay_params *p,
+                            struct smtprobe_relay_report *rep, uint64_t t0)
+{
+	size_t nretry = 0;
+
+	if (rep->truncated)
+		return;
+	for (size_t i = 0; i < rep->ntests; i++)
+		nretry += rep->tests[i].not_reached;
+	if (!nretry)
+		return;
+	if (p->external_sender && p->external_sender[0]) {
+		snprintf(rep->retry_sender, sizeof(rep->retry_sender), "%s",
+		         p->external_sender);
+		snprintf(rep->retry_source, sizeof(rep->retry_source),
+		         "given (--external-sender)");
+	} else {
+		snprintf(rep->retry_sender, sizeof(rep->retry_sender),
+		         "%s@%.250s", SMTPROBE_RELAY_LOCALPART,
+		         rep->local_domain);
+		snprintf(rep->retry_source, sizeof(rep->retry_source),
+		         "an address at the local domain (give "
+		         "--external-sender for one in a domain of yours "
+		         "that resolves)");
+	}
+	for (size_t i = 0; i < rep->ntests; i++) {
+		struct smtprobe_relay_test *t = &rep->tests[i];
+		if (!t->not_reached)
+			continue;
+		snprintf(t->first_try, sizeof(t->first_try),
+		         "MAIL FROM:%.200s: %.90s", t->mail_from, t->why);
+		snprintf(t->mail_from, sizeof(t->mail_from), "<%s>",
+		         rep->retry_sender);
+		smtprobe_result_release(&t->res);
+		t->retried = 1;
+		rep->retried++;
+	}
+	(void)run_tests(p, rep, 1, t0);
 }
 
 int smtprobe_relay_run(const struct smtprobe_relay_params *p,
@@ -373,6 +495,9 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		snprintf(l->error, sizeof(l->error), "%s", pp->error);
 		snprintf(l->host, sizeof(l->host), "%s", pp->host);
 		snprintf(l->auth, sizeof(l->auth), "%s", pp->auth);
+		l->tls_broken = pp->tls_broken;
+		snprintf(l->tls_problem, sizeof(l->tls_problem), "%s",
+		         pp->tls_problem);
 		l->first = rep->ntests;
 		smtprobe_software_init(&l->software);
 		if (!pp->open)
@@ -415,60 +540,9 @@ int smtprobe_relay_run(const struct smtprobe_relay_params *p,
 		return rep->exit_code;
 	}
 
-	size_t n = rep->ntests;
-	struct slot *slots = calloc(n + 1, sizeof(*slots));
-	struct smtprobe_batch_job *jobs = calloc(n + 1, sizeof(*jobs));
-	if (!slots || !jobs) {
-		free(slots);
-		free(jobs);
-		snprintf(rep->error, sizeof(rep->error), "out of memory");
+	if (run_tests(p, rep, 0, t0) < 0)
 		return rep->exit_code;
-	}
-	for (size_t li = 0; li < rep->nlisteners; li++) {
-		const struct smtprobe_relay_listener *l = &rep->listener[li];
-		for (size_t j = 0; j < l->ntests; j++) {
-			struct slot *sl = &slots[l->first + j];
-			sl->test = &rep->tests[l->first + j];
-			slot_params(sl, p, l, rep->host);
-		}
-	}
-	/* A failed AUTH makes some servers slow down every later AUTH from
-	 * the same address (Dovecot's auth penalty): those tests go last.
-	 * Jobs start in their order. */
-	size_t k = 0;
-	for (int late = 0; late < 2; late++)
-		for (size_t i = 0; i < n; i++) {
-			enum smtprobe_relay_auth a = rep->tests[i].auth;
-			int bad = a != SMTPROBE_RAUTH_NONE &&
-			          a != SMTPROBE_RAUTH_USER;
-			if (bad != late)
-				continue;
-			jobs[k].params = &slots[i].params;
-			jobs[k].res = &rep->tests[i].res;
-			jobs[k].fd = -1;
-			slots[i].job = k++;
-		}
-	struct smtprobe_batch_params bp = {
-	        .concurrency =
-	                p->concurrency ? p->concurrency : DEFAULT_CONCURRENCY,
-	        .pause_ms = p->pause_ms,
-	};
-	if (p->max_ms) {
-		/* what discovery used counts too */
-		uint64_t spent = (uv_hrtime() - t0) / 1000000u;
-		bp.deadline_ms =
-		        spent < p->max_ms ? (unsigned)(p->max_ms - spent) : 1;
-	}
-	struct smtprobe_batch_stats stats;
-	smtprobe_batch_run(jobs, n, &bp, &stats);
-	rep->truncated = stats.truncated;
-	for (size_t i = 0; i < n; i++) {
-		free(slots[i].message);
-		rep->tests[i].ran = jobs[slots[i].job].started;
-		smtprobe_relay_judge_test(&rep->tests[i]);
-	}
-	free(slots);
-	free(jobs);
+	retry_unreached(p, rep, t0);
 
 	for (size_t li = 0; li < rep->nlisteners; li++) {
 		struct smtprobe_relay_listener *l = &rep->listener[li];

@@ -335,6 +335,8 @@ static int build_one(const struct row *r, const struct smtprobe_relay_names *n,
 	t->auth = r->auth;
 	t->clear = (r->flags & CLEAR) != 0;
 	t->routed_local = (r->flags & ROUTED) != 0;
+	t->std_sender = r->scenario == SMTPROBE_RELAY_A &&
+	                strcmp(r->mail, "<%t@%X>") == 0;
 	t->title = r->title;
 	t->topic = r->fix;
 	t->fix[0] = '\0'; /* written for the software, once known */
@@ -372,24 +374,3 @@ size_t smtprobe_relay_build(const struct smtprobe_relay_names *n, unsigned port,
 	return k;
 }
 
-void smtprobe_relay_guess_domain(const char *host, char *out, size_t outsz)
-{
-	if (!outsz)
-		return;
-	out[0] = '\0';
-	if (!host || !host[0] || strlen(host) >= 254)
-		return;
-	/* a host name: letters, digits, '-' and '.', with a dot, and not an
-	 * IPv4 address (an IPv6 one or a literal fails the first test) */
-	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                 "0123456789-.") != strlen(host) ||
-	    !strchr(host, '.') || strspn(host, "0123456789.") == strlen(host) ||
-	    host[0] == '.' || host[0] == '-')
-		return;
-	const char *dot = strchr(host, '.');
-	/* strip the first label when two or more remain after it */
-	if (strchr(dot + 1, '.'))
-		snprintf(out, outsz, "%s", dot + 1);
-	else
-		snprintf(out, outsz, "%s", host);
-}

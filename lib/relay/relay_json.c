@@ -21,11 +21,17 @@ static json_t *verdict_json(const struct smtprobe_relay_scenario_verdict *v,
 	for (size_t i = 0; i < v->nevidence; i++)
 		json_array_append_new(ev,
 		                      json_string(tests[v->evidence[i]].id));
-	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:b}", "verdict",
-	                 smtprobe_relay_verdict_name(v->verdict), "confidence",
-	                 v->confidence ? v->confidence : "", "why", v->why,
-	                 "evidence", ev, "warnings", (int)v->warnings,
-	                 "catch_all", v->catch_all);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:b}", "verdict",
+	                      smtprobe_relay_verdict_name(v->verdict),
+	                      "confidence", v->confidence ? v->confidence : "",
+	                      "why", v->why, "evidence", ev, "warnings",
+	                      (int)v->warnings, "catch_all", v->catch_all);
+	if (v->attempts)
+		json_object_set_new(o, "coverage",
+		                    json_pack("{s:i, s:i}", "attempts",
+		                              (int)v->attempts, "reached",
+		                              (int)v->reached));
+	return o;
 }
 
 static json_t *diagnosis(const struct smtprobe_relay_test *t,
@@ -79,6 +85,10 @@ static json_t *test_json(const struct smtprobe_relay_test *t,
 	        r->error[0] ? json_string(r->error) : json_null(), "fix",
 	        !ok && t->fix[0] ? json_string(t->fix) : json_null(),
 	        "diagnosis", ok ? json_null() : diagnosis(t, sw));
+	json_object_set_new(o, "reached", json_boolean(!t->not_reached));
+	json_object_set_new(o, "retried",
+	                    t->retried ? json_string(t->first_try)
+	                               : json_null());
 	json_object_set_new(o, "mark",
 	                    json_string(smtprobe_relay_mark_name(t->mark)));
 	json_object_set_new(o, "failure", report_json_failure(&r->failure));
@@ -122,6 +132,11 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 		                  "tests", (int)l->ntests, "verdicts", lv,
 		                  "details", ld ? ld : json_null(), "software",
 		                  report_json_software(&l->software)));
+		if (l->tls_broken)
+			json_object_set_new(
+			        json_array_get(listeners,
+			                       json_array_size(listeners) - 1),
+			        "tls_broken", json_string(l->tls_problem));
 		for (size_t k = 0; k < l->ntests; k++)
 			json_array_append_new(
 			        tests, test_json(&rep->tests[l->first + k],
@@ -142,5 +157,12 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 	        rep->ms);
 	json_object_set_new(doc, "software",
 	                    report_json_software(&rep->software));
+	json_object_set_new(doc, "retry",
+	                    rep->retried
+	                            ? json_pack("{s:i, s:s, s:s}", "tests",
+	                                        (int)rep->retried, "sender",
+	                                        rep->retry_sender, "source",
+	                                        rep->retry_source)
+	                            : json_null());
 	return report_dump(doc);
 }

@@ -63,6 +63,7 @@ static void judge_test(struct smtprobe_relay_test *t)
 	t->deciding = NULL;
 	t->delivered = 0;
 	t->refused_at_data = 0;
+	t->not_reached = 0;
 	t->kind = SMTPROBE_RK_NONE;
 	if (!t->ran) {
 		t->outcome = SMTPROBE_OUT_SKIPPED;
@@ -172,6 +173,29 @@ static void judge_test(struct smtprobe_relay_test *t)
 		        smtprobe_refusal_classify(r, &k, why, sizeof(why));
 		t->deciding = r;
 		t->decided_at = steps[i];
+		/* refused for the sender itself (its domain, its syntax, a
+		 * reason not given), not for want of AUTH or TLS, not the
+		 * client: the relay rule was never met */
+		int about_sender =
+		        k == SMTPROBE_RK_DOMAIN || k == SMTPROBE_RK_SENDER ||
+		        k == SMTPROBE_RK_SYNTAX || k == SMTPROBE_RK_OTHER ||
+		        k == SMTPROBE_RK_NONE;
+		if (o != SMTPROBE_OUT_ACCEPTED &&
+		    steps[i] == SMTPROBE_ST_MAIL && t->std_sender &&
+		    about_sender) {
+			/* the sender is not what this test is about: refused
+			 * at MAIL, it never met the relay rule (the audit
+			 * retries it with a sender the server accepts) */
+			t->outcome = SMTPROBE_OUT_INCONCLUSIVE;
+			t->kind = k;
+			t->not_reached = 1;
+			snprintf(
+			        t->why, sizeof(t->why),
+			        "did not reach RCPT: the sender was refused at "
+			        "MAIL (%s)",
+			        why);
+			return;
+		}
 		if (o != SMTPROBE_OUT_ACCEPTED) {
 			/* a domain that does not resolve or greylisting stop
 			 * the transaction before any relay rule: no answer */
@@ -250,9 +274,9 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 {
 	size_t controls = 0, ctl_ok = 0, ctl_wrong = 0, ctl_inc = 0;
 	size_t tries = 0, open = 0, open_rcpt_only = 0, local = 0, inc = 0;
-	size_t at_data = 0, temp = 0;
+	size_t at_data = 0, temp = 0, unreached = 0;
 	size_t first_refused = n, first_inc = n, first_ctl_bad = n;
-	size_t first_local = n;
+	size_t first_local = n, first_unreached = n;
 
 	for (size_t i = 0; i < n; i++)
 		if (t[i].scenario == SMTPROBE_RELAY_A &&
@@ -263,6 +287,8 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		if (t[i].scenario != SMTPROBE_RELAY_A || !t[i].ran)
 			continue;
 		if (t[i].expect == SMTPROBE_EXPECT_CONTROL) {
+			if (t[i].not_reached)
+				continue; /* says nothing about the domain */
 			controls++;
 			if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
 				ctl_ok++;
@@ -279,6 +305,12 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		if (t[i].expect != SMTPROBE_EXPECT_REFUSED)
 			continue;
 		tries++;
+		if (t[i].not_reached) {
+			unreached++;
+			if (first_unreached == n)
+				first_unreached = i;
+			continue;
+		}
 		if (t[i].outcome == SMTPROBE_OUT_ACCEPTED) {
 			/* RELAY-TESTS.md: with a catch-all, routed forms at
 			 * the server's own names are inconclusive */
@@ -305,10 +337,23 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 				first_inc = i;
 		}
 	}
+	v->attempts = tries;
+	v->reached = tries - unreached;
 	if (!tries) {
 		v->verdict = SMTPROBE_V_SKIPPED;
 		snprintf(v->why, sizeof(v->why),
 		         "no unauthenticated tests ran");
+		return;
+	}
+	if (!open && unreached == tries) {
+		v->verdict = SMTPROBE_V_INCONCLUSIVE;
+		v->confidence = "low";
+		add_evidence(v, first_unreached);
+		snprintf(v->why, sizeof(v->why),
+		         "none of the %zu relay attempts reached RCPT: the "
+		         "server refused the sender at MAIL (%.200s); give "
+		         "--external-sender ADDR in a domain that resolves",
+		         tries, t[first_unreached].why);
 		return;
 	}
 	if (open) {
@@ -377,7 +422,7 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		         "to postmaster (%.200s): this listener takes no mail "
 		         "from unauthenticated clients at all, as a submission "
 		         "port should",
-		         tries, t[first_ctl_bad].why);
+		         v->reached, t[first_ctl_bad].why);
 		return;
 	}
 	int ctl_refused = controls - ctl_ok;
@@ -385,16 +430,27 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 	int k = snprintf(v->why, sizeof(v->why),
 	                 "all %zu relay attempts were refused%s, with the "
 	                 "controls passing",
-	                 tries, temp ? " (some only temporarily)" : "");
+	                 v->reached, temp ? " (some only temporarily)" : "");
 	if (ctl_refused && k > 0 && (size_t)k < sizeof(v->why))
 		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
 		              " but %d (%.60s)", ctl_refused,
 		              t[first_ctl_bad].id);
 	if (at_data && k > 0 && (size_t)k < sizeof(v->why))
-		snprintf(v->why + k, sizeof(v->why) - (size_t)k,
-		         "; %zu attempt%s accepted at RCPT and refused only at "
-		         "DATA",
-		         at_data, at_data == 1 ? " was" : "s were");
+		k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+		              "; %zu attempt%s accepted at RCPT and refused "
+		              "only at DATA",
+		              at_data, at_data == 1 ? " was" : "s were");
+	if (unreached) {
+		/* what did not reach the relay rule was not tested */
+		v->confidence = v->reached * 4 >= tries * 3 ? "medium" : "low";
+		if (k > 0 && (size_t)k < sizeof(v->why))
+			snprintf(
+			        v->why + k, sizeof(v->why) - (size_t)k,
+			        "; %zu of %zu relay attempts reached RCPT (the "
+			        "rest were stopped at MAIL by the server's "
+			        "sender checks)",
+			        v->reached, tries);
+	}
 }
 
 static void judge_b(const struct smtprobe_relay_test *t, size_t n,

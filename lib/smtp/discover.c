@@ -207,3 +207,25 @@ int smtprobe_discover(const struct smtprobe_params *base, const unsigned *ports,
 	recommend(scan, base->host);
 	return 0;
 }
+
+void smtprobe_guess_domain(const char *host, char *out, size_t outsz)
+{
+	if (!outsz)
+		return;
+	out[0] = '\0';
+	if (!host || !host[0] || strlen(host) >= 254)
+		return;
+	/* a host name: letters, digits, '-' and '.', with a dot, and not an
+	 * IPv4 address (an IPv6 one or a literal fails the first test) */
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789-.") != strlen(host) ||
+	    !strchr(host, '.') || strspn(host, "0123456789.") == strlen(host) ||
+	    host[0] == '.' || host[0] == '-')
+		return;
+	const char *dot = strchr(host, '.');
+	/* strip the first label when two or more remain after it */
+	if (strchr(dot + 1, '.'))
+		snprintf(out, outsz, "%s", dot + 1);
+	else
+		snprintf(out, outsz, "%s", host);
+}

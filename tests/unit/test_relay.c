@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "smtprobe/discover.h"
 #include "smtprobe/relay.h"
 
 #include "banned.h"
@@ -978,7 +979,7 @@ static void test_build_sparse(void **state)
 	free(t);
 }
 
-/* ---- smtprobe_relay_guess_domain ------------------------------------- */
+/* ---- smtprobe_guess_domain ------------------------------------- */
 
 static void test_guess_domain(void **state)
 {
@@ -1011,14 +1012,14 @@ static void test_guess_domain(void **state)
 		              rows[i].host ? rows[i].host : "(null)",
 		              rows[i].outsz);
 		memset(out, 'x', sizeof(out));
-		smtprobe_relay_guess_domain(rows[i].host, out, rows[i].outsz);
+		smtprobe_guess_domain(rows[i].host, out, rows[i].outsz);
 		assert_string_equal(out, rows[i].want);
 		if (rows[i].outsz < sizeof(out))
 			assert_int_equal(out[rows[i].outsz], 'x');
 	}
 	/* no room: nothing written */
 	memset(out, 'x', sizeof(out));
-	smtprobe_relay_guess_domain("mx.example.test", out, 0);
+	smtprobe_guess_domain("mx.example.test", out, 0);
 	assert_int_equal(out[0], 'x');
 }
 
