@@ -85,18 +85,21 @@ static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 	        "domain not found", "unknown domain", "domain does not exist",
 	        "domain not resolvable", NULL};
 	static const char *const recipient[] = {
-	        "user unknown",        "unknown user",
-	        "no such user",        "invalid recipient",
-	        "mailbox unavailable", "recipient not found",
-	        "does not exist",
+	        "user unknown", "unknown user", "no such user",
+	        "invalid recipient", "mailbox unavailable",
+	        "recipient not found", "does not exist",
 	        /* OpenSMTPD's words for an unknown user (524 5.2.4) */
 	        "mailing list expansion problem", NULL};
 	/* the sender's domain does not resolve (Sendmail's 553 5.1.8
 	 * "Domain of sender address x does not exist", Exim's "sender
 	 * verify failed" for an unroutable domain) */
-	static const char *const sender_domain[] = {
-	        "domain of sender address", "sender domain", "unresolvable",
-	        "does not resolve", "unroutable", "unrouteable", NULL};
+	static const char *const sender_domain[] = {"domain of sender address",
+	                                            "sender domain",
+	                                            "unresolvable",
+	                                            "does not resolve",
+	                                            "unroutable",
+	                                            "unrouteable",
+	                                            NULL};
 	static const char *const relay[] = {
 	        "relay", "unable to deliver to non-local", NULL};
 	static const char *const tls[] = {"starttls", "tls required",
@@ -122,8 +125,8 @@ static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 		return SMTPROBE_RK_GREYLIST;
 	if (any(r, client) || enh_is(r, "7.25") || enh_is(r, "7.26"))
 		return SMTPROBE_RK_CLIENT;
-	if (any(r, domain) ||
-	    ((enh_is(r, "1.8") || text_has(r, "sender")) && any(r, sender_domain)))
+	if (any(r, domain) || ((enh_is(r, "1.8") || text_has(r, "sender")) &&
+	                       any(r, sender_domain)))
 		return SMTPROBE_RK_DOMAIN;
 	if (any(r, recipient) || enh_is(r, "1.1") || enh_is(r, "1.10"))
 		return SMTPROBE_RK_RECIPIENT;
