@@ -373,4 +373,3 @@ size_t smtprobe_relay_build(const struct smtprobe_relay_names *n, unsigned port,
 	}
 	return k;
 }
-
