@@ -330,6 +330,11 @@ class _Daemons:
                     last[name] = repr(banner)
             if not pending:
                 return
+            # a daemon that could not bind may retry for ever (Sendmail
+            # does): a port taken meanwhile ends the wait at once
+            hint = self._in_use_hint()
+            if hint:
+                raise self._failure("a listener could not bind" + hint)
             if time.monotonic() > deadline:
                 detail = ", ".join(f"{n} (port {self.ports[n]}): {last.get(n)}" for n in pending)
                 raise self._failure(f"no 220 banner after {START_TIMEOUT:.0f}s from {detail}"
@@ -339,8 +344,7 @@ class _Daemons:
     def _in_use_hint(self):
         """' (port in use)' when a log says a listener could not bind."""
         for _n, _p, path in self._procs:
-            text = _tail(path, 80).lower()
-            if "address already in use" in text or "in use" in text:
+            if "address already in use" in _tail(path, 80).lower():
                 return " (port in use)"
         return ""
 
