@@ -3,7 +3,8 @@
 The tests drive the real `smtprobe` binary (SMTPROBE_BIN, default
 build/smtprobe) against real servers the harness starts on loopback.
 Fixtures live in tests/harness/ and are imported here so every test file
-sees them. The other programs the tests drive (swaks, Postfix, Dovecot, the
+sees them. After the run, the summary shows what the real-server tests found
+(expected verdict, smtprobe's, nmap's: mta_lab.summary_lines). The other programs the tests drive (swaks, Postfix, Dovecot, the
 openssl CLI, GNU time) are checked once per session (peers.py): when one is
 missing or lacks a feature, the tests that need it fail with one line that
 says what to install.
@@ -20,6 +21,7 @@ from runner import SMTPROBE, ASAN, run_smtprobe  # noqa: E402,F401
 from peer_fixtures import *  # noqa: E402,F401,F403
 from postfix_fixtures import *  # noqa: E402,F401,F403
 from badserver_fixtures import *  # noqa: E402,F401,F403
+from mta_fixtures import *  # noqa: E402,F401,F403
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -30,3 +32,7 @@ def pytest_terminal_summary(terminalreporter):
     import peers
     for why in peers.problems():
         terminalreporter.write_line(f"missing peer: {why}", red=True, bold=True)
+    # what the real-server tests found (test_real_servers.py), when they ran
+    import mta_lab
+    for line in mta_lab.summary_lines():
+        terminalreporter.write_line(line)

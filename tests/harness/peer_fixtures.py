@@ -1,6 +1,7 @@
 """pytest fixtures that check the peers (peers.py) once per session.
 
-    peer_swaks, peer_postfix, peer_dovecot, peer_openssl
+    peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_exim,
+    peer_sendmail, peer_opensmtpd, peer_nmap
                   session-scoped; a fixture or test that needs a peer depends
                   on its fixture. When the peer is missing the fixture fails
                   once with one line saying what to install, and pytest
@@ -14,7 +15,7 @@ import pytest
 import peers
 
 __all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
-           "peers_of_test"]
+           "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap", "peers_of_test"]
 
 
 def _peer_fixture(name):
@@ -29,6 +30,10 @@ peer_swaks = _peer_fixture("swaks")
 peer_postfix = _peer_fixture("postfix")
 peer_dovecot = _peer_fixture("dovecot")
 peer_openssl = _peer_fixture("openssl")
+peer_exim = _peer_fixture("exim")
+peer_sendmail = _peer_fixture("sendmail")
+peer_opensmtpd = _peer_fixture("opensmtpd")
+peer_nmap = _peer_fixture("nmap")
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,13 @@ checked once per process for what the tests need of it.
     dovecot   dovecot, its LMTP server and its users
     openssl   the openssl CLI (OpenSSL 3): the harness makes its certificates
     time      GNU time at /usr/bin/time: run_smtprobe measures peak RSS with it
+    exim      the private Exim of scripts/install-deps (MTAS_DIR/exim4), its
+              Debian-exim user, unshare
+    sendmail  the private Sendmail (MTAS_DIR/sendmail: the daemon, makemap,
+              the m4 files of sendmail-cf), m4, its smmta/smmsp users, unshare
+    opensmtpd the private OpenSMTPD (MTAS_DIR/opensmtpd), its opensmtpd and
+              opensmtpq users, unshare
+    nmap      nmap with its smtp-open-relay script
 
 A missing peer is a broken machine, not a reason to skip: the tests that
 need it fail, each with the same line, and `scripts/install-deps` (as root)
@@ -42,6 +49,13 @@ DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVECOT_LMTP = "/usr/lib/dovecot/lmtp"
 OPENSSL = os.environ.get("OPENSSL", "openssl")
 TIME = "/usr/bin/time"
+# the private roots of Exim, Sendmail and OpenSMTPD (scripts/install-deps)
+MTAS_DIR = os.environ.get("SMTPROBE_MTAS_DIR", "/opt/smtprobe-mtas").rstrip("/")
+UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+M4 = shutil.which("m4") or "/usr/bin/m4"
+NMAP = shutil.which("nmap") or "/usr/bin/nmap"
+NMAP_SCRIPT = "/usr/share/nmap/scripts/smtp-open-relay.nse"
+INSTALL_MTAS = "run scripts/install-deps (as root)"
 
 # The swaks features the tests use (names as `swaks --support` prints them).
 SWAKS_FEATURES = ("TLS", "Basic AUTH", "AUTH CRAM-MD5")
@@ -154,7 +168,56 @@ def _check_time():
     return None
 
 
+def _check_mta(what, files, users, groups=()):
+    missing = _missing_paths(UNSHARE) + [
+        p for p in files if not os.path.exists(os.path.join(MTAS_DIR, p))]
+    missing += _missing_accounts(users, groups)
+    if missing:
+        return (f"{what} is missing ({', '.join(missing)}; private root {MTAS_DIR}): "
+                f"{INSTALL_MTAS}")
+    return None
+
+
+def _check_exim():
+    why = _check_mta("Exim", ["exim4/usr/sbin/exim4"], ("Debian-exim",), ("Debian-exim",))
+    if why:
+        return why
+    status, out = _run([os.path.join(MTAS_DIR, "exim4/usr/sbin/exim4"), "-bV",
+                        "-C", "/dev/null"])
+    if "Exim version" not in out:
+        return f"the private Exim does not run ({status}): {out.strip()[-200:]}: {INSTALL_MTAS}"
+    return None
+
+
+def _check_sendmail():
+    why = _check_mta("Sendmail", ["sendmail/usr/libexec/sendmail/sendmail",
+                                  "sendmail/usr/libexec/sendmail/makemap",
+                                  "sendmail/usr/share/sendmail/cf/m4/cf.m4",
+                                  "sendmail/etc/mail"], ("smmta", "smmsp"))
+    if why:
+        return why
+    if _missing_paths(M4):
+        return f"m4 is missing ({M4}; sendmail.cf is built with it): {INSTALL_MTAS}"
+    return None
+
+
+def _check_opensmtpd():
+    return _check_mta("OpenSMTPD", ["opensmtpd/usr/sbin/smtpd",
+                                    "opensmtpd/usr/libexec/opensmtpd"],
+                      ("opensmtpd", "opensmtpq"), ("opensmtpd", "opensmtpq"))
+
+
+def _check_nmap():
+    if _missing_paths(NMAP) or not os.path.exists(NMAP_SCRIPT):
+        return f"nmap or its smtp-open-relay script is missing: {INSTALL} nmap nmap-common"
+    return None
+
+
 CHECKS = {
+    "exim": _check_exim,
+    "sendmail": _check_sendmail,
+    "opensmtpd": _check_opensmtpd,
+    "nmap": _check_nmap,
     "swaks": _check_swaks,
     "postfix": _check_postfix,
     "dovecot": _check_dovecot,
