@@ -88,8 +88,9 @@ static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 	        "user unknown", "unknown user", "no such user",
 	        "invalid recipient", "mailbox unavailable",
 	        "recipient not found", "does not exist",
-	        /* OpenSMTPD's words for an unknown user (524 5.2.4) */
-	        "mailing list expansion problem", NULL};
+	        /* OpenSMTPD's words for an unknown user (524 5.2.4), Exim's
+	         * for one no router takes */
+	        "mailing list expansion problem", "unrouteable address", NULL};
 	/* the sender's domain does not resolve (Sendmail's 553 5.1.8
 	 * "Domain of sender address x does not exist", Exim's "sender
 	 * verify failed" for an unroutable domain) */

@@ -199,7 +199,14 @@ static void judge_test(struct smtprobe_relay_test *t)
 		if (o != SMTPROBE_OUT_ACCEPTED) {
 			/* a domain that does not resolve or greylisting stop
 			 * the transaction before any relay rule: no answer */
-			int moot = smtprobe_refusal_is_moot(k);
+			/* a test about the sender (not the external one) has
+			 * its answer when that sender is refused, even for an
+			 * unresolvable domain; elsewhere such a refusal never
+			 * met the relay rule */
+			int moot = smtprobe_refusal_is_moot(k) &&
+			           !(k == SMTPROBE_RK_DOMAIN &&
+			             steps[i] == SMTPROBE_ST_MAIL &&
+			             !t->std_sender);
 			t->outcome = moot ? SMTPROBE_OUT_INCONCLUSIVE : o;
 			t->kind = k;
 			t->refused_at_data = steps[i] >= SMTPROBE_ST_DATA;
@@ -208,7 +215,7 @@ static void judge_test(struct smtprobe_relay_test *t)
 			        smtprobe_stage_name(steps[i]),
 			        t->refused_at_data ? " (RCPT was accepted)"
 			                           : "",
-			        k == SMTPROBE_RK_DOMAIN
+			        k == SMTPROBE_RK_DOMAIN && moot
 			                ? "; says nothing about relaying: give "
 			                  "--external-domain a domain that "
 			                  "resolves"
