@@ -430,10 +430,21 @@ static void render(const struct relay_cfg *c,
 	                    "before DATA");
 	if (r->retried)
 		printf("%zu relay attempt%s stopped at MAIL by the server's "
-		       "sender checks %s run again with the sender %s (%s)\n",
+		       "sender checks %s run again with the sender %s, %s\n",
 		       r->retried, r->retried == 1 ? "" : "s",
 		       r->retried == 1 ? "was" : "were", r->retry_sender,
 		       r->retry_source);
+	if (r->retry_withheld)
+		printf("%zu relay attempt%s stopped at MAIL by the server's "
+		       "sender checks %s not run again: the server relays for "
+		       "a sender at the local domain (A.mail.local), so a "
+		       "retry with one proves nothing\n",
+		       r->retry_withheld, r->retry_withheld == 1 ? "" : "s",
+		       r->retry_withheld == 1 ? "was" : "were");
+	if ((r->retried || r->retry_withheld) &&
+	    strcmp(r->retry_source, "an address at the local domain") == 0)
+		printf("  (--external-sender ADDRESS, in a domain of yours "
+		       "that resolves, tests them as a stranger would)\n");
 	for (size_t li = 0; li < r->nlisteners; li++) {
 		const struct smtprobe_relay_listener *l = &r->listener[li];
 		const struct smtprobe_relay_test *tests = r->tests + l->first;

@@ -50,10 +50,11 @@ struct smtprobe_check_finding {
 	const char *fixes[SMTPROBE_CK_MAX_ITEMS];
 	const char *kb_id; /* the knowledge-base entry used, or NULL */
 	const char *reference;
-	/* advice for the software running (software.h), when the step has a
-	 * topic; the fixes above are then chosen for that software */
-	int has_advice;
-	enum smtprobe_advice_topic advice;
+	/* advice for the software running (software.h), when the step has
+	 * topics (the likelier first); the fixes above are then chosen for
+	 * that software */
+	int nadvice;
+	enum smtprobe_advice_topic advice[2];
 };
 
 enum smtprobe_check_item {

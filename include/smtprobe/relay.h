@@ -125,6 +125,9 @@ struct smtprobe_relay_test {
 	/* a relay attempt whose sender is not what it tests (the external
 	 * sender): a refusal at MAIL means it never reached the relay rule */
 	int std_sender;
+	/* the recipient is a plain address at the external domain: "unknown
+	 * recipient" there is how some servers (OpenSMTPD) deny relaying */
+	int ext_rcpt;
 	int not_reached; /* stopped at MAIL by sender checks, even retried */
 	int retried;     /* run again with the retry sender */
 	char first_try[400]; /* why the first run did not reach RCPT */
@@ -235,7 +238,11 @@ struct smtprobe_relay_report {
 	/* relay attempts stopped at MAIL were run again with this sender */
 	size_t retried;
 	char retry_sender[330];
-	char retry_source[160];
+	char retry_source[160]; /* "given (--external-sender)", "an address
+	                           at the local domain" */
+	/* ... or not, where the server relays for the local-domain sender
+	 * itself (A.mail.local accepted): a retry with it proves nothing */
+	size_t retry_withheld;
 	struct smtprobe_relay_listener listener[SMTPROBE_RELAY_MAX_PORTS];
 	size_t nlisteners;
 	struct smtprobe_relay_test *tests;

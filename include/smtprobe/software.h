@@ -85,9 +85,10 @@ enum smtprobe_advice_topic {
 
 #define SMTPROBE_ADVICE_MAX 8
 
-/* The fix lines of a topic for this software: its own first (alone when
- * it has one), or every vendor's when the software is unknown or has no
- * line; each vendor line starts with the vendor's name ("Exim: ..."). The
+/* The fix lines of a topic for this software: its own line (none when it
+ * has none: another product's setting would mislead), or every vendor's
+ * when the software is unknown; each vendor line starts with the vendor's
+ * name ("Exim: ..."). The
  * general statement of the topic is *what (may be NULL). Returns how many
  * lines were written to out (at most max). */
 size_t smtprobe_advice(enum smtprobe_advice_topic t, enum smtprobe_software sw,

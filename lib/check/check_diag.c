@@ -67,8 +67,8 @@ void ck_diagnose_reply(struct smtprobe_check_finding *f,
 void ck_advise(struct smtprobe_check_finding *f,
                enum smtprobe_advice_topic topic)
 {
-	f->has_advice = 1;
-	f->advice = topic;
+	if (f->nadvice < (int)(sizeof(f->advice) / sizeof(f->advice[0])))
+		f->advice[f->nadvice++] = topic;
 }
 
 /* Every fix list for the software that answered: the knowledge base's
@@ -82,13 +82,14 @@ void ck_fixes_for_software(struct smtprobe_check_result *r)
 		struct smtprobe_check_finding *f = &r->step[i];
 		const struct smtprobe_kb_entry *e = smtprobe_kb_by_id(f->kb_id);
 		size_t n = 0;
-		if (!e && !f->has_advice)
+		if (!e && !f->nadvice)
 			continue;
 		if (e)
 			n = smtprobe_kb_fixes(e, sw, f->fixes,
 			                      SMTPROBE_CK_MAX_ITEMS - 1);
-		if (f->has_advice)
-			n += smtprobe_advice(f->advice, sw, NULL, f->fixes + n,
+		for (int a = 0; a < f->nadvice; a++)
+			n += smtprobe_advice(f->advice[a], sw, NULL,
+			                     f->fixes + n,
 			                     SMTPROBE_CK_MAX_ITEMS - 1 - n);
 		f->fixes[n] = NULL;
 	}
@@ -108,6 +109,19 @@ void ck_first_cause(struct smtprobe_check_finding *f, const char *fmt, ...)
 	        (SMTPROBE_CK_MAX_ITEMS - 2) * sizeof(f->causes[0]));
 	f->causes[0] = f->cause0;
 	f->causes[SMTPROBE_CK_MAX_ITEMS - 1] = NULL;
+	/* a general cause this one already says ("the client did not
+	 * authenticate (SMTP AUTH)") goes: it would read twice */
+	size_t k = 1;
+	for (size_t i = 1; i < SMTPROBE_CK_MAX_ITEMS && f->causes[i]; i++) {
+		size_t n = strcspn(f->causes[i], "(");
+		while (n && f->causes[i][n - 1] == ' ')
+			n--;
+		if (n && memmem(f->cause0, strlen(f->cause0), f->causes[i], n))
+			continue;
+		f->causes[k++] = f->causes[i];
+	}
+	while (k < SMTPROBE_CK_MAX_ITEMS)
+		f->causes[k++] = NULL;
 }
 
 const struct smtprobe_exchange *

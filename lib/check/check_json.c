@@ -91,5 +91,16 @@ char *smtprobe_check_json(const struct smtprobe_check_result *r)
 	        ports, "steps", steps, "checklist", cl, "session", session);
 	json_object_set_new(doc, "software",
 	                    report_json_software(&r->software));
+	/* the relay step's own test: its sender and, when a first sender
+	 * was refused at MAIL, what that one got */
+	json_object_set_new(
+	        doc, "relay_test",
+	        r->relay_ran
+	                ? json_pack("{s:s, s:o}", "sender", r->relay_sender,
+	                            "first_try",
+	                            r->relay_first_try[0]
+	                                    ? json_string(r->relay_first_try)
+	                                    : json_null())
+	                : json_null());
 	return report_dump(doc);
 }

@@ -4,10 +4,11 @@
  * product's own configuration language (Postfix main.cf, Exim's ACLs and
  * options, Sendmail's m4 features and access db, OpenSMTPD's smtpd.conf,
  * Exchange's receive connectors). smtprobe_advice() gives the running
- * software's line alone when it has one, every vendor's when the software
- * is unknown or has none. smtprobe_kb_fixes() does the same with a
- * knowledge-base entry's fixes, whose vendor lines start "Vendor: ".
- * Pure: pointers into static data, no allocation. */
+ * software's line alone (none when it has none: another product's setting
+ * would mislead), every vendor's when the software is unknown.
+ * smtprobe_kb_fixes() does the same with a knowledge-base entry's fixes, whose
+ * vendor lines start "Vendor: ". Pure: pointers into static data, no
+ * allocation. */
 #include <stdio.h>
 #include <string.h>
 
@@ -335,9 +336,10 @@ size_t smtprobe_advice(enum smtprobe_advice_topic t, enum smtprobe_software sw,
 	if ((unsigned)t >= SMTPROBE_ADV_LAST)
 		return 0;
 	const struct topic *tp = &topics[t];
-	if ((unsigned)sw < SMTPROBE_SW_LAST && sw != SMTPROBE_SW_UNKNOWN &&
-	    tp->fix[sw]) {
-		if (max)
+	if ((unsigned)sw < SMTPROBE_SW_LAST && sw != SMTPROBE_SW_UNKNOWN) {
+		/* another product's setting would only mislead: the general
+		 * statement alone when this one has no line */
+		if (max && tp->fix[sw])
 			out[n++] = tp->fix[sw];
 		return n;
 	}

@@ -16,20 +16,28 @@
 #include "smtprobe/refusal.h"
 #include "banned.h"
 
-/* Does hay hold needle (lower case), ignoring what is inside <...>?
- * Servers echo the address in their replies, and ours contain words like
- * "relay" (smtprobe-relay-test@relay-test.invalid). */
+/* Whether c joins two parts of one address or name ("smtprobe-relay-test",
+ * "relay-test.invalid"): a word after it is no word of the reply's. */
+static int in_word(char c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("-.@%!_+=/", c));
+}
+
+/* Does hay hold needle (lower case) at the start of a word, ignoring what
+ * is inside <...>? Servers echo the address in their replies, bracketed
+ * or not, and ours contain words like "relay"
+ * (smtprobe-relay-test@relay-test.invalid). */
 static int has(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
 	int in_addr = 0;
 
-	for (; *hay; hay++) {
+	for (const char *start = hay; *hay; hay++) {
 		if (*hay == '<')
 			in_addr = 1;
 		else if (*hay == '>')
 			in_addr = 0;
-		if (in_addr)
+		if (in_addr || (hay > start && in_word(hay[-1])))
 			continue;
 		size_t i = 0;
 		while (i < n && hay[i] && hay[i] != '<' &&
@@ -106,12 +114,11 @@ static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 	static const char *const tls[] = {"starttls", "tls required",
 	                                  "encryption required", NULL};
 	static const char *const auth_failed[] = {
-	        "authentication failed",
-	        "authentication unsuccessful",
-	        "incorrect authentication",
-	        "invalid credentials",
+	        "authentication failed", "authentication unsuccessful",
+	        "incorrect authentication", "invalid credentials",
 	        "username and password not accepted",
-	        NULL};
+	        /* Exim's replies to a cancelled or undecodable exchange */
+	        "authentication cancelled", "invalid base64", NULL};
 	static const char *const auth[] = {
 	        "authentication required", "not authenticated",
 	        "authentication is required", "must authenticate", NULL};
@@ -143,8 +150,9 @@ static enum smtprobe_refusal_kind kind_of(const struct smtprobe_reply *r)
 		return SMTPROBE_RK_SENDER;
 	if (r->code == 530) /* RFC 4954: authentication required */
 		return SMTPROBE_RK_AUTH;
-	if (text_has(r, "syntax") || enh_is(r, "5.2") || enh_is(r, "5.4") ||
-	    enh_is(r, "1.3") || r->code == 500 || r->code == 501)
+	if (text_has(r, "syntax") || text_has(r, "restricted characters") ||
+	    enh_is(r, "5.2") || enh_is(r, "5.4") || enh_is(r, "1.3") ||
+	    r->code == 500 || r->code == 501)
 		return SMTPROBE_RK_SYNTAX;
 	return SMTPROBE_RK_OTHER;
 }

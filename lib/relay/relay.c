@@ -414,22 +414,33 @@ static int run_tests(const struct smtprobe_relay_params *p,
 	return 0;
 }
 
+/* Whether the port of test i relays for the local-domain sender itself
+ * (its A.mail.local was accepted). */
+static int local_sender_relayed(const struct smtprobe_relay_report *rep,
+                                size_t i)
+{
+	for (size_t j = 0; j < rep->ntests; j++) {
+		const struct smtprobe_relay_test *t = &rep->tests[j];
+		if (t->port == rep->tests[i].port &&
+		    strcmp(t->id, "A.mail.local") == 0)
+			return t->outcome == SMTPROBE_OUT_ACCEPTED;
+	}
+	return 0;
+}
+
 /* Relay attempts whose external sender the server refused at MAIL (it
  * verifies sender domains) never met the relay rule: run them again with
  * a sender it accepts - the one given (--external-sender), else one at
- * the local domain - and say which. */
+ * the local domain, unless the server relays for that sender anyway -
+ * and say which. */
 static void retry_unreached(const struct smtprobe_relay_params *p,
                             struct smtprobe_relay_report *rep, uint64_t t0)
 {
-	size_t nretry = 0;
+	int given = p->external_sender && p->external_sender[0];
 
 	if (rep->truncated)
 		return;
-	for (size_t i = 0; i < rep->ntests; i++)
-		nretry += rep->tests[i].not_reached;
-	if (!nretry)
-		return;
-	if (p->external_sender && p->external_sender[0]) {
+	if (given) {
 		snprintf(rep->retry_sender, sizeof(rep->retry_sender), "%s",
 		         p->external_sender);
 		snprintf(rep->retry_source, sizeof(rep->retry_source),
@@ -439,14 +450,16 @@ static void retry_unreached(const struct smtprobe_relay_params *p,
 		         "%s@%.250s", SMTPROBE_RELAY_LOCALPART,
 		         rep->local_domain);
 		snprintf(rep->retry_source, sizeof(rep->retry_source),
-		         "an address at the local domain (give "
-		         "--external-sender for one in a domain of yours "
-		         "that resolves)");
+		         "an address at the local domain");
 	}
 	for (size_t i = 0; i < rep->ntests; i++) {
 		struct smtprobe_relay_test *t = &rep->tests[i];
 		if (!t->not_reached)
 			continue;
+		if (!given && local_sender_relayed(rep, i)) {
+			rep->retry_withheld++;
+			continue;
+		}
 		snprintf(t->first_try, sizeof(t->first_try),
 		         "MAIL FROM:%.200s: %.90s", t->mail_from, t->why);
 		snprintf(t->mail_from, sizeof(t->mail_from), "<%s>",
@@ -455,7 +468,8 @@ static void retry_unreached(const struct smtprobe_relay_params *p,
 		t->retried = 1;
 		rep->retried++;
 	}
-	(void)run_tests(p, rep, 1, t0);
+	if (rep->retried)
+		(void)run_tests(p, rep, 1, t0);
 }
 
 int smtprobe_relay_run(const struct smtprobe_relay_params *p,

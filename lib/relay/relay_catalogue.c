@@ -337,6 +337,9 @@ static int build_one(const struct row *r, const struct smtprobe_relay_names *n,
 	t->routed_local = (r->flags & ROUTED) != 0;
 	t->std_sender = r->scenario == SMTPROBE_RELAY_A &&
 	                strcmp(r->mail, "<%t@%X>") == 0;
+	t->ext_rcpt = strcmp(r->rcpt, "<%t@%X>") == 0 ||
+	              strcmp(r->rcpt, "<%t@%Y>") == 0 ||
+	              strcmp(r->rcpt, "<%t@%X.>") == 0;
 	t->title = r->title;
 	t->topic = r->fix;
 	t->fix[0] = '\0'; /* written for the software, once known */

@@ -158,11 +158,12 @@ char *smtprobe_relay_json(const struct smtprobe_relay_report *rep)
 	json_object_set_new(doc, "software",
 	                    report_json_software(&rep->software));
 	json_object_set_new(doc, "retry",
-	                    rep->retried
-	                            ? json_pack("{s:i, s:s, s:s}", "tests",
+	                    rep->retried || rep->retry_withheld
+	                            ? json_pack("{s:i, s:s, s:s, s:i}", "tests",
 	                                        (int)rep->retried, "sender",
 	                                        rep->retry_sender, "source",
-	                                        rep->retry_source)
+	                                        rep->retry_source, "withheld",
+	                                        (int)rep->retry_withheld)
 	                            : json_null());
 	return report_dump(doc);
 }

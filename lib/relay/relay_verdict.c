@@ -173,6 +173,18 @@ static void judge_test(struct smtprobe_relay_test *t)
 		        smtprobe_refusal_classify(r, &k, why, sizeof(why));
 		t->deciding = r;
 		t->decided_at = steps[i];
+		if (k == SMTPROBE_RK_RECIPIENT && t->ext_rcpt &&
+		    steps[i] == SMTPROBE_ST_RCPT) {
+			/* a user "unknown" at a domain the server does not
+			 * serve: relaying denied in other words (OpenSMTPD's
+			 * "550 Invalid recipient") */
+			k = SMTPROBE_RK_RELAY;
+			snprintf(why, sizeof(why),
+			         "%d%s%s: refused (relaying denied, worded as "
+			         "an unknown recipient)",
+			         r->code, r->enhanced[0] ? " " : "",
+			         r->enhanced);
+		}
 		/* refused for the sender itself (its domain, its syntax, a
 		 * reason not given), not for want of AUTH or TLS, not the
 		 * client: the relay rule was never met */
@@ -376,6 +388,11 @@ static void judge_a(const struct smtprobe_relay_test *t, size_t n,
 		                  "(rerun with --deliver to tell)"
 		                : ", and the server took a message for "
 		                  "delivery");
+		if (unreached && k > 0 && (size_t)k < sizeof(v->why))
+			k += snprintf(v->why + k, sizeof(v->why) - (size_t)k,
+			              "; %zu did not reach RCPT (stopped at "
+			              "MAIL by the server's sender checks)",
+			              unreached);
 		if (local && k > 0 && (size_t)k < sizeof(v->why))
 			snprintf(v->why + k, sizeof(v->why) - (size_t)k,
 			         "; %zu routed address%s at the server's own "

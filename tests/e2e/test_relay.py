@@ -344,6 +344,19 @@ def test_postfix_open_relay(pf):
         assert t[i]["outcome"] == "accepted", t[i]
 
 
+def test_postfix_named_from_its_wording(pf):
+    """The harness's Postfix hides its name in the banner ("ESMTP
+    smtprobe-test"): its reply wording still names it, with less than high
+    confidence, and the fixes are Postfix's alone."""
+    doc = as_doc(pf("open"))
+    sw = doc["software"]
+    assert sw["name"] == "Postfix" and sw["confidence"] in ("medium", "low"), sw
+    assert "Postfix" not in listener(doc)["host"]
+    for t in doc["tests"]:
+        for other in ("Exim:", "Sendmail:", "OpenSMTPD:", "Exchange:"):
+            assert other not in (t["fix"] or ""), t
+
+
 def test_postfix_open_relay_overall_evidence(pf):
     doc = as_doc(pf("open"))
     assert doc["verdicts"]["A"] == "open"

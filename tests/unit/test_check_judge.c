@@ -912,9 +912,34 @@ static void test_names(void **state)
 	                    "warn");
 }
 
+/* A cause composed for the situation goes first, and a general one it
+ * already says goes (it would read twice). */
+static void test_first_cause(void **state)
+{
+	struct smtprobe_check_finding f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.causes[0] = "the client did not authenticate (SMTP AUTH)";
+	f.causes[1] = "AUTH offered only after STARTTLS";
+	ck_first_cause(&f,
+	               "the server requires %s and the client did not "
+	               "authenticate",
+	               "authentication");
+	assert_string_equal(f.causes[0], "the server requires authentication "
+	                                 "and the client did not "
+	                                 "authenticate");
+	assert_string_equal(f.causes[1], "AUTH offered only after STARTTLS");
+	assert_null(f.causes[2]);
+	/* one composed cause per step: a second call changes nothing */
+	ck_first_cause(&f, "another");
+	assert_ptr_equal(f.causes[0], f.cause0);
+	assert_null(f.causes[2]);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[NCASES + 1];
+	static struct CMUnitTest tests[NCASES + 2];
 
 	for (size_t i = 0; i < NCASES; i++) {
 		tests[i].name = cases[i].name;
@@ -922,5 +947,7 @@ int main(void)
 		tests[i].initial_state = (void *)&cases[i];
 	}
 	tests[NCASES] = (struct CMUnitTest)cmocka_unit_test(test_names);
+	tests[NCASES + 1] =
+	        (struct CMUnitTest)cmocka_unit_test(test_first_cause);
 	return cmocka_run_group_tests_name("check_judge", tests, NULL, NULL);
 }

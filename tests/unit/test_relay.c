@@ -1369,6 +1369,8 @@ struct jcase {
 	int rcpt_sent;  /* an RCPT entry exists (with or without a reply) */
 	int data_tried; /* DATA was sent */
 	const char *error;
+	int ext_rcpt;   /* the test's recipient is at the external domain */
+	int std_sender; /* the test's sender is the standard external one */
 	/* what judge_test must make of it */
 	enum smtprobe_outcome out;
 	enum smtprobe_refusal_kind kind;
@@ -1415,6 +1417,43 @@ static const struct jcase jcases[] = {
          .at = SMTPROBE_ST_RCPT,
          .deciding = D_RCPT,
          .why = "--external-domain"},
+        {.name = "OpenSMTPD: an external recipient 'invalid' is a relay "
+                 "refusal",
+         .ext_rcpt = 1,
+         .mail = R_OK250,
+         .rcpt = "550 Invalid recipient: <x@relay-test.invalid>\r\n",
+         .rcpt_sent = 1,
+         .out = REF,
+         .kind = K_RELAY,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "relaying denied"},
+        {.name = "a routed recipient 'invalid' stays an unknown user",
+         .mail = R_OK250,
+         .rcpt = "550 Invalid recipient: <x%relay-test.invalid@h>\r\n",
+         .rcpt_sent = 1,
+         .out = REF,
+         .kind = K_RCPT,
+         .at = SMTPROBE_ST_RCPT,
+         .deciding = D_RCPT,
+         .why = "unknown recipient"},
+        {.name = "standard sender refused at MAIL: not reached",
+         .std_sender = 1,
+         .mail = "553 5.1.8 <x@relay-test.invalid>... Domain of sender "
+                 "address x@relay-test.invalid does not exist\r\n",
+         .out = INC,
+         .kind = K_DOMAIN,
+         .at = SMTPROBE_ST_MAIL,
+         .deciding = D_MAIL,
+         .why = "did not reach RCPT"},
+        {.name = "a sender test refused for its own domain: answered",
+         .mail = "553 5.1.8 <x@r1.example.test>... Domain of sender "
+                 "address x@r1.example.test does not exist\r\n",
+         .out = REF,
+         .kind = K_DOMAIN,
+         .at = SMTPROBE_ST_MAIL,
+         .deciding = D_MAIL,
+         .why = "at mail"},
         {.name = "greylisted: no answer yet",
          .mail = R_OK250,
          .rcpt = "450 4.2.0 <x@relay-test.invalid>: Recipient address "
@@ -1634,6 +1673,8 @@ static void test_judge_test(void **state)
 		memset(t, 0, sizeof(*t));
 		snprintf(t->id, sizeof(t->id), "A.mail.external");
 		t->auth = c->auth;
+		t->ext_rcpt = c->ext_rcpt;
+		t->std_sender = c->std_sender;
 		t->ran = !c->not_run;
 		t->decided_at = SMTPROBE_ST_RESOLVE;
 		snprintf(res->error, sizeof(res->error), "%s",
