@@ -171,9 +171,9 @@ static void check_banner_ehlo(struct smtprobe_check_result *r)
 		        s->greeting[0] == 'h' ? "HELO (EHLO refused):"
 		                              : "EHLO:",
 		        h->host, h->auth[0] ? h->auth : "not offered",
-		        (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS)
-		                ? "offered"
-		                : "not offered",
+		        (s->ehlo_first.caps & SMTPROBE_CAP_STARTTLS) ? "offered"
+		        : ck_implicit(r) ? "not needed (implicit TLS)"
+		                         : "not offered",
 		        h->size);
 		if (s->greeting[0] == 'h') {
 			e->status = SMTPROBE_CK_WARN;

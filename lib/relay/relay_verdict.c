@@ -523,9 +523,15 @@ static void judge_b(const struct smtprobe_relay_test *t, size_t n,
 		for (size_t i = 0; i < n && v->nevidence < 2; i++)
 			if (t[i].scenario == SMTPROBE_RELAY_B && t[i].ran)
 				add_evidence(v, i);
-		snprintf(v->why, sizeof(v->why),
-		         "all %zu sends within the allowed scope were accepted",
-		         ok);
+		if (ok == 1)
+			snprintf(v->why, sizeof(v->why),
+			         "the one send within the allowed scope was "
+			         "accepted");
+		else
+			snprintf(v->why, sizeof(v->why),
+			         "all %zu sends within the allowed scope were "
+			         "accepted",
+			         ok);
 	}
 }
 
