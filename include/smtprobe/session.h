@@ -28,7 +28,7 @@ enum smtprobe_tls_mode {
 	SMTPROBE_TLSMODE_IMPLICIT, /* TLS from the first byte */
 	/* Find out: a server that speaks first (a banner) gets plain SMTP with
 	 * STARTTLS when offered; one that stays silent for a moment after the
-	 * connect (4 x the connect time, 10 ms to 1 s) gets a ClientHello
+	 * connect (4 x the connect time, 5 ms to 1 s) gets a ClientHello
 	 * (implicit TLS). If that server then answers in clear after all (a
 	 * slow banner) or hangs up, the session reconnects once for plain
 	 * SMTP. Used for ports whose number says nothing (not 25, 465, 587,

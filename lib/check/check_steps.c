@@ -332,31 +332,6 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		        r->relay_first_try);
 	else if (tls_broken)
 		ck_setf(note, sizeof(note), " (in clear: STARTTLS fails)");
-	if (s->nrcpt && s->rcpt[0].accepted && r->relay_first_try[0]) {
-		/* only the retry with a sender at the server's own domain got
-		 * through: a rule that trusts the sender, which anyone forges
-		 * (the stranger's sender never reached the relay rule) */
-		f->status = SMTPROBE_CK_FAIL;
-		ck_reply_text(s->rcpt[0].reply, rt, sizeof(rt));
-		ck_setf(f->detail, sizeof(f->detail),
-		        "OPEN RELAY: without authentication, MAIL FROM:%s RCPT "
-		        "TO:%s was accepted (%s)%s",
-		        r->relay_sender, to[0], rt, note);
-		ck_setf(f->summary, sizeof(f->summary),
-		        "open relay for any client that gives a sender at the "
-		        "server's own domain, which anyone can forge "
-		        "(`smtprobe relay` runs the whole audit)");
-		f->causes[0] = "a relay rule that trusts the envelope sender's "
-		               "domain instead of AUTH or the client's network";
-		f->causes[1] = "the networks trusted to relay cover everyone "
-		               "(the stranger's sender was refused before the "
-		               "relay rule, so this cannot be told apart)";
-		f->causes[2] = NULL;
-		ck_advise(f, SMTPROBE_ADV_SENDER_DOMAIN);
-		ck_advise(f, SMTPROBE_ADV_OPEN_RELAY);
-		f->reference = "RFC 2505 2.13; RFC 5321 3.6";
-		return;
-	}
 	if (s->nrcpt && s->rcpt[0].accepted) {
 		f->status = SMTPROBE_CK_FAIL;
 		ck_reply_text(s->rcpt[0].reply, rt, sizeof(rt));
@@ -364,6 +339,30 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		        "OPEN RELAY: without authentication, MAIL FROM:%s RCPT "
 		        "TO:%s was accepted (%s)%s",
 		        r->relay_sender, to[0], rt, note);
+		f->reference = "RFC 2505; RFC 5321 3.6";
+		if (r->relay_first_try[0]) {
+			/* only the retry with a sender at the server's own
+			 * domain got through: a rule that trusts the sender,
+			 * which anyone forges (the stranger's sender never
+			 * reached the relay rule) */
+			ck_setf(f->summary, sizeof(f->summary),
+			        "open relay for any client that gives a sender "
+			        "at the server's own domain, which anyone can "
+			        "forge (`smtprobe relay` runs the whole "
+			        "audit)");
+			f->causes[0] = "a relay rule that trusts the envelope "
+			               "sender's domain instead of AUTH or the "
+			               "client's network";
+			f->causes[1] = "the networks trusted to relay cover "
+			               "everyone (the stranger's sender was "
+			               "refused before the relay rule, so this "
+			               "cannot be told apart)";
+			f->causes[2] = NULL;
+			ck_advise(f, SMTPROBE_ADV_SENDER_DOMAIN);
+			ck_advise(f, SMTPROBE_ADV_OPEN_RELAY);
+			f->reference = "RFC 2505 2.13; RFC 5321 3.6";
+			return;
+		}
 		ck_setf(f->summary, sizeof(f->summary),
 		        "open relay: the server accepts mail from anyone to "
 		        "anyone (`smtprobe relay` runs the whole audit)");
@@ -378,7 +377,6 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		        "all addresses";
 		f->causes[3] = NULL;
 		ck_advise(f, SMTPROBE_ADV_OPEN_RELAY);
-		f->reference = "RFC 2505; RFC 5321 3.6";
 		return;
 	}
 	if (mail_refused(s)) {

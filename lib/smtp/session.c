@@ -95,12 +95,19 @@ enum smtprobe_tls_mode session_tls_mode(const struct smtprobe_session *s)
 
 /* TLSMODE_AUTO: how long a silent server has before it gets a
  * ClientHello - a few round trips, judged by the connect, and never less
- * than a busy server on loopback needs for its banner. */
+ * than real servers on loopback take for their banner (Postfix, Exim and
+ * OpenSMTPD under 1 ms, Sendmail 2 ms). A slower greeter costs nothing
+ * but a second connection: the first still waits for its banner. */
+#define AUTO_WAIT_MIN_MS 5
+#define AUTO_WAIT_MAX_MS 1000
+
 static unsigned auto_wait_ms(const struct smtprobe_session *s)
 {
 	double ms = 4 * s->res->connect_ms;
 
-	return ms < 10 ? 10 : ms > 1000 ? 1000 : (unsigned)ms;
+	return ms < AUTO_WAIT_MIN_MS   ? AUTO_WAIT_MIN_MS
+	       : ms > AUTO_WAIT_MAX_MS ? AUTO_WAIT_MAX_MS
+	                               : (unsigned)ms;
 }
 
 /* (Re)start the deadline of one wait in the current stage. */
