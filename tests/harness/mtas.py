@@ -306,6 +306,10 @@ class _Daemons:
         logs = "".join(f"--- {p} (tail) ---\n{_tail(p)}"
                        for p in sorted({p for _n, _pr, p in self._procs} | {self.log_path})
                        if os.path.exists(p))
+        if "cannot change root filesystem propagation" in logs:
+            why += (" (/ is not a mount point, as in a plain chroot: the private"
+                    " namespaces need one; bind-mount the root onto itself first,"
+                    " as scripts/test-fresh does)")
         return MTAError(f"{self.software} did not start: {why}\n{logs}")
 
     def _wait_ready(self):
