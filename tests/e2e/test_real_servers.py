@@ -266,6 +266,15 @@ def test_relay_verdicts(server, lab, relay_runs):
     assert doc["verdicts"] == want, (doc["verdicts"], doc["verdict_details"], show(res))
     assert res.returncode == lab.exit and doc["exit_code"] == lab.exit, show(res)
     assert not doc["error"], doc["error"]
+    # coverage: every relay attempt reached RCPT (retried where sender
+    # checks stopped it), except where a retry would prove nothing: Sendmail
+    # relays for the local-domain retry sender itself when open or sender_ok
+    cov = doc["listeners"][0]["details"]["A"]["coverage"]
+    assert cov["attempts"] > 30, cov
+    if lab.id in ("sendmail-open", "sendmail-sender_ok"):
+        assert cov["reached"] < cov["attempts"] and doc["retry"]["withheld"], (cov, doc["retry"])
+    else:
+        assert cov["reached"] == cov["attempts"], (cov, doc["retry"])
 
 
 @pytest.mark.parametrize("lab", lab_params([lab for lab in LABS if lab.holes]))
