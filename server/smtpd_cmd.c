@@ -370,10 +370,7 @@ static void do_data(struct smtpd *s)
 		smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
 		return;
 	}
-	s->state = SMTPD_DATA;
-	s->data_len = 0;
-	s->data_too_big = 0;
-	s->data_started = time(NULL);
+	smtpd_data_begin(s);
 	smtpd_touch(s);
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }

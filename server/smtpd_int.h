@@ -85,6 +85,12 @@ struct smtpd {
 /* smtpd.c */
 void smtpd_reply(struct smtpd *s, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Close now (no flush); the session is freed once its handles are. */
+void smtpd_close(struct smtpd *s, const char *why);
+/* Drop one reference (a handle or a pending store); the last frees. */
+void smtpd_unref(struct smtpd *s);
+/* Read and act on what is in the input buffer. */
+void smtpd_process(struct smtpd *s);
 void smtpd_close_after_flush(struct smtpd *s, const char *why);
 void smtpd_reset_transaction(struct smtpd *s);
 void smtpd_touch(struct smtpd *s);
@@ -97,5 +103,14 @@ void smtpd_delay(struct smtpd *s, unsigned ms);
 
 /* smtpd_cmd.c */
 void smtpd_command(struct smtpd *s, const char *line, size_t len);
+
+/* smtpd_data.c */
+/* DATA was answered 354: the message begins. */
+void smtpd_data_begin(struct smtpd *s);
+/* Consume message bytes from the input buffer: 1 when something was done
+ * (call again), 0 when more input is needed. */
+int smtpd_data_input(struct smtpd *s);
+/* Free the message's resources (the session ends). */
+void smtpd_data_release(struct smtpd *s);
 
 #endif
