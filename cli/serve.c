@@ -30,6 +30,7 @@ enum {
 	S_TLS_CHAIN,
 	S_STATE_DIR,
 	S_MAILDIR,
+	S_SPOOL,
 	S_NO_FSYNC,
 	S_LOG,
 	S_JSON,
@@ -54,9 +55,13 @@ static const struct opt_def serve_defs[] = {
          "where a generated CA and certificate live (default "
          "/tmp/smtprobe-serve-UID)"},
         {S_MAILDIR, "maildir", OPT_REQ, "DIR",
-         "store accepted messages here (default: accept and discard)"},
+         "store accepted messages in a Maildir here (default: accept and "
+         "discard)"},
+        {S_SPOOL, "spool", OPT_REQ, "DIR",
+         "store them in an append-only spool here (DIR/messages.mbox and "
+         "DIR/index.jsonl): the fastest durable store"},
         {S_NO_FSYNC, "no-fsync", OPT_NONE, NULL,
-         "do not fsync the Maildir (benchmarks only: loses mail on a crash)"},
+         "do not sync the store (benchmarks only: loses mail on a crash)"},
         {S_LOG, "log", OPT_REQ, "FILE", "event log (default stderr)"},
         {S_JSON, "json", OPT_NONE, NULL, "log events as JSON lines"},
         {S_TIMEOUT, "timeout", OPT_REQ, "SECS",
@@ -73,7 +78,8 @@ struct serve_cfg {
 	const char *listen[SERVE_MAX_LISTENERS];
 	size_t nlisten;
 	const char *policy;
-	const char *cert, *key, *chain, *state_dir, *maildir, *log, *hostname;
+	const char *cert, *key, *chain, *state_dir, *maildir, *spool, *log,
+	        *hostname;
 	int no_fsync, json, help;
 	long timeout_ms, data_timeout_ms;
 };
@@ -113,6 +119,9 @@ static int on_serve_opt(void *ctx, int id, const char *v, char *err,
 		break;
 	case S_MAILDIR:
 		c->maildir = v;
+		break;
+	case S_SPOOL:
+		c->spool = v;
 		break;
 	case S_NO_FSYNC:
 		c->no_fsync = 1;
@@ -318,6 +327,10 @@ int cmd_serve(int argc, char **argv)
 		cli_error("--tls-key needs --tls-cert");
 		return 1;
 	}
+	if (c.maildir && c.spool) {
+		cli_error("--maildir and --spool exclude each other");
+		return 1;
+	}
 	if (c.nlisten == 0)
 		c.listen[c.nlisten++] = "127.0.0.1:2525";
 
@@ -326,6 +339,10 @@ int cmd_serve(int argc, char **argv)
 	srv.loop = loop;
 	srv.opt.timeout_ms = (unsigned)c.timeout_ms;
 	srv.opt.data_timeout_ms = (unsigned)c.data_timeout_ms;
+	srv.opt.data_max_ms = 600000;
+	srv.opt.data_min_rate = 0;
+	srv.opt.tls_timeout_ms = 10000;
+	srv.opt.session_max_ms = 3600000;
 	srv.opt.durable = !c.no_fsync;
 	srv.opt.hostname = c.hostname;
 	srv.listeners = calloc(c.nlisten, sizeof(*srv.listeners));
@@ -360,10 +377,22 @@ int cmd_serve(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	if (c.maildir && srv_maildir_open(&srv.maildir, c.maildir, !c.no_fsync,
-	                                  err, sizeof(err)) < 0) {
+	const char *store_dir = c.maildir ? c.maildir : c.spool;
+	struct srv_store_recovery rec;
+	if (store_dir &&
+	    srv_store_open(&srv.store, loop,
+	                   c.maildir ? SRV_STORE_MAILDIR : SRV_STORE_SPOOL,
+	                   store_dir, !c.no_fsync, &rec, err,
+	                   sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;
+	}
+	if (store_dir && rec.removed) {
+		char n[32], b[32];
+		snprintf(n, sizeof(n), "%lu", rec.removed);
+		snprintf(b, sizeof(b), "%lu", rec.bytes);
+		srv_log_event(srv.log, "recovered", "store", store_dir,
+		              "removed", n, "bytes", b, NULL);
 	}
 	uv_signal_init(loop, &sig_term);
 	uv_signal_init(loop, &sig_int);
@@ -385,7 +414,8 @@ int cmd_serve(int argc, char **argv)
 		                                  : sizeof(desc) - o - 1;
 	}
 	srv_log_event(srv.log, "ready", "listeners", desc, "ca",
-	              ca[0] ? ca : NULL, "maildir", c.maildir, NULL);
+	              ca[0] ? ca : NULL, "maildir", c.maildir, "spool", c.spool,
+	              NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	log_summary();
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -396,8 +426,8 @@ out:
 	for (size_t i = 0; i < srv.nlisteners; i++)
 		srv_listener_close(&srv.listeners[i]);
 	uv_run(loop, UV_RUN_NOWAIT);
-	if (srv.maildir)
-		srv_maildir_close(srv.maildir);
+	if (srv.store)
+		srv_store_close(srv.store);
 	if (srv.tls)
 		smtprobe_tls_server_free(srv.tls);
 	srv_throttle_free(srv.throttle);

@@ -12,20 +12,9 @@
 #include <stddef.h>
 #include <time.h>
 
-struct srv_maildir;
+#include "store.h"
 
-struct srv_envelope {
-	const char *listener; /* "127.0.0.1:2525/starttls" */
-	const char *client;   /* "127.0.0.1:40112" */
-	const char *helo;
-	const char *auth_user; /* NULL when none */
-	const char *mail_from; /* without brackets, "" = null sender */
-	const char *const *rcpt;
-	size_t nrcpt;
-	const char *tls_protocol; /* NULL when in clear */
-	const char *tls_cipher;
-	time_t received;
-};
+struct srv_maildir;
 
 /* Create (when needed) DIR, DIR/tmp, DIR/new, DIR/cur, DIR/envelopes.
  * durable = 0 skips every fsync (benchmarks only). */

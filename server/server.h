@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "maildir.h"
+#include "store.h"
 #include "policy.h"
 #include "smtprobe/tls.h"
 
@@ -34,10 +34,14 @@ struct srv_listener {
 };
 
 struct srv_options {
-	unsigned timeout_ms; /* per command / idle */
-	unsigned data_timeout_ms;
-	int durable;          /* fsync the Maildir */
-	const char *hostname; /* overrides the policies' */
+	unsigned timeout_ms;      /* per command / idle */
+	unsigned data_timeout_ms; /* the longest wait for bytes inside DATA */
+	unsigned data_max_ms;     /* DATA (or BDAT) as a whole */
+	unsigned data_min_rate;   /* bytes/s inside DATA, after a grace */
+	unsigned tls_timeout_ms;  /* a TLS handshake */
+	unsigned session_max_ms;  /* a whole session */
+	int durable;              /* sync the store */
+	const char *hostname;     /* overrides the policies' */
 };
 
 struct srv_stats {
@@ -51,7 +55,7 @@ struct server {
 	struct srv_listener *listeners;
 	size_t nlisteners;
 	struct smtprobe_tls_server *tls; /* NULL when no listener needs TLS */
-	struct srv_maildir *maildir;     /* NULL: accept and discard */
+	struct srv_store *store;         /* NULL: accept and discard */
 	struct srv_log *log;
 	struct srv_throttle *throttle;
 	struct srv_options opt;

@@ -1,11 +1,21 @@
-/* smtpd_data.c - the message of a `smtprobe serve` session: DATA's lines
- * (dot-unstuffed, size-capped) and the store, whose success alone earns
- * the 250.
+/* smtpd_data.c - the message of a `smtprobe serve` session: DATA's lines,
+ * dot-unstuffed and streamed into the store as they arrive, and the
+ * commit whose success alone earns the 250.
  *
- * Promises: a message longer than the policy's size limit (or than
- * SMTPD_MAX_DATA) is read to its end and refused with 552, so no client
- * can make the server allocate without bound; the 250 goes out only after
- * srv_maildir_store() has returned (durably, unless --no-fsync). */
+ * Promises:
+ * - Lines are found whatever the TCP segmentation: a line is read in
+ *   pieces when it does not fit the input buffer, so its length, not the
+ *   way it arrived, decides; a line up to SMTPD_MAX_DATA_LINE is taken as
+ *   is (bare LF ends a line too and is stored as CRLF), a longer one makes
+ *   the message refused with 554 5.6.0 at its end.
+ * - Memory per session does not grow with the message: bytes go to the
+ *   store (store.h buffers a bounded amount); a message over the policy's
+ *   size limit (or SMTPD_MAX_DATA) is read to its end and refused with
+ *   552 5.3.4, never stored.
+ * - The 250 goes out only once the store says the message is durable; a
+ *   store that fails (a full disk) gets 452 4.3.1, any other failure
+ *   451 4.3.0, never 250. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,56 +26,166 @@
 #include "smtpd_int.h"
 #include "banned.h"
 
-/* The message is stored (or could not be): log, reply, next transaction. */
-static void store_done(struct smtpd *s, int failed)
+/* The transaction is over (stored, refused or failed): the next one. */
+static void data_end(struct smtpd *s)
 {
-	if (failed) {
-		srv_log_event(s->srv->log, "store-failed", "client", s->client,
-		              "error", s->store_err, NULL);
-		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
-	} else {
-		char size[32];
-		snprintf(size, sizeof(size), "%zu", s->data_len);
-		s->srv->stats.messages++;
-		s->srv->stats.bytes += s->data_len;
-		srv_log_event(s->srv->log, "stored", "client", s->client, "id",
-		              s->store_id, "from", s->mail_from, "size", size,
-		              "user", s->auth_user[0] ? s->auth_user : NULL,
-		              NULL);
-		if (!faults_apply(s, "dot"))
-			smtpd_reply(s, "250 2.0.0 Ok: queued as %s",
-			            s->store_id);
+	if (s->msg) {
+		srv_msg_abort(s->msg);
+		s->msg = NULL;
 	}
+	s->data_line_len = 0;
+	s->data_mid_line = 0;
+	s->data_line_too_big = 0;
+	s->data_failed = 0;
 	smtpd_reset_transaction(s);
 }
 
-static void on_stored(uv_work_t *w, int status)
+static void log_stored(struct smtpd *s, const char *id, int stored)
 {
-	struct smtpd *s = w->data;
+	char size[32];
 
+	snprintf(size, sizeof(size), "%zu", s->data_len);
+	s->srv->stats.messages++;
+	s->srv->stats.bytes += s->data_len;
+	srv_log_event(s->srv->log, stored ? "stored" : "accepted", "client",
+	              s->client, "id", id, "from", s->mail_from, "size", size,
+	              "user", s->auth_user[0] ? s->auth_user : NULL, "stored",
+	              stored ? NULL : "no", NULL);
+}
+
+/* The store's answer, on the loop (at once when it does not sync). */
+static void on_committed(void *arg, int rc, const char *id, const char *err)
+{
+	struct smtpd *s = arg;
+
+	s->storing = 0;
 	s->busy = 0;
 	if (s->closed) {
-		smtpd_unref(s);
+		smtpd_unref(s); /* the client left: the message is kept */
 		return;
 	}
 	s->handles--;
-	store_done(s, status < 0 || s->store_rc < 0);
-	smtpd_touch(s);
-	smtpd_process(s);
+	if (rc < 0) {
+		s->srv->stats.errors++;
+		srv_log_event(s->srv->log, "store-failed", "client", s->client,
+		              "error", err, NULL);
+		if (rc == -ENOSPC || rc == -EDQUOT)
+			smtpd_reply(s, "452 4.3.1 Insufficient system storage");
+		else
+			smtpd_reply(s,
+			            "451 4.3.0 Error: queue file write error");
+	} else {
+		log_stored(s, id, 1);
+		if (!faults_apply(s, "dot"))
+			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
+	}
+	data_end(s);
+	if (!s->committing) {
+		smtpd_touch(s);
+		smtpd_process(s);
+	}
 }
 
-static void store_work(uv_work_t *w)
+static void end_of_data(struct smtpd *s)
 {
-	struct smtpd *s = w->data;
-	const char *rcpts[SMTPD_MAX_RCPT];
-	char client[96];
+	s->state = SMTPD_CMD;
+	if (s->data_too_big) {
+		smtpd_reply(s, "552 5.3.4 Error: message file too big");
+		data_end(s);
+		return;
+	}
+	if (s->data_line_too_big) {
+		smtpd_reply(
+		        s, "554 5.6.0 Error: message line longer than %u bytes",
+		        SMTPD_MAX_DATA_LINE);
+		data_end(s);
+		return;
+	}
+	if (!s->msg) {
+		if (s->data_failed) { /* the store refused the message */
+			smtpd_reply(s,
+			            "451 4.3.0 Error: queue file write error");
+			data_end(s);
+			return;
+		}
+		char id[64];
+		snprintf(id, sizeof(id), "%lx.%lu", (unsigned long)time(NULL),
+		         ++s->srv->next_id);
+		log_stored(s, id, 0);
+		if (!faults_apply(s, "dot"))
+			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
+		data_end(s);
+		return;
+	}
+	/* the 250 waits for the store; reading pauses meanwhile */
+	struct srv_msg *m = s->msg;
+	s->msg = NULL;
+	s->busy = 1;
+	s->storing = 1;
+	s->handles++;
+	s->committing = 1;
+	srv_msg_commit(m, on_committed, s);
+	s->committing = 0;
+}
 
+/* Bytes of the message (dot-unstuffed, line end included). */
+static void data_bytes(struct smtpd *s, const char *p, size_t n)
+{
+	unsigned long max = s->policy->max_size;
+
+	if (s->data_too_big || s->data_line_too_big)
+		return;
+	if ((max && s->data_len + n > max) ||
+	    s->data_len + n > SMTPD_MAX_DATA) {
+		s->data_too_big = 1;
+		if (s->msg) {
+			srv_msg_abort(s->msg);
+			s->msg = NULL;
+		}
+		return;
+	}
+	s->data_len += n;
+	if (s->msg && srv_msg_write(s->msg, p, n) < 0) {
+		/* keep reading to the end; the commit reports the failure */
+		s->data_failed = 1;
+	}
+}
+
+/* Part of a line (no line end): counts towards the line's length. */
+static void data_piece(struct smtpd *s, const char *p, size_t n)
+{
+	s->data_mid_line = 1;
+	s->data_line_len += n;
+	if (s->data_line_len > SMTPD_MAX_DATA_LINE && !s->data_line_too_big) {
+		s->data_line_too_big = 1;
+		if (s->msg) {
+			srv_msg_abort(s->msg);
+			s->msg = NULL;
+		}
+	}
+	data_bytes(s, p, n);
+}
+
+void smtpd_data_begin(struct smtpd *s)
+{
+	char err[256];
+
+	s->state = SMTPD_DATA;
+	s->data_len = 0;
+	s->data_too_big = 0;
+	s->data_failed = 0;
+	s->data_line_len = 0;
+	s->data_mid_line = 0;
+	s->data_line_too_big = 0;
+	s->data_started = time(NULL);
+	if (!s->srv->store)
+		return;
+	const char *rcpts[SMTPD_MAX_RCPT];
 	for (size_t i = 0; i < s->nrcpt; i++)
 		rcpts[i] = s->rcpt[i];
-	snprintf(client, sizeof(client), "%s", s->client);
 	struct srv_envelope env = {
 	        .listener = s->l->bound,
-	        .client = client,
+	        .client = s->client,
 	        .helo = s->helo,
 	        .auth_user = s->auth_user[0] ? s->auth_user : NULL,
 	        .mail_from = s->mail_from,
@@ -75,131 +195,65 @@ static void store_work(uv_work_t *w)
 	        .tls_cipher = s->cl.tls ? s->tls_cipher : NULL,
 	        .received = s->data_started,
 	};
-	s->store_rc = srv_maildir_store(
-	        s->srv->maildir, &env, s->data, s->data_len, s->store_id,
-	        sizeof(s->store_id), s->store_err, sizeof(s->store_err));
-}
-
-static void end_of_data(struct smtpd *s)
-{
-	s->state = SMTPD_CMD;
-	if (s->data_too_big) {
-		smtpd_reply(s, "552 5.3.4 Error: message file too big");
-		smtpd_reset_transaction(s);
-		return;
+	s->msg = srv_msg_begin(s->srv->store, &env, err, sizeof(err));
+	if (!s->msg) {
+		s->data_failed = 1;
+		srv_log_event(s->srv->log, "store-failed", "client", s->client,
+		              "error", err, NULL);
 	}
-	if (!s->srv->maildir) {
-		char size[32];
-		snprintf(size, sizeof(size), "%zu", s->data_len);
-		snprintf(s->store_id, sizeof(s->store_id), "%lx.%lu",
-		         (unsigned long)time(NULL), ++s->srv->next_id);
-		s->srv->stats.messages++;
-		srv_log_event(s->srv->log, "accepted", "client", s->client,
-		              "id", s->store_id, "from", s->mail_from, "size",
-		              size, "stored", "no", NULL);
-		if (!faults_apply(s, "dot"))
-			smtpd_reply(s, "250 2.0.0 Ok: queued as %s",
-			            s->store_id);
-		smtpd_reset_transaction(s);
-		return;
-	}
-	s->work.data = s;
-	if (!s->srv->opt.durable) {
-		/* Without fsync a store is a few cheap system calls: doing it
-		 * here saves the hand-off to the thread pool and back. */
-		store_work(&s->work);
-		store_done(s, s->store_rc < 0);
-		return;
-	}
-	/* The 250 waits for the durable write, off the event loop. */
-	s->busy = 1;
-	s->handles++;
-	s->work.data = s;
-	if (uv_queue_work(s->srv->loop, &s->work, store_work, on_stored) < 0) {
-		s->busy = 0;
-		s->handles--;
-		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
-		smtpd_reset_transaction(s);
-	}
-}
-
-/* One line of the message (without its CRLF). */
-static void data_line(struct smtpd *s, const char *line, size_t len)
-{
-	if (s->reset_in_data) {
-		/* fault: a TCP reset while the message arrives */
-		struct linger lg = {1, 0};
-		setsockopt(s->conn.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		smtpd_close(s, "fault: reset in DATA");
-		return;
-	}
-	if (len == 1 && line[0] == '.') {
-		end_of_data(s);
-		return;
-	}
-	if (len > 0 && line[0] == '.') { /* dot-stuffing */
-		line++;
-		len--;
-	}
-	unsigned long max = s->policy->max_size;
-	size_t need = s->data_len + len + 2;
-	if ((max && need > max) || need > SMTPD_MAX_DATA) {
-		s->data_too_big = 1;
-		return;
-	}
-	if (need > s->data_cap) {
-		size_t cap = s->data_cap ? s->data_cap : 16384;
-		while (cap < need)
-			cap *= 2;
-		char *n = realloc(s->data, cap);
-		if (!n) {
-			s->data_too_big = 1;
-			return;
-		}
-		s->data = n;
-		s->data_cap = cap;
-	}
-	memcpy(s->data + s->data_len, line, len);
-	memcpy(s->data + s->data_len + len, "\r\n", 2);
-	s->data_len += len + 2;
-}
-
-void smtpd_data_begin(struct smtpd *s)
-{
-	s->state = SMTPD_DATA;
-	s->data_len = 0;
-	s->data_too_big = 0;
-	s->data_started = time(NULL);
 }
 
 int smtpd_data_input(struct smtpd *s)
 {
 	struct inbuf *in = &s->conn.in;
-	char *nl = memchr(in->data, '\n', in->len);
+	const char *d = in->data;
+	size_t n = in->len;
 
-	if (!nl) {
-		if (inbuf_space(in) == 0 || in->len > SRV_MAX_CMDLINE) {
-			/* a message line without end: keep the message
-			 * honest, refuse it */
-			s->data_too_big = 1;
-			inbuf_consume(in, in->len);
-			return 1;
-		}
+	if (s->reset_in_data && n > 0) {
+		/* fault: a TCP reset while the message arrives */
+		struct linger lg = {1, 0};
+		setsockopt(s->conn.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		smtpd_close(s, "fault: reset in DATA");
 		return 0;
 	}
-	size_t len = (size_t)(nl - in->data);
-	size_t used = len + 1;
-	if (len > 0 && in->data[len - 1] == '\r')
-		len--;
-	data_line(s, in->data, len);
-	if (!s->closed)
-		inbuf_consume(in, used);
-	return 1;
+	if (!s->data_mid_line && n > 0 && d[0] == '.') {
+		/* ".\r\n" ends the message, "." starts a stuffed line */
+		if (n < 2 || (d[1] == '\r' && n < 3))
+			return 0; /* not decided yet */
+		if (d[1] == '\n' || (d[1] == '\r' && d[2] == '\n')) {
+			inbuf_consume(in, d[1] == '\n' ? 2 : 3);
+			end_of_data(s);
+			return 1;
+		}
+		inbuf_consume(in, 1);
+		s->data_mid_line = 1;
+		return 1;
+	}
+	const char *nl = memchr(d, '\n', n);
+	if (nl) {
+		size_t len = (size_t)(nl - d);
+		size_t text = len > 0 && d[len - 1] == '\r' ? len - 1 : len;
+		data_piece(s, d, text);
+		data_bytes(s, "\r\n", 2);
+		s->data_line_len = 0;
+		s->data_mid_line = 0;
+		inbuf_consume(in, len + 1);
+		return 1;
+	}
+	/* no line end yet: take what there is but a last '\r', which may
+	 * start the line end */
+	size_t take = n > 0 && d[n - 1] == '\r' ? n - 1 : n;
+	if (take == 0)
+		return 0;
+	data_piece(s, d, take);
+	inbuf_consume(in, take);
+	return 0;
 }
 
 void smtpd_data_release(struct smtpd *s)
 {
-	free(s->data);
-	s->data = NULL;
-	s->data_cap = 0;
+	if (s->msg) {
+		srv_msg_abort(s->msg);
+		s->msg = NULL;
+	}
 }

@@ -10,11 +10,15 @@
 #include "conn.h"
 #include "policy.h"
 #include "server.h"
+#include "store.h"
 
 #define SMTPD_MAX_RCPT   1000
 #define SMTPD_MAX_DATA   (64u * 1024 * 1024) /* even without a policy limit */
 #define SMTPD_MAX_ERRORS 20                  /* bad commands before 421 */
 #define SMTPD_HELD_MAX   65536
+/* A message line may be this long (Postfix takes long lines too and
+ * splits them); a longer one gets 554 5.6.0 at the end of the message. */
+#define SMTPD_MAX_DATA_LINE (1024u * 1024)
 
 enum smtpd_state { SMTPD_CMD, SMTPD_AUTH, SMTPD_DATA };
 
@@ -49,9 +53,15 @@ struct smtpd {
 	char mail_from[SRV_MAX_NAME];
 	char *rcpt[SMTPD_MAX_RCPT];
 	size_t nrcpt;
-	char *data;
-	size_t data_len, data_cap;
+	struct srv_msg *msg; /* the message going into the store, or NULL */
+	size_t data_len;     /* its bytes so far (also without a store) */
 	int data_too_big;
+	int data_failed;       /* the store could not take a write */
+	size_t data_line_len;  /* bytes of the current message line so far */
+	int data_mid_line;     /* inside a line (a '.' there is text) */
+	int data_line_too_big; /* a line longer than SMTPD_MAX_DATA_LINE */
+	size_t bdat_left;      /* BDAT: chunk bytes still to read */
+	int bdat_last;         /* BDAT: this chunk is the LAST */
 	time_t data_started;
 
 	/* AUTH */
@@ -76,10 +86,9 @@ struct smtpd {
 	size_t drip_len, drip_pos;
 	unsigned long endless_n;
 
-	/* storing */
-	int store_rc;
-	char store_id[128];
-	char store_err[256];
+	/* storing: the commit in flight holds a reference */
+	int storing;
+	int committing; /* inside srv_msg_commit (its callback may run) */
 };
 
 /* smtpd.c */
