@@ -15,8 +15,8 @@
 #include <uv.h>
 
 enum srv_store_format {
-	SRV_STORE_MAILDIR, /* DIR/new/ID, envelopes in DIR/envelopes/ */
-	SRV_STORE_SPOOL,   /* DIR/messages.mbox and DIR/index.jsonl */
+	SRV_STORE_MAILDIR, /* DIR/new/ID, envelopes in DIR/envelopes.jsonl */
+	SRV_STORE_SPOOL,   /* DIR/messages.spool: envelope line + message */
 };
 
 struct srv_envelope {
@@ -46,8 +46,12 @@ struct srv_msg;
 int srv_store_open(struct srv_store **out, uv_loop_t *loop,
                    enum srv_store_format format, const char *dir, int durable,
                    struct srv_store_recovery *rec, char *err, size_t errsz);
-/* Waits for commits in flight, then closes. */
+/* Closes; the caller has run its loop to the end (no commit in flight). */
 void srv_store_close(struct srv_store *st);
+/* Messages committed so far and the batches (rounds of writes and syncs)
+ * they took: with group commit, fewer batches than messages. */
+void srv_store_stats(const struct srv_store *st, unsigned long *batches,
+                     unsigned long *messages);
 const char *srv_store_format_name(enum srv_store_format f);
 
 /* Begin a message; the envelope is copied. NULL with a reason in err. */

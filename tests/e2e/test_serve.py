@@ -21,6 +21,7 @@ import pytest
 
 from runner import run_smtprobe
 from serve import Serve
+from store_reader import read_store
 
 SWAKS = "/usr/bin/swaks"
 HELO = "client.example.test"
@@ -124,6 +125,11 @@ def wait_for(fn, timeout=5.0, what="condition"):
 
 def maildir_files(md, sub):
     return sorted(glob.glob(os.path.join(md, sub, "*")))
+
+
+def maildir_envelopes(md):
+    """The envelopes of a Maildir (its envelopes.jsonl), in order."""
+    return list(read_store("maildir", md).envelopes.values())
 
 
 class Raw:
@@ -262,8 +268,8 @@ def test_swaks_submission_auth(tmp_path, mech):
         assert rc == 0, out
         assert "235 2.7.0 Authentication successful" in out, out
         assert srv.events("auth")[0]["mechanism"] == mech
-    [env] = maildir_files(md, "envelopes")
-    assert json.load(open(env))["auth_user"] == ALICE
+    [env] = maildir_envelopes(md)
+    assert env["auth_user"] == ALICE
 
 
 @pytest.mark.parametrize("mode", ["starttls", "starttls-required"])
@@ -425,15 +431,13 @@ def test_maildir_message_and_envelope(tmp_path):
         assert_exit(res, 0)
         [stored] = srv.events("stored")
     [msg] = maildir_files(md, "new")
-    [envf] = maildir_files(md, "envelopes")
+    [env] = maildir_envelopes(md)
     assert os.path.basename(msg) == stored["id"]
-    assert os.path.basename(envf) == stored["id"] + ".json"
     text = open(msg, "rb").read().decode()
     head = text.split("\r\n\r\n", 1)[0]
     assert "Subject: serve maildir check 4711" in head
     assert "\r\nReceived: from " + HELO in head, head
     assert head.startswith("Return-Path: <alice@example.test>"), head
-    env = json.load(open(envf))
     assert env["mail_from"] == "alice@example.test"
     assert env["rcpt"] == [EXTERNAL, LOCAL]
     assert env["auth_user"] == ALICE
@@ -447,8 +451,7 @@ def test_maildir_envelope_without_tls_or_auth(tmp_path):
     md = str(tmp_path / "mail")
     with one_listener("open", maildir=md) as srv:
         assert_exit(send(srv.port(0), "--from", "a@elsewhere.test", "--to", EXTERNAL), 0)
-    [envf] = maildir_files(md, "envelopes")
-    env = json.load(open(envf))
+    [env] = maildir_envelopes(md)
     assert env["auth_user"] is None and env["tls"] is None
     assert env["mail_from"] == "a@elsewhere.test"
 

@@ -1,23 +1,26 @@
-"""`smtprobe serve --maildir`: every message that got a 250 is stored, whole.
+"""`smtprobe serve --maildir DIR` and `--spool DIR`: every message that got a
+250 is stored, whole, with its envelope (tests/harness/store_reader.py reads
+both formats).
 
 - Postfix's smtp-source pushes 200 messages through serve (five parallel
   sessions, one message per connection and, with -d, many per connection):
-  all 200 are in MAILDIR/new afterwards, each with its envelope, and each
-  body is byte for byte the one smtp-source generates (see source_body).
+  all 200 are stored afterwards, each with its envelope, and each body is
+  byte for byte the one smtp-source generates (see source_body).
 - `smtprobe send --data FILE` sends distinct random messages (dot lines,
-  empty lines, long lines, one of 300 KB): the message stored under the id of
-  each 250 is exactly the file that was sent, and the sha256 of each stored
-  body matches exactly one sent body.
-- Both of the above with and without --no-fsync: skipping fsync must not
-  change what is stored.
+  empty lines, long lines, one of 300 KB, streamed through the store's
+  spill file): the message stored under the id of each 250 is exactly the
+  file that was sent.
+- Both of the above in both formats, with and without --no-fsync: skipping
+  the syncs must not change what is stored.
 - kill -9 in the middle of a load (threads of Python smtplib clients, every
-  message unique): each message that got a 250 is in new/ under the id of
-  that 250 and is complete; nothing in new/ is partial or unknown; every
-  envelope is whole JSON. Three rounds on the same Maildir, so the server is
-  also restarted over the leftovers (tmp/ files) of a killed one.
+  message unique): each message that got a 250 is stored under the id of
+  that 250 and is complete; nothing stored is partial or unknown; every
+  envelope but a torn last line is whole JSON. Three rounds on the same
+  store, so the server is also restarted over the leftovers of a killed
+  one: it removes them (a "recovered" event) and the store is clean.
 
-A kill -9 cannot tell whether fsync was done (the page cache survives the
-process); what it checks is that the 250 follows the rename into new/.
+A kill -9 cannot tell whether a sync was done (the page cache survives the
+process); what it checks is that the 250 follows the commit.
 """
 import base64
 import hashlib
@@ -36,6 +39,7 @@ import pytest
 
 from runner import run_smtprobe
 from serve import Serve
+from store_reader import read_store, store_args
 
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 SENDER, RCPT = "sender@example.org", "rcpt@example.test"
@@ -51,16 +55,9 @@ def serve_args(durable):
     return () if durable else ("--no-fsync",)
 
 
-# ---- reading the Maildir ------------------------------------------------
+# ---- reading the store --------------------------------------------------
 
-
-def split_stored(data):
-    """(prepended Return-Path + Received, the message as received)."""
-    lines = data.split(b"\r\n", 2)
-    assert len(lines) == 3, f"stored file too short: {data[:200]!r}"
-    assert lines[0].startswith(b"Return-Path: <"), lines[0]
-    assert lines[1].startswith(b"Received: from "), lines[1]
-    return lines[0] + b"\r\n" + lines[1] + b"\r\n", lines[2]
+FORMATS = ["maildir", "spool"]
 
 
 def body_of(message):
@@ -73,56 +70,12 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
-def read_new(maildir):
-    """{id: (prepended, message)} of everything in MAILDIR/new."""
-    out = {}
-    new = os.path.join(maildir, "new")
-    for name in os.listdir(new):
-        with open(os.path.join(new, name), "rb") as f:
-            prepended, message = split_stored(f.read())
-        assert f" id {name}".encode() in prepended, (
-            f"new/{name}: Received: names another id: {prepended!r}")
-        out[name] = (prepended, message)
-    return out
-
-
-def read_envelopes(maildir):
-    """{id: envelope} of MAILDIR/envelopes/ID.json (temporary .files skipped);
-    every one must be complete JSON."""
-    out = {}
-    d = os.path.join(maildir, "envelopes")
-    for name in os.listdir(d):
-        if name.startswith("."):
-            continue
-        assert name.endswith(".json"), f"unexpected envelopes/{name}"
-        with open(os.path.join(d, name), "rb") as f:
-            raw = f.read()
-        try:
-            env = json.loads(raw)
-        except ValueError as e:
-            pytest.fail(f"envelopes/{name} is not complete JSON ({e}): {raw[-200:]!r}")
-        assert env["id"] == name[:-len(".json")], (name, env["id"])
-        out[env["id"]] = env
-    return out
-
-
-def check_envelopes(stored, envelopes):
-    """Every stored message has its envelope, with the size as received."""
-    for mid, (_, message) in stored.items():
-        assert mid in envelopes, f"new/{mid} has no envelopes/{mid}.json"
-        assert envelopes[mid]["size"] == len(message), (
-            f"{mid}: envelope size {envelopes[mid]['size']}, message {len(message)}")
-
-
-def open_serve(workdir, maildir, durable=True):
+def open_serve(workdir, fmt, path, durable=True):
     """A Serve (not started) on one open listener, its files in workdir."""
     workdir.mkdir(exist_ok=True)
-    return Serve(["127.0.0.1:0,policy=open"], maildir=maildir,
-                 extra=serve_args(durable), workdir=str(workdir))
-
-
-def tmp_leftovers(maildir):
-    return os.listdir(os.path.join(maildir, "tmp"))
+    return Serve(["127.0.0.1:0,policy=open"],
+                 extra=store_args(fmt, path) + list(serve_args(durable)),
+                 workdir=str(workdir))
 
 
 # ---- smtp-source --------------------------------------------------------
@@ -150,11 +103,12 @@ def test_source_body_model():
 
 @pytest.mark.parametrize("reuse", [False, True], ids=["conn-per-message", "reuse"])
 @pytest.mark.parametrize("durable", [True, False], ids=["fsync", "no-fsync"])
-def test_smtp_source_messages_stored_intact(tmp_path, durable, reuse):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_smtp_source_messages_stored_intact(tmp_path, fmt, durable, reuse):
     need_smtp_source()
-    maildir = str(tmp_path / "mail")
+    path = str(tmp_path / "store")
     count, length = 200, 2048
-    with open_serve(tmp_path, maildir, durable) as srv:
+    with open_serve(tmp_path, fmt, path, durable) as srv:
         argv = [SMTP_SOURCE, "-s", "5", "-m", str(count), "-l", str(length),
                 "-f", SENDER, "-t", RCPT, f"127.0.0.1:{srv.port(0)}"]
         if reuse:
@@ -168,24 +122,24 @@ def test_smtp_source_messages_stored_intact(tmp_path, durable, reuse):
     sessions = srv.events("disconnect")
     assert str(srv.summary["messages"]) == str(count), srv.summary
 
-    stored = read_new(maildir)
-    envelopes = read_envelopes(maildir)
-    assert len(stored) == count
-    assert len(envelopes) == count
-    assert tmp_leftovers(maildir) == []
-    assert set(stored) == logged
-    check_envelopes(stored, envelopes)
+    got = read_store(fmt, path)
+    assert len(got.messages) == count
+    assert len(got.envelopes) == count
+    assert got.leftovers == []
+    assert set(got.messages) == logged
     expected = source_body(length)
     msgids = set()
-    for mid, (prepended, message) in stored.items():
-        assert prepended.startswith(f"Return-Path: <{SENDER}>\r\n".encode())
-        assert f"for <{RCPT}>;".encode() in prepended
+    for mid, message in got.messages.items():
+        if fmt == "maildir":
+            prepended = got.prepended[mid]
+            assert prepended.startswith(f"Return-Path: <{SENDER}>\r\n".encode())
+            assert f"for <{RCPT}>;".encode() in prepended
         header = message.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
         assert f"From: <{SENDER}>".encode() in header, header
         assert f"To: <{RCPT}>".encode() in header, header
         msgids |= {h for h in header if h.lower().startswith(b"message-id:")}
         assert body_of(message) == expected, f"{mid}: body differs"
-        env = envelopes[mid]
+        env = got.envelopes[mid]
         assert env["mail_from"] == SENDER and env["rcpt"] == [RCPT], env
     assert len(msgids) == count, "smtp-source's Message-Ids are not all distinct"
     if reuse:
@@ -223,7 +177,8 @@ def random_message(rnd, i, size):
 
 
 @pytest.mark.parametrize("durable", [True, False], ids=["fsync", "no-fsync"])
-def test_send_data_bodies_stored_exactly(tmp_path, durable):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_send_data_bodies_stored_exactly(tmp_path, fmt, durable):
     rnd = random.Random(20261122 + durable)
     count = 30
     sizes = [rnd.randint(0, 20000) for _ in range(count - 1)] + [300_000]
@@ -234,8 +189,8 @@ def test_send_data_bodies_stored_exactly(tmp_path, durable):
         path.write_bytes(data)
         messages.append((str(path), data))
     assert len({sha(body_of(m)) for _, m in messages}) == count
-    maildir = str(tmp_path / "mail")
-    with open_serve(tmp_path, maildir, durable) as srv:
+    store = str(tmp_path / "store")
+    with open_serve(tmp_path, fmt, store, durable) as srv:
         def send(path):
             r = run_smtprobe(["send", "--server", f"127.0.0.1:{srv.port(0)}",
                               "--from", SENDER, "--to", RCPT, "--data", path,
@@ -250,18 +205,16 @@ def test_send_data_bodies_stored_exactly(tmp_path, durable):
     assert srv.returncode == 0, srv.stderr_text()
     assert len(set(ids)) == count
 
-    stored = read_new(maildir)
-    envelopes = read_envelopes(maildir)
-    assert len(stored) == count and len(envelopes) == count
-    assert tmp_leftovers(maildir) == []
-    check_envelopes(stored, envelopes)
+    got = read_store(fmt, store)
+    assert len(got.messages) == count and len(got.envelopes) == count
+    assert got.leftovers == []
     sent_bodies = [sha(body_of(m)) for _, m in messages]
     for mid, (_, data) in zip(ids, messages):
-        assert mid in stored, f"250 for {mid}, but no new/{mid}"
-        message = stored[mid][1]
-        got = sha(body_of(message))
-        assert sent_bodies.count(got) == 1, f"{mid}: stored body matches no sent body"
-        assert got == sha(body_of(data)), f"{mid}: stored under another message's id"
+        assert mid in got.messages, f"250 for {mid}, but it is not stored"
+        message = got.messages[mid]
+        digest = sha(body_of(message))
+        assert sent_bodies.count(digest) == 1, f"{mid}: stored body matches no sent body"
+        assert digest == sha(body_of(data)), f"{mid}: stored under another message's id"
         assert message == data, f"{mid}: stored message differs from the sent one"
 
 
@@ -323,27 +276,26 @@ class Load:
                 self.errors.append((time.monotonic(), repr(e)))
 
 
-def check_after_kill(maildir, load_acked, attempts):
-    stored = read_new(maildir)
-    envelopes = read_envelopes(maildir)
-    check_envelopes(stored, envelopes)
+def check_after_kill(fmt, path, load_acked, attempts):
+    got = read_store(fmt, path, allow_torn=True)
     for mid, digest in load_acked.items():
-        assert mid in stored, f"{mid} got a 250 but is not in new/"
-        assert sha(stored[mid][1]) == digest, f"new/{mid} is not the message acknowledged"
-    for mid, (_, message) in stored.items():
+        assert mid in got.messages, f"{mid} got a 250 but is not stored"
+        assert sha(got.messages[mid]) == digest, f"{mid} is not the message acknowledged"
+    for mid, message in got.messages.items():
         # not acknowledged is fine, partial or unknown is not
-        assert sha(message) in attempts, f"new/{mid} is partial or not a message sent"
-    return stored
+        assert sha(message) in attempts, f"{mid} is partial or not a message sent"
+    return got
 
 
-def test_kill_9_during_load_loses_no_acknowledged_message(tmp_path):
-    maildir = str(tmp_path / "mail")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_kill_9_during_load_loses_no_acknowledged_message(tmp_path, fmt):
+    path = str(tmp_path / "store")
     acked, attempts = {}, set()
     in_flight_rounds = 0
     # (seed, acknowledgements before the kill); then a random 0-20 ms more
     rounds = [(1, 20), (2, 100), (3, 300)]
     for seed, kill_after in rounds:
-        srv = open_serve(tmp_path / f"serve{seed}", maildir).start()
+        srv = open_serve(tmp_path / f"serve{seed}", fmt, path).start()
         load = Load(srv.port(0), threads=8, seed=seed)
         try:
             load.start()
@@ -370,16 +322,25 @@ def test_kill_9_during_load_loses_no_acknowledged_message(tmp_path):
         in_flight_rounds += in_flight > 0
         acked.update(load.acked)
         attempts |= load.attempts
-        stored = check_after_kill(maildir, acked, attempts)
+        got = check_after_kill(fmt, path, acked, attempts)
         print(f"round {seed}: {len(load.acked)} acknowledged, {len(load.attempts)} "
-              f"started, {len(stored)} in new/ in all, {len(tmp_leftovers(maildir))} "
-              f"in tmp/")
+              f"started, {len(got.messages)} stored in all, leftovers "
+              f"{got.leftovers[:3]}{' and a torn index line' if got.torn else ''}")
     assert in_flight_rounds > 0, "nothing was in flight at any kill"
     assert len(acked) >= sum(k for _, k in rounds)
-    # a server started over the killed one's leftovers stores and accepts
-    with open_serve(tmp_path / "serve-last", maildir) as srv:
+    # a server started over the killed one's leftovers cleans them up,
+    # stores and accepts
+    before = read_store(fmt, path, allow_torn=True)
+    with open_serve(tmp_path / "serve-last", fmt, path) as srv:
         r = run_smtprobe(["send", "--server", f"127.0.0.1:{srv.port(0)}",
                           "--from", SENDER, "--to", RCPT, "--silent"])
         assert r.returncode == 0, r.stderr
     assert srv.returncode == 0
-    assert len(read_new(maildir)) >= len(acked) + 1
+    recovered = srv.events("recovered")
+    if before.leftovers or before.torn:
+        assert recovered and int(recovered[0]["removed"]) > 0, recovered
+    after = read_store(fmt, path)
+    assert after.leftovers == [] and not after.torn
+    assert len(after.messages) >= len(acked) + 1
+    for mid, digest in acked.items():
+        assert sha(after.messages[mid]) == digest, f"{mid} lost in the recovery"
