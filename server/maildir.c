@@ -187,6 +187,13 @@ int maildir_open(struct srv_store *st, struct srv_store_recovery *rec,
 		         ENVELOPES, strerror_r(errno, eb, sizeof(eb)));
 		goto out;
 	}
+	struct stat sb;
+	if (fstat(st->envfd, &sb) != 0) {
+		snprintf(err, errsz, "cannot open %s/%s: %s", st->dir,
+		         ENVELOPES, strerror_r(errno, eb, sizeof(eb)));
+		goto out;
+	}
+	st->env_end = (uint64_t)sb.st_size;
 	if (st->durable && (fsync(st->envfd) != 0 || fsync(st->dirfd) != 0)) {
 		snprintf(err, errsz, "cannot sync %s: %s", st->dir,
 		         strerror_r(errno, eb, sizeof(eb)));
@@ -329,8 +336,15 @@ void maildir_commit(struct srv_store *st, struct srv_msg *batch)
 				memcpy(all + o, m->envelope, n);
 				o += n;
 			}
-		if (store_write_all(st->envfd, all, o) != 0)
-			fail_all(batch, errno, "write", "", ENVELOPES);
+		if (store_write_all(st->envfd, all, o) != 0) {
+			/* no torn line: the file ends with whole envelopes */
+			int e = errno;
+			if (ftruncate(st->envfd, (off_t)st->env_end) != 0)
+				e = errno;
+			fail_all(batch, e, "write", "", ENVELOPES);
+		} else {
+			st->env_end += o;
+		}
 		free(all);
 	}
 	if (st->durable && syncfs(st->dirfd) != 0)

@@ -197,9 +197,13 @@ void spool_commit(struct srv_store *st, struct srv_msg *batch)
 		                              at + hl) != 0) ||
 		    (m->len && pwrite_all(st->spoolfd, m->buf, m->len,
 		                          at + hl + m->spilled) != 0)) {
-			/* the next record overwrites what was written; a
-			 * crash now leaves a torn record the next open cuts */
-			store_set_err(m, errno, "write", "", SPOOL);
+			/* cut what was written: the spool ends with whole
+			 * records (a crash here leaves a torn one, which the
+			 * next open cuts) */
+			int e = errno;
+			if (ftruncate(st->spoolfd, (off_t)at) != 0)
+				e = errno;
+			store_set_err(m, e, "write", "", SPOOL);
 			continue;
 		}
 		st->spool_end = at + hl + m->size;

@@ -50,6 +50,7 @@ struct srv_store {
 	int dirfd;
 	/* maildir: DIR/tmp, DIR/new, DIR/envelopes.jsonl */
 	int tmpfd, newfd, envfd;
+	uint64_t env_end; /* envelopes.jsonl's size: a failed append is cut */
 	/* spool: DIR/messages.spool */
 	int spoolfd;
 	uint64_t spool_end; /* where the next record goes */
