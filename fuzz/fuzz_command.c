@@ -7,12 +7,17 @@
  * line holds a control byte or is too long; a path is over 254 bytes or
  * holds an unquoted space or angle bracket; RCPT got the null path; a
  * verb without arguments got one; the domain is not a suffix of the
- * address right after an '@'. The parser must also be deterministic. */
+ * address right after an '@'. The parser must also be deterministic.
+ * The parameters of an accepted MAIL or RCPT, the argument of BDAT and
+ * the whole input go through params.c too (MAIL/RCPT parameters with every
+ * extension offered and with none, BDAT, the UTF-8 checks): a refusal must
+ * be a 5xx line, a kept ENVID or ORCPT must fit and be printable ASCII. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
+#include "params.h"
 
 #include "banned.h"
 
@@ -108,6 +113,55 @@ static void check_ok(const char *buf, size_t len, const struct srv_command *c)
 	}
 }
 
+static void check_printable(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	CHECK(n < cap);
+	for (size_t i = 0; i < n; i++)
+		CHECK(s[i] > 32 && s[i] < 127);
+}
+
+static void check_params(const char *buf, size_t size,
+                         const struct srv_command *c, int rc)
+{
+	static const struct srv_offer offers[] = {{1, 1, 1, 1, 1},
+	                                          {0, 0, 0, 0, 0}};
+	char reply[128];
+
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		if (c->verb == SRV_CMD_MAIL) {
+			struct srv_mail_params mp;
+			if (srv_mail_params_parse(c->params, c->paramslen,
+			                          &offers[i], &mp, reply,
+			                          sizeof(reply)) != 0)
+				CHECK(reply[0] == '5' && strlen(reply) < 80);
+			else
+				check_printable(mp.envid, sizeof(mp.envid));
+		} else if (c->verb == SRV_CMD_RCPT) {
+			struct srv_rcpt_params rp;
+			if (srv_rcpt_params_parse(c->params, c->paramslen,
+			                          &offers[i], &rp, reply,
+			                          sizeof(reply)) != 0)
+				CHECK(reply[0] == '5' && strlen(reply) < 80);
+			else
+				check_printable(rp.orcpt, sizeof(rp.orcpt));
+		} else if (c->verb == SRV_CMD_BDAT) {
+			uint64_t n;
+			int last;
+			if (srv_bdat_parse(c->arg, c->arglen, &n, &last, reply,
+			                   sizeof(reply)) != 0)
+				CHECK(reply[0] == '5');
+			else
+				CHECK(last == 0 || last == 1);
+		}
+	}
+	int valid = srv_utf8_valid(buf, size);
+	CHECK(valid == 0 || valid == 1);
+	if (!srv_has_8bit(buf, size))
+		CHECK(valid == 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size ? size : 1);
@@ -139,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      again.pathlen == c.pathlen && again.params == c.params &&
 	      again.paramslen == c.paramslen);
 	check_domain(buf, size);
+	check_params(buf, size, &c, rc);
 	free(buf);
 	return 0;
 }
