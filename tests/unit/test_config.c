@@ -299,7 +299,7 @@ static void check_defaults(const char *what)
 	    pol->mechs != (M_PLAIN | M_LOGIN | M_CRAM | M_SCRAM) ||
 	    pol->max_recipients != 100 || pol->max_size != 10UL << 20 ||
 	    pol->nusers != 0 || pol->max_connections != 100 ||
-	    pol->conn_per_ip != 0 || pol->conn_rate != 0 ||
+	    pol->conn_per_ip != 50 || pol->conn_rate != 0 ||
 	    pol->auth_fail_limit != 0 || pol->auth_fail_delay_ms != 0 ||
 	    pol->greylist_secs != 0 || pol->msg_rate != 0 ||
 	    pol->nfaults != 0 || pol->name[0] != '\0')
