@@ -619,7 +619,7 @@ def test_max_connections(tmp_path):
     pol = policy_file(tmp_path, """\
         open_relay: true
         auth: {offer: false}
-        limits: {max_connections: 2}
+        limits: {max_connections: 2, connections_per_ip: 0}
         """)
     with one_listener(pol) as srv:
         a, b = Raw(srv.port(0)), Raw(srv.port(0))
