@@ -1,11 +1,15 @@
 /* serve.c - `smtprobe serve`: the embedded, policy-aware test SMTP server.
  *
- * Parses the options, loads each listener's policy, prepares TLS (given
- * files, or a CA and server certificate generated into the state
- * directory), opens the Maildir and the listeners, then runs the loop
- * until SIGTERM/SIGINT (clean shutdown, summary) with SIGHUP reloading the
- * policies (a policy that fails to load leaves the old one in place). */
+ * Parses the options (a bad value is refused with its option named, exit
+ * 1), loads each listener's policy, prepares TLS (given files, or a CA and
+ * server certificate generated into the state directory), opens the store
+ * and the listeners, then runs the loop until SIGTERM/SIGINT (clean
+ * shutdown, summary) with SIGHUP reloading the policies off the loop
+ * (reload.c: all of them or, when one fails to load, none). The "ready"
+ * event lists the listeners as objects; the summary's counters are
+ * numbers, from a table. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 #include "throttle.h"
 #include "log.h"
 #include "opts.h"
+#include "reload.h"
 #include "server.h"
 #include "banned.h"
 
@@ -36,6 +41,10 @@ enum {
 	S_JSON,
 	S_TIMEOUT,
 	S_DATA_TIMEOUT,
+	S_DATA_MAX_TIME,
+	S_DATA_MIN_RATE,
+	S_TLS_TIMEOUT,
+	S_SESSION_TIMEOUT,
 	S_HOSTNAME,
 	S_HELP,
 };
@@ -68,11 +77,37 @@ static const struct opt_def serve_defs[] = {
          "idle deadline per command (default 300)"},
         {S_DATA_TIMEOUT, "data-timeout", OPT_REQ, "SECS",
          "deadline for each read inside DATA (default 300)"},
+        {S_DATA_MAX_TIME, "data-max-time", OPT_REQ, "SECS",
+         "deadline for a whole message, DATA or BDAT (default 600)"},
+        {S_DATA_MIN_RATE, "data-min-rate", OPT_REQ, "BYTES",
+         "slowest transfer inside a message, bytes/s after a grace "
+         "(default 100; 0 = off)"},
+        {S_TLS_TIMEOUT, "tls-timeout", OPT_REQ, "SECS",
+         "deadline for a TLS handshake (default 10)"},
+        {S_SESSION_TIMEOUT, "session-timeout", OPT_REQ, "SECS",
+         "deadline for a whole session (default 3600)"},
         {S_HOSTNAME, "hostname", OPT_REQ, "NAME",
          "banner name (overrides the policies')"},
         {S_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
+
+/* The deadlines: option, field of struct srv_options, default. */
+static const struct deadline {
+	int id;
+	size_t off;
+	unsigned def_ms;
+} deadlines[] = {
+        {S_TIMEOUT, offsetof(struct srv_options, timeout_ms), 300000},
+        {S_DATA_TIMEOUT, offsetof(struct srv_options, data_timeout_ms), 300000},
+        {S_DATA_MAX_TIME, offsetof(struct srv_options, data_max_ms), 600000},
+        {S_TLS_TIMEOUT, offsetof(struct srv_options, tls_timeout_ms), 10000},
+        {S_SESSION_TIMEOUT, offsetof(struct srv_options, session_max_ms),
+         3600000},
+};
+
+#define SERVE_DATA_MIN_RATE 100        /* bytes/s, the default */
+#define SERVE_MAX_RATE      (1L << 30) /* bytes/s */
 
 struct serve_cfg {
 	const char *listen[SERVE_MAX_LISTENERS];
@@ -81,15 +116,68 @@ struct serve_cfg {
 	const char *cert, *key, *chain, *state_dir, *maildir, *spool, *log,
 	        *hostname;
 	int no_fsync, json, help;
-	long timeout_ms, data_timeout_ms;
+	struct srv_options opt; /* the deadlines and the rate */
 };
+
+static const char *opt_name(int id)
+{
+	size_t i;
+
+	for (i = 0; serve_defs[i].names && serve_defs[i].id != id; i++)
+		;
+	return serve_defs[i].names ? serve_defs[i].names : "?";
+}
+
+/* Seconds as "10", "2.5", "30s", "2m", "1h": above 0, at most a day.
+ * Checked here first, as strtod alone takes "nan", "inf" and hex. */
+static int deadline_opt(struct serve_cfg *c, const struct deadline *d,
+                        const char *v, char *err, size_t errsz)
+{
+	size_t n = strspn(v, "0123456789.");
+	long ms = -1;
+
+	if (n > 0 && v[0] != '.' && strchr(v, '.') == strrchr(v, '.') &&
+	    (v[n] == '\0' || (strchr("smh", v[n]) && v[n + 1] == '\0')))
+		ms = opts_duration_ms(v);
+	if (ms <= 0) {
+		snprintf(err, errsz,
+		         "bad timeout '%s' for --%s (seconds: 10, 2.5, 30s, "
+		         "2m; above 0, at most 24h)",
+		         v, opt_name(d->id));
+		return -1;
+	}
+	*(unsigned *)(void *)((char *)&c->opt + d->off) = (unsigned)ms;
+	return 0;
+}
+
+static int rate_opt(struct serve_cfg *c, const char *v, char *err, size_t errsz)
+{
+	size_t n = strspn(v, "0123456789");
+	long rate = -1;
+
+	if (n > 0 && v[n] == '\0' && n <= 10)
+		rate = opts_number(v, 0, SERVE_MAX_RATE);
+	if (rate < 0) {
+		snprintf(err, errsz,
+		         "bad rate '%s' for --data-min-rate (bytes per "
+		         "second, 0 = off, at most %ld)",
+		         v, SERVE_MAX_RATE);
+		return -1;
+	}
+	c->opt.data_min_rate = (unsigned)rate;
+	return 0;
+}
 
 static int on_serve_opt(void *ctx, int id, const char *v, char *err,
                         size_t errsz)
 {
 	struct serve_cfg *c = ctx;
-	long ms;
+	size_t i;
 
+	for (i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
+		if (deadlines[i].id == id)
+			return deadline_opt(c, &deadlines[i], v, err, errsz);
+	}
 	switch (id) {
 	case 0:
 		snprintf(err, errsz, "unexpected argument '%s'", v);
@@ -132,18 +220,8 @@ static int on_serve_opt(void *ctx, int id, const char *v, char *err,
 	case S_JSON:
 		c->json = 1;
 		break;
-	case S_TIMEOUT:
-	case S_DATA_TIMEOUT:
-		ms = opts_duration_ms(v);
-		if (ms <= 0) {
-			snprintf(err, errsz, "bad timeout '%s'", v);
-			return -1;
-		}
-		if (id == S_TIMEOUT)
-			c->timeout_ms = ms;
-		else
-			c->data_timeout_ms = ms;
-		break;
+	case S_DATA_MIN_RATE:
+		return rate_opt(c, v, err, errsz);
 	case S_HOSTNAME:
 		c->hostname = v;
 		break;
@@ -173,39 +251,9 @@ static void serve_help(FILE *f)
 }
 
 static struct server srv;
-/* Every policy ever loaded: sessions keep pointers to the one they started
- * with, so a reload retires the old one and exit frees them all. */
-static struct srv_policy **policies;
-static size_t npolicies;
+/* Every policy ever loaded, and SIGHUP's reloads. */
+static struct srv_reload *reload;
 static uv_signal_t sig_term, sig_int, sig_hup;
-
-static int load_policy(struct srv_listener *l, const char *hostname, char *err,
-                       size_t errsz)
-{
-	struct srv_policy *p = calloc(1, sizeof(*p));
-
-	if (!p) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (srv_policy_load(p, l->policy_src, err, errsz) < 0) {
-		free(p);
-		return -1;
-	}
-	if (hostname)
-		snprintf(p->hostname, sizeof(p->hostname), "%s", hostname);
-	struct srv_policy **np =
-	        realloc(policies, (npolicies + 1) * sizeof(*policies));
-	if (!np) {
-		free(p);
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	policies = np;
-	policies[npolicies++] = p;
-	l->policy = p;
-	return 0;
-}
 
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
@@ -226,17 +274,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 
 static void on_hup(uv_signal_t *h, int signum)
 {
-	char err[512];
-
-	for (size_t i = 0; i < srv.nlisteners; i++) {
-		struct srv_listener *l = &srv.listeners[i];
-		if (load_policy(l, srv.opt.hostname, err, sizeof(err)) < 0)
-			srv_log_event(srv.log, "reload-failed", "listener",
-			              l->spec, "error", err, NULL);
-		else
-			srv_log_event(srv.log, "reloaded", "listener", l->spec,
-			              "policy", l->policy->name, NULL);
-	}
+	srv_reload_request(reload);
 }
 
 static int prepare_tls(const struct serve_cfg *c, char *ca_out, size_t casz,
@@ -284,26 +322,65 @@ static int prepare_tls(const struct serve_cfg *c, char *ca_out, size_t casz,
 	return smtprobe_tls_server_new(&srv.tls, cert, key, NULL, err, errsz);
 }
 
+/* The summary's counters, in this order: key, field of struct srv_stats
+ * (an unsigned long, checked at compile time). A new counter is one line,
+ * e.g. STAT("refused_per_ip", refused_per_ip). */
+#define STAT(k, m)                                                             \
+	{                                                                      \
+		k, offsetof(struct srv_stats, m) +                             \
+		           0 * _Generic(((struct srv_stats *)0)->m,            \
+		                        unsigned long : 1)                     \
+	}
+static const struct {
+	const char *key;
+	size_t off;
+} summary_tab[] = {
+        STAT("connections", connections),
+        STAT("refused_connections", refused_connections),
+        STAT("messages", messages),
+        STAT("bytes", bytes),
+        STAT("rcpt_accepted", rcpt_ok),
+        STAT("rcpt_refused", rcpt_refused),
+        STAT("auth_ok", auth_ok),
+        STAT("auth_failed", auth_failed),
+        STAT("tls", tls),
+        STAT("errors", errors),
+};
+#define NSUMMARY (sizeof(summary_tab) / sizeof(summary_tab[0]))
+
 static void log_summary(void)
 {
-	char v[10][32];
-	const struct srv_stats *s = &srv.stats;
+	struct srv_log_field f[NSUMMARY];
 
-	snprintf(v[0], 32, "%lu", s->connections);
-	snprintf(v[1], 32, "%lu", s->refused_connections);
-	snprintf(v[2], 32, "%lu", s->messages);
-	snprintf(v[3], 32, "%lu", s->bytes);
-	snprintf(v[4], 32, "%lu", s->rcpt_ok);
-	snprintf(v[5], 32, "%lu", s->rcpt_refused);
-	snprintf(v[6], 32, "%lu", s->auth_ok);
-	snprintf(v[7], 32, "%lu", s->auth_failed);
-	snprintf(v[8], 32, "%lu", s->tls);
-	snprintf(v[9], 32, "%lu", s->errors);
-	srv_log_event(srv.log, "summary", "connections", v[0],
-	              "refused_connections", v[1], "messages", v[2], "bytes",
-	              v[3], "rcpt_accepted", v[4], "rcpt_refused", v[5],
-	              "auth_ok", v[6], "auth_failed", v[7], "tls", v[8],
-	              "errors", v[9], NULL);
+	for (size_t i = 0; i < NSUMMARY; i++) {
+		const char *at = (const char *)&srv.stats + summary_tab[i].off;
+
+		f[i] = SRV_LOG_N(summary_tab[i].key,
+		                 *(const unsigned long *)(const void *)at);
+	}
+	srv_log_fields(srv.log, "summary", f, NSUMMARY);
+}
+
+/* "ready": the listeners as a list of {address, mode, policy}. */
+static void log_ready(const char *ca, const char *maildir, const char *spool)
+{
+	struct srv_log_field items[SERVE_MAX_LISTENERS * 3];
+	size_t n = 0;
+
+	for (size_t i = 0; i < srv.nlisteners && i < SERVE_MAX_LISTENERS; i++) {
+		const struct srv_listener *l = &srv.listeners[i];
+
+		items[n++] = SRV_LOG_S("address", l->addr);
+		items[n++] = SRV_LOG_S("mode", srv_mode_name(l->mode));
+		items[n++] = SRV_LOG_S("policy", l->policy->name);
+	}
+	const struct srv_log_field f[] = {
+	        SRV_LOG_L("listeners", items, n / 3, 3),
+	        SRV_LOG_S("ca", ca),
+	        SRV_LOG_S("maildir", maildir),
+	        SRV_LOG_S("spool", spool),
+	};
+	srv_log_fields(srv.log, "ready", f, sizeof(f) / sizeof(f[0]));
 }
 
 int cmd_serve(int argc, char **argv)
@@ -312,8 +389,10 @@ int cmd_serve(int argc, char **argv)
 	char err[512], ca[600];
 	int rc = 1;
 
-	c.timeout_ms = 300000;
-	c.data_timeout_ms = 300000;
+	for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++)
+		*(unsigned *)(void *)((char *)&c.opt + deadlines[i].off) =
+		        deadlines[i].def_ms;
+	c.opt.data_min_rate = SERVE_DATA_MIN_RATE;
 	if (opts_parse(serve_defs, argc, argv, on_serve_opt, NULL, &c, err,
 	               sizeof(err)) < 0) {
 		cli_error("%s (try 'smtprobe serve --help')", err);
@@ -337,18 +416,14 @@ int cmd_serve(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	uv_loop_t *loop = uv_default_loop();
 	srv.loop = loop;
-	srv.opt.timeout_ms = (unsigned)c.timeout_ms;
-	srv.opt.data_timeout_ms = (unsigned)c.data_timeout_ms;
-	srv.opt.data_max_ms = 600000;
-	srv.opt.data_min_rate = 0;
-	srv.opt.tls_timeout_ms = 10000;
-	srv.opt.session_max_ms = 3600000;
+	srv.opt = c.opt;
 	srv.opt.durable = !c.no_fsync;
 	srv.opt.hostname = c.hostname;
 	srv.listeners = calloc(c.nlisten, sizeof(*srv.listeners));
 	srv.throttle = srv_throttle_new();
+	reload = srv_reload_new(&srv);
 	srv.log = srv_log_open(c.log, c.json, err, sizeof(err));
-	if (!srv.listeners || !srv.throttle || !srv.log) {
+	if (!srv.listeners || !srv.throttle || !reload || !srv.log) {
 		cli_error("%s", srv.log ? "out of memory" : err);
 		return 1;
 	}
@@ -358,7 +433,7 @@ int cmd_serve(int argc, char **argv)
 		if (srv_listener_parse(l, c.listen[i],
 		                       c.policy ? c.policy : "mx", err,
 		                       sizeof(err)) < 0 ||
-		    load_policy(l, c.hostname, err, sizeof(err)) < 0) {
+		    srv_reload_initial(reload, l, err, sizeof(err)) < 0) {
 			cli_error("%s", err);
 			goto out;
 		}
@@ -388,11 +463,13 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (store_dir && rec.removed) {
-		char n[32], b[32];
-		snprintf(n, sizeof(n), "%lu", rec.removed);
-		snprintf(b, sizeof(b), "%lu", rec.bytes);
-		srv_log_event(srv.log, "recovered", "store", store_dir,
-		              "removed", n, "bytes", b, NULL);
+		const struct srv_log_field f[] = {
+		        SRV_LOG_S("store", store_dir),
+		        SRV_LOG_N("removed", rec.removed),
+		        SRV_LOG_N("bytes", rec.bytes),
+		};
+		srv_log_fields(srv.log, "recovered", f,
+		               sizeof(f) / sizeof(f[0]));
 	}
 	uv_signal_init(loop, &sig_term);
 	uv_signal_init(loop, &sig_int);
@@ -401,21 +478,7 @@ int cmd_serve(int argc, char **argv)
 	uv_signal_start(&sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&sig_hup, on_hup, SIGHUP);
 
-	char desc[2048];
-	size_t o = 0;
-	for (size_t i = 0; i < srv.nlisteners && o < sizeof(desc) - 1; i++) {
-		const struct srv_listener *l = &srv.listeners[i];
-		int w = snprintf(desc + o, sizeof(desc) - o,
-		                 "%s%s/%s,policy=%s", i ? " " : "", l->addr,
-		                 srv_mode_name(l->mode), l->policy->name);
-		if (w < 0)
-			break;
-		o += (size_t)w < sizeof(desc) - o ? (size_t)w
-		                                  : sizeof(desc) - o - 1;
-	}
-	srv_log_event(srv.log, "ready", "listeners", desc, "ca",
-	              ca[0] ? ca : NULL, "maildir", c.maildir, "spool", c.spool,
-	              NULL);
+	log_ready(ca[0] ? ca : NULL, c.maildir, c.spool);
 	uv_run(loop, UV_RUN_DEFAULT);
 	log_summary();
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -432,9 +495,7 @@ out:
 		smtprobe_tls_server_free(srv.tls);
 	srv_throttle_free(srv.throttle);
 	srv_log_close(srv.log);
-	for (size_t i = 0; i < npolicies; i++)
-		free(policies[i]);
-	free(policies);
+	srv_reload_free(reload);
 	free(srv.listeners);
 	uv_loop_close(loop);
 	return rc;

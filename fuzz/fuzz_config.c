@@ -2,9 +2,12 @@
  * (srv_policy_parse). The input is the YAML text, NULs and all. Aborts when
  * the parser succeeds with a policy that breaks its own invariants (counts
  * over their caps, unterminated or unprintable strings, a probability out
- * of 0..1, a network prefix too long), or fails without a "line N: "
- * message (or a size message); ASan/UBSan catch the rest. Accepted
- * policies are then run through the decisions once to reach policy.c. */
+ * of 0..1, a network prefix too long, connections_per_ip other than half
+ * of max_connections when the text never names it), or fails without a
+ * "line N: " message (or a size message); ASan/UBSan catch the rest, and
+ * libFuzzer's -timeout a document that loads slowly (the corpus has deep
+ * nesting, at the cap and beyond, and many anchors). Accepted policies are
+ * then run through the decisions once to reach policy.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +112,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (srv_policy_parse(p, (const char *)data, size, err, sizeof(err)) ==
 	    0) {
+		static const char key[] = "connections_per_ip";
+
 		check_policy(p);
+		/* unset (no escape could spell it): the derived default */
+		if (memmem(data, size, key, sizeof(key) - 1) == NULL &&
+		    memchr(data, '\\', size) == NULL) {
+			unsigned maxc =
+			        p->max_connections ? p->max_connections : 100;
+
+			CHECK(p->conn_per_ip == (maxc / 2 ? maxc / 2 : 1));
+		}
 		decide(p);
 	} else {
 		CHECK(strncmp(err, "line ", 5) == 0 ||

@@ -12,9 +12,16 @@
  * are all errors: nothing is truncated or guessed. Strings may not hold
  * control characters (a host name or a fault text reaches the wire).
  * Limits: SRV_MAX_CONFIG bytes of YAML (and of users_file), the item caps
- * of policy.h, one YAML document. Anchors and aliases are resolved by
- * libyaml; the walk follows the schema, whose depth is fixed, so an
- * aliased or self-referencing node can't make it loop. */
+ * of policy.h, one YAML document. Before libyaml builds its node tree, a
+ * pass over its events refuses a stream nested deeper than SRV_MAX_DEPTH,
+ * with more than SRV_MAX_NODES nodes or SRV_MAX_ANCHORS anchors ("line N:
+ * nesting deeper than 32 levels"): libyaml's scanner costs O(depth) per
+ * token and its anchor lookups O(anchors) per alias, so with these bounds
+ * loading is linear in the input and the tree stays a few MB. Anchors and
+ * aliases are resolved by libyaml; the walk follows the schema, whose
+ * depth is fixed, so an aliased or self-referencing node can't make it
+ * loop. Defaults that depend on other keys (connections_per_ip: half of
+ * max_connections) are applied once the document is read. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -983,6 +990,117 @@ static int yaml_failed(char *err, size_t errsz, const yaml_parser_t *y)
 	return -1;
 }
 
+/* The shape of the stream, from libyaml's events, before any node tree is
+ * built: nesting, nodes and anchors within their caps. Each event costs
+ * O(1) once the nesting is bounded, so a hostile document is refused in
+ * time linear in the bytes read. A YAML error is left for the loader,
+ * which stops at the same place and words it as before. */
+static int prescan(char *err, size_t errsz, const char *yaml, size_t len)
+{
+	yaml_parser_t y;
+	yaml_event_t ev;
+	unsigned depth = 0, nodes = 0, anchors = 0;
+	int rc = 0, done = 0;
+
+	if (!yaml_parser_initialize(&y)) {
+		set_err(err, errsz, "out of memory");
+		return -1;
+	}
+	yaml_parser_set_input_string(&y, (const unsigned char *)yaml, len);
+	while (!done && rc == 0) {
+		const yaml_char_t *anchor = NULL;
+		unsigned long line;
+
+		if (!yaml_parser_parse(&y, &ev))
+			break; /* the loader reports it */
+		line = (unsigned long)ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			anchor = ev.type == YAML_SEQUENCE_START_EVENT
+			                 ? ev.data.sequence_start.anchor
+			                 : ev.data.mapping_start.anchor;
+			if (++depth > SRV_MAX_DEPTH) {
+				set_err(err, errsz,
+				        "line %lu: nesting deeper than %d "
+				        "levels",
+				        line, SRV_MAX_DEPTH);
+				rc = -1;
+			}
+			/* fall through */
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+			if (ev.type == YAML_SCALAR_EVENT)
+				anchor = ev.data.scalar.anchor;
+			if (rc == 0 && ++nodes > SRV_MAX_NODES) {
+				set_err(err, errsz,
+				        "line %lu: more than %d YAML nodes",
+				        line, SRV_MAX_NODES);
+				rc = -1;
+			}
+			if (rc == 0 && anchor != NULL &&
+			    ++anchors > SRV_MAX_ANCHORS) {
+				set_err(err, errsz,
+				        "line %lu: more than %d anchors", line,
+				        SRV_MAX_ANCHORS);
+				rc = -1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&y);
+	return rc;
+}
+
+/* Was key set in the mapping n (NULL: no mapping)? */
+static int map_has(struct cfg *c, const yaml_node_t *n, const char *key)
+{
+	const yaml_node_pair_t *pair;
+
+	if (n == NULL || n->type != YAML_MAPPING_NODE)
+		return 0;
+	for (pair = n->data.mapping.pairs.start;
+	     pair < n->data.mapping.pairs.top; pair++) {
+		const yaml_node_t *k = node(c, pair->key);
+
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static size_t top_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; strcmp(top_fields[i].key, key) != 0; i++)
+		;
+	return i;
+}
+
+/* Defaults that depend on other keys, once the document is read. */
+static void derived_defaults(struct cfg *c, const yaml_node_t **seen)
+{
+	struct srv_policy *p = c->p;
+
+	if (!map_has(c, seen[top_index("limits")], "connections_per_ip")) {
+		unsigned maxc = p->max_connections ? p->max_connections : 100;
+
+		p->conn_per_ip = maxc / 2 > 0 ? maxc / 2 : 1;
+	}
+}
+
 static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 {
 	const yaml_node_t *seen[NELEM(top_fields)] = {NULL};
@@ -998,6 +1116,8 @@ static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 		        SRV_MAX_CONFIG);
 		return -1;
 	}
+	if (prescan(c->err, c->errsz, yaml, len) < 0)
+		return -1;
 	if (!yaml_parser_initialize(&y)) {
 		set_err(c->err, c->errsz, "out of memory");
 		return -1;
@@ -1037,15 +1157,15 @@ static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 		if (r2 == NULL)
 			break;
 	}
+	c->doc = &doc;
 	if (rc == 0 && c->p->offer_auth && c->p->mechs == 0) {
-		size_t i;
+		size_t i = top_index("auth");
 
-		c->doc = &doc;
-		for (i = 0; strcmp(top_fields[i].key, "auth") != 0; i++)
-			;
 		rc = fail(c, seen[i] ? seen[i] : root,
 		          "auth.offer is true but auth.mechanisms is empty");
 	}
+	if (rc == 0)
+		derived_defaults(c, seen);
 	c->doc = NULL;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&y);

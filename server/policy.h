@@ -18,6 +18,14 @@
 #define SRV_MAX_USER_DOMAINS 16 /* recipient domains a user may send to */
 #define SRV_MAX_FAULTS       32
 #define SRV_MAX_CONFIG       (1024 * 1024) /* bytes of YAML accepted */
+/* The YAML's shape, checked before a node tree is built: the schema is at
+ * most 4 collections deep and needs a few thousand nodes, so these bounds
+ * only refuse documents no policy needs, and keep loading linear in the
+ * input (libyaml's scanner slows down with nesting, its anchor table with
+ * the number of anchors) and its memory small. */
+#define SRV_MAX_DEPTH   32    /* nested mappings and lists */
+#define SRV_MAX_NODES   16384 /* values, mappings, lists and aliases */
+#define SRV_MAX_ANCHORS 128   /* &anchors in the document */
 
 struct srv_net {
 	int family;             /* AF_INET or AF_INET6 */
@@ -87,7 +95,10 @@ struct srv_policy {
 	size_t nusers;
 	/* protection */
 	unsigned max_connections; /* concurrent, whole server (0 = 100) */
-	unsigned conn_per_ip;     /* concurrent per client IP, 0 = no limit */
+	/* concurrent per client IP, 0 = no limit; unset: max_connections / 2
+	 * (at least 1), as Postfix's smtpd_client_connection_count_limit is
+	 * half its default process limit */
+	unsigned conn_per_ip;
 	unsigned conn_rate; /* new connections per minute per IP, 0 = off */
 	unsigned auth_fail_limit;    /* failures before 421, 0 = off */
 	unsigned auth_fail_delay_ms; /* delay of each reply after a failure */

@@ -486,15 +486,15 @@ def test_log_events_and_summary(tmp_path):
     assert srv.returncode == 0, srv.stderr_text()
     s = srv.summary
     assert s is not None
-    assert s["connections"] == "2"
-    assert s["refused_connections"] == "0"
-    assert s["messages"] == "1"
-    assert s["rcpt_accepted"] == "1"
-    assert s["rcpt_refused"] == "1"
-    assert s["auth_ok"] == "1"
-    assert s["auth_failed"] == "0"
-    assert s["tls"] == "1"
-    assert int(s["bytes"]) > 0
+    assert s["connections"] == 2
+    assert s["refused_connections"] == 0
+    assert s["messages"] == 1
+    assert s["rcpt_accepted"] == 1
+    assert s["rcpt_refused"] == 1
+    assert s["auth_ok"] == 1
+    assert s["auth_failed"] == 0
+    assert s["tls"] == 1
+    assert type(s["bytes"]) is int and s["bytes"] > 0
 
 
 def test_sigterm_closes_open_sessions_politely():
@@ -512,7 +512,7 @@ def test_sigterm_closes_open_sessions_politely():
     assert srv.returncode == 0, srv.stderr_text()
     assert srv.events("shutdown")[0]["signal"] == "TERM"
     [summary] = srv.events("summary")
-    assert summary["connections"] == "1"
+    assert summary["connections"] == 1
 
 
 # ------------------------------------------------------------------- limits
@@ -622,7 +622,7 @@ def test_max_connections(tmp_path):
     pol = policy_file(tmp_path, """\
         open_relay: true
         auth: {offer: false}
-        limits: {max_connections: 2}
+        limits: {max_connections: 2, connections_per_ip: 0}
         """)
     with one_listener(pol) as srv:
         a, b = Raw(srv.port(0)), Raw(srv.port(0))
@@ -638,7 +638,7 @@ def test_max_connections(tmp_path):
         with Raw(srv.port(0)) as d:
             assert d.banner[0] == 220
         b.close()
-    assert srv.summary["refused_connections"] == "1"
+    assert srv.summary["refused_connections"] == 1
 
 
 @pytest.mark.parametrize("where", ["policy", "user"])
@@ -935,7 +935,7 @@ def test_too_many_errors():
             assert c.cmd(f"EHLO {HELO}")[0] == 250
         assert_exit(send(srv.port(0), *MSG), 0)
     assert srv.returncode == 0
-    assert srv.summary["errors"] == "20"
+    assert srv.summary["errors"] == 20
 
 
 def test_starttls_discards_pipelined_cleartext():

@@ -3,11 +3,15 @@
     with Serve(["127.0.0.1:0,policy=open", "127.0.0.1:0/starttls-required,policy=submission"],
                maildir=path) as srv:
         srv.port(0), srv.port(1)      # the ports actually bound, in --listen order
+        srv.listener_info[0]          # {"address": "127.0.0.1:PORT", "mode": "plain",
+                                      #  "policy": "open"}, from the ready event
         srv.ca_file                   # the generated CA, when a listener uses TLS
         srv.events("rcpt-refused")    # the JSON log lines so far, by event name
     srv.returncode, srv.summary       # after a clean SIGTERM shutdown
 
-Port 0 lets the server pick free ports; the "ready" event says which. The
+Port 0 lets the server pick free ports; the "ready" event says which (its
+"listeners" is a list of {address, mode, policy} objects; the space-separated
+"ADDR:PORT/MODE,policy=P" string of older servers is read too). The
 log is JSON lines in a file of the work directory. A server that does not
 report ready within START_TIMEOUT, or does not stop within STOP_TIMEOUT
 after SIGTERM, fails the test (and is killed).
@@ -29,6 +33,18 @@ class ServeError(RuntimeError):
     pass
 
 
+def parse_listeners(value):
+    """The ready event's listeners: [{address, mode, policy}, ...]."""
+    if isinstance(value, list):
+        return value
+    out = []
+    for spec in value.split():  # "127.0.0.1:2525/starttls,policy=mx"
+        addr_mode, _, policy = spec.partition(",policy=")
+        address, _, mode = addr_mode.partition("/")
+        out.append({"address": address, "mode": mode, "policy": policy})
+    return out
+
+
 class Serve:
     def __init__(self, listeners, policy=None, maildir=None, extra=(), workdir=None, env=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="smtprobe-serve-test-")
@@ -45,6 +61,7 @@ class Serve:
         self.env = env
         self.proc = None
         self.ready = None
+        self.listeners = self.listener_info = []
         self.returncode = None
         self.summary = None
 
@@ -59,7 +76,9 @@ class Serve:
             ready = self.events("ready")
             if ready:
                 self.ready = ready[0]
-                self.listeners = self.ready["listeners"].split()
+                self.listener_info = parse_listeners(self.ready["listeners"])
+                self.listeners = [f"{x['address']}/{x['mode']},policy={x['policy']}"
+                                  for x in self.listener_info]
                 return self
             if self.proc.poll() is not None:
                 break
@@ -91,9 +110,7 @@ class Serve:
         return out
 
     def address(self, i):
-        spec = self.listeners[i]
-        hostport = spec.split("/")[0]
-        host, port = hostport.rsplit(":", 1)
+        host, port = self.listener_info[i]["address"].rsplit(":", 1)
         return host.strip("[]"), int(port)
 
     def port(self, i):

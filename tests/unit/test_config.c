@@ -1,7 +1,10 @@
 /* test_config.c - table-driven tests of the YAML policy loader (config.c):
  * the presets, a full example with every field, the defaults, the error
- * table (each with its line number), numbers with units, users_file
- * through srv_policy_load from a temporary directory. */
+ * table (each with its line number), numbers with units, the document's
+ * shape (nesting depth at the cap and one over, node and anchor caps, and
+ * hostile documents refused in bounded time), connections_per_ip's
+ * default, users_file through srv_policy_load from a temporary
+ * directory. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -299,7 +303,7 @@ static void check_defaults(const char *what)
 	    pol->mechs != (M_PLAIN | M_LOGIN | M_CRAM | M_SCRAM) ||
 	    pol->max_recipients != 100 || pol->max_size != 10UL << 20 ||
 	    pol->nusers != 0 || pol->max_connections != 100 ||
-	    pol->conn_per_ip != 0 || pol->conn_rate != 0 ||
+	    pol->conn_per_ip != 50 || pol->conn_rate != 0 ||
 	    pol->auth_fail_limit != 0 || pol->auth_fail_delay_ms != 0 ||
 	    pol->greylist_secs != 0 || pol->msg_rate != 0 ||
 	    pol->nfaults != 0 || pol->name[0] != '\0')
@@ -697,6 +701,259 @@ static void test_caps(void **state)
 	                 -1);
 }
 
+/* ---- the document's shape: depth, nodes, anchors ------------------- */
+
+/* Build a document: head, then open x n, then mid, then close x n, then
+ * tail. Returns its length. */
+static size_t nest(char *buf, size_t cap, const char *head, const char *open,
+                   const char *mid, const char *close, size_t n,
+                   const char *tail)
+{
+	size_t len = (size_t)snprintf(buf, cap, "%s", head);
+
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s", open);
+	len += (size_t)snprintf(buf + len, cap - len, "%s", mid);
+	for (size_t i = 0; close[0] != '\0' && i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s", close);
+	len += (size_t)snprintf(buf + len, cap - len, "%s", tail);
+	assert_true(len < cap);
+	return len;
+}
+
+/* Collections below the root mapping: SRV_MAX_DEPTH - 1 of them reach
+ * the cap (the root is level 1) and fail on the schema as before; one
+ * more is refused by the pre-scan, with its line. */
+static const struct dcase {
+	const char *head, *open, *mid, *close, *tail;
+	int extra; /* levels relative to the cap: 0 = at it, 1 = one over */
+	const char *err;
+} dcases[] = {
+        /* flow lists */
+        {"hostname: ", "[", "a", "]", "\n", 0,
+         "line 1: hostname: expected a value, got a list"},
+        {"hostname: ", "[", "a", "]", "\n", 1,
+         "line 1: nesting deeper than 32 levels"},
+        /* flow mappings */
+        {"auth: ", "{a: ", "b", "}", "\n", 0, "line 1: unknown key 'a'"},
+        {"auth: ", "{a: ", "b", "}", "\n", 1,
+         "line 1: nesting deeper than 32 levels"},
+        /* block lists on one line */
+        {"users:\n  ", "- ", "x", "", "\n", 0,
+         "line 2: users: expected a mapping, got a list"},
+        {"users:\n  ", "- ", "x", "", "\n", 1,
+         "line 2: nesting deeper than 32 levels"},
+        /* an empty list at the bottom counts as a level */
+        {"local_domains: ", "[", "", "]", "\n", 0,
+         "line 1: local_domains: expected a value, got a list"},
+        {"local_domains: ", "[", "", "]", "\n", 1,
+         "line 1: nesting deeper than 32 levels"},
+        /* the second document is scanned too */
+        {"---\n---\nhostname: ", "[", "a", "]", "\n", 1,
+         "line 3: nesting deeper than 32 levels"},
+};
+
+static void test_depth(void **state)
+{
+	static char buf[8192];
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(dcases); i++) {
+		const struct dcase *t = &dcases[i];
+		size_t len = nest(
+		        buf, sizeof(buf), t->head, t->open, t->mid, t->close,
+		        (size_t)(SRV_MAX_DEPTH - 1 + t->extra), t->tail);
+
+		if (srv_policy_parse(pol, buf, len, err, sizeof(err)) != -1)
+			fail_msg("depth case %zu accepted", i);
+		if (strcmp(err, t->err) != 0)
+			fail_msg("depth case %zu: got \"%s\", expected \"%s\"",
+			         i, err, t->err);
+	}
+
+	/* block mappings, one level a line: the line that goes too deep */
+	size_t len = 0;
+	for (size_t i = 0; i <= SRV_MAX_DEPTH; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		                        "%*sk%zu:\n", (int)i, "", i);
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	assert_string_equal(err, "line 33: nesting deeper than 32 levels");
+
+	/* the schema's own depth (users -> a user -> owns) is far below */
+	assert_int_equal(parse("users:\n  - name: a\n    password: b\n"
+	                       "    owns: [a@example.test]\n",
+	                       err, sizeof(err)),
+	                 0);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 100,000 levels (44.8 s with libyaml's loader alone) are refused at
+ * once; so are the other shapes that made loading quadratic. */
+static const struct bcase {
+	const char *head, *open, *mid, *close;
+	size_t n;
+	const char *err;
+} bcases[] = {
+        {"", "[", "", "]", 100000, "line 1: nesting deeper than 32 levels"},
+        {"", "{a: ", "b", "}", 100000, "line 1: nesting deeper than 32 levels"},
+        {"", "- ", "x", "", 100000, "line 1: nesting deeper than 32 levels"},
+        {"hostname: ", "[", "", "]", 100000,
+         "line 1: nesting deeper than 32 levels"},
+        /* 100,000 values, 100,000 anchors, 100,000 aliases of the last
+         * of 128 anchors */
+        {"local_domains: [", "a, ", "", "", 100000,
+         "line 1: more than 16384 YAML nodes"},
+        {"local_domains: [", "&a x, ", "", "", 100000,
+         "line 1: more than 128 anchors"},
+};
+
+static void test_bounded_time(void **state)
+{
+	static char buf[SRV_MAX_CONFIG + 1];
+	char err[512];
+	size_t len, i;
+	double t;
+
+	(void)state;
+	for (i = 0; i < NELEM(bcases); i++) {
+		const struct bcase *b = &bcases[i];
+
+		len = nest(buf, sizeof(buf), b->head, b->open, b->mid, b->close,
+		           b->n, "\n");
+		t = now_s();
+		assert_int_equal(
+		        srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+		t = now_s() - t;
+		if (strcmp(err, b->err) != 0)
+			fail_msg("case %zu: got \"%s\", expected \"%s\"", i,
+			         err, b->err);
+		if (t > 1.0)
+			fail_msg("case %zu: %zu bytes refused in %.2f s", i,
+			         len, t);
+	}
+
+	/* within the caps: 128 anchors and as many aliases as fit in the
+	 * node cap, each of the last anchor (libyaml's slowest lookup) */
+	len = (size_t)snprintf(buf, sizeof(buf), "x: [");
+	for (i = 0; i < SRV_MAX_ANCHORS; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		                        "&anchor_%03zu v, ", i);
+	for (i = 0; i < SRV_MAX_NODES - SRV_MAX_ANCHORS - 3; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		                        "*anchor_%03d, ", SRV_MAX_ANCHORS - 1);
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "]\n");
+	assert_true(len < SRV_MAX_CONFIG);
+	t = now_s();
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	t = now_s() - t;
+	assert_string_equal(err, "line 1: unknown key 'x'");
+	if (t > 1.0)
+		fail_msg("anchors and aliases: %.2f s", t);
+}
+
+/* The node and anchor caps: at the cap the schema speaks, as before. */
+static void test_node_caps(void **state)
+{
+	static char buf[SRV_MAX_CONFIG + 1];
+	char err[512], want[128];
+	size_t len, i, items;
+
+	(void)state;
+	/* root mapping, key, list: 3 nodes, then the items */
+	items = SRV_MAX_NODES - 3;
+	len = (size_t)snprintf(buf, sizeof(buf), "local_domains: [");
+	for (i = 0; i < items; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "d, ");
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "]\n");
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+	         "line 1: local_domains: too many items (%zu, at most 64)",
+	         items);
+	assert_string_equal(err, want);
+	memcpy(buf + len - 3, "d]\n", 3);
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	assert_string_equal(err, "line 1: more than 16384 YAML nodes");
+
+	/* SRV_MAX_ANCHORS anchors, then one more */
+	len = (size_t)snprintf(buf, sizeof(buf), "local_domains:\n");
+	for (i = 0; i < SRV_MAX_ANCHORS; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		                        "  - &a%zu d\n", i);
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	                    "line 2: local_domains: too many items (128, at "
+	                    "most 64)");
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "  - &z d\n");
+	assert_int_equal(srv_policy_parse(pol, buf, len, err, sizeof(err)), -1);
+	assert_string_equal(err, "line 130: more than 128 anchors");
+
+	/* anchors and aliases still work */
+	assert_int_equal(parse("local_domains: &d [a.test, b.test]\n"
+	                       "users:\n"
+	                       "  - {name: a, password: p, allowed_domains: "
+	                       "*d}\n",
+	                       err, sizeof(err)),
+	                 0);
+	assert_int_equal(pol->users[0].nallowed, 2);
+	assert_string_equal(pol->users[0].allowed[1], "b.test");
+}
+
+/* ---- connections_per_ip ------------------------------------------ */
+
+static const struct pcase {
+	const char *yaml; /* NULL: a preset, by name in want's place */
+	unsigned want;
+} pcases[] = {
+        {"", 50}, /* max_connections' default, 100 */
+        {"limits: {}", 50},
+        {"limits: {connection_rate: 5}", 50},
+        {"limits: {max_connections: 10}", 5},
+        {"limits: {max_connections: 11}", 5},
+        {"limits: {max_connections: 3}", 1},
+        {"limits: {max_connections: 2}", 1},
+        {"limits: {max_connections: 1}", 1},  /* at least 1 */
+        {"limits: {max_connections: 0}", 50}, /* 0 is 100 */
+        {"limits: {max_connections: 5000}", 2500},
+        {"limits: {connections_per_ip: 0}", 0}, /* explicit: no limit */
+        {"limits: {max_connections: 10, connections_per_ip: 0}", 0},
+        {"limits: {connections_per_ip: 0, max_connections: 10}", 0},
+        {"limits: {connections_per_ip: 7}", 7},
+        {"limits: {max_connections: 4, connections_per_ip: 9}", 9},
+        {"limits: &l {connections_per_ip: 3}", 3},
+        {"hostname: a\nlimits:\n  max_connections: 20\n", 10},
+};
+
+static void test_conn_per_ip(void **state)
+{
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(pcases); i++) {
+		if (parse(pcases[i].yaml, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		if (pol->conn_per_ip != pcases[i].want)
+			fail_msg(
+			        "case %zu (%s): connections_per_ip %u, want %u",
+			        i, pcases[i].yaml, pol->conn_per_ip,
+			        pcases[i].want);
+	}
+	for (i = 0; srv_preset_names[i] != NULL; i++) {
+		assert_int_equal(srv_policy_preset(pol, srv_preset_names[i],
+		                                   err, sizeof(err)),
+		                 0);
+		assert_int_equal(pol->conn_per_ip, 50);
+	}
+}
+
 /* ---- files and users_file ----------------------------------------- */
 
 static char tmpdir[64];
@@ -876,6 +1133,10 @@ int main(void)
 	        cmocka_unit_test(test_numbers),
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_caps),
+	        cmocka_unit_test(test_depth),
+	        cmocka_unit_test(test_bounded_time),
+	        cmocka_unit_test(test_node_caps),
+	        cmocka_unit_test(test_conn_per_ip),
 	        cmocka_unit_test(test_files),
 	};
 
