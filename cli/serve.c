@@ -67,8 +67,9 @@ static const struct opt_def serve_defs[] = {
          "store accepted messages in a Maildir here (default: accept and "
          "discard)"},
         {S_SPOOL, "spool", OPT_REQ, "DIR",
-         "store them in an append-only spool here (DIR/messages.mbox and "
-         "DIR/index.jsonl): the fastest durable store"},
+         "store them in an append-only spool here (DIR/messages.spool: "
+         "each an envelope line, then the message): the fastest durable "
+         "store"},
         {S_NO_FSYNC, "no-fsync", OPT_NONE, NULL,
          "do not sync the store (benchmarks only: loses mail on a crash)"},
         {S_LOG, "log", OPT_REQ, "FILE", "event log (default stderr)"},

@@ -42,15 +42,18 @@ static void data_end(struct smtpd *s)
 
 static void log_stored(struct smtpd *s, const char *id, int stored)
 {
-	char size[32];
-
-	snprintf(size, sizeof(size), "%zu", s->data_len);
 	s->srv->stats.messages++;
 	s->srv->stats.bytes += s->data_len;
-	srv_log_event(s->srv->log, stored ? "stored" : "accepted", "client",
-	              s->client, "id", id, "from", s->mail_from, "size", size,
-	              "user", s->auth_user[0] ? s->auth_user : NULL, "stored",
-	              stored ? NULL : "no", NULL);
+	const struct srv_log_field f[] = {
+	        SRV_LOG_S("client", s->client),
+	        SRV_LOG_S("id", id),
+	        SRV_LOG_S("from", s->mail_from),
+	        SRV_LOG_N("size", s->data_len),
+	        SRV_LOG_S("user", s->auth_user[0] ? s->auth_user : NULL),
+	        SRV_LOG_S("stored", stored ? NULL : "no"),
+	};
+	srv_log_fields(s->srv->log, stored ? "stored" : "accepted", f,
+	               sizeof(f) / sizeof(f[0]));
 }
 
 /* The store's answer, on the loop (at once when it does not sync). */
