@@ -313,6 +313,119 @@ def test_tls_silent_implicit_and_starttls_are_closed(tmp_path):
         assert len(evs) == 2
 
 
+# ------------------------------------ the other deadlines, set by option
+def serve_has_option(name, _cache={}):
+    """Whether `smtprobe serve` has this option (they come with the
+    command-line half of issue 11: until then, these tests skip)."""
+    if "help" not in _cache:
+        p = subprocess.run([serve_mod.SMTPROBE, "serve", "--help"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        _cache["help"] = p.stdout.decode(errors="replace")
+    return f"--{name}" in _cache["help"]
+
+
+def needs_option(name):
+    return pytest.mark.skipif(not serve_has_option(name),
+                              reason=f"smtprobe serve has no --{name} yet")
+
+
+@needs_option("tls-timeout")
+def test_tls_timeout_option(tmp_path):
+    pol = open_policy(tmp_path, 100, 10)
+    with Serve([f"127.0.0.1:0/implicit,policy={pol}"],
+               extra=["--tls-timeout", "1", "--timeout", "60"]) as srv:
+        s = connect(srv.port(0))
+        t0 = time.monotonic()
+        s.settimeout(1 + SLACK)
+        assert s.recv(100) == b""
+        assert 0.9 <= time.monotonic() - t0 <= 1 + SLACK
+        s.close()
+        wait_for(lambda: disconnects(srv, "tls-timeout"), what="disconnect")
+
+
+@needs_option("session-timeout")
+def test_session_timeout_option(tmp_path):
+    """A busy session still ends at the session's deadline: 421 4.4.2."""
+    pol = open_policy(tmp_path, 100, 10)
+    with Serve([f"127.0.0.1:0,policy={pol}"],
+               extra=["--session-timeout", "3", "--timeout", "60"]) as srv:
+        with Client(srv.port(0)) as c:
+            t0 = time.monotonic()
+            with pytest.raises((EOFError, ConnectionResetError, BrokenPipeError)):
+                while time.monotonic() - t0 < 3 + SLACK:
+                    code, text = c.cmd("NOOP")
+                    if code == 421:
+                        assert text == [f"4.4.2 {HOST} Error: session time limit exceeded"]
+                        assert c.closed()
+                        raise EOFError("closed")
+                    assert code == 250
+                    time.sleep(0.3)
+            assert 2.8 <= time.monotonic() - t0 <= 3 + SLACK
+        wait_for(lambda: disconnects(srv, "session-timeout"), what="disconnect")
+
+
+def start_data(c):
+    assert c.cmd(f"EHLO {HELO}")[0] == 250
+    assert c.cmd("MAIL FROM:<a@example.test>")[0] == 250
+    assert c.cmd("RCPT TO:<b@example.org>")[0] == 250
+    assert c.cmd("DATA")[0] == 354
+
+
+def drip_until_closed(c, every, limit):
+    """Send a message byte every `every` s until the server closes (or
+    `limit` s pass): the seconds it took."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        try:
+            c.send(b"x")
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        if c.closed(timeout=every):
+            break
+    return time.monotonic() - t0
+
+
+@needs_option("data-max-time")
+def test_data_max_time_option(tmp_path):
+    """DATA as a whole: a byte every 0.2 s keeps the idle deadline away but
+    not this one."""
+    pol = open_policy(tmp_path, 100, 10)
+    with Serve([f"127.0.0.1:0,policy={pol}"],
+               extra=["--data-max-time", "2", "--data-timeout", "60",
+                      "--data-min-rate", "0"]) as srv:
+        with Client(srv.port(0)) as c:
+            start_data(c)
+            took = drip_until_closed(c, 0.2, 2 + SLACK)
+            assert 1.8 <= took <= 2 + SLACK, took
+            assert (b"421 4.4.2 " + HOST.encode()
+                    + b" Error: message transfer time limit exceeded") in c.buf
+        wait_for(lambda: disconnects(srv, "data-time-limit"), what="disconnect")
+
+
+@needs_option("data-min-rate")
+def test_data_min_rate_option(tmp_path):
+    """Below the floor (1000 bytes/s, 10 bytes/s sent) the message ends
+    once the grace (10 s) is over; at the floor it goes through."""
+    pol = open_policy(tmp_path, 100, 10)
+    with Serve([f"127.0.0.1:0,policy={pol}"],
+               extra=["--data-min-rate", "1000", "--data-timeout", "60"]) as srv:
+        with Client(srv.port(0)) as c:
+            start_data(c)
+            took = drip_until_closed(c, 0.1, 10 + 2 * SLACK)
+            assert 9.8 <= took <= 10 + 2 * SLACK, took
+            assert (b"421 4.4.2 " + HOST.encode()
+                    + b" Error: message transfer too slow") in c.buf
+        wait_for(lambda: disconnects(srv, "data-rate-too-low"), what="disconnect")
+        with Client(srv.port(0)) as c:
+            start_data(c)
+            for _ in range(12):  # 2000 bytes/s for 12 s
+                c.send(b"x" * 1998 + b"\r\n")
+                time.sleep(1.0)
+            c.send(b".\r\n")
+            assert c.reply()[0] == 250
+
+
 # --------------------------------------------------------- floods, fairness
 def test_2000_idle_and_tls_silent_flood_normal_client_served(tmp_path):
     """2,000 idle plain connections from four addresses and 200 TLS-silent
