@@ -585,27 +585,26 @@ static const struct conn_ops smtpd_ops = {
 static int take_command(struct smtpd *s)
 {
 	struct inbuf *in = &s->conn.in;
-	const char *nl = memchr(in->data, '\n', in->len);
-	size_t len = nl ? (size_t)(nl - in->data) : in->len;
-	/* a last CR may be the start of the line end: not text */
-	size_t text = len > 0 && in->data[len - 1] == '\r' ? len - 1 : len;
+	size_t text, used;
+	enum line_scan r =
+	        line_scan(in->data, in->len, SMTPD_MAX_CMDLINE, &text, &used);
 
-	/* The line's length decides, whatever the segmentation: the part
-	 * already here is over the cap, or (a guard: the buffer holds far
-	 * more than a line) the buffer is full without a line end. */
-	if (text > SMTPD_MAX_CMDLINE || (!nl && inbuf_space(in) == 0)) {
+	/* (a full buffer without a line end is over the cap: it holds far
+	 * more than a line) */
+	if (r == LINE_TOO_LONG ||
+	    (r == LINE_INCOMPLETE && inbuf_space(in) == 0)) {
 		smtpd_reply(s, "500 5.5.2 Error: line too long");
 		smtpd_close_after_flush(s, "line too long");
 		return -1;
 	}
-	if (!nl)
+	if (r == LINE_INCOMPLETE)
 		return 0;
 	/* The command is copied: handlers may consume the buffer (STARTTLS
 	 * discards what follows). */
 	char cmd[SMTPD_MAX_CMDLINE + 1];
 	memcpy(cmd, in->data, text);
 	cmd[text] = '\0';
-	inbuf_consume(in, len + 1);
+	inbuf_consume(in, used);
 	mark_command(s);
 	smtpd_command(s, cmd, text);
 	return 1;

@@ -1,7 +1,11 @@
 /* test_limits.c - table-driven tests of the server's limits: the session
  * deadlines (smtpd_deadline: which one applies, when, defaults for 0),
- * the fair-sharing rule (srv_fair_admit) and the per-address connection
- * lists and tables of throttle.c (counts, idlest first, the table full). */
+ * the fair-sharing rule (srv_fair_admit), the per-address connection
+ * lists and tables of throttle.c (counts, idlest first, the table full),
+ * and line_scan (the command line cap), whose verdicts must not depend on
+ * how the stream is cut: every stream is fed whole, in every two pieces
+ * and byte by byte, each piece from a heap buffer of exactly its length
+ * (so ASan sees a read past the end). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -338,6 +342,144 @@ static void test_rate(void **state)
 	srv_throttle_free(t);
 }
 
+/* ---- line_scan -------------------------------------------------------- */
+
+#define CAP 16 /* a small cap, so the cases are short */
+
+struct lcase {
+	const char *in;
+	enum line_scan r;
+	size_t text, used; /* on LINE_OK */
+};
+
+static const struct lcase lcases[] = {
+        {"", LINE_INCOMPLETE, 0, 0},
+        {"NOOP", LINE_INCOMPLETE, 0, 0},
+        {"NOOP\r", LINE_INCOMPLETE, 0, 0},
+        {"NOOP\r\n", LINE_OK, 4, 6},
+        {"NOOP\n", LINE_OK, 4, 5},
+        {"\r\n", LINE_OK, 0, 2},
+        {"\n", LINE_OK, 0, 1},
+        {"NOOP\r\nQUIT\r\n", LINE_OK, 4, 6},
+        {"a\rb\r\n", LINE_OK, 3, 5}, /* a CR inside is text */
+        /* the cap: 16 bytes of text taken, 17 not */
+        {"0123456789abcdef\r\n", LINE_OK, 16, 18},
+        {"0123456789abcdef\n", LINE_OK, 16, 17},
+        {"0123456789abcdef\r", LINE_INCOMPLETE, 0, 0},
+        {"0123456789abcdef", LINE_INCOMPLETE, 0, 0},
+        {"0123456789abcdefg", LINE_TOO_LONG, 0, 0},
+        {"0123456789abcdefg\r\n", LINE_TOO_LONG, 0, 0},
+        {"0123456789abcdef\r\r", LINE_TOO_LONG, 0, 0},
+        {"0123456789abcdef\r\r\n", LINE_TOO_LONG, 0, 0},
+        {"0123456789abcdefghijklmnopqrstuvwxyz\r\n", LINE_TOO_LONG, 0, 0},
+};
+
+static enum line_scan scan_heap(const char *in, size_t len, size_t *text,
+                                size_t *used)
+{
+	char *b = malloc(len ? len : 1);
+	assert_non_null(b);
+	memcpy(b, in, len);
+	enum line_scan r = line_scan(b, len, CAP, text, used);
+	free(b);
+	return r;
+}
+
+static void test_line_scan(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(lcases); i++) {
+		const struct lcase *c = &lcases[i];
+		size_t text = 99, used = 99;
+		enum line_scan r =
+		        scan_heap(c->in, strlen(c->in), &text, &used);
+		if (r != c->r)
+			fail_msg("case %zu: got %d, want %d", i, (int)r,
+			         (int)c->r);
+		if (r == LINE_OK && (text != c->text || used != c->used))
+			fail_msg("case %zu: text %zu used %zu, want %zu %zu", i,
+			         text, used, c->text, c->used);
+	}
+	/* a huge cap does not overflow */
+	size_t text, used;
+	assert_int_equal(line_scan("abc", 3, (size_t)-1, &text, &used),
+	                 LINE_INCOMPLETE);
+	assert_int_equal(line_scan("abc\n", 4, (size_t)-2, &text, &used),
+	                 LINE_OK);
+}
+
+/* What a reader makes of a stream arriving in pieces: the texts of the
+ * lines taken, "!" for a line too long (the end), "?" for a stream that
+ * ends inside a line. */
+static void feed(const char *stream, const size_t *cuts, size_t ncuts,
+                 char *out, size_t outsz)
+{
+	char buf[256];
+	size_t len = 0, o = 0, from = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; k <= ncuts; k++) {
+		size_t to = k < ncuts ? cuts[k] : strlen(stream);
+		memcpy(buf + len, stream + from, to - from);
+		len += to - from;
+		from = to;
+		for (;;) {
+			size_t text, used;
+			enum line_scan r = scan_heap(buf, len, &text, &used);
+			if (r == LINE_TOO_LONG) {
+				snprintf(out + o, outsz - o, "!");
+				return;
+			}
+			if (r == LINE_INCOMPLETE)
+				break;
+			o += (size_t)snprintf(out + o, outsz - o, "[%.*s]",
+			                      (int)text, buf);
+			memmove(buf, buf + used, len - used);
+			len -= used;
+		}
+	}
+	if (len)
+		snprintf(out + o, outsz - o, "?");
+}
+
+static void test_line_scan_any_segmentation(void **state)
+{
+	static const struct {
+		const char *stream, *want;
+	} streams[] = {
+	        {"NOOP\r\nQUIT\r\n", "[NOOP][QUIT]"},
+	        {"EHLO x\r\n0123456789abcdef\r\nNOOP\r\n",
+	         "[EHLO x][0123456789abcdef][NOOP]"},
+	        {"EHLO x\r\n0123456789abcdefg\r\nNOOP\r\n", "[EHLO x]!"},
+	        {"0123456789abcdef\r\r\n", "!"},
+	        {"a\nb\n\n0123456789abcdef\n0123456789abcdef",
+	         "[a][b][][0123456789abcdef]?"},
+	        {"NOOP\r\n0123456789abcdef0123456789abcdef", "[NOOP]!"},
+	};
+	char want[512], got[512];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(streams); i++) {
+		const char *st = streams[i].stream;
+		size_t n = strlen(st);
+		feed(st, NULL, 0, want, sizeof(want));
+		assert_string_equal(want, streams[i].want);
+		for (size_t c = 0; c <= n; c++) {
+			feed(st, &c, 1, got, sizeof(got));
+			if (strcmp(got, want) != 0)
+				fail_msg("stream %zu cut at %zu: %s, whole: %s",
+				         i, c, got, want);
+		}
+		size_t cuts[128];
+		for (size_t c = 0; c < n; c++)
+			cuts[c] = c;
+		feed(st, cuts, n, got, sizeof(got));
+		if (strcmp(got, want) != 0)
+			fail_msg("stream %zu byte by byte: %s, whole: %s", i,
+			         got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +491,8 @@ int main(void)
 	        cmocka_unit_test(test_peers),
 	        cmocka_unit_test(test_table_full),
 	        cmocka_unit_test(test_rate),
+	        cmocka_unit_test(test_line_scan),
+	        cmocka_unit_test(test_line_scan_any_segmentation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
