@@ -2,18 +2,21 @@
  * connection slots, greylisting triples and per-user message rates for
  * `smtprobe serve`.
  *
- * Each table is a fixed array (SRV_THROTTLE_SLOTS entries) searched
- * linearly, a hash of the key compared before the key itself: a test
- * server sees few distinct clients, and a fixed size means a flood of new
- * keys evicts the least recently used entry instead of growing memory. An
- * entry that holds live connections is never evicted: when every entry
- * does, a new address is refused (srv_throttle_join returns -1) rather
- * than corrupting the count of another.
+ * Each table is a fixed array of SRV_THROTTLE_SLOTS entries with a hash
+ * index (chains through the entries), so a lookup costs a few string
+ * compares whatever the number of clients, and a fixed size means a flood
+ * of new keys evicts the least recently used entry instead of growing
+ * memory. Entries are on one of two lists: idle (no live connection;
+ * least recently used first: the next to be evicted) or, in the
+ * connection table, active. An entry that holds live connections is never
+ * evicted: when every entry does, a new address is refused
+ * (srv_throttle_join returns -1) rather than corrupting another's count.
  *
  * Each address's sessions are linked in a list, least recently active
  * first, so the fair-sharing rule (srv_fair_admit, pure) can reclaim the
- * idlest slot of the biggest holder: finding that holder is one pass over
- * the fixed table, done only when the server is full. */
+ * idlest slot of the biggest holder; finding that holder walks the active
+ * list (the addresses with connections now), and only when the server is
+ * full. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,29 +25,58 @@
 #include "throttle.h"
 #include "banned.h"
 
-#define SRV_THROTTLE_SLOTS 4096
-#define SRV_THROTTLE_KEY   512
-#define SRV_RATE_WINDOW    60.0
+#define SRV_THROTTLE_SLOTS   4096
+#define SRV_THROTTLE_BUCKETS 8192 /* a power of two */
+#define SRV_THROTTLE_KEY     512
+#define SRV_RATE_WINDOW      60.0
+#define NIL                  (-1)
 
 struct slot {
 	char key[SRV_THROTTLE_KEY];
-	uint32_t hash;  /* of key, compared first */
-	unsigned count; /* concurrent connections (conn table) */
-	double first;   /* greylist: first seen; rate: window start */
-	unsigned n;     /* rate: events in the window */
-	double used;    /* last use, for eviction */
+	uint32_t hash;
+	int hnext;        /* next entry in its hash chain */
+	int lprev, lnext; /* neighbours on the idle or the active list */
+	unsigned count;   /* concurrent connections (conn table) */
+	double first;     /* greylist: first seen; rate: window start */
+	unsigned n;       /* rate: events in the window */
 	struct srv_peer *head, *tail; /* conn table: its sessions */
 };
 
-struct srv_throttle {
-	struct slot conn[SRV_THROTTLE_SLOTS];
-	struct slot grey[SRV_THROTTLE_SLOTS];
-	struct slot rate[SRV_THROTTLE_SLOTS];
+struct list {
+	int head, tail;
 };
+
+struct table {
+	struct slot s[SRV_THROTTLE_SLOTS];
+	int bucket[SRV_THROTTLE_BUCKETS]; /* first entry of each chain */
+	int nfresh;                       /* entries never used: s[nfresh..] */
+	struct list idle;   /* no connection: least recently used first */
+	struct list active; /* holding connections */
+};
+
+struct srv_throttle {
+	struct table conn, grey, rate;
+};
+
+static void table_init(struct table *t)
+{
+	for (size_t i = 0; i < SRV_THROTTLE_BUCKETS; i++)
+		t->bucket[i] = NIL;
+	t->nfresh = 0;
+	t->idle.head = t->idle.tail = NIL;
+	t->active.head = t->active.tail = NIL;
+}
 
 struct srv_throttle *srv_throttle_new(void)
 {
-	return calloc(1, sizeof(struct srv_throttle));
+	struct srv_throttle *l = calloc(1, sizeof(*l));
+
+	if (l) {
+		table_init(&l->conn);
+		table_init(&l->grey);
+		table_init(&l->rate);
+	}
+	return l;
 }
 
 void srv_throttle_free(struct srv_throttle *l)
@@ -52,62 +84,114 @@ void srv_throttle_free(struct srv_throttle *l)
 	free(l);
 }
 
-/* FNV-1a: only a filter before strcmp, so any spread will do. */
-static uint32_t key_hash(const char *key)
+/* FNV-1a of the key as stored (at most SRV_THROTTLE_KEY - 1 bytes). */
+static uint32_t key_hash(const char *key, size_t n)
 {
 	uint32_t h = 2166136261u;
 
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
 	return h;
 }
 
-/* Find key, or take the empty / least recently used free slot for it;
- * NULL when every slot holds live connections. */
-static struct slot *lookup(struct slot *tab, const char *key, double now,
-                           int *fresh)
+static size_t key_len(const char *key)
 {
-	struct slot *empty = NULL, *lru = NULL;
-	uint32_t h = key_hash(key);
-
-	*fresh = 0;
-	for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++) {
-		struct slot *sl = &tab[i];
-		if (!sl->key[0]) {
-			if (!empty)
-				empty = sl;
-		} else if (sl->hash == h && strcmp(sl->key, key) == 0) {
-			sl->used = now;
-			return sl;
-		} else if (sl->count == 0 && (!lru || sl->used < lru->used)) {
-			lru = sl;
-		}
-	}
-	struct slot *victim = empty ? empty : lru;
-	if (!victim)
-		return NULL;
-	memset(victim, 0, sizeof(*victim));
 	size_t n = strlen(key);
-	if (n >= SRV_THROTTLE_KEY)
-		n = SRV_THROTTLE_KEY - 1;
-	memcpy(victim->key, key, n);
-	victim->hash = key_hash(victim->key);
-	victim->used = now;
-	victim->first = now;
-	*fresh = 1;
-	return victim;
+
+	return n < SRV_THROTTLE_KEY ? n : SRV_THROTTLE_KEY - 1;
 }
 
-/* Find key without creating it. */
-static struct slot *find(struct slot *tab, const char *key)
+static void list_unlink(struct table *t, struct list *li, int i)
 {
-	uint32_t h = key_hash(key);
+	struct slot *sl = &t->s[i];
 
-	for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++)
-		if (tab[i].key[0] && tab[i].hash == h &&
-		    strcmp(tab[i].key, key) == 0)
-			return &tab[i];
-	return NULL;
+	if (sl->lprev != NIL)
+		t->s[sl->lprev].lnext = sl->lnext;
+	else
+		li->head = sl->lnext;
+	if (sl->lnext != NIL)
+		t->s[sl->lnext].lprev = sl->lprev;
+	else
+		li->tail = sl->lprev;
+	sl->lprev = sl->lnext = NIL;
+}
+
+static void list_append(struct table *t, struct list *li, int i)
+{
+	struct slot *sl = &t->s[i];
+
+	sl->lprev = li->tail;
+	sl->lnext = NIL;
+	if (li->tail != NIL)
+		t->s[li->tail].lnext = i;
+	else
+		li->head = i;
+	li->tail = i;
+}
+
+/* Find key without creating it: its index, or NIL. */
+static int find(struct table *t, const char *key)
+{
+	size_t n = key_len(key);
+	uint32_t h = key_hash(key, n);
+
+	for (int i = t->bucket[h & (SRV_THROTTLE_BUCKETS - 1)]; i != NIL;
+	     i = t->s[i].hnext)
+		if (t->s[i].hash == h && strncmp(t->s[i].key, key, n) == 0 &&
+		    t->s[i].key[n] == '\0')
+			return i;
+	return NIL;
+}
+
+static void chain_unlink(struct table *t, int i)
+{
+	int *pp = &t->bucket[t->s[i].hash & (SRV_THROTTLE_BUCKETS - 1)];
+
+	while (*pp != NIL && *pp != i)
+		pp = &t->s[*pp].hnext;
+	if (*pp == i)
+		*pp = t->s[i].hnext;
+}
+
+/* Find key (it becomes the most recently used), or take a never used or
+ * the least recently used idle entry for it; NULL when every entry holds
+ * live connections. */
+static struct slot *lookup(struct table *t, const char *key, double now,
+                           int *fresh)
+{
+	int i = find(t, key);
+
+	*fresh = 0;
+	if (i != NIL) {
+		struct slot *sl = &t->s[i];
+		if (!sl->count) { /* used now: the last to be evicted */
+			list_unlink(t, &t->idle, i);
+			list_append(t, &t->idle, i);
+		}
+		return sl;
+	}
+	if (t->nfresh < SRV_THROTTLE_SLOTS) {
+		i = t->nfresh++;
+	} else if (t->idle.head != NIL) {
+		i = t->idle.head;
+		list_unlink(t, &t->idle, i);
+		chain_unlink(t, i);
+	} else {
+		return NULL;
+	}
+	struct slot *sl = &t->s[i];
+	size_t n = key_len(key);
+	memset(sl, 0, sizeof(*sl));
+	memcpy(sl->key, key, n);
+	sl->hash = key_hash(key, n);
+	sl->first = now;
+	sl->lprev = sl->lnext = NIL;
+	int *b = &t->bucket[sl->hash & (SRV_THROTTLE_BUCKETS - 1)];
+	sl->hnext = *b;
+	*b = i;
+	list_append(t, &t->idle, i);
+	*fresh = 1;
+	return sl;
 }
 
 /* Count an event in a one-minute window; 1 when over the rate. */
@@ -144,18 +228,18 @@ void srv_peer_init(struct srv_peer *p)
 
 unsigned srv_throttle_held(struct srv_throttle *l, const char *ip)
 {
-	const struct slot *sl = find(l->conn, ip);
+	int i = find(&l->conn, ip);
 
-	return sl ? sl->count : 0;
+	return i != NIL ? l->conn.s[i].count : 0;
 }
 
 unsigned srv_throttle_top(struct srv_throttle *l, struct srv_peer **oldest)
 {
 	const struct slot *top = NULL;
 
-	for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++)
-		if (l->conn[i].count && (!top || l->conn[i].count > top->count))
-			top = &l->conn[i];
+	for (int i = l->conn.active.head; i != NIL; i = l->conn.s[i].lnext)
+		if (!top || l->conn.s[i].count > top->count)
+			top = &l->conn.s[i];
 	*oldest = top ? top->head : NULL;
 	return top ? top->count : 0;
 }
@@ -168,7 +252,7 @@ int srv_throttle_rate(struct srv_throttle *l, const char *ip, double now,
 
 	if (!rate_per_min)
 		return 0;
-	sl = lookup(l->conn, ip, now, &fresh);
+	sl = lookup(&l->conn, ip, now, &fresh);
 	return sl ? rate_hit(sl, now, rate_per_min) : 0;
 }
 
@@ -204,12 +288,16 @@ int srv_throttle_join(struct srv_throttle *l, const char *ip, double now,
                       struct srv_peer *p)
 {
 	int fresh;
-	struct slot *sl = lookup(l->conn, ip, now, &fresh);
+	struct slot *sl = lookup(&l->conn, ip, now, &fresh);
 
 	if (!sl)
 		return -1;
-	sl->count++;
-	p->slot = (int)(sl - l->conn);
+	int i = (int)(sl - l->conn.s);
+	if (sl->count++ == 0) {
+		list_unlink(&l->conn, &l->conn.idle, i);
+		list_append(&l->conn, &l->conn.active, i);
+	}
+	p->slot = i;
 	peer_link(sl, p);
 	return 0;
 }
@@ -218,7 +306,7 @@ void srv_throttle_touch(struct srv_throttle *l, struct srv_peer *p)
 {
 	if (p->slot < 0 || !p->listed)
 		return;
-	struct slot *sl = &l->conn[p->slot];
+	struct slot *sl = &l->conn.s[p->slot];
 	if (sl->tail == p)
 		return;
 	peer_unlink(sl, p);
@@ -228,17 +316,19 @@ void srv_throttle_touch(struct srv_throttle *l, struct srv_peer *p)
 void srv_throttle_unlist(struct srv_throttle *l, struct srv_peer *p)
 {
 	if (p->slot >= 0)
-		peer_unlink(&l->conn[p->slot], p);
+		peer_unlink(&l->conn.s[p->slot], p);
 }
 
 void srv_throttle_leave(struct srv_throttle *l, struct srv_peer *p)
 {
 	if (p->slot < 0)
 		return;
-	struct slot *sl = &l->conn[p->slot];
+	struct slot *sl = &l->conn.s[p->slot];
 	peer_unlink(sl, p);
-	if (sl->count)
-		sl->count--;
+	if (sl->count && --sl->count == 0) { /* idle: may be evicted now */
+		list_unlink(&l->conn, &l->conn.active, p->slot);
+		list_append(&l->conn, &l->conn.idle, p->slot);
+	}
 	p->slot = -1;
 }
 
@@ -250,7 +340,7 @@ int srv_throttle_greylist(struct srv_throttle *l, const char *ip,
 	int fresh;
 
 	snprintf(key, sizeof(key), "%s/%s/%s", ip, sender, rcpt);
-	struct slot *sl = lookup(l->grey, key, now, &fresh);
+	struct slot *sl = lookup(&l->grey, key, now, &fresh);
 	/* (this table holds no connections: a slot is always found) */
 	return !sl || fresh || now - sl->first < (double)secs;
 }
@@ -259,7 +349,7 @@ int srv_throttle_message(struct srv_throttle *l, const char *user, double now,
                          unsigned rate_per_min)
 {
 	int fresh;
-	struct slot *sl = lookup(l->rate, user, now, &fresh);
+	struct slot *sl = lookup(&l->rate, user, now, &fresh);
 
 	return sl ? rate_hit(sl, now, rate_per_min) : 0;
 }

@@ -328,6 +328,29 @@ static void test_table_full(void **state)
 	srv_throttle_free(t);
 }
 
+/* A full table gives way to the least recently used key: one just looked
+ * up stays, the oldest untouched one goes. */
+static void test_lru_eviction(void **state)
+{
+	struct srv_throttle *t = srv_throttle_new();
+	char rcpt[64];
+
+	(void)state;
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "r0", 0, 10), 1);
+	for (int i = 1; i < 4096; i++) {
+		snprintf(rcpt, sizeof(rcpt), "r%d", i);
+		assert_int_equal(
+		        srv_throttle_greylist(t, "ip", "s", rcpt, 1, 10), 1);
+	}
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "r0", 20, 10), 0);
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "new", 21, 10), 1);
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "r0", 22, 10), 0);
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "r2", 23, 10), 0);
+	assert_int_equal(srv_throttle_greylist(t, "ip", "s", "r1", 24, 10),
+	                 1); /* evicted: seen afresh */
+	srv_throttle_free(t);
+}
+
 static void test_rate(void **state)
 {
 	struct srv_throttle *t = srv_throttle_new();
@@ -491,6 +514,7 @@ int main(void)
 	        cmocka_unit_test(test_peers),
 	        cmocka_unit_test(test_table_full),
 	        cmocka_unit_test(test_rate),
+	        cmocka_unit_test(test_lru_eviction),
 	        cmocka_unit_test(test_line_scan),
 	        cmocka_unit_test(test_line_scan_any_segmentation),
 	};
