@@ -142,7 +142,6 @@ static void on_pause_done(uv_timer_t *t)
 {
 	struct srv_listener *l = t->data;
 
-	l->paused = 0;
 	if (l->polling)
 		uv_poll_start(&l->poll, UV_READABLE, on_accept);
 }
@@ -173,7 +172,6 @@ static void accept_pause(struct srv_listener *l, int e)
 		l->accept_failures = 0;
 	}
 	uv_poll_stop(&l->poll);
-	l->paused = 1;
 	uv_timer_start(&l->pause, on_pause_done, SRV_ACCEPT_PAUSE_MS, 0);
 }
 
@@ -290,7 +288,6 @@ void srv_listener_close(struct srv_listener *l)
 		uv_timer_stop(&l->pause);
 		uv_close((uv_handle_t *)&l->pause, NULL);
 		l->pause_init = 0;
-		l->paused = 0;
 	}
 	if (l->fd >= 0)
 		close(l->fd);

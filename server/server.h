@@ -34,7 +34,6 @@ struct srv_listener {
 	struct srv_policy *policy;     /* current; replaced on SIGHUP */
 	uv_timer_t pause; /* accepting paused after EMFILE and the like */
 	int pause_init;   /* pause is initialised (closed with the poll) */
-	int paused;
 	unsigned long accept_failures; /* since the last accept-failed line */
 	uint64_t accept_logged;        /* when that line was written (ms) */
 };

@@ -33,7 +33,7 @@ enum smtpd_wait {
 	SMTPD_WAIT_LAST
 };
 
-/* The deadlines, in the order they win when several have passed. */
+/* The deadlines; on a tie the first in this order wins. */
 enum smtpd_deadline {
 	SMTPD_DL_FLUSH,      /* closing takes at most SMTPD_FLUSH_MS */
 	SMTPD_DL_TLS,        /* tls_timeout_ms from the handshake's start */
