@@ -5,7 +5,9 @@
  *
  * Promises: every fault is bounded by the session's own limits: output
  * goes through the capped queue (an endless reply only refills it when it
- * has drained below a threshold), timers stop when the session closes. */
+ * has drained below a threshold), the session's deadlines still run (a
+ * timed-out session's fault timer is stopped and its held replies
+ * dropped), timers stop when the session closes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +50,18 @@ static void on_drip(uv_timer_t *t)
 		s->heldlen = 0;
 		s->held = 0;
 	}
-	if (s->closing || s->drip_pos >= s->drip_len) {
+	if (s->drip_pos >= s->drip_len) {
 		uv_timer_stop(t);
 		free(s->drip);
 		s->drip = NULL;
+		s->drip_len = s->drip_pos = 0;
 		s->busy = 0;
-		smtpd_resume(s);
+		if (s->closing) /* the reply dripped was the last (QUIT) */
+			smtpd_close_after_flush(s, s->close_reason
+			                                   ? s->close_reason
+			                                   : "closed");
+		else
+			smtpd_resume(s);
 		return;
 	}
 	conn_send(&s->conn, s->drip + s->drip_pos++, 1);

@@ -1,8 +1,18 @@
 /* listener.c - the listening sockets of `smtprobe serve`:
  * "ADDR:PORT[/MODE][,policy=NAME]" parsed, bound (port 0 = any free port,
  * the bound one is reported back), watched on the loop, and accepted
- * connections handed to smtpd.c. Accepting never blocks; EMFILE and other
- * accept errors are logged and the listener goes on. */
+ * connections handed to smtpd.c (which decides whether they may stay).
+ *
+ * Accepting never blocks and never spins: a batch of at most
+ * SRV_ACCEPT_BATCH per wake-up keeps one busy listener from starving the
+ * others; errors a retry cures (a connection reset while queued) are
+ * skipped; any other failure - EMFILE, ENFILE, ENOBUFS, ENOMEM, ... -
+ * pauses the listener for SRV_ACCEPT_PAUSE_MS (the poll is level-triggered:
+ * going on would busy-loop at 100 % CPU while the cause lasts), with one
+ * "accept-failed" log line per SRV_ACCEPT_LOG_MS at most (counting the
+ * failures since the last one). Connections wait in the kernel's backlog
+ * meanwhile. The descriptor limit is raised to its hard limit at the first
+ * open, so max_connections is not cut short by a low soft limit. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,12 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "server.h"
 #include "banned.h"
+
+#define SRV_ACCEPT_BATCH    64
+#define SRV_ACCEPT_PAUSE_MS 100
+#define SRV_ACCEPT_LOG_MS   1000
 
 static const char *const mode_names[] = {
         [SRV_MODE_PLAIN] = "plain",
@@ -121,28 +136,82 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss,
 	return -1;
 }
 
+static void on_accept(uv_poll_t *h, int status, int events);
+
+static void on_pause_done(uv_timer_t *t)
+{
+	struct srv_listener *l = t->data;
+
+	if (l->polling)
+		uv_poll_start(&l->poll, UV_READABLE, on_accept);
+}
+
+/* Errors that concern one queued connection only (accept(2): retry). */
+static int accept_retry(int e)
+{
+	return e == EINTR || e == ECONNABORTED || e == EPROTO ||
+	       e == ENETDOWN || e == ENOPROTOOPT || e == EHOSTDOWN ||
+	       e == ENONET || e == EHOSTUNREACH || e == EOPNOTSUPP ||
+	       e == ENETUNREACH || e == EPERM;
+}
+
+/* Stop accepting for a moment, and say so at most once a second. */
+static void accept_pause(struct srv_listener *l, int e)
+{
+	struct server *srv = l->srv;
+	uint64_t now = uv_now(srv->loop);
+
+	srv->stats.accept_errors++;
+	l->accept_failures++;
+	if (!l->accept_logged || now - l->accept_logged >= SRV_ACCEPT_LOG_MS) {
+		char n[32];
+		snprintf(n, sizeof(n), "%lu", l->accept_failures);
+		srv_log_event(srv->log, "accept-failed", "listener", l->spec,
+		              "error", strerror(e), "failures", n, NULL);
+		l->accept_logged = now;
+		l->accept_failures = 0;
+	}
+	uv_poll_stop(&l->poll);
+	uv_timer_start(&l->pause, on_pause_done, SRV_ACCEPT_PAUSE_MS, 0);
+}
+
 static void on_accept(uv_poll_t *h, int status, int events)
 {
 	struct srv_listener *l = h->data;
 
 	if (status < 0)
 		return;
-	/* A bounded batch per wake-up keeps one busy listener from starving
-	 * the others. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < SRV_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				srv_log_event(l->srv->log, "accept-failed",
-				              "listener", l->spec, "error",
-				              strerror(errno), NULL);
+			int e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK)
+				return;
+			if (accept_retry(e))
+				continue;
+			accept_pause(l, e);
 			return;
 		}
 		smtpd_start(l, fd, (struct sockaddr *)&peer);
+	}
+}
+
+/* Use every descriptor we may: sessions are bounded by max_connections,
+ * not by a soft limit someone left low. Once per process. */
+static void raise_fd_limit(void)
+{
+	static int done;
+	struct rlimit rl;
+
+	if (done)
+		return;
+	done = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
@@ -154,6 +223,7 @@ int srv_listener_open(struct srv_listener *l, struct server *srv, char *err,
 	int one = 1;
 
 	l->srv = srv;
+	raise_fd_limit();
 	if (parse_hostport(l->addr, &ss, &len) < 0) {
 		snprintf(err, errsz,
 		         "--listen %s: expected ADDR:PORT with an IP address "
@@ -200,6 +270,9 @@ int srv_listener_open(struct srv_listener *l, struct server *srv, char *err,
 	         mode_names[l->mode]);
 	l->poll.data = l;
 	l->polling = 1;
+	uv_timer_init(srv->loop, &l->pause);
+	l->pause.data = l;
+	l->pause_init = 1;
 	uv_poll_start(&l->poll, UV_READABLE, on_accept);
 	return 0;
 }
@@ -210,6 +283,11 @@ void srv_listener_close(struct srv_listener *l)
 		uv_poll_stop(&l->poll);
 		uv_close((uv_handle_t *)&l->poll, NULL);
 		l->polling = 0;
+	}
+	if (l->pause_init) {
+		uv_timer_stop(&l->pause);
+		uv_close((uv_handle_t *)&l->pause, NULL);
+		l->pause_init = 0;
 	}
 	if (l->fd >= 0)
 		close(l->fd);

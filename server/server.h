@@ -3,6 +3,7 @@
 #define SMTPROBE_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "store.h"
@@ -31,15 +32,24 @@ struct srv_listener {
 	char bound[120]; /* "127.0.0.1:2525/starttls", for logs and envelopes */
 	char policy_src[SRV_MAX_NAME]; /* preset name or file */
 	struct srv_policy *policy;     /* current; replaced on SIGHUP */
+	uv_timer_t pause; /* accepting paused after EMFILE and the like */
+	int pause_init;   /* pause is initialised (closed with the poll) */
+	unsigned long accept_failures; /* since the last accept-failed line */
+	uint64_t accept_logged;        /* when that line was written (ms) */
 };
 
+/* Deadlines (smtpd.c applies them; 0 = the default in parentheses). */
 struct srv_options {
-	unsigned timeout_ms;      /* per command / idle */
-	unsigned data_timeout_ms; /* the longest wait for bytes inside DATA */
-	unsigned data_max_ms;     /* DATA (or BDAT) as a whole */
-	unsigned data_min_rate;   /* bytes/s inside DATA, after a grace */
-	unsigned tls_timeout_ms;  /* a TLS handshake */
-	unsigned session_max_ms;  /* a whole session */
+	unsigned timeout_ms;      /* per command, from the last complete one
+	                             (300 s) */
+	unsigned data_timeout_ms; /* the longest wait for bytes inside DATA
+	                             (300 s) */
+	unsigned data_max_ms;     /* DATA (or BDAT) as a whole (600 s) */
+	unsigned data_min_rate;   /* bytes/s inside DATA, averaged from its
+	                             start, checked after a grace of 10 s
+	                             (0 = no floor) */
+	unsigned tls_timeout_ms;  /* a TLS handshake (10 s) */
+	unsigned session_max_ms;  /* a whole session (3600 s) */
 	int durable;              /* sync the store */
 	const char *hostname;     /* overrides the policies' */
 };
@@ -48,6 +58,20 @@ struct srv_stats {
 	unsigned long connections, refused_connections, messages, bytes;
 	unsigned long rcpt_ok, rcpt_refused, auth_ok, auth_failed, tls;
 	unsigned long errors;
+	/* refused connections by reason; they add up to refused_connections */
+	unsigned long refused_per_ip; /* the policy's connections_per_ip */
+	unsigned long refused_rate;   /* its connection_rate */
+	unsigned long refused_max;    /* max_connections, nothing to reclaim */
+	unsigned long refused_shutdown; /* arrived while stopping */
+	/* sessions closed to give their slot to a less represented address
+	 * when the server was full (they were accepted, so not refused) */
+	unsigned long reclaimed;
+	/* sessions ended by a deadline */
+	unsigned long timeout_tls;     /* TLS handshake */
+	unsigned long timeout_command; /* waiting for a command */
+	unsigned long timeout_data;    /* DATA: idle, total or rate floor */
+	unsigned long timeout_session; /* the whole session */
+	unsigned long accept_errors;   /* accept() failed (EMFILE ...) */
 };
 
 struct server {
@@ -60,7 +84,8 @@ struct server {
 	struct srv_throttle *throttle;
 	struct srv_options opt;
 	struct srv_stats stats;
-	unsigned nsessions;
+	unsigned nsessions;     /* every session object, refused ones too */
+	unsigned nadmitted;     /* sessions holding a connection slot */
 	struct smtpd *sessions; /* list, for shutdown */
 	int stopping;
 	unsigned long next_id;

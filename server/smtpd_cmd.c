@@ -4,7 +4,9 @@
  * Promises: every command gets exactly one reply (or a fault's stand-in);
  * a client that keeps sending bad commands gets 421 after SMTPD_MAX_ERRORS;
  * AUTH failures count towards the policy's limit, and each is answered
- * after the policy's delay; nothing a client sends is logged unescaped. */
+ * after the policy's delay. What a client sent is handed to the log raw
+ * (log.c escapes every value, once); what is echoed in a reply is escaped
+ * here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +129,12 @@ static void auth_failed(struct smtpd *s, const char *why)
 	const struct srv_policy *p = s->policy;
 	const char *claimed =
 	        s->sasl ? smtprobe_sasl_server_claimed(s->sasl) : "";
-	char who[SRV_MAX_NAME];
 
 	s->srv->stats.auth_failed++;
 	s->auth_failures++;
+	/* log.c escapes every value: raw bytes go in, once */
 	srv_log_event(s->srv->log, "auth-failed", "client", s->client, "user",
-	              esc(claimed, strlen(claimed), who, sizeof(who)), "reason",
-	              why, NULL);
+	              claimed, "reason", why, NULL);
 	if (s->sasl) {
 		smtprobe_sasl_server_free(s->sasl);
 		s->sasl = NULL;
@@ -256,7 +257,7 @@ static void do_mail(struct smtpd *s, const struct srv_command *c)
 {
 	const struct srv_policy *p = s->policy;
 	struct srv_verdict v;
-	char sender[SRV_MAX_NAME], shown[SRV_MAX_NAME * 2];
+	char sender[SRV_MAX_NAME];
 
 	if (!s->helo[0]) {
 		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
@@ -282,9 +283,8 @@ static void do_mail(struct smtpd *s, const struct srv_command *c)
 		return;
 	}
 	if (srv_check_mail(p, &s->cl, sender, &v) != 0) {
-		esc(sender, strlen(sender), shown, sizeof(shown));
 		srv_log_event(s->srv->log, "mail-refused", "client", s->client,
-		              "from", shown, "reason", v.reason, NULL);
+		              "from", sender, "reason", v.reason, NULL);
 		reply_verdict_line(s, &v);
 		return;
 	}
@@ -320,7 +320,6 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	}
 	memcpy(rcpt, c->path, c->pathlen);
 	rcpt[c->pathlen] = '\0';
-	esc(rcpt, strlen(rcpt), shown, sizeof(shown));
 	if (s->nrcpt >= SMTPD_MAX_RCPT) {
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
@@ -328,7 +327,7 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	if (srv_check_rcpt(p, &s->cl, s->mail_from, rcpt, s->nrcpt, &v) != 0) {
 		s->srv->stats.rcpt_refused++;
 		srv_log_event(s->srv->log, "rcpt-refused", "client", s->client,
-		              "from", s->mail_from, "to", shown, "reason",
+		              "from", s->mail_from, "to", rcpt, "reason",
 		              v.reason, "user",
 		              s->auth_user[0] ? s->auth_user : NULL, NULL);
 		reply_verdict_line(s, &v);
@@ -340,7 +339,10 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	                          p->greylist_secs)) {
 		s->srv->stats.rcpt_refused++;
 		srv_log_event(s->srv->log, "rcpt-refused", "client", s->client,
-		              "to", shown, "reason", "greylisted", NULL);
+		              "to", rcpt, "reason", "greylisted", NULL);
+		/* the reply goes to the client: escaped (log.c does not see
+		 * it) */
+		esc(rcpt, strlen(rcpt), shown, sizeof(shown));
 		smtpd_reply(s,
 		            "451 4.7.1 <%s>: Recipient address rejected: "
 		            "Greylisted, try again later",
@@ -355,7 +357,7 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	s->nrcpt++;
 	s->srv->stats.rcpt_ok++;
 	srv_log_event(s->srv->log, "rcpt", "client", s->client, "from",
-	              s->mail_from, "to", shown, "user",
+	              s->mail_from, "to", rcpt, "user",
 	              s->auth_user[0] ? s->auth_user : NULL, NULL);
 	smtpd_reply(s, "250 2.1.5 Ok");
 }

@@ -3,6 +3,7 @@
 #ifndef SMTPROBE_SMTPD_INT_H
 #define SMTPROBE_SMTPD_INT_H
 
+#include <stdint.h>
 #include <time.h>
 #include <uv.h>
 
@@ -11,6 +12,7 @@
 #include "policy.h"
 #include "server.h"
 #include "store.h"
+#include "throttle.h"
 
 #define SMTPD_MAX_RCPT   1000
 #define SMTPD_MAX_DATA   (64u * 1024 * 1024) /* even without a policy limit */
@@ -22,13 +24,55 @@
 
 enum smtpd_state { SMTPD_CMD, SMTPD_AUTH, SMTPD_DATA };
 
+/* What a session waits for, which decides the deadlines that apply. */
+enum smtpd_wait {
+	SMTPD_WAIT_COMMAND, /* a command line (or an AUTH continuation) */
+	SMTPD_WAIT_TLS,     /* a TLS handshake (implicit TLS or STARTTLS) */
+	SMTPD_WAIT_DATA,    /* the message after 354 */
+	SMTPD_WAIT_FLUSH,   /* closing: the last replies going out */
+	SMTPD_WAIT_LAST
+};
+
+/* The deadlines; on a tie the first in this order wins. */
+enum smtpd_deadline {
+	SMTPD_DL_FLUSH,      /* closing takes at most SMTPD_FLUSH_MS */
+	SMTPD_DL_TLS,        /* tls_timeout_ms from the handshake's start */
+	SMTPD_DL_SESSION,    /* session_max_ms from the connection */
+	SMTPD_DL_COMMAND,    /* timeout_ms from the last complete command */
+	SMTPD_DL_DATA_IDLE,  /* data_timeout_ms from the last message byte */
+	SMTPD_DL_DATA_TOTAL, /* data_max_ms from the 354 */
+	SMTPD_DL_DATA_RATE,  /* below data_min_rate bytes/s since the 354 */
+	SMTPD_DL_LAST
+};
+
+/* The moments the deadlines count from (loop time, ms). */
+struct smtpd_clock {
+	enum smtpd_wait wait;
+	uint64_t start;      /* the connection was accepted */
+	uint64_t command;    /* the last complete command, or the server
+	                        became ready for the next one */
+	uint64_t tls;        /* the TLS handshake began */
+	uint64_t data;       /* the 354 */
+	uint64_t data_last;  /* the last bytes of the message */
+	uint64_t data_bytes; /* bytes of the message so far, as sent */
+	uint64_t closing;    /* the close began */
+};
+
+/* The earliest deadline of a session in state c (pure): its time, and in
+ * *which the deadline it is. Options at 0 take their defaults. */
+uint64_t smtpd_deadline(const struct smtpd_clock *c,
+                        const struct srv_options *o,
+                        enum smtpd_deadline *which);
+/* The deadline's name, as logged ("tls-timeout", "timeout", ...). */
+const char *smtpd_deadline_name(enum smtpd_deadline d);
+
 struct smtpd {
 	struct smtpd *next;
 	struct server *srv;
 	struct srv_listener *l;
 	const struct srv_policy *policy; /* the listener's, at connect time */
 	struct conn conn;
-	uv_timer_t timer; /* idle deadline */
+	uv_timer_t timer; /* the earliest deadline (smtpd_deadline) */
 	uv_timer_t delay; /* delayed replies (faults, AUTH failures) */
 	uv_work_t work;   /* storing a message */
 	int handles;
@@ -39,7 +83,9 @@ struct smtpd {
 	int tls_pending; /* STARTTLS answered; TLS starts once it is sent */
 	int closing, closed;
 	const char *close_reason;
-	int throttle_held;
+	struct srv_peer peer; /* counted among its address's connections */
+	struct smtpd_clock clk;
+	uint64_t armed; /* when the timer fires (loop time, ms) */
 
 	char ip[64];
 	char client[96];
@@ -100,8 +146,11 @@ void smtpd_close(struct smtpd *s, const char *why);
 void smtpd_unref(struct smtpd *s);
 /* Read and act on what is in the input buffer. */
 void smtpd_process(struct smtpd *s);
+/* Close once the replies queued have gone out (at most SMTPD_FLUSH_MS). */
 void smtpd_close_after_flush(struct smtpd *s, const char *why);
 void smtpd_reset_transaction(struct smtpd *s);
+/* The server is ready for the client's next command: its deadline starts
+ * now (a complete command, the end of a pause, TLS up, DATA begun). */
 void smtpd_touch(struct smtpd *s);
 /* Start TLS once the 220 to STARTTLS has gone out. */
 void smtpd_begin_tls(struct smtpd *s);

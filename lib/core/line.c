@@ -1,10 +1,13 @@
 /* line.c - the line layer's buffers: a bounded input buffer that network
- * reads land in, and an output queue for commands and message data.
+ * reads land in, an output queue for commands and message data, and
+ * line_scan, which finds a line in what has arrived.
  *
  * Promises: the input buffer never grows past the capacity fixed at init
  * (hostile peers cannot make it allocate); when full, inbuf_space() is 0
  * and the caller must treat the reply as over its cap. The output queue
- * refuses appends beyond its cap instead of growing without bound. */
+ * refuses appends beyond its cap instead of growing without bound.
+ * line_scan is pure and reads nothing past len; its verdict on a line
+ * does not depend on the TCP segmentation it arrived in. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +52,26 @@ void inbuf_consume(struct inbuf *b, size_t n)
 	}
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
+}
+
+enum line_scan line_scan(const char *buf, size_t len, size_t max, size_t *text,
+                         size_t *used)
+{
+	/* past max + 1 bytes nothing can change the verdict: look no
+	 * further (a cap of 2048 does not scan 64 KiB of junk) */
+	size_t look = max < len && len - max > 2 ? max + 2 : len;
+	const char *nl = memchr(buf, '\n', look);
+	size_t n = nl ? (size_t)(nl - buf) : look;
+
+	/* a last CR ends the text when its LF is here, and may begin the
+	 * line end when the LF has yet to arrive: not text either way */
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	*text = n;
+	*used = nl ? (size_t)(nl - buf) + 1 : 0;
+	if (n > max)
+		return LINE_TOO_LONG;
+	return nl ? LINE_OK : LINE_INCOMPLETE;
 }
 
 void outq_init(struct outq *q, size_t cap)

@@ -20,6 +20,23 @@ char *inbuf_tail(struct inbuf *b);
 void inbuf_commit(struct inbuf *b, size_t n);
 void inbuf_consume(struct inbuf *b, size_t n);
 
+/* Finding lines (pure). */
+enum line_scan {
+	LINE_INCOMPLETE, /* no line end yet, and not over the cap so far */
+	LINE_OK,         /* a whole line within the cap */
+	LINE_TOO_LONG,   /* its text is over the cap (ended or not) */
+};
+
+/* The first line of buf[0..len): ended by LF (CRLF or bare LF). On
+ * LINE_OK, *text is the length of its text (without the line end) and
+ * *used the bytes it takes with its end. The verdict depends on the line
+ * alone, never on how much of what follows has arrived: LINE_TOO_LONG
+ * comes as soon as more than max bytes of text are known (a last CR is not
+ * counted while its LF may follow), so feeding a stream in any pieces
+ * gives the same verdicts. */
+enum line_scan line_scan(const char *buf, size_t len, size_t max, size_t *text,
+                         size_t *used);
+
 /* Output: grows up to cap bytes; appending beyond it fails. */
 struct outq {
 	char *data;
