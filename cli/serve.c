@@ -346,12 +346,23 @@ static const struct {
         STAT("auth_failed", auth_failed),
         STAT("tls", tls),
         STAT("errors", errors),
+        STAT("refused_per_ip", refused_per_ip),
+        STAT("refused_rate", refused_rate),
+        STAT("refused_max", refused_max),
+        STAT("refused_shutdown", refused_shutdown),
+        STAT("reclaimed", reclaimed),
+        STAT("timeout_tls", timeout_tls),
+        STAT("timeout_command", timeout_command),
+        STAT("timeout_data", timeout_data),
+        STAT("timeout_session", timeout_session),
+        STAT("accept_errors", accept_errors),
 };
 #define NSUMMARY (sizeof(summary_tab) / sizeof(summary_tab[0]))
 
 static void log_summary(void)
 {
-	struct srv_log_field f[NSUMMARY];
+	struct srv_log_field f[NSUMMARY + 1];
+	size_t n = NSUMMARY;
 
 	for (size_t i = 0; i < NSUMMARY; i++) {
 		const char *at = (const char *)&srv.stats + summary_tab[i].off;
@@ -359,7 +370,13 @@ static void log_summary(void)
 		f[i] = SRV_LOG_N(summary_tab[i].key,
 		                 *(const unsigned long *)(const void *)at);
 	}
-	srv_log_fields(srv.log, "summary", f, NSUMMARY);
+	if (srv.store) {
+		/* group commit: rounds of writes and syncs for the messages */
+		unsigned long batches, stored;
+		srv_store_stats(srv.store, &batches, &stored);
+		f[n++] = SRV_LOG_N("store_batches", batches);
+	}
+	srv_log_fields(srv.log, "summary", f, n);
 }
 
 /* "ready": the listeners as a list of {address, mode, policy}. */

@@ -11,6 +11,7 @@
  * most SRV_LOG_MAX_LINE bytes (a longer one ends in "..."), an escaped
  * value at most ESC_MAX bytes, an event SRV_LOG_MAX_FIELDS fields (more
  * are counted in "dropped_fields"). */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ struct srv_log *srv_log_open(const char *path, int json, char *err,
 	if (path && strcmp(path, "-") != 0) {
 		l->f = fopen(path, "a");
 		if (!l->f) {
-			snprintf(err, errsz, "cannot open log file %s", path);
+			snprintf(err, errsz, "cannot open log file %s: %s",
+			         path, strerror(errno));
 			free(l);
 			return NULL;
 		}
