@@ -321,7 +321,9 @@ def test_json_numbers_and_listener_objects(tmp_path):
         assert relays(srv.port(1))
     s = srv.summary
     keys = ["connections", "refused_connections", "messages", "bytes", "rcpt_accepted",
-            "rcpt_refused", "auth_ok", "auth_failed", "tls", "errors"]
+            "rcpt_refused", "auth_ok", "auth_failed", "tls", "errors", "refused_per_ip",
+            "refused_rate", "refused_max", "refused_shutdown", "reclaimed", "timeout_tls",
+            "timeout_command", "timeout_data", "timeout_session", "accept_errors"]
     assert [k for k in s if k not in ("ts", "event")] == keys, s
     for k in keys:
         assert type(s[k]) is int, (k, s)
