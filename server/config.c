@@ -187,6 +187,9 @@ static const struct field top_fields[] = {
         NUM("sender_login_match", K_BOOL, P, sender_login_match, 0),
         NUM("max_recipients", K_UINT, P, max_recipients, 0),
         NUM("max_message_size", K_SIZE, P, max_size, 0),
+        NUM("smtputf8", K_BOOL, P, smtputf8, 0),
+        NUM("dsn", K_BOOL, P, dsn, 0),
+        NUM("chunking", K_BOOL, P, chunking, 0),
         {"auth", K_MAP, 0, 0, 0, 0, auth_fields, NELEM(auth_fields), 0},
         NUM("users", K_USERS, P, users, 0),
         NUM("users_file", K_USERS_FILE, P, users, 0),
@@ -964,6 +967,9 @@ static void policy_reset(struct srv_policy *p)
 	p->max_recipients = 100;
 	p->max_size = 10UL * 1024 * 1024;
 	p->max_connections = 100;
+	p->smtputf8 = 1;
+	p->dsn = 1;
+	p->chunking = 1;
 }
 
 static int yaml_failed(char *err, size_t errsz, const yaml_parser_t *y)

@@ -37,6 +37,7 @@ static const char *const mode_names[] = {
         [SRV_MODE_STARTTLS] = "starttls",
         [SRV_MODE_STARTTLS_REQUIRED] = "starttls-required",
         [SRV_MODE_IMPLICIT] = "implicit",
+        [SRV_MODE_LMTP] = "lmtp",
 };
 
 const char *srv_mode_name(enum srv_mode m)
@@ -75,7 +76,8 @@ int srv_listener_parse(struct srv_listener *l, const char *spec,
 	if (mode) {
 		*mode++ = '\0';
 		int found = 0;
-		for (int m = 0; m < 4; m++)
+		for (int m = 0;
+		     m < (int)(sizeof(mode_names) / sizeof(mode_names[0])); m++)
 			if (strcmp(mode, mode_names[m]) == 0) {
 				l->mode = (enum srv_mode)m;
 				found = 1;
@@ -83,7 +85,7 @@ int srv_listener_parse(struct srv_listener *l, const char *spec,
 		if (!found) {
 			snprintf(err, errsz,
 			         "--listen %s: unknown mode '%s' (plain, "
-			         "starttls, starttls-required, implicit)",
+			         "starttls, starttls-required, implicit, lmtp)",
 			         spec, mode);
 			return -1;
 		}

@@ -315,6 +315,29 @@ int srv_bdat_parse(const char *arg, size_t n, uint64_t *size, int *last,
 	return 0;
 }
 
+const char *srv_notify_text(unsigned bits)
+{
+	static const char *const text[16] = {
+	        NULL,
+	        "NEVER",
+	        "SUCCESS",
+	        NULL,
+	        "FAILURE",
+	        NULL,
+	        "SUCCESS,FAILURE",
+	        NULL,
+	        "DELAY",
+	        NULL,
+	        "SUCCESS,DELAY",
+	        NULL,
+	        "FAILURE,DELAY",
+	        NULL,
+	        "SUCCESS,FAILURE,DELAY",
+	        NULL,
+	};
+	return bits < 16 ? text[bits] : NULL;
+}
+
 int srv_has_8bit(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -61,6 +61,9 @@ int srv_rcpt_params_parse(const char *p, size_t n, const struct srv_offer *o,
 int srv_bdat_parse(const char *arg, size_t n, uint64_t *size, int *last,
                    char *reply, size_t replysz);
 
+/* NOTIFY bits as text ("SUCCESS,FAILURE", "NEVER"), NULL for 0. */
+const char *srv_notify_text(unsigned bits);
+
 /* Whether s holds a byte over 0x7f. */
 int srv_has_8bit(const char *s, size_t n);
 /* Whether s is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates,

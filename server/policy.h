@@ -91,6 +91,11 @@ struct srv_policy {
 	unsigned mechs;         /* enum smtprobe_mech bits offered */
 	unsigned max_recipients; /* 0 = no limit */
 	unsigned long max_size;  /* bytes, 0 = no limit; advertised as SIZE */
+	/* extensions advertised (and their parameters accepted): each on by
+	 * default, off to test a client against a server without it */
+	int smtputf8; /* SMTPUTF8 (RFC 6531) */
+	int dsn;      /* DSN (RFC 3461) */
+	int chunking; /* CHUNKING: BDAT (RFC 3030) */
 	struct srv_user users[SRV_MAX_USERS];
 	size_t nusers;
 	/* protection */

@@ -15,6 +15,8 @@ enum srv_mode {
 	SRV_MODE_STARTTLS,          /* STARTTLS offered */
 	SRV_MODE_STARTTLS_REQUIRED, /* offered, and MAIL refused before it */
 	SRV_MODE_IMPLICIT,          /* TLS from the first byte */
+	SRV_MODE_LMTP,              /* LMTP (RFC 2033): LHLO, a reply per
+	                               recipient after the message */
 };
 
 struct server;

@@ -511,11 +511,18 @@ static void on_drained(struct conn *c)
 
 void smtpd_reset_transaction(struct smtpd *s)
 {
-	for (size_t i = 0; i < s->nrcpt; i++)
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		free(s->rcpt[i]);
+		free(s->rcpt_orcpt[i]);
+		s->rcpt_orcpt[i] = NULL;
+		s->rcpt_notify[i] = 0;
+	}
 	s->nrcpt = 0;
 	s->has_mail = 0;
 	s->mail_from[0] = '\0';
+	memset(&s->mailp, 0, sizeof(s->mailp));
+	s->bdat = 0;
+	smtpd_data_release(s); /* a message begun by BDAT goes too */
 	s->data_len = 0;
 	s->data_too_big = 0;
 }
@@ -524,7 +531,8 @@ static void greet(struct smtpd *s)
 {
 	if (faults_apply(s, "connect"))
 		return;
-	smtpd_reply(s, "220 %s ESMTP smtprobe", s->policy->hostname);
+	smtpd_reply(s, "220 %s %s smtprobe", s->policy->hostname,
+	            s->l->mode == SRV_MODE_LMTP ? "LMTP" : "ESMTP");
 }
 
 static void on_tls_done(struct conn *c, int err)

@@ -58,10 +58,21 @@ static int starttls_offered_now(const struct smtpd *s)
 	        s->l->mode == SRV_MODE_STARTTLS_REQUIRED);
 }
 
+/* HELO (ehlo 0), EHLO (1) or LHLO (2): an LMTP listener takes LHLO only,
+ * an SMTP one HELO and EHLO. The extensions offered are remembered: MAIL
+ * and RCPT parameters are checked against them. */
 static void do_ehlo(struct smtpd *s, const struct srv_command *c, int ehlo)
 {
 	const struct srv_policy *p = s->policy;
 
+	if ((ehlo == 2) != smtpd_lmtp(s)) {
+		smtpd_reply(s, smtpd_lmtp(s) ? "500 5.5.1 Error: this is LMTP: "
+		                               "say LHLO"
+		                             : "502 5.5.2 Error: command not "
+		                               "recognized");
+		count_error(s);
+		return;
+	}
 	if (c->arglen >= sizeof(s->helo)) {
 		smtpd_reply(s, "501 5.5.2 Error: name too long");
 		return;
@@ -69,10 +80,16 @@ static void do_ehlo(struct smtpd *s, const struct srv_command *c, int ehlo)
 	memcpy(s->helo, c->arg, c->arglen);
 	s->helo[c->arglen] = '\0';
 	smtpd_reset_transaction(s);
+	memset(&s->offer, 0, sizeof(s->offer));
 	if (!ehlo) {
 		smtpd_reply(s, "250 %s", p->hostname);
 		return;
 	}
+	s->offer.size = 1;
+	s->offer.body8 = 1;
+	s->offer.smtputf8 = p->smtputf8;
+	s->offer.dsn = p->dsn;
+	s->offer.auth = auth_offered_now(s);
 	smtpd_reply(s, "250-%s", p->hostname);
 	smtpd_reply(s, "250-PIPELINING");
 	if (p->max_size)
@@ -97,7 +114,18 @@ static void do_ehlo(struct smtpd *s, const struct srv_command *c, int ehlo)
 		smtpd_reply(s, "250-AUTH %s", list);
 	}
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
-	smtpd_reply(s, "250 8BITMIME");
+	/* Postfix's order; the last line is whichever comes last */
+	const char *tail[4];
+	size_t n = 0;
+	tail[n++] = "8BITMIME";
+	if (p->dsn)
+		tail[n++] = "DSN";
+	if (p->smtputf8)
+		tail[n++] = "SMTPUTF8";
+	if (p->chunking)
+		tail[n++] = "CHUNKING";
+	for (size_t i = 0; i < n; i++)
+		smtpd_reply(s, "250%c%s", i + 1 < n ? '-' : ' ', tail[i]);
 }
 
 static void do_starttls(struct smtpd *s)
@@ -233,26 +261,6 @@ static void do_auth(struct smtpd *s, const struct srv_command *c)
 
 /* ---- the envelope ------------------------------------------------------ */
 
-/* "SIZE=n" among the parameters: n, or 0. */
-static unsigned long size_param(const char *params, size_t len)
-{
-	for (size_t i = 0; i + 5 <= len; i++) {
-		if ((i == 0 || params[i - 1] == ' ') &&
-		    strncasecmp(params + i, "SIZE=", 5) == 0) {
-			unsigned long v = 0;
-			for (size_t j = i + 5;
-			     j < len && params[j] >= '0' && params[j] <= '9';
-			     j++) {
-				if (v > (~0ul - 9) / 10)
-					return ~0ul;
-				v = v * 10 + (unsigned long)(params[j] - '0');
-			}
-			return v;
-		}
-	}
-	return 0;
-}
-
 static void do_mail(struct smtpd *s, const struct srv_command *c)
 {
 	const struct srv_policy *p = s->policy;
@@ -277,9 +285,28 @@ static void do_mail(struct smtpd *s, const struct srv_command *c)
 		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return;
 	}
-	unsigned long size = size_param(c->params, c->paramslen);
-	if (p->max_size && size > p->max_size) {
+	struct srv_mail_params mp;
+	char why[128];
+	if (srv_mail_params_parse(c->params, c->paramslen, &s->offer, &mp, why,
+	                          sizeof(why)) != 0) {
+		smtpd_reply(s, "%s", why);
+		count_error(s);
+		return;
+	}
+	if (p->max_size && mp.has_size && mp.size > p->max_size) {
 		smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	/* RFC 6531 3.4: an address beyond ASCII only with SMTPUTF8, and
+	 * then only as UTF-8 */
+	if (srv_has_8bit(sender, strlen(sender)) &&
+	    (!mp.smtputf8 || !srv_utf8_valid(sender, strlen(sender)))) {
+		smtpd_reply(s,
+		            mp.smtputf8
+		                    ? "553 5.6.7 Malformed UTF-8 in the sender "
+		                      "address"
+		                    : "553 5.6.7 Must declare SMTPUTF8 to send "
+		                      "unicode address");
 		return;
 	}
 	if (srv_check_mail(p, &s->cl, sender, &v) != 0) {
@@ -300,6 +327,7 @@ static void do_mail(struct smtpd *s, const struct srv_command *c)
 		}
 	}
 	memcpy(s->mail_from, sender, strlen(sender) + 1);
+	s->mailp = mp;
 	s->has_mail = 1;
 	smtpd_reply(s, "250 2.1.0 Ok");
 }
@@ -320,6 +348,24 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 	}
 	memcpy(rcpt, c->path, c->pathlen);
 	rcpt[c->pathlen] = '\0';
+	struct srv_rcpt_params rp;
+	char why[128];
+	if (srv_rcpt_params_parse(c->params, c->paramslen, &s->offer, &rp, why,
+	                          sizeof(why)) != 0) {
+		smtpd_reply(s, "%s", why);
+		count_error(s);
+		return;
+	}
+	if (srv_has_8bit(rcpt, strlen(rcpt)) &&
+	    (!s->mailp.smtputf8 || !srv_utf8_valid(rcpt, strlen(rcpt)))) {
+		smtpd_reply(s,
+		            s->mailp.smtputf8
+		                    ? "553 5.6.7 Malformed UTF-8 in the "
+		                      "recipient address"
+		                    : "553 5.6.7 Must declare SMTPUTF8 to send "
+		                      "unicode address");
+		return;
+	}
 	if (s->nrcpt >= SMTPD_MAX_RCPT) {
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
@@ -350,10 +396,15 @@ static void do_rcpt(struct smtpd *s, const struct srv_command *c)
 		return;
 	}
 	s->rcpt[s->nrcpt] = strdup(rcpt);
-	if (!s->rcpt[s->nrcpt]) {
+	s->rcpt_orcpt[s->nrcpt] = rp.orcpt[0] ? strdup(rp.orcpt) : NULL;
+	if (!s->rcpt[s->nrcpt] || (rp.orcpt[0] && !s->rcpt_orcpt[s->nrcpt])) {
+		free(s->rcpt[s->nrcpt]);
+		free(s->rcpt_orcpt[s->nrcpt]);
+		s->rcpt_orcpt[s->nrcpt] = NULL;
 		smtpd_reply(s, "452 4.3.1 Insufficient system storage");
 		return;
 	}
+	s->rcpt_notify[s->nrcpt] = rp.notify;
 	s->nrcpt++;
 	s->srv->stats.rcpt_ok++;
 	srv_log_event(s->srv->log, "rcpt", "client", s->client, "from",
@@ -372,9 +423,42 @@ static void do_data(struct smtpd *s)
 		smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
 		return;
 	}
+	if (s->bdat) { /* RFC 3030 2: not both in one transaction */
+		smtpd_reply(s, "503 5.5.1 Error: BDAT in progress, no DATA");
+		return;
+	}
 	smtpd_data_begin(s);
 	smtpd_touch(s);
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+/* BDAT SIZE [LAST] (RFC 3030): the chunk's bytes follow the command at
+ * once, so they are read even when the command is refused - else they
+ * would be taken for commands. */
+static void do_bdat(struct smtpd *s, const struct srv_command *c)
+{
+	uint64_t size;
+	int last;
+	char why[128];
+
+	if (!s->policy->chunking) {
+		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
+		count_error(s);
+		return;
+	}
+	if (srv_bdat_parse(c->arg, c->arglen, &size, &last, why, sizeof(why)) !=
+	    0) {
+		/* no size to skip: the session cannot go on reliably */
+		smtpd_reply(s, "%s", why);
+		smtpd_close_after_flush(s, "bad BDAT");
+		return;
+	}
+	const char *refusal = NULL;
+	if (!s->has_mail)
+		refusal = "503 5.5.1 Error: need MAIL command";
+	else if (s->nrcpt == 0)
+		refusal = "554 5.5.1 Error: no valid recipients";
+	smtpd_bdat_chunk(s, size, last, refusal);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -411,6 +495,12 @@ void smtpd_command(struct smtpd *s, const char *line, size_t len)
 	case SRV_CMD_HELO:
 		do_ehlo(s, &c, 0);
 		break;
+	case SRV_CMD_LHLO:
+		do_ehlo(s, &c, 2);
+		break;
+	case SRV_CMD_BDAT:
+		do_bdat(s, &c);
+		break;
 	case SRV_CMD_STARTTLS:
 		do_starttls(s);
 		break;
@@ -444,8 +534,6 @@ void smtpd_command(struct smtpd *s, const char *line, size_t len)
 	case SRV_CMD_HELP:
 		smtpd_reply(s, "214 2.0.0 See RFC 5321");
 		break;
-	case SRV_CMD_LHLO:
-	case SRV_CMD_BDAT:
 	case SRV_CMD_UNKNOWN:
 	default:
 		smtpd_reply(s, "502 5.5.2 Error: command not recognized");

@@ -16,6 +16,7 @@
  *   store that fails (a full disk) gets 452 4.3.1, any other failure
  *   451 4.3.0, never 250. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,31 @@ static void log_stored(struct smtpd *s, const char *id, int stored)
 	               sizeof(f) / sizeof(f[0]));
 }
 
+int smtpd_lmtp(const struct smtpd *s)
+{
+	return s->l->mode == SRV_MODE_LMTP;
+}
+
+/* The reply at the end of a message: one in SMTP; in LMTP one per
+ * recipient, in order, each naming it (RFC 2033 4.2). */
+static void final_reply(struct smtpd *s, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void final_reply(struct smtpd *s, const char *code, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (!smtpd_lmtp(s)) {
+		smtpd_reply(s, "%s %s", code, text);
+		return;
+	}
+	for (size_t i = 0; i < s->nrcpt; i++)
+		smtpd_reply(s, "%s <%.300s> %s", code, s->rcpt[i], text);
+}
+
 /* The store's answer, on the loop (at once when it does not sync). */
 static void on_committed(void *arg, int rc, const char *id, const char *err)
 {
@@ -73,14 +99,15 @@ static void on_committed(void *arg, int rc, const char *id, const char *err)
 		srv_log_event(s->srv->log, "store-failed", "client", s->client,
 		              "error", err, NULL);
 		if (rc == -ENOSPC || rc == -EDQUOT)
-			smtpd_reply(s, "452 4.3.1 Insufficient system storage");
+			final_reply(s, "452 4.3.1",
+			            "Insufficient system storage");
 		else
-			smtpd_reply(s,
-			            "451 4.3.0 Error: queue file write error");
+			final_reply(s, "451 4.3.0",
+			            "Error: queue file write error");
 	} else {
 		log_stored(s, id, 1);
 		if (!faults_apply(s, "dot"))
-			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
+			final_reply(s, "250 2.0.0", "Ok: queued as %s", id);
 	}
 	data_end(s);
 	if (!s->committing) {
@@ -89,25 +116,26 @@ static void on_committed(void *arg, int rc, const char *id, const char *err)
 	}
 }
 
-static void end_of_data(struct smtpd *s)
+/* The message ended (DATA's dot, BDAT's LAST chunk). */
+static void end_of_message(struct smtpd *s)
 {
 	s->state = SMTPD_CMD;
 	if (s->data_too_big) {
-		smtpd_reply(s, "552 5.3.4 Error: message file too big");
+		final_reply(s, "552 5.3.4", "Error: message file too big");
 		data_end(s);
 		return;
 	}
 	if (s->data_line_too_big) {
-		smtpd_reply(
-		        s, "554 5.6.0 Error: message line longer than %u bytes",
-		        SMTPD_MAX_DATA_LINE);
+		final_reply(s, "554 5.6.0",
+		            "Error: message line longer than %u bytes",
+		            SMTPD_MAX_DATA_LINE);
 		data_end(s);
 		return;
 	}
 	if (!s->msg) {
 		if (s->data_failed) { /* the store refused the message */
-			smtpd_reply(s,
-			            "451 4.3.0 Error: queue file write error");
+			final_reply(s, "451 4.3.0",
+			            "Error: queue file write error");
 			data_end(s);
 			return;
 		}
@@ -116,7 +144,7 @@ static void end_of_data(struct smtpd *s)
 		         ++s->srv->next_id);
 		log_stored(s, id, 0);
 		if (!faults_apply(s, "dot"))
-			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
+			final_reply(s, "250 2.0.0", "Ok: queued as %s", id);
 		data_end(s);
 		return;
 	}
@@ -169,11 +197,21 @@ static void data_piece(struct smtpd *s, const char *p, size_t n)
 	data_bytes(s, p, n);
 }
 
-void smtpd_data_begin(struct smtpd *s)
+/* The message begins (DATA, or the first BDAT): into the store. */
+static void msg_begin(struct smtpd *s)
 {
+	static const char *const body[] = {
+	        [SRV_BODY_NONE] = NULL,
+	        [SRV_BODY_7BIT] = "7BIT",
+	        [SRV_BODY_8BITMIME] = "8BITMIME",
+	};
+	static const char *const ret[] = {
+	        [SRV_RET_NONE] = NULL,
+	        [SRV_RET_FULL] = "FULL",
+	        [SRV_RET_HDRS] = "HDRS",
+	};
 	char err[256];
 
-	s->state = SMTPD_DATA;
 	s->data_len = 0;
 	s->data_too_big = 0;
 	s->data_failed = 0;
@@ -183,9 +221,11 @@ void smtpd_data_begin(struct smtpd *s)
 	s->data_started = time(NULL);
 	if (!s->srv->store)
 		return;
-	const char *rcpts[SMTPD_MAX_RCPT];
-	for (size_t i = 0; i < s->nrcpt; i++)
+	const char *rcpts[SMTPD_MAX_RCPT], *notify[SMTPD_MAX_RCPT];
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		rcpts[i] = s->rcpt[i];
+		notify[i] = srv_notify_text(s->rcpt_notify[i]);
+	}
 	struct srv_envelope env = {
 	        .listener = s->l->bound,
 	        .client = s->client,
@@ -197,6 +237,12 @@ void smtpd_data_begin(struct smtpd *s)
 	        .tls_protocol = s->cl.tls ? s->tls_protocol : NULL,
 	        .tls_cipher = s->cl.tls ? s->tls_cipher : NULL,
 	        .received = s->data_started,
+	        .smtputf8 = s->mailp.smtputf8,
+	        .body = body[s->mailp.body],
+	        .dsn_ret = ret[s->mailp.ret],
+	        .dsn_envid = s->mailp.envid[0] ? s->mailp.envid : NULL,
+	        .rcpt_notify = notify,
+	        .rcpt_orcpt = (const char *const *)s->rcpt_orcpt,
 	};
 	s->msg = srv_msg_begin(s->srv->store, &env, err, sizeof(err));
 	if (!s->msg) {
@@ -204,6 +250,71 @@ void smtpd_data_begin(struct smtpd *s)
 		srv_log_event(s->srv->log, "store-failed", "client", s->client,
 		              "error", err, NULL);
 	}
+}
+
+void smtpd_data_begin(struct smtpd *s)
+{
+	s->state = SMTPD_DATA;
+	msg_begin(s);
+}
+
+/* A chunk's bytes are all read: its reply, or the end of the message. */
+static void chunk_done(struct smtpd *s)
+{
+	s->bdat_reading = 0;
+	s->state = SMTPD_CMD;
+	if (s->bdat_reply[0]) {
+		smtpd_reply(s, "%s", s->bdat_reply);
+		return;
+	}
+	if (s->data_too_big && !s->bdat_last) {
+		/* RFC 3030 4.2: the transaction is over; later chunks find
+		 * no MAIL and are refused */
+		smtpd_reply(s, "552 5.3.4 Error: message file too big");
+		data_end(s);
+		return;
+	}
+	if (s->bdat_last) {
+		end_of_message(s);
+		return;
+	}
+	smtpd_reply(s, "250 2.0.0 Ok: %llu bytes",
+	            (unsigned long long)s->bdat_size);
+}
+
+void smtpd_bdat_chunk(struct smtpd *s, uint64_t size, int last,
+                      const char *refusal)
+{
+	s->bdat_reply[0] = '\0';
+	if (refusal)
+		snprintf(s->bdat_reply, sizeof(s->bdat_reply), "%s", refusal);
+	else if (!s->bdat) {
+		s->bdat = 1;
+		msg_begin(s);
+	}
+	s->bdat_reading = 1;
+	s->bdat_left = size;
+	s->bdat_size = size;
+	s->bdat_last = last;
+	s->state = SMTPD_DATA;
+	if (size == 0)
+		chunk_done(s);
+}
+
+/* BDAT: the chunk's bytes as they are, no line or dot rules. */
+static int bdat_input(struct smtpd *s)
+{
+	struct inbuf *in = &s->conn.in;
+	size_t take = in->len < s->bdat_left ? in->len : (size_t)s->bdat_left;
+
+	if (!s->bdat_reply[0])
+		data_bytes(s, in->data, take);
+	inbuf_consume(in, take);
+	s->bdat_left -= take;
+	if (s->bdat_left > 0)
+		return 0;
+	chunk_done(s);
+	return 1;
 }
 
 int smtpd_data_input(struct smtpd *s)
@@ -219,13 +330,15 @@ int smtpd_data_input(struct smtpd *s)
 		smtpd_close(s, "fault: reset in DATA");
 		return 0;
 	}
+	if (s->bdat_reading)
+		return bdat_input(s);
 	if (!s->data_mid_line && n > 0 && d[0] == '.') {
 		/* ".\r\n" ends the message, "." starts a stuffed line */
 		if (n < 2 || (d[1] == '\r' && n < 3))
 			return 0; /* not decided yet */
 		if (d[1] == '\n' || (d[1] == '\r' && d[2] == '\n')) {
 			inbuf_consume(in, d[1] == '\n' ? 2 : 3);
-			end_of_data(s);
+			end_of_message(s);
 			return 1;
 		}
 		inbuf_consume(in, 1);

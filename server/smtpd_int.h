@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "command.h"
+#include "params.h"
 #include "conn.h"
 #include "policy.h"
 #include "server.h"
@@ -106,9 +107,19 @@ struct smtpd {
 	size_t data_line_len;  /* bytes of the current message line so far */
 	int data_mid_line;     /* inside a line (a '.' there is text) */
 	int data_line_too_big; /* a line longer than SMTPD_MAX_DATA_LINE */
-	size_t bdat_left;      /* BDAT: chunk bytes still to read */
-	int bdat_last;         /* BDAT: this chunk is the LAST */
 	time_t data_started;
+	struct srv_mail_params mailp;         /* MAIL's parameters */
+	unsigned rcpt_notify[SMTPD_MAX_RCPT]; /* RCPT's DSN NOTIFY bits */
+	char *rcpt_orcpt[SMTPD_MAX_RCPT];     /* and ORCPT, or NULL */
+	/* BDAT (RFC 3030): the message comes in chunks */
+	int bdat;             /* this transaction's message does */
+	int bdat_reading;     /* a chunk's bytes are being read */
+	uint64_t bdat_left;   /* bytes of the chunk still to read */
+	uint64_t bdat_size;   /* the chunk's size */
+	int bdat_last;        /* it is the LAST */
+	char bdat_reply[128]; /* a chunk read only to be refused: the reply */
+	/* the extensions of the last EHLO/LHLO reply (HELO: none) */
+	struct srv_offer offer;
 
 	/* AUTH */
 	struct smtprobe_sasl_server *sasl;
@@ -163,6 +174,13 @@ void smtpd_delay(struct smtpd *s, unsigned ms);
 void smtpd_command(struct smtpd *s, const char *line, size_t len);
 
 /* smtpd_data.c */
+/* Is this an LMTP session (a reply per recipient after the message)? */
+int smtpd_lmtp(const struct smtpd *s);
+/* BDAT SIZE [LAST] was read: read the chunk's bytes (state SMTPD_DATA),
+ * into the message, or only to discard them when refusal is not NULL
+ * (the reply to send once they are read). */
+void smtpd_bdat_chunk(struct smtpd *s, uint64_t size, int last,
+                      const char *refusal);
 /* DATA was answered 354: the message begins. */
 void smtpd_data_begin(struct smtpd *s);
 /* Consume message bytes from the input buffer: 1 when something was done

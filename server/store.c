@@ -215,6 +215,34 @@ char *store_envelope_json(const struct srv_msg *m, int with_crc)
 	                (json_int_t)m->size);
 	if (doc == NULL)
 		return NULL;
+	int dsn = env->dsn_ret || env->dsn_envid;
+	for (size_t i = 0; i < env->nrcpt && !dsn; i++)
+		dsn = (env->rcpt_notify && env->rcpt_notify[i]) ||
+		      (env->rcpt_orcpt && env->rcpt_orcpt[i]);
+	json_t *d = json_null();
+	if (dsn) {
+		json_t *notify = json_array(), *orcpt = json_array();
+		for (size_t i = 0; notify && orcpt && i < env->nrcpt; i++) {
+			json_array_append_new(notify,
+			                      jstr(env->rcpt_notify
+			                                   ? env->rcpt_notify[i]
+			                                   : NULL));
+			json_array_append_new(
+			        orcpt, jstr(env->rcpt_orcpt ? env->rcpt_orcpt[i]
+			                                    : NULL));
+		}
+		d = json_pack("{s:o, s:o, s:o*, s:o*}", "ret",
+		              jstr(env->dsn_ret), "envid", jstr(env->dsn_envid),
+		              "notify", notify, "orcpt", orcpt);
+	}
+	if (d == NULL ||
+	    json_object_set_new(doc, "smtputf8", json_boolean(env->smtputf8)) !=
+	            0 ||
+	    json_object_set_new(doc, "body", jstr(env->body)) != 0 ||
+	    json_object_set_new(doc, "dsn", d) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	if (with_crc &&
 	    json_object_set_new(doc, "crc32",
 	                        json_integer((json_int_t)m->crc)) != 0) {
@@ -474,9 +502,23 @@ struct srv_msg *srv_msg_begin(struct srv_store *st,
 	m->st = st;
 	m->fd = -1;
 	m->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-	m->strings = calloc(env->nrcpt + 8, sizeof(*m->strings));
+	/* every string, and the three per-recipient arrays, are freed
+	 * with m->strings */
+	m->strings = calloc(3 * env->nrcpt + 16, sizeof(*m->strings));
 	rcpt = calloc(env->nrcpt + 1, sizeof(*rcpt));
-	bad = m->strings == NULL || rcpt == NULL;
+	const char **notify = calloc(env->nrcpt + 1, sizeof(*notify));
+	const char **orcpt = calloc(env->nrcpt + 1, sizeof(*orcpt));
+	bad = m->strings == NULL || rcpt == NULL || notify == NULL ||
+	      orcpt == NULL;
+	if (!bad) {
+		m->strings[m->nstrings++] = (char *)rcpt;
+		m->strings[m->nstrings++] = (char *)notify;
+		m->strings[m->nstrings++] = (char *)orcpt;
+	} else {
+		free(rcpt);
+		free(notify);
+		free(orcpt);
+	}
 	m->env = *env;
 	bad = bad || keep(m, env->listener, &m->env.listener) ||
 	      keep(m, env->client, &m->env.client) ||
@@ -484,18 +526,24 @@ struct srv_msg *srv_msg_begin(struct srv_store *st,
 	      keep(m, env->auth_user, &m->env.auth_user) ||
 	      keep(m, env->mail_from, &m->env.mail_from) ||
 	      keep(m, env->tls_protocol, &m->env.tls_protocol) ||
-	      keep(m, env->tls_cipher, &m->env.tls_cipher);
+	      keep(m, env->tls_cipher, &m->env.tls_cipher) ||
+	      keep(m, env->body, &m->env.body) ||
+	      keep(m, env->dsn_ret, &m->env.dsn_ret) ||
+	      keep(m, env->dsn_envid, &m->env.dsn_envid);
 	for (size_t i = 0; !bad && i < env->nrcpt; i++)
-		bad = keep(m, env->rcpt[i], &rcpt[i]);
+		bad = keep(m, env->rcpt[i], &rcpt[i]) ||
+		      keep(m, env->rcpt_notify ? env->rcpt_notify[i] : NULL,
+		           &notify[i]) ||
+		      keep(m, env->rcpt_orcpt ? env->rcpt_orcpt[i] : NULL,
+		           &orcpt[i]);
 	if (bad) {
-		free(rcpt);
 		msg_free(m);
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	/* the rcpt array is freed with the strings */
-	m->strings[m->nstrings++] = (char *)rcpt;
 	m->env.rcpt = rcpt;
+	m->env.rcpt_notify = notify;
+	m->env.rcpt_orcpt = orcpt;
 	if (make_id(st, m->id, sizeof(m->id)) != 0 ||
 	    (st->format == SRV_STORE_MAILDIR && maildir_begin(st, m) != 0)) {
 		snprintf(err, errsz, "%s", m->err[0] ? m->err : "id too long");

@@ -30,6 +30,14 @@ struct srv_envelope {
 	const char *tls_protocol; /* NULL when in clear */
 	const char *tls_cipher;
 	time_t received;
+	int smtputf8;     /* MAIL ... SMTPUTF8 (RFC 6531) */
+	const char *body; /* MAIL's BODY=, NULL when not given */
+	/* DSN (RFC 3461), NULL when not given: RET=, ENVID= (as sent), and
+	 * per recipient NOTIFY= ("SUCCESS,FAILURE") and ORCPT= */
+	const char *dsn_ret;
+	const char *dsn_envid;
+	const char *const *rcpt_notify; /* nrcpt entries (NULL: none) */
+	const char *const *rcpt_orcpt;  /* nrcpt entries (NULL: none) */
 };
 
 /* What opening found and cleaned up after an earlier run that died. */
