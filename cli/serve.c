@@ -456,8 +456,8 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 		srv.nlisteners++;
-		need_tls |= l->mode != SRV_MODE_PLAIN &&
-		            l->mode != SRV_MODE_LMTP;
+		need_tls |=
+		        l->mode != SRV_MODE_PLAIN && l->mode != SRV_MODE_LMTP;
 	}
 	for (size_t i = 0; i < srv.nlisteners; i++)
 		if (srv_listener_open(&srv.listeners[i], &srv, err,
