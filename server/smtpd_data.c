@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "faults.h"
+#include "dataline.h"
 #include "log.h"
 #include "smtpd_int.h"
 #include "banned.h"
@@ -182,19 +183,10 @@ static void data_bytes(struct smtpd *s, const char *p, size_t n)
 	}
 }
 
-/* Part of a line (no line end): counts towards the line's length. */
-static void data_piece(struct smtpd *s, const char *p, size_t n)
+/* data_scan's output: the message's bytes. */
+static void out_bytes(void *ctx, const char *p, size_t n)
 {
-	s->data_mid_line = 1;
-	s->data_line_len += n;
-	if (s->data_line_len > SMTPD_MAX_DATA_LINE && !s->data_line_too_big) {
-		s->data_line_too_big = 1;
-		if (s->msg) {
-			srv_msg_abort(s->msg);
-			s->msg = NULL;
-		}
-	}
-	data_bytes(s, p, n);
+	data_bytes(ctx, p, n);
 }
 
 /* The message begins (DATA, or the first BDAT): into the store. */
@@ -332,37 +324,24 @@ int smtpd_data_input(struct smtpd *s)
 	}
 	if (s->bdat_reading)
 		return bdat_input(s);
-	if (!s->data_mid_line && n > 0 && d[0] == '.') {
-		/* ".\r\n" ends the message, "." starts a stuffed line */
-		if (n < 2 || (d[1] == '\r' && n < 3))
-			return 0; /* not decided yet */
-		if (d[1] == '\n' || (d[1] == '\r' && d[2] == '\n')) {
-			inbuf_consume(in, d[1] == '\n' ? 2 : 3);
-			end_of_message(s);
-			return 1;
-		}
-		inbuf_consume(in, 1);
-		s->data_mid_line = 1;
+	struct data_scan st = {s->data_line_len, s->data_mid_line,
+	                       s->data_line_too_big};
+	size_t used;
+	int end =
+	        data_scan(&st, d, n, SMTPD_MAX_DATA_LINE, out_bytes, s, &used);
+	if (st.line_too_big && !s->data_line_too_big && s->msg) {
+		srv_msg_abort(s->msg);
+		s->msg = NULL;
+	}
+	s->data_line_len = st.line_len;
+	s->data_mid_line = st.mid_line;
+	s->data_line_too_big = st.line_too_big;
+	inbuf_consume(in, used);
+	if (end) {
+		end_of_message(s);
 		return 1;
 	}
-	const char *nl = memchr(d, '\n', n);
-	if (nl) {
-		size_t len = (size_t)(nl - d);
-		size_t text = len > 0 && d[len - 1] == '\r' ? len - 1 : len;
-		data_piece(s, d, text);
-		data_bytes(s, "\r\n", 2);
-		s->data_line_len = 0;
-		s->data_mid_line = 0;
-		inbuf_consume(in, len + 1);
-		return 1;
-	}
-	/* no line end yet: take what there is but a last '\r', which may
-	 * start the line end */
-	size_t take = n > 0 && d[n - 1] == '\r' ? n - 1 : n;
-	if (take == 0)
-		return 0;
-	data_piece(s, d, take);
-	inbuf_consume(in, take);
+	/* all but the few undecided bytes were taken: more input is needed */
 	return 0;
 }
 
