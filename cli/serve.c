@@ -51,7 +51,8 @@ enum {
 
 static const struct opt_def serve_defs[] = {
         {S_LISTEN, "l|listen", OPT_REQ, "ADDR:PORT[/MODE][,policy=P]",
-         "listen here; MODE plain, starttls, starttls-required, implicit; "
+         "listen here; MODE plain, starttls, starttls-required, implicit, "
+         "lmtp; "
          "repeatable (default 127.0.0.1:2525)"},
         {S_POLICY, "policy", OPT_REQ, "PRESET|FILE",
          "policy for listeners without one: open, mx, submission, "

@@ -483,6 +483,10 @@ void smtpd_begin_tls(struct smtpd *s)
 	/* RFC 3207: anything the client pipelined after STARTTLS was sent in
 	 * clear and must not be used. */
 	inbuf_consume(&c->in, c->in.len);
+	if (c->read_done) {
+		smtpd_close(s, "client closed"); /* no handshake can come */
+		return;
+	}
 	if (conn_start_tls_server(c, s->srv->tls) < 0) {
 		smtpd_close(s, "tls setup failed");
 		return;
@@ -571,6 +575,14 @@ static void on_closed(struct conn *c, int err)
 	smtpd_close(s, err == 0 ? "client closed" : "connection error");
 }
 
+/* The client half-closed (shutdown after QUIT, as Exim does): what it sent
+ * before is still answered; smtpd_process ends the session once nothing
+ * more can happen. */
+static void on_read_done(struct conn *c)
+{
+	smtpd_process(c->arg);
+}
+
 /* Bytes arrived. They do not move the command deadline (only a complete
  * command does): a client dripping a byte at a time still times out. */
 static void on_readable(struct conn *c)
@@ -584,6 +596,7 @@ static const struct conn_ops smtpd_ops = {
         .closed = on_closed,
         .tls_done = on_tls_done,
         .drained = on_drained,
+        .read_done = on_read_done,
 };
 
 /* ---- the input loop --------------------------------------------------- */
@@ -647,6 +660,14 @@ void smtpd_process(struct smtpd *s)
 		if (s->closed)
 			return;
 		wait_update(s); /* DATA may have begun */
+	}
+	if (s->conn.read_done && !s->closing && !s->busy && !s->tls_pending &&
+	    !s->conn.tls_handshaking &&
+	    outq_pending(&s->conn.out) < SMTPD_OUT_HIGH) {
+		/* whatever is left in the input is an unfinished line or
+		 * message that can never end */
+		smtpd_close_after_flush(s, "client closed");
+		return;
 	}
 	smtpd_arm(s);
 }

@@ -46,7 +46,8 @@ static void conn_update_poll(struct conn *c)
 	if (c->connecting) {
 		ev = UV_WRITABLE;
 	} else {
-		if (!c->eof && (inbuf_space(&c->in) > 0 || c->tls_handshaking))
+		if (!c->eof && !c->read_done &&
+		    (inbuf_space(&c->in) > 0 || c->tls_handshaking))
 			ev |= UV_READABLE;
 		if (outq_pending(&c->out) > 0 || c->tls_want_write)
 			ev |= UV_WRITABLE;
@@ -298,6 +299,15 @@ static int conn_do_read(struct conn *c)
 				return -1;
 			}
 		}
+		if (n == 0 && c->ops->read_done) {
+			c->read_done = 1;
+			conn_update_poll(c);
+			if (got)
+				c->ops->readable(c);
+			if (c->fd >= 0)
+				c->ops->read_done(c);
+			return c->fd < 0 ? -1 : 0;
+		}
 		if (n == 0) {
 			if (got)
 				c->ops->readable(c);
@@ -337,6 +347,11 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		c->ops->connected(c, 0);
 		return;
 	}
+	if (status < 0 && c->read_done) {
+		/* nothing left to read that would say why: the peer is gone */
+		conn_fail(c, -ECONNRESET);
+		return;
+	}
 	if (status < 0) {
 		/* libuv reports EPOLLERR as UV_EBADF and stops the handle: let
 		 * the read path find the real error (ECONNRESET ...). */
@@ -354,13 +369,13 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		if (conn_do_write(c) < 0)
 			return;
 	}
-	if (events & UV_READABLE) {
+	if ((events & UV_READABLE) && !c->read_done) {
 		if (conn_do_read(c) < 0)
 			return;
 	}
 	/* Decrypted bytes OpenSSL holds back are invisible to poll. */
-	while (c->tls && !c->eof && smtprobe_tls_pending(c->tls) > 0 &&
-	       inbuf_space(&c->in) > 0) {
+	while (c->tls && !c->eof && !c->read_done &&
+	       smtprobe_tls_pending(c->tls) > 0 && inbuf_space(&c->in) > 0) {
 		if (conn_do_read(c) < 0)
 			return;
 	}

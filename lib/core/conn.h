@@ -18,6 +18,11 @@ struct conn_ops {
 	               int err); /* EOF (0) or -errno / -EPROTO for TLS */
 	void (*tls_done)(struct conn *c, int err); /* 0 or -1 (see c->err) */
 	void (*drained)(struct conn *c); /* the output queue is empty */
+	/* Optional. The peer ended its side (clean EOF or TLS close_notify)
+	 * after the bytes already in c->in: with it, the connection stays
+	 * open for writing (a half-close, as `shutdown(SHUT_WR)` after QUIT);
+	 * without it, such an EOF is reported to closed(c, 0). */
+	void (*read_done)(struct conn *c);
 };
 
 struct conn {
@@ -28,6 +33,7 @@ struct conn {
 	int poll_events; /* what uv_poll is watching now */
 	int connecting;
 	int eof;
+	int read_done; /* the peer half-closed; writing goes on */
 	int tls_handshaking;
 	int tls_want_write;
 	struct smtprobe_tls *tls;

@@ -283,3 +283,34 @@ def test_lmtp_raw_a_reply_per_accepted_recipient(serve):
     assert c.reply().startswith(b"250 2.0.0 <c@example.test>")
     assert c.cmd(b"QUIT").startswith(b"221")
     assert len(stored(serve).messages) == 2
+
+
+# ------------------------------------------------------------- half-close
+def test_a_half_closed_client_still_gets_every_reply(serve):
+    """A client that pipelines the whole transaction and QUIT, then shuts
+    down its side (as Exim does), still gets every reply, and the message
+    is stored."""
+    c = Raw(serve.port(0))
+    c.send(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+           b"RCPT TO:<b@example.test>\r\nBDAT 11 LAST\r\nhello world"
+           b"QUIT\r\n")
+    c.sock.shutdown(socket.SHUT_WR)
+    replies = [c.reply() for _ in range(5)]
+    assert [r[:3] for r in replies] == [b"250", b"250", b"250", b"250", b"221"], replies
+    assert c.sock.recv(100) == b""
+    [env] = stored(serve).envelopes.values()
+    assert stored(serve).messages[env["id"]] == b"hello world"
+
+
+def test_a_half_close_inside_the_message_ends_the_session(serve):
+    """A message that can never end (the client shut down inside DATA) is
+    not stored, and the session ends at once, not at a deadline."""
+    c = Raw(serve.port(0))
+    c.send(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+           b"RCPT TO:<b@example.test>\r\nDATA\r\nSubject: cut\r\n\r\nno end")
+    c.sock.shutdown(socket.SHUT_WR)
+    c.sock.settimeout(5)
+    replies = [c.reply() for _ in range(4)]
+    assert [r[:3] for r in replies] == [b"250", b"250", b"250", b"354"], replies
+    assert c.sock.recv(100) == b""
+    assert stored(serve).envelopes == {}
