@@ -7,10 +7,12 @@
  * string-only form every caller used first, goes through the same writer.
  * String values come from the network: they are escaped (text) or encoded
  * (JSON; bytes that are not UTF-8 are escaped first), never written raw.
- * A line is written with one fwrite and flushed. Limits: a text line is at
- * most SRV_LOG_MAX_LINE bytes (a longer one ends in "..."), an escaped
- * value at most ESC_MAX bytes, an event SRV_LOG_MAX_FIELDS fields (more
- * are counted in "dropped_fields"). */
+ * A line is written with one fwrite and flushed before the caller goes on:
+ * a client that sees a reply or a close finds its line in the log (lines
+ * held for a loop turn saved a few microseconds a message and broke
+ * that). Limits: a text line is at most SRV_LOG_MAX_LINE bytes (a longer
+ * one ends in "..."), an escaped value at most ESC_MAX bytes, an event
+ * SRV_LOG_MAX_FIELDS fields (more are counted in "dropped_fields"). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -59,6 +61,7 @@ void srv_log_close(struct srv_log *l)
 {
 	if (!l)
 		return;
+	fflush(l->f);
 	if (l->own)
 		fclose(l->f);
 	free(l);
@@ -66,13 +69,19 @@ void srv_log_close(struct srv_log *l)
 
 static void timestamp(char *out, size_t outsz)
 {
+	/* the date and time change once a second: made once a second (per
+	 * thread: a reload logs from the pool) */
+	static __thread time_t sec = -1;
+	static __thread char base[24];
 	struct timeval tv;
-	struct tm tm;
-	char base[24];
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (tv.tv_sec != sec) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = tv.tv_sec;
+	}
 	snprintf(out, outsz, "%.19s.%03dZ", base,
 	         (int)(tv.tv_usec / 1000) % 1000);
 }

@@ -414,6 +414,7 @@ int srv_store_open(struct srv_store **out, uv_loop_t *loop,
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	sanitise_host(host, st->host, sizeof(st->host));
+	st->pid = (long)getpid();
 	/* jansson seeds its hash function once: do it here, not racing in a
 	 * worker thread */
 	json_object_seed(0);
@@ -477,8 +478,7 @@ static int make_id(struct srv_store *st, char *id, size_t idsz)
 
 	gettimeofday(&tv, NULL);
 	int n = snprintf(id, idsz, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
-	                 (long)tv.tv_usec, (long)getpid(), ++st->counter,
-	                 st->host);
+	                 (long)tv.tv_usec, st->pid, ++st->counter, st->host);
 	return n < 0 || (size_t)n >= idsz ? -1 : 0;
 }
 

@@ -47,6 +47,7 @@ struct srv_store {
 	char dir[STORE_DIR_MAX];
 	char host[STORE_HOST_MAX + 1];
 	unsigned long counter; /* ids; only the loop thread bumps it */
+	long pid;              /* for the ids: getpid() is a system call */
 	int dirfd;
 	/* maildir: DIR/tmp, DIR/new, DIR/envelopes.jsonl */
 	int tmpfd, newfd, envfd;

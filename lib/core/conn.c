@@ -49,7 +49,8 @@ static void conn_update_poll(struct conn *c)
 		if (!c->eof && !c->read_done &&
 		    (inbuf_space(&c->in) > 0 || c->tls_handshaking))
 			ev |= UV_READABLE;
-		if (outq_pending(&c->out) > 0 || c->tls_want_write)
+		if ((outq_pending(&c->out) > 0 && !c->corked) ||
+		    c->tls_want_write)
 			ev |= UV_WRITABLE;
 	}
 	/* libuv turns every change into epoll_ctl calls: skip non-changes. */
@@ -78,7 +79,8 @@ static int conn_watch(struct conn *c)
  * ticket and then, a moment later, its next reply has that reply held back
  * by Nagle until the ticket is acknowledged, and Linux's delayed ACK makes
  * that 40 ms. Setting TCP_QUICKACK sends a pending ACK now; the kernel
- * leaves quick-ACK mode by itself, so it is set after every readable event.
+ * leaves quick-ACK mode by itself, so it is set after every readable event
+ * that sent nothing back (an answer carries the ACK: no system call).
  * On a socket that is not TCP (a socketpair in tests) it fails: ignored. */
 static void conn_quickack(struct conn *c)
 {
@@ -135,6 +137,29 @@ int conn_adopt(struct conn *c, int fd)
 	return conn_watch(c);
 }
 
+/* Write what is queued, once, without waiting: most writes fit the socket
+ * buffer, and this spares the poll round trip. Errors and partial writes
+ * are left to the poll path, so no callback runs from here. */
+static void conn_write_now(struct conn *c)
+{
+	long n;
+
+	if (c->connecting || c->tls_handshaking || c->eof ||
+	    outq_pending(&c->out) == 0)
+		return;
+	if (c->tls) {
+		n = smtprobe_tls_write(c->tls, outq_head(&c->out),
+		                       outq_pending(&c->out));
+	} else {
+		n = send(c->fd, outq_head(&c->out), outq_pending(&c->out),
+		         MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (n > 0) {
+		c->bytes_out += (unsigned long long)n;
+		outq_advance(&c->out, (size_t)n);
+	}
+}
+
 int conn_send(struct conn *c, const char *data, size_t len)
 {
 	int was_empty = outq_pending(&c->out) == 0;
@@ -143,26 +168,32 @@ int conn_send(struct conn *c, const char *data, size_t len)
 		return -EPIPE;
 	if (outq_append(&c->out, data, len) < 0)
 		return -ENOBUFS;
-	/* Most writes fit the socket buffer: try at once and spare the poll
-	 * round trip. Errors and partial writes are left to the poll path,
-	 * so no callback runs from inside conn_send. */
-	if (was_empty && !c->connecting && !c->tls_handshaking && !c->eof) {
-		long n;
-		if (c->tls) {
-			n = smtprobe_tls_write(c->tls, outq_head(&c->out),
-			                       outq_pending(&c->out));
-		} else {
-			n = send(c->fd, outq_head(&c->out),
-			         outq_pending(&c->out),
-			         MSG_NOSIGNAL | MSG_DONTWAIT);
-		}
-		if (n > 0) {
-			c->bytes_out += (unsigned long long)n;
-			outq_advance(&c->out, (size_t)n);
-		}
-	}
+	if (c->corked)
+		return 0; /* conn_uncork writes it all at once */
+	if (was_empty)
+		conn_write_now(c);
 	conn_update_poll(c);
 	return 0;
+}
+
+void conn_cork(struct conn *c)
+{
+	c->corked++;
+}
+
+void conn_uncork(struct conn *c)
+{
+	if (c->corked > 0)
+		c->corked--;
+	if (c->corked > 0 || c->fd < 0 || c->eof)
+		return; /* (after a failure nothing is watched any more) */
+	int had = outq_pending(&c->out) > 0;
+	conn_write_now(c);
+	conn_update_poll(c);
+	/* what waited for the queue to empty (STARTTLS's 220, a session
+	 * paused on its output) learns it here, as from the poll path */
+	if (had && outq_pending(&c->out) == 0 && c->ops->drained)
+		c->ops->drained(c);
 }
 
 int conn_start_tls(struct conn *c, const struct smtprobe_tls_opts *opts)
@@ -317,16 +348,20 @@ static int conn_do_read(struct conn *c)
 		inbuf_commit(&c->in, (size_t)n);
 		c->bytes_in += (unsigned long long)n;
 		got += (size_t)n;
+		/* A short read took all the socket had: the next recv would
+		 * only say EAGAIN (the poll is level-triggered, so anything
+		 * arriving meanwhile is reported again). TLS reads go on to
+		 * WANT_READ: OpenSSL may hold whole records. */
+		if (!c->tls && (size_t)n < space)
+			break;
 	}
 	if (got)
 		c->ops->readable(c);
 	return c->fd < 0 ? -1 : 0;
 }
 
-static void conn_on_poll(uv_poll_t *h, int status, int events)
+static void conn_poll_events(struct conn *c, int status, int events)
 {
-	struct conn *c = h->data;
-
 	if (c->connecting) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -358,8 +393,6 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 		events = UV_READABLE;
 		c->poll_events = 0;
 	}
-	if (events & UV_READABLE)
-		conn_quickack(c);
 	if (c->tls_handshaking) {
 		conn_do_handshake(c);
 		return;
@@ -381,6 +414,21 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
 	}
 	if (!c->eof)
 		conn_update_poll(c);
+}
+
+/* Everything the callbacks send while the event is handled goes out in
+ * one write at the end (a multi-line reply, pipelined replies). */
+static void conn_on_poll(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+	unsigned long long out_before = c->bytes_out;
+
+	conn_cork(c);
+	conn_poll_events(c, status, events);
+	conn_uncork(c);
+	/* what was read and answered has had its ACK ride on the answer */
+	if ((events & UV_READABLE) && c->fd >= 0 && c->bytes_out == out_before)
+		conn_quickack(c);
 }
 
 static void conn_on_closed(uv_handle_t *h)

@@ -34,6 +34,7 @@ struct conn {
 	int connecting;
 	int eof;
 	int read_done; /* the peer half-closed; writing goes on */
+	int corked;    /* conn_send queues only, until conn_uncork */
 	int tls_handshaking;
 	int tls_want_write;
 	struct smtprobe_tls *tls;
@@ -55,6 +56,11 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
 int conn_adopt(struct conn *c, int fd);
 /* Queue bytes; they go out as the socket allows. */
 int conn_send(struct conn *c, const char *data, size_t len);
+/* Hold what conn_send queues until the matching conn_uncork, which writes
+ * it at once (nested pairs count). Every poll event is handled corked: the
+ * replies a callback sends leave in one write. */
+void conn_cork(struct conn *c);
+void conn_uncork(struct conn *c);
 /* Begin TLS on the connection; ops->tls_done reports the outcome. Any
  * plaintext bytes still in c->in must be dealt with by the caller first. */
 int conn_start_tls(struct conn *c, const struct smtprobe_tls_opts *opts);
