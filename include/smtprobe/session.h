@@ -104,6 +104,18 @@ struct smtprobe_params {
 	 * 0: the stage's default (stage.h). */
 	unsigned stage_timeout_ms;
 	unsigned session_timeout_ms; /* the whole session; 0: 300 s */
+	/* TLS scans: where the TLS handshake would begin (after STARTTLS's
+	 * 220, or at the connect with implicit TLS), send these bytes
+	 * instead - a hand-built ClientHello - and keep what the server
+	 * answers in the result (raw_tls) until raw_tls_whole says it is
+	 * whole, the server closes, or SMTPROBE_MAX_RAW_TLS bytes came; the
+	 * session then ends there, without QUIT and without a failure (a
+	 * close or a reset is recorded in raw_tls_closed). The deadline is
+	 * the reply deadline. NULL: a real handshake. */
+	const unsigned char *raw_tls_hello;
+	size_t raw_tls_hello_len;
+	int (*raw_tls_whole)(const unsigned char *buf, size_t len, void *arg);
+	void *raw_tls_arg;
 	int show_secrets;
 	int suppress_data; /* no DATA lines in the transcript events */
 
@@ -130,6 +142,7 @@ struct smtprobe_rcpt_result {
 
 #define SMTPROBE_MAX_ERROR       512
 #define SMTPROBE_MAX_TRANSITIONS 48
+#define SMTPROBE_MAX_RAW_TLS     (80 * 1024)
 
 /* A stage change, and when it happened (ms from the session's start). */
 struct smtprobe_transition {
@@ -163,7 +176,14 @@ struct smtprobe_result {
 	int have_tls;
 	int implicit_tls; /* TLS started before the banner */
 	struct smtprobe_tls_facts tls;
-	double tls_ms;          /* the handshake, ClientHello to Finished */
+	double tls_ms; /* the handshake, ClientHello to Finished */
+	/* raw_tls_hello sessions: what the server answered (malloc'ed, at
+	 * most SMTPROBE_MAX_RAW_TLS bytes) and how the answer ended: 0 whole
+	 * (raw_tls_whole) or the cap, 1 the server closed, 2 it reset */
+	int have_raw_tls; /* the hello was sent */
+	unsigned char *raw_tls;
+	size_t raw_tls_len;
+	int raw_tls_closed;
 	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS
 	                         */
 

@@ -146,5 +146,6 @@ void smtprobe_result_release(struct smtprobe_result *r)
 	for (size_t i = 0; i < r->nrcpt; i++)
 		free(r->rcpt[i].address);
 	free(r->rcpt);
+	free(r->raw_tls);
 	memset(r, 0, sizeof(*r));
 }

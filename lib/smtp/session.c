@@ -467,6 +467,34 @@ static void race_tls_done(struct smtprobe_session *s, struct conn *c, int err)
 
 /* ---- transport callbacks --------------------------------------------- */
 
+/* A raw hello's answer: kept as it comes, until it is whole. */
+static void raw_collect(struct smtprobe_session *s, struct conn *c)
+{
+	struct smtprobe_result *r = s->res;
+	size_t room = SMTPROBE_MAX_RAW_TLS - r->raw_tls_len;
+	size_t n = c->in.len < room ? c->in.len : room;
+
+	if (n > 0) {
+		unsigned char *nb = realloc(r->raw_tls, r->raw_tls_len + n);
+		if (!nb) {
+			session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
+			             "out of memory");
+			return;
+		}
+		r->raw_tls = nb;
+		memcpy(r->raw_tls + r->raw_tls_len, c->in.data, n);
+		r->raw_tls_len += n;
+	}
+	inbuf_consume(&c->in, c->in.len);
+	if (r->raw_tls_len == SMTPROBE_MAX_RAW_TLS ||
+	    (s->p->raw_tls_whole &&
+	     s->p->raw_tls_whole(r->raw_tls, r->raw_tls_len,
+	                         s->p->raw_tls_arg))) {
+		r->tls_ms = ms_since(s->t_cmd);
+		session_finish(s);
+	}
+}
+
 static void on_readable(struct conn *c)
 {
 	struct smtprobe_session *s = c->arg;
@@ -475,6 +503,10 @@ static void on_readable(struct conn *c)
 		return; /* the TLS attempt reads nothing before it wins */
 	if (s->race_live)
 		race_drop(s); /* the plain connection spoke: it wins */
+	if (s->raw_tls) {
+		raw_collect(s, c);
+		return;
+	}
 	while (!s->finished && (s->expecting > 0 || s->skip > 0) &&
 	       c->in.len > 0) {
 		struct smtprobe_reply_parse p;
@@ -540,6 +572,13 @@ static void on_closed(struct conn *c, int err)
 	}
 	if (s->finished)
 		return;
+	if (s->raw_tls) {
+		/* the answer to a raw hello may be a close: the scan judges */
+		s->res->raw_tls_closed = err == 0 ? 1 : 2;
+		s->res->tls_ms = ms_since(s->t_cmd);
+		session_finish(s);
+		return;
+	}
 	if (s->stage == SMTPROBE_ST_QUIT) {
 		/* Gone before answering QUIT: the transaction is over anyway.
 		 */

@@ -35,6 +35,19 @@ void flow_start_tls(struct smtprobe_session *s)
 	struct smtprobe_tls_opts o = s->p->tls_opts;
 
 	session_set_stage(s, SMTPROBE_ST_TLS);
+	if (s->p->raw_tls_hello) {
+		s->raw_tls = 1;
+		s->res->have_raw_tls = 1;
+		s->t_cmd = uv_hrtime();
+		if (conn_send(s->c, (const char *)s->p->raw_tls_hello,
+		              s->p->raw_tls_hello_len) < 0) {
+			session_fail(s, SMTPROBE_FAIL_INTERNAL, 0,
+			             "cannot send the hello");
+			return;
+		}
+		session_arm(s);
+		return;
+	}
 	if (conn_start_tls(s->c, &o) < 0) {
 		struct smtprobe_tls_failure tf = {.error = SMTPROBE_TLSE_LOCAL,
 		                                  .alert = -1};

@@ -60,6 +60,7 @@ struct smtprobe_session {
 	unsigned auth_mech;
 	int auth_cancelled; /* "*" sent: the next AUTH reply ends the session */
 	int finishing;      /* QUIT sent or closing */
+	int raw_tls;        /* a raw hello was sent: collecting the answer */
 	int finished;       /* done called */
 	char peer[80];      /* "127.0.0.1:25" for messages */
 

@@ -422,6 +422,7 @@ struct tweak {
 	int verify;       /* tls_verify */
 	int ca;           /* trust the peer's CA (ca_file) */
 	const char *host; /* tls_opts.verify_host and sni */
+	int raw;          /* raw_tls_hello = raw_hello, whole at 7 bytes */
 };
 
 struct scase {
@@ -477,6 +478,10 @@ static void more_success(const struct smtprobe_result *r,
 static void more_rcpts_refused(const struct smtprobe_result *r,
                                const struct peer *pe);
 static void more_tls(const struct smtprobe_result *r, const struct peer *pe);
+static void more_raw_alert(const struct smtprobe_result *r,
+                           const struct peer *pe);
+static void more_raw_closed(const struct smtprobe_result *r,
+                            const struct peer *pe);
 static void more_injection(const struct smtprobe_result *r,
                            const struct peer *pe);
 
@@ -759,6 +764,40 @@ static const struct scase cases[] = {
          .exit = 0,
          .trans = {S(CONNECT), S(BANNER), S(EHLO), S(STARTTLS), S(AUTH),
                    S(QUIT)}},
+        /* ---- raw hellos (tls scans) ---- */
+        {.name = "raw hello after STARTTLS: the answer kept, no QUIT",
+         .t = {.tls = SMTPROBE_TLSMODE_REQUIRED, .raw = 1},
+         .script = {BANNER,
+                    EHLO_TLS,
+                    EXPECT("STARTTLS"),
+                    SEND("220 2.0.0 go ahead\r\n"),
+                    HELLO,
+                    {P_SEND, tls_alert_80, sizeof(tls_alert_80)},
+                    SILENT},
+         .kind = F(NONE),
+         .stage = S(TLS),
+         .exit = 0,
+         .trans = {S(CONNECT), S(BANNER), S(EHLO), S(STARTTLS), S(TLS)},
+         .more = more_raw_alert},
+        {.name = "raw hello with implicit TLS, answered in two writes",
+         .t = {.tls = SMTPROBE_TLSMODE_IMPLICIT, .raw = 1},
+         .script = {HELLO,
+                    {P_SEND, tls_alert_80, 3},
+                    SLEEP(50),
+                    {P_SEND, tls_alert_80 + 3, 4},
+                    SILENT},
+         .kind = F(NONE),
+         .stage = S(TLS),
+         .exit = 0,
+         .trans = {S(CONNECT), S(TLS)},
+         .more = more_raw_alert},
+        {.name = "raw hello answered by a close: recorded, not a failure",
+         .t = {.tls = SMTPROBE_TLSMODE_IMPLICIT, .raw = 1},
+         .script = {HELLO, {P_SEND, tls_alert_80, 2}, CLOSE},
+         .kind = F(NONE),
+         .stage = S(TLS),
+         .exit = 0,
+         .more = more_raw_closed},
         {.name = "implicit TLS answered with plain SMTP is not_tls",
          .t = {.tls = SMTPROBE_TLSMODE_IMPLICIT},
          .script = {HELLO, SEND("220 plain smtp\r\n")},
@@ -948,6 +987,17 @@ static void on_event(const struct smtprobe_event *ev, void *arg)
 		e->stage_events++;
 }
 
+/* A record the peer's HELLO step takes for a ClientHello (0x16). */
+static const unsigned char raw_hello[] = {0x16, 0x03, 0x01, 0x00, 0x04,
+                                          0x01, 0x00, 0x00, 0x00};
+
+static int raw_whole(const unsigned char *buf, size_t len, void *arg)
+{
+	(void)buf;
+	(void)arg;
+	return len >= sizeof(tls_alert_80);
+}
+
 static void base_params(struct smtprobe_params *p, const struct tweak *t,
                         struct events *ev)
 {
@@ -981,6 +1031,11 @@ static void base_params(struct smtprobe_params *p, const struct tweak *t,
 	p->tls_opts.ca_file = t->ca ? ca_file : NULL;
 	p->tls_opts.verify_host = t->host;
 	p->tls_opts.sni = t->host;
+	if (t->raw) {
+		p->raw_tls_hello = raw_hello;
+		p->raw_tls_hello_len = sizeof(raw_hello);
+		p->raw_tls_whole = raw_whole;
+	}
 }
 
 static void check_transitions(const struct scase *c,
@@ -1199,6 +1254,26 @@ static void more_tls(const struct smtprobe_result *r, const struct peer *pe)
 	assert_int_equal(r->tls.verify_ok, 1);
 	assert_int_equal(r->tls.host_match, 1);
 	assert_true(r->tls_ms > 0);
+}
+
+static void more_raw_alert(const struct smtprobe_result *r,
+                           const struct peer *pe)
+{
+	(void)pe;
+	assert_int_equal(r->have_raw_tls, 1);
+	assert_int_equal(r->have_tls, 0);
+	assert_int_equal(r->raw_tls_len, sizeof(tls_alert_80));
+	assert_memory_equal(r->raw_tls, tls_alert_80, sizeof(tls_alert_80));
+	assert_int_equal(r->raw_tls_closed, 0);
+}
+
+static void more_raw_closed(const struct smtprobe_result *r,
+                            const struct peer *pe)
+{
+	(void)pe;
+	assert_int_equal(r->have_raw_tls, 1);
+	assert_int_equal(r->raw_tls_len, 2);
+	assert_int_equal(r->raw_tls_closed, 1);
 }
 
 static void more_injection(const struct smtprobe_result *r,
