@@ -80,6 +80,12 @@ enum smtprobe_advice_topic {
 	SMTPROBE_ADV_TLS_BROKEN,    /* STARTTLS offered, handshakes fail */
 	SMTPROBE_ADV_CERTIFICATE,   /* expired, untrusted, wrong name */
 	SMTPROBE_ADV_CERT_RENEW,    /* expires soon */
+	SMTPROBE_ADV_TLS_PROTOCOLS, /* SSLv3, TLS 1.0/1.1 on; 1.2/1.3 off */
+	SMTPROBE_ADV_TLS_CIPHERS,   /* NULL, anon, EXPORT, RC4, 3DES, no PFS */
+	SMTPROBE_ADV_TLS_DH,        /* DHE with a weak or custom group */
+	SMTPROBE_ADV_TLS_CERT_KEY,  /* small key, SHA-1 signature */
+	SMTPROBE_ADV_TLS_SESSION,   /* compression, insecure renegotiation */
+	SMTPROBE_ADV_TLS_OCSP,      /* no OCSP stapling */
 	SMTPROBE_ADV_LAST
 };
 

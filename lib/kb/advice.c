@@ -318,6 +318,104 @@ static const struct topic topics[SMTPROBE_ADV_LAST] = {
                         "certificates: restart smtpd",
                   [X] = "Exchange: New-ExchangeCertificate (renewal) and "
                         "Enable-ExchangeCertificate -Services SMTP"}},
+        [SMTPROBE_ADV_TLS_PROTOCOLS] =
+                {"offer TLS 1.2 and 1.3 only (SSLv3, TLS 1.0 and 1.1 are "
+                 "broken or deprecated: RFC 8996)",
+                 {[P] = "Postfix: smtpd_tls_protocols = >=TLSv1.2 and "
+                        "smtpd_tls_mandatory_protocols = >=TLSv1.2",
+                  [E] = "Exim (OpenSSL): openssl_options = +no_sslv3 "
+                        "+no_tlsv1 +no_tlsv1_1; (GnuTLS): tls_require_ciphers "
+                        "= NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+                  [S] = "Sendmail: O ServerSSLOptions=+SSL_OP_NO_SSLv3 "
+                        "+SSL_OP_NO_TLSv1 +SSL_OP_NO_TLSv1_1 in sendmail.mc "
+                        "(LOCAL_CONFIG)",
+                  [O] = "OpenSMTPD: 'listen on ... tls ... protocols "
+                        "\"tlsv1.2,tlsv1.3\"' (smtpd.conf)",
+                  [X] = "Exchange: disable TLS 1.0 and 1.1 in SCHANNEL "
+                        "(HKLM\\...\\SCHANNEL\\Protocols) and enable TLS "
+                        "1.2 (and 1.3 on Windows Server 2022)",
+                  [SMTPROBE_SW_SMTPROBE] =
+                          "smtprobe serve: uses OpenSSL's defaults (TLS 1.2 "
+                          "and 1.3)"}},
+        [SMTPROBE_ADV_TLS_CIPHERS] =
+                {"offer only suites with forward secrecy and AEAD ciphers "
+                 "(ECDHE or DHE with AES-GCM or ChaCha20); never NULL, "
+                 "anonymous, EXPORT, RC4, DES or 3DES",
+                 {[P] = "Postfix: smtpd_tls_ciphers = high, "
+                        "smtpd_tls_mandatory_ciphers = high, "
+                        "smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, "
+                        "RC4, DES, 3DES, kRSA",
+                  [E] = "Exim (OpenSSL): tls_require_ciphers = "
+                        "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM",
+                  [S] = "Sendmail: O CipherList=ECDHE+AESGCM:ECDHE+CHACHA20:"
+                        "DHE+AESGCM in sendmail.mc (LOCAL_CONFIG)",
+                  [O] = "OpenSMTPD: 'listen on ... tls ... ciphers "
+                        "\"ECDHE+AESGCM:ECDHE+CHACHA20\"'",
+                  [X] = "Exchange: set the cipher suite order by group "
+                        "policy (SSL Cipher Suite Order) to ECDHE AES-GCM "
+                        "suites and disable 3DES and RC4 in SCHANNEL",
+                  [SMTPROBE_SW_SMTPROBE] =
+                          "smtprobe serve: uses OpenSSL's default suites"}},
+        [SMTPROBE_ADV_TLS_DH] =
+                {"DHE needs a group of at least 2048 bits, preferably a "
+                 "named one (RFC 7919 ffdhe3072), or prefer ECDHE",
+                 {[P] = "Postfix: smtpd_tls_dh1024_param_file = (empty: "
+                        "Postfix >= 3.7 then uses ffdhe2048; or a file from "
+                        "'openssl genpkey -genparam -algorithm DH -pkeyopt "
+                        "dh_param:ffdhe3072')",
+                  [E] = "Exim: tls_dhparam = ffdhe3072 (or 'none' to "
+                        "disable DHE)",
+                  [S] = "Sendmail: define confDH_PARAMETERS as a 2048-bit or "
+                        "larger file (or 'none')",
+                  [O] = "OpenSMTPD: 'listen on ... tls ... dhe auto' (or "
+                        "'dhe none')",
+                  [X] = "Exchange: disable the DHE suites in SCHANNEL's "
+                        "cipher suite order, or set "
+                        "ServerMinKeyBitLength for Diffie-Hellman to 2048"}},
+        [SMTPROBE_ADV_TLS_CERT_KEY] =
+                {"issue a new certificate with an RSA key of at least 2048 "
+                 "bits (or ECDSA P-256) and a SHA-256 signature",
+                 {[P] = "Postfix: point smtpd_tls_chain_files at the new key "
+                        "and certificate, then postfix reload",
+                  [E] = "Exim: point tls_certificate and tls_privatekey at "
+                        "the new files",
+                  [S] = "Sendmail: point confSERVER_CERT and confSERVER_KEY "
+                        "at the new files and restart",
+                  [O] = "OpenSMTPD: point the pki block at the new files and "
+                        "restart smtpd",
+                  [X] = "Exchange: New-ExchangeCertificate -KeySize 2048, "
+                        "then Enable-ExchangeCertificate -Services SMTP",
+                  [SMTPROBE_SW_SMTPROBE] =
+                          "smtprobe serve: --tls-cert and --tls-key with the "
+                          "new files (its generated certificate is RSA-2048, "
+                          "SHA-256)"}},
+        [SMTPROBE_ADV_TLS_SESSION] =
+                {"turn TLS compression off (CRIME) and allow only secure "
+                 "renegotiation (RFC 5746); a current TLS library does both "
+                 "by default",
+                 {[P] = "Postfix: tls_ssl_options = NO_COMPRESSION "
+                        "NO_RENEGOTIATION, and link Postfix with a current "
+                        "OpenSSL",
+                  [E] = "Exim (OpenSSL): openssl_options = +no_compression "
+                        "+no_renegotiation",
+                  [S] = "Sendmail: O ServerSSLOptions=+SSL_OP_NO_COMPRESSION "
+                        "+SSL_OP_NO_RENEGOTIATION",
+                  [O] = "OpenSMTPD: upgrade the TLS library it is linked "
+                        "with (LibreSSL / OpenSSL)",
+                  [X] = "Exchange: apply the current Windows updates "
+                        "(SCHANNEL)"}},
+        [SMTPROBE_ADV_TLS_OCSP] =
+                {"staple OCSP responses so clients can check revocation "
+                 "without asking the CA",
+                 {[P] = "Postfix: does not staple OCSP responses (nothing "
+                        "to set)",
+                  [E] = "Exim: tls_ocsp_file = a response file refreshed by "
+                        "a cron job ('openssl ocsp ... -respout')",
+                  [S] = "Sendmail: does not staple OCSP responses",
+                  [O] = "OpenSMTPD: 'pki NAME ocsp FILE' is not supported "
+                        "before 7.x: upgrade",
+                  [X] = "Exchange: staples automatically when the CA offers "
+                        "OCSP"}},
 };
 
 #undef P
