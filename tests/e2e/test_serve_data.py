@@ -232,10 +232,11 @@ def test_full_disk_is_452_never_250(tmp_path, fmt):
         for r in refused:
             assert r.startswith(b"452 4.3.1"), r
         # what got a 250 is there and whole; the store reads back cleanly
-        # (read inside serve's namespace, where the tmpfs is)
+        # (read inside serve's namespace, where the tmpfs is; -r: with its
+        # root directory too, which differs when the tests run chrooted)
         c.close()
         dump = subprocess.run(
-            ["nsenter", "-t", str(proc.pid), "-m", "tar", "-C", str(store), "-cf", "-", "s"],
+            ["nsenter", "-t", str(proc.pid), "-m", "-r", "tar", "-C", str(store), "-cf", "-", "s"],
             capture_output=True, timeout=30)
         assert dump.returncode == 0, dump.stderr
         out = tmp_path / "copy"
