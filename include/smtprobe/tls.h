@@ -76,6 +76,9 @@ struct smtprobe_cert_facts {
 	int key_bits;
 	char sig_alg[64];
 	int self_signed;
+	int not_yet_valid;  /* notBefore is in the future */
+	long lifetime_days; /* notAfter - notBefore */
+	int is_ca;          /* basicConstraints CA (an intermediate or root) */
 };
 
 struct smtprobe_tls_facts {
@@ -88,6 +91,13 @@ struct smtprobe_tls_facts {
 	char verify_reason[256];
 	int host_checked; /* a verify_host was given */
 	int host_match;
+	/* the chain stops at a leaf whose issuer is nowhere: an intermediate
+	 * is missing (missing_issuer: its subject, escaped) */
+	int chain_incomplete;
+	char missing_issuer[512];
+	int ocsp_stapled;           /* a stapled OCSP response came */
+	int secure_renegotiation;   /* RFC 5746 (TLS <= 1.2) */
+	int extended_master_secret; /* RFC 7627 (TLS <= 1.2) */
 	size_t nchain; /* certificates the server sent, leaf first */
 	struct smtprobe_cert_facts chain[SMTPROBE_MAX_CHAIN];
 };

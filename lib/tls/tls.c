@@ -370,6 +370,8 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 	SSL_set_app_data(t->ssl, t);
 	SSL_set_info_callback(t->ssl, tls__info_cb);
 	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
+	/* ask for a stapled OCSP response: whether one comes is a fact */
+	(void)SSL_set_tlsext_status_type(t->ssl, TLSEXT_STATUSTYPE_ocsp);
 	if (setup_names(t, o, err, errsz) < 0)
 		goto fail;
 	if (!SSL_set_fd(t->ssl, fd)) {
@@ -672,6 +674,12 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	            X509_get0_notBefore(x));
 	time_string(c->not_after, sizeof(c->not_after), X509_get0_notAfter(x));
 	c->days_left = days_until(X509_get0_notAfter(x));
+	c->not_yet_valid = X509_cmp_current_time(X509_get0_notBefore(x)) > 0;
+	int days = 0, secs = 0;
+	if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+	                   X509_get0_notAfter(x)))
+		c->lifetime_days = days;
+	c->is_ca = X509_check_ca(x) > 0;
 	key_facts(c, x);
 	tls__escape_str(c->sig_alg, sizeof(c->sig_alg), sig ? sig : "unknown");
 	/* Name match alone is not enough: the key must sign the cert. */
@@ -776,6 +784,25 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 		                     : X509_V_ERR_HOSTNAME_MISMATCH;
 	out->verify_code = code;
 	out->verify_ok = code == 0;
+	/* The issuer of the last certificate sent is nowhere: when that one
+	 * is not a CA itself (the leaf alone), an intermediate is missing;
+	 * a chain that ends in an intermediate is complete as far as the
+	 * server goes (its root is just not trusted here). */
+	if ((code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	     code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) &&
+	    out->nchain > 0 && !out->chain[out->nchain - 1].is_ca &&
+	    !out->chain[out->nchain - 1].self_signed) {
+		out->chain_incomplete = 1;
+		snprintf(out->missing_issuer, sizeof(out->missing_issuer), "%s",
+		         out->chain[out->nchain - 1].issuer);
+	}
+	const unsigned char *ocsp = NULL;
+	out->ocsp_stapled =
+	        SSL_get_tlsext_status_ocsp_resp(t->ssl, &ocsp) > 0 &&
+	        ocsp != NULL;
+	out->secure_renegotiation =
+	        SSL_get_secure_renegotiation_support(t->ssl) == 1;
+	out->extended_master_secret = SSL_get_extms_support(t->ssl) == 1;
 	tls__escape_str(out->verify_reason, sizeof(out->verify_reason),
 	                leaf == NULL ? "no peer certificate"
 	                             : X509_verify_cert_error_string(code));
