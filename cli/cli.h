@@ -14,6 +14,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_tls(int argc, char **argv);
 
 /* Transcript printer (an smtprobe_event_cb); arg is a struct text_out. */
 struct text_out {

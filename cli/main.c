@@ -23,6 +23,8 @@ static void usage(FILE *f)
 	        "scope, spoofing\n"
 	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
 	        "  serve     a policy-aware test SMTP server\n"
+	        "  tls       the TLS posture: protocols, suites, groups, "
+	        "certificate, findings\n"
 	        "\n"
 	        "smtprobe COMMAND --help shows the options of a command;\n"
 	        "man smtprobe-COMMAND has the details.\n");
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 		return cmd_relay(argc - 2, argv + 2);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "tls") == 0)
+		return cmd_tls(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 2, argv + 2);
 	cli_error("unknown command '%s' (try 'smtprobe --help')", argv[1]);

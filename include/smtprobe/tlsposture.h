@@ -79,7 +79,7 @@ struct smtprobe_tls_posture {
 	int trusted;      /* the chain verifies against the trust store */
 	char verify_reason[256];
 	int chain_incomplete;     /* an intermediate is missing */
-	char missing_issuer[256]; /* the subject of the first missing one */
+	char missing_issuer[512]; /* the subject of the first missing one */
 	int host_checked, host_match;
 	char host[256]; /* the name checked */
 	enum smtprobe_tri ocsp_stapled;

@@ -1,0 +1,566 @@
+/* scan.c - `smtprobe tls`: the plan of docs/internals/tls-scan.md run on
+ * the batch runner. Every probe is a session (session.h): connect, banner,
+ * EHLO, STARTTLS (or implicit TLS), then either a hand-built hello whose
+ * answer is kept raw (scan_hello.c reads it) or one real OpenSSL handshake
+ * (the first probe: negotiated parameters, the chain, trust, the name).
+ *
+ * Rounds: probes that do not depend on each other run together (at most
+ * max_connections at once); the suite lists grow one round at a time
+ * (offer what is left, note the server's choice, take it out), every
+ * protocol in the same round. A probe that ends before its hello was
+ * answered - refused, reset, 421, a timeout before TLS - is not an answer:
+ * it is run again (at most PROBE_TRIES times) with the concurrency
+ * halved, and counted. Limits: SCAN_MAX_ROUNDS rounds, the accepted
+ * suites of a protocol at SMTPROBE_SCAN_MAX_SUITES. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "scan_int.h"
+#include "smtprobe/batch.h"
+#include "banned.h"
+
+#define NELEM(a)        (sizeof(a) / sizeof((a)[0]))
+#define PROBE_TRIES     3
+#define SCAN_MAX_ROUNDS 400
+#define DEFAULT_CONNS   8
+#define DEFAULT_TIMEOUT 10000
+#define MAX_PROBES      (SMTPROBE_TP_LAST + SMTPROBE_SCAN_MAX_GROUPS + 8)
+#define ALERT_FALLBACK  86 /* inappropriate_fallback */
+
+enum probe_kind {
+	PK_PROTO,
+	PK_SUITES,
+	PK_PREF,
+	PK_GROUP,
+	PK_DHE,
+	PK_COMP,
+	PK_SCSV
+};
+
+struct probe {
+	enum probe_kind kind;
+	enum smtprobe_tls_proto v;
+	uint16_t group;
+	uint8_t hello[SCAN_HELLO_MAX];
+	long hello_len;
+	struct smtprobe_params params;
+	struct smtprobe_result res;
+	struct scan_answer ans;
+	int answered; /* ans is an answer to the hello (not a failure first) */
+};
+
+struct scan {
+	const struct smtprobe_tls_scan_params *p;
+	struct smtprobe_tls_scan *out;
+	struct smtprobe_params base;
+	unsigned conns; /* concurrency now (halved on trouble) */
+	char sni[256];
+	unsigned rounds;
+	/* every suite of each protocol, and what is still to offer */
+	uint16_t all[SMTPROBE_TP_LAST][SCAN_MAX_OFFER];
+	size_t nall[SMTPROBE_TP_LAST];
+	int done[SMTPROBE_TP_LAST]; /* the suite list is complete */
+};
+
+/* ---- running probes ---------------------------------------------------- */
+
+static void probe_init(struct scan *sc, struct probe *pr, enum probe_kind k,
+                       enum smtprobe_tls_proto v, const uint16_t *suites,
+                       size_t n, const uint16_t *groups, size_t ng,
+                       unsigned flags)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->kind = k;
+	pr->v = v;
+	pr->hello_len = scan_build_hello(v, suites, n, groups, ng,
+	                                 sc->sni[0] ? sc->sni : NULL, flags,
+	                                 pr->hello, sizeof(pr->hello));
+	pr->params = sc->base;
+	pr->params.raw_tls_hello = pr->hello;
+	pr->params.raw_tls_hello_len =
+	        pr->hello_len > 0 ? (size_t)pr->hello_len : 0;
+	pr->params.raw_tls_whole = scan_answer_whole;
+}
+
+/* Run the probes; each gets its answer or, after PROBE_TRIES, none. */
+static void run_probes(struct scan *sc, struct probe *pr, size_t n)
+{
+	struct smtprobe_batch_job jobs[MAX_PROBES];
+	size_t idx[MAX_PROBES];
+
+	for (int attempt = 0; attempt < PROBE_TRIES; attempt++) {
+		size_t nj = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (pr[i].answered || pr[i].hello_len <= 0)
+				continue;
+			smtprobe_result_release(&pr[i].res);
+			jobs[nj] = (struct smtprobe_batch_job){
+			        &pr[i].params, &pr[i].res, -1, 0};
+			idx[nj++] = i;
+		}
+		if (nj == 0)
+			return;
+		struct smtprobe_batch_params bp = {
+		        .concurrency = sc->conns,
+		        .per_host = sc->conns,
+		        .pause_ms = sc->p->pause_ms,
+		};
+		struct smtprobe_batch_stats st;
+		smtprobe_batch_run(jobs, nj, &bp, &st);
+		sc->rounds++;
+		int trouble = 0;
+		for (size_t j = 0; j < nj; j++) {
+			struct probe *x = &pr[idx[j]];
+			if (jobs[j].started)
+				sc->out->connections++;
+			if (x->res.have_raw_tls &&
+			    (x->res.raw_tls_len > 0 ||
+			     x->res.failure.kind == SMTPROBE_FAIL_NONE)) {
+				scan_read_answer(x->res.raw_tls,
+				                 x->res.raw_tls_len, &x->ans);
+				x->answered = 1;
+			} else {
+				trouble = 1;
+				if (attempt + 1 < PROBE_TRIES)
+					sc->out->retries++;
+			}
+		}
+		if (!trouble)
+			return;
+		if (sc->conns > 1)
+			sc->conns /= 2;
+	}
+}
+
+static void release_probes(struct probe *pr, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		smtprobe_result_release(&pr[i].res);
+}
+
+/* The server chose protocol v (a ServerHello of that very version). */
+static int hello_for(const struct probe *pr, enum smtprobe_tls_proto v)
+{
+	return pr->answered &&
+	       (pr->ans.kind == SCAN_A_HELLO || pr->ans.kind == SCAN_A_RETRY) &&
+	       pr->ans.version == (int)v;
+}
+
+/* ---- the first handshake ------------------------------------------------- */
+
+static int reach(struct scan *sc)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	struct smtprobe_tls_posture *ps = &o->posture;
+	struct smtprobe_params q = sc->base;
+	struct smtprobe_result r = {0};
+
+	q.quit_after = SMTPROBE_ST_EHLO2;
+	/* any protocol and suite, whatever the key: the chain is what this
+	 * handshake is for (weak keys are findings, not obstacles) */
+	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
+	q.tls_opts.min_proto = "TLSv1";
+	q.on_event = sc->p->on_event;
+	q.event_arg = sc->p->event_arg;
+	smtprobe_send(&q, &r);
+	o->connections++;
+	smtprobe_software_learn(&o->software, &r);
+	ps->software = o->software.id;
+	for (size_t i = 0; i < r.nex; i++)
+		if (r.ex[i].stage == SMTPROBE_ST_BANNER && r.ex[i].reply) {
+			snprintf(o->banner, sizeof(o->banner), "%s",
+			         r.ex[i].reply->raw);
+			break;
+		}
+	ps->port = sc->p->port;
+	/* what the first connection found (AUTO) is what every probe uses */
+	ps->implicit =
+	        r.implicit_tls || sc->p->tls == SMTPROBE_TLSMODE_IMPLICIT;
+	o->mode = ps->implicit ? SMTPROBE_TLSMODE_IMPLICIT
+	                       : SMTPROBE_TLSMODE_REQUIRED;
+	sc->base.tls = o->mode;
+	ps->starttls_offered =
+	        ps->implicit ||
+	        (r.have_ehlo_first &&
+	         (r.ehlo_first.caps & SMTPROBE_CAP_STARTTLS)) ||
+	        (r.have_ehlo && (r.ehlo.caps & SMTPROBE_CAP_STARTTLS));
+	ps->auth_offered = (r.have_ehlo_first &&
+	                    (r.ehlo_first.caps & SMTPROBE_CAP_AUTH)) ||
+	                   (r.have_ehlo && r.have_tls &&
+	                    (r.ehlo.caps & SMTPROBE_CAP_AUTH));
+	ps->verify_everywhere = sc->p->verify_everywhere;
+	if (!r.have_tls) {
+		int reached_ehlo = r.have_ehlo || r.have_ehlo_first;
+		if (reached_ehlo && !ps->starttls_offered) {
+			/* a finding, not a failure: nothing more to scan */
+			smtprobe_result_release(&r);
+			return 1;
+		}
+		snprintf(o->error, sizeof(o->error), "%s",
+		         r.error[0] ? r.error : "no TLS handshake");
+		smtprobe_result_release(&r);
+		return -1;
+	}
+	o->tls = r.tls;
+	smtprobe_result_release(&r);
+	return 0;
+}
+
+/* The certificate facts of the first handshake, into the posture. */
+static void cert_posture(struct scan *sc)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	struct smtprobe_tls_posture *ps = &o->posture;
+	const struct smtprobe_tls_facts *f = &o->tls;
+
+	if (f->nchain == 0)
+		return;
+	const struct smtprobe_cert_facts *c = &f->chain[0];
+	ps->have_cert = 1;
+	ps->days_left = c->days_left;
+	ps->not_yet_valid = c->not_yet_valid;
+	ps->lifetime_days = c->lifetime_days;
+	snprintf(ps->key_type, sizeof(ps->key_type), "%s", c->key_type);
+	ps->key_bits = c->key_bits;
+	snprintf(ps->sig_alg, sizeof(ps->sig_alg), "%s", c->sig_alg);
+	ps->self_signed = c->self_signed;
+	ps->trusted = f->verify_ok;
+	snprintf(ps->verify_reason, sizeof(ps->verify_reason), "%s",
+	         f->verify_reason);
+	ps->chain_incomplete = f->chain_incomplete;
+	snprintf(ps->missing_issuer, sizeof(ps->missing_issuer), "%s",
+	         f->missing_issuer);
+	ps->host_checked = f->host_checked;
+	ps->host_match = f->host_match;
+	snprintf(ps->host, sizeof(ps->host), "%s",
+	         sc->base.tls_opts.verify_host ? sc->base.tls_opts.verify_host
+	                                       : "");
+	ps->ocsp_stapled = f->ocsp_stapled ? SMTPROBE_YES : SMTPROBE_NO;
+}
+
+/* ---- protocols and suites ------------------------------------------------ */
+
+static void accept_suite(struct scan *sc, enum smtprobe_tls_proto v,
+                         uint16_t id)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+
+	for (size_t i = 0; i < o->nsuites[v]; i++)
+		if (o->suites[v][i].id == id) {
+			sc->done[v] = 1; /* chosen again: the list is done */
+			return;
+		}
+	if (o->nsuites[v] >= SMTPROBE_SCAN_MAX_SUITES) {
+		sc->done[v] = 1;
+		return;
+	}
+	scan_suite_info(id, &o->suites[v][o->nsuites[v]++]);
+	/* what is left to offer */
+	for (size_t i = 0; i < sc->nall[v]; i++)
+		if (sc->all[v][i] == id) {
+			sc->all[v][i] = sc->all[v][--sc->nall[v]];
+			break;
+		}
+	if (sc->nall[v] == 0)
+		sc->done[v] = 1;
+}
+
+static void scan_protocols(struct scan *sc, struct probe *pr)
+{
+	struct smtprobe_tls_posture *ps = &sc->out->posture;
+	size_t n = 0;
+
+	for (int v = 0; v < SMTPROBE_TP_LAST; v++) {
+		sc->nall[v] = scan_suites_of((enum smtprobe_tls_proto)v,
+		                             sc->all[v], SCAN_MAX_OFFER);
+		probe_init(sc, &pr[n++], PK_PROTO, (enum smtprobe_tls_proto)v,
+		           sc->all[v], sc->nall[v], NULL, 0, 0);
+	}
+	run_probes(sc, pr, n);
+	for (size_t i = 0; i < n; i++) {
+		enum smtprobe_tls_proto v = pr[i].v;
+		ps->tested[v] = pr[i].answered;
+		ps->offered[v] = hello_for(&pr[i], v);
+		if (ps->offered[v]) {
+			accept_suite(sc, v, pr[i].ans.suite);
+			if (v <= SMTPROBE_TP_TLS12)
+				ps->secure_renegotiation =
+				        pr[i].ans.reneg_info ? SMTPROBE_YES
+				                             : SMTPROBE_NO;
+		} else {
+			sc->done[v] = 1;
+		}
+	}
+	release_probes(pr, n);
+}
+
+static void scan_suites(struct scan *sc, struct probe *pr)
+{
+	while (sc->rounds < SCAN_MAX_ROUNDS) {
+		size_t n = 0;
+		for (int v = 0; v < SMTPROBE_TP_LAST; v++)
+			if (!sc->done[v])
+				probe_init(sc, &pr[n++], PK_SUITES,
+				           (enum smtprobe_tls_proto)v,
+				           sc->all[v], sc->nall[v], NULL, 0, 0);
+		if (n == 0)
+			return;
+		run_probes(sc, pr, n);
+		for (size_t i = 0; i < n; i++) {
+			if (hello_for(&pr[i], pr[i].v))
+				accept_suite(sc, pr[i].v, pr[i].ans.suite);
+			else
+				sc->done[pr[i].v] = 1;
+		}
+		release_probes(pr, n);
+	}
+}
+
+/* Offer the accepted list reversed: the server's order when it still
+ * picks the first of its list. */
+static void scan_preference(struct scan *sc, struct probe *pr)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	size_t n = 0;
+	uint16_t rev[SMTPROBE_SCAN_MAX_SUITES];
+
+	for (int v = 0; v < SMTPROBE_TP_LAST; v++) {
+		o->server_preference[v] = -1;
+		if (o->nsuites[v] < 2)
+			continue;
+		for (size_t i = 0; i < o->nsuites[v]; i++)
+			rev[i] = o->suites[v][o->nsuites[v] - 1 - i].id;
+		probe_init(sc, &pr[n++], PK_PREF, (enum smtprobe_tls_proto)v,
+		           rev, o->nsuites[v], NULL, 0, 0);
+	}
+	run_probes(sc, pr, n);
+	for (size_t i = 0; i < n; i++)
+		if (hello_for(&pr[i], pr[i].v))
+			o->server_preference[pr[i].v] =
+			        pr[i].ans.suite == o->suites[pr[i].v][0].id;
+	release_probes(pr, n);
+}
+
+/* ---- groups, DHE, the session -------------------------------------------- */
+
+static void add_group(struct smtprobe_tls_scan *o, const char *name)
+{
+	if (!name)
+		return;
+	for (size_t i = 0; i < o->ngroups; i++)
+		if (strcmp(o->groups[i], name) == 0)
+			return;
+	if (o->ngroups < SMTPROBE_SCAN_MAX_GROUPS)
+		o->groups[o->ngroups++] = name;
+}
+
+static int newest(const struct smtprobe_tls_posture *ps, int upto)
+{
+	for (int v = upto; v >= 0; v--)
+		if (ps->offered[v])
+			return v;
+	return -1;
+}
+
+/* The groups: TLS 1.3 hellos with one group each (and its share); below
+ * it, the accepted ECDHE suites with one curve each. DHE's group: the
+ * accepted DHE suites, whose ServerKeyExchange carries the prime. */
+static void scan_groups(struct scan *sc, struct probe *pr)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	struct smtprobe_tls_posture *ps = &o->posture;
+	uint16_t g[SMTPROBE_SCAN_MAX_GROUPS], ids[SCAN_MAX_OFFER];
+	size_t n = 0, ns = 0;
+	int v = ps->offered[SMTPROBE_TP_TLS13] ? SMTPROBE_TP_TLS13
+	                                       : newest(ps, SMTPROBE_TP_TLS12);
+	int v12 = newest(ps, SMTPROBE_TP_TLS12);
+
+	if (v == SMTPROBE_TP_TLS13)
+		ns = scan_suites_of(SMTPROBE_TP_TLS13, ids, SCAN_MAX_OFFER);
+	else if (v >= 0)
+		for (size_t i = 0; i < o->nsuites[v]; i++)
+			if (o->suites[v][i].ecdhe)
+				ids[ns++] = o->suites[v][i].id;
+	size_t ng = ns ? scan_groups_of((enum smtprobe_tls_proto)v, g, NELEM(g))
+	               : 0;
+	for (size_t i = 0; i < ng && n + 1 < MAX_PROBES; i++) {
+		probe_init(sc, &pr[n], PK_GROUP, (enum smtprobe_tls_proto)v,
+		           ids, ns, &g[i], 1, 0);
+		pr[n++].group = g[i];
+	}
+	uint16_t dhe[SMTPROBE_SCAN_MAX_SUITES];
+	size_t nd = 0;
+	if (v12 >= 0)
+		for (size_t i = 0; i < o->nsuites[v12]; i++)
+			if (o->suites[v12][i].dhe)
+				dhe[nd++] = o->suites[v12][i].id;
+	if (nd)
+		probe_init(sc, &pr[n++], PK_DHE, (enum smtprobe_tls_proto)v12,
+		           dhe, nd, NULL, 0, 0);
+	run_probes(sc, pr, n);
+	for (size_t i = 0; i < n; i++) {
+		if (pr[i].kind == PK_GROUP && pr[i].answered &&
+		    pr[i].ans.kind == SCAN_A_HELLO &&
+		    pr[i].ans.group == pr[i].group)
+			add_group(o, scan_group_name(pr[i].group));
+		if (pr[i].kind == PK_DHE && pr[i].answered &&
+		    pr[i].ans.dh_bits > 0) {
+			ps->dh_bits = pr[i].ans.dh_bits;
+			ps->dh_group = pr[i].ans.dh_group;
+		}
+	}
+	release_probes(pr, n);
+}
+
+/* Compression and TLS_FALLBACK_SCSV, each one hello below TLS 1.3. */
+static void scan_session(struct scan *sc, struct probe *pr)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	struct smtprobe_tls_posture *ps = &o->posture;
+	int best12 = newest(ps, SMTPROBE_TP_TLS12);
+	int best = newest(ps, SMTPROBE_TP_TLS13);
+	size_t n = 0;
+
+	if (best12 >= 0) {
+		uint16_t ids[SCAN_MAX_OFFER];
+		size_t k = scan_suites_of((enum smtprobe_tls_proto)best12, ids,
+		                          SCAN_MAX_OFFER);
+		probe_init(sc, &pr[n++], PK_COMP,
+		           (enum smtprobe_tls_proto)best12, ids, k, NULL, 0,
+		           SCAN_COMPRESSION);
+		int lower = newest(ps, best - 1);
+		if (lower >= 0 && lower <= SMTPROBE_TP_TLS12) {
+			k = scan_suites_of((enum smtprobe_tls_proto)lower, ids,
+			                   SCAN_MAX_OFFER);
+			probe_init(sc, &pr[n++], PK_SCSV,
+			           (enum smtprobe_tls_proto)lower, ids, k, NULL,
+			           0, SCAN_FALLBACK_SCSV);
+		}
+	}
+	run_probes(sc, pr, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!pr[i].answered)
+			continue;
+		if (pr[i].kind == PK_COMP)
+			ps->compression =
+			        pr[i].ans.kind == SCAN_A_HELLO &&
+			                        pr[i].ans.compression != 0
+			                ? SMTPROBE_YES
+			                : SMTPROBE_NO;
+		if (pr[i].kind == PK_SCSV)
+			ps->fallback_scsv =
+			        pr[i].ans.kind == SCAN_A_ALERT &&
+			                        pr[i].ans.alert ==
+			                                ALERT_FALLBACK
+			                ? SMTPROBE_YES
+			                : SMTPROBE_NO;
+	}
+	release_probes(pr, n);
+}
+
+/* ---- the whole --------------------------------------------------------- */
+
+static void merge_suites(struct smtprobe_tls_scan *o)
+{
+	struct smtprobe_tls_posture *ps = &o->posture;
+
+	for (int v = 0; v < SMTPROBE_TP_LAST; v++)
+		for (size_t i = 0; i < o->nsuites[v]; i++) {
+			size_t k = 0;
+			while (k < ps->nsuites &&
+			       strcmp(ps->suites[k].name,
+			              o->suites[v][i].name) != 0)
+				k++;
+			if (k < ps->nsuites ||
+			    ps->nsuites >= SMTPROBE_POSTURE_MAX_SUITES)
+				continue;
+			scan_suite_fact(o->suites[v][i].id,
+			                &ps->suites[ps->nsuites]);
+			/* (a suite the table lacks is named by number) */
+			ps->suites[ps->nsuites++].name = o->suites[v][i].name;
+		}
+}
+
+static void base_params(struct scan *sc)
+{
+	const struct smtprobe_tls_scan_params *p = sc->p;
+	struct smtprobe_params *q = &sc->base;
+	static const char *const no_rcpt[] = {"<postmaster>"};
+
+	memset(q, 0, sizeof(*q));
+	q->host = p->host;
+	q->port = p->port;
+	q->helo = p->helo;
+	q->protocol = SMTPROBE_PROTO_ESMTP;
+	q->tls = p->tls;
+	q->tls_opts.sni = p->sni ? p->sni : sc->sni;
+	q->tls_opts.verify_host = p->verify_host ? p->verify_host : p->host;
+	q->tls_opts.ca_file = p->ca_file;
+	q->tls_opts.ca_path = p->ca_path;
+	q->mail_from = "<>";
+	q->rcpt = no_rcpt;
+	q->nrcpt = 1;
+	q->quit_after = SMTPROBE_ST_TLS;
+	q->stage_timeout_ms = p->timeout_ms ? p->timeout_ms : DEFAULT_TIMEOUT;
+	q->session_timeout_ms = 4 * q->stage_timeout_ms + 1000;
+	q->suppress_data = 1;
+}
+
+int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
+                      struct smtprobe_tls_scan *out)
+{
+	struct scan sc = {.p = p, .out = out};
+	uint64_t t0 = uv_hrtime();
+	struct probe *pr = calloc(MAX_PROBES, sizeof(*pr));
+
+	memset(out, 0, sizeof(*out));
+	if (!pr) {
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		return -1;
+	}
+	sc.conns = p->max_connections ? p->max_connections : DEFAULT_CONNS;
+	/* SNI: a name, never an address literal (RFC 6066 3) */
+	if (p->host &&
+	    strspn(p->host, "0123456789.:[]abcdefABCDEF") != strlen(p->host))
+		snprintf(sc.sni, sizeof(sc.sni), "%s", p->host);
+	base_params(&sc);
+	struct smtprobe_tls_posture *ps = &out->posture;
+	ps->ocsp_stapled = ps->compression = ps->secure_renegotiation =
+	        ps->fallback_scsv = ps->starttls_injection = SMTPROBE_UNKNOWN;
+	int rc = reach(&sc);
+	if (rc < 0) {
+		free(pr);
+		out->ms = (double)(uv_hrtime() - t0) / 1e6;
+		return -1;
+	}
+	out->ran = 1;
+	if (rc == 0) {
+		cert_posture(&sc);
+		scan_protocols(&sc, pr);
+		if (!p->quick) {
+			scan_suites(&sc, pr);
+			scan_preference(&sc, pr);
+			scan_groups(&sc, pr);
+			scan_session(&sc, pr);
+		}
+		merge_suites(out);
+	}
+	free(pr);
+	out->nfindings =
+	        smtprobe_tls_findings(ps, out->findings, SMTPROBE_MAX_FINDINGS);
+	out->ms = (double)(uv_hrtime() - t0) / 1e6;
+	return 0;
+}
+
+int smtprobe_tls_scan_exit(const struct smtprobe_tls_scan *s)
+{
+	if (!s->ran)
+		return 2;
+	for (size_t i = 0; i < s->nfindings; i++)
+		if (s->findings[i].severity >= SMTPROBE_SEV_HIGH)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,163 @@
+"""`smtprobe tls` against `smtprobe serve` (STARTTLS, implicit TLS and a
+plain listener), each answer checked against what `openssl s_client`
+says of the same listener: the protocols, and the suites of TLS 1.2 and
+1.3 one by one.
+
+- The scan's protocols equal s_client's (-tls1 ... -tls1_3, security level
+  0 so that the old ones can be tried at all).
+- Its TLS 1.2 and 1.3 suite lists equal the set s_client can negotiate
+  among every suite Debian's OpenSSL knows.
+- A trusted certificate for the name asked: no finding high or critical,
+  exit 0; the JSON has the documented keys.
+- A listener without STARTTLS: starttls.not_offered, high, exit 1.
+- --quick opens a handful of connections; usage errors exit 2.
+"""
+import json
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import peers
+from runner import run_smtprobe
+from serve import Serve
+
+POLICY = """\
+hostname: mx.example.test
+local_domains: [example.test]
+auth:
+  offer: false
+"""
+NAME = "mx.example.test"
+PROTO_FLAGS = {"TLSv1": "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2",
+               "TLSv1.3": "-tls1_3"}
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    policy = d / "policy.yaml"
+    policy.write_text(POLICY)
+    with Serve(["127.0.0.1:0/starttls", "127.0.0.1:0/implicit", "127.0.0.1:0"],
+               policy=str(policy), workdir=str(d)) as s:
+        yield s
+
+
+def scan(srv, i, *extra):
+    res = run_smtprobe(["tls", f"127.0.0.1:{srv.port(i)}", "--tls-ca-path", srv.ca_file,
+                        "--tls-verify-host", NAME, *extra], timeout=60)
+    doc = json.loads(res.stdout) if "--json" in extra else None
+    return res, doc
+
+
+def s_client(port, args, starttls=True):
+    """Whether `openssl s_client` completes a handshake with these args,
+    and the protocol and suite it got."""
+    argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-brief"] + args
+    if starttls:
+        argv += ["-starttls", "smtp"]
+    p = subprocess.run(argv, input=b"", capture_output=True, timeout=20)
+    text = (p.stdout + p.stderr).decode(errors="replace")
+    proto = re.search(r"Protocol version: (\S+)", text)
+    cipher = re.search(r"Ciphersuite: (\S+)", text)
+    return (proto.group(1) if proto else None, cipher.group(1) if cipher else None)
+
+
+def openssl_suites(flag):
+    out = subprocess.run(["openssl", "ciphers", flag, "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return out.split(":")
+
+
+def truth(port, starttls=True):
+    """What s_client can negotiate: protocols, and the suites of 1.2 and 1.3."""
+    protos = {}
+    for name, flag in PROTO_FLAGS.items():
+        got, _ = s_client(port, [flag, "-cipher", "ALL:@SECLEVEL=0"], starttls)
+        protos[name] = got == name
+    suites = {"TLSv1.2": set(), "TLSv1.3": set()}
+
+    def try12(s):
+        return s, s_client(port, ["-tls1_2", "-cipher", f"{s}:@SECLEVEL=0"], starttls)
+
+    def try13(s):
+        return s, s_client(port, ["-tls1_3", "-ciphersuites", s], starttls)
+
+    with ThreadPoolExecutor(8) as ex:
+        tls13 = [s for s in openssl_suites("-s") if s.startswith("TLS_")]
+        for s, (p, c) in ex.map(try13, tls13):
+            if p == "TLSv1.3" and c == s:
+                suites["TLSv1.3"].add(s)
+        tls12 = [s for s in openssl_suites("-tls1_2") if not s.startswith("TLS_")]
+        for s, (p, c) in ex.map(try12, tls12):
+            if p == "TLSv1.2" and c == s:
+                suites["TLSv1.2"].add(s)
+    return protos, suites
+
+
+@pytest.fixture(scope="module")
+def openssl():
+    why = peers.problem("openssl")
+    if why:
+        pytest.fail(f"openssl s_client is the reference here: {why}")
+
+
+@pytest.mark.parametrize("i,mode", [(0, "starttls"), (1, "implicit")])
+def test_scan_agrees_with_openssl(srv, openssl, i, mode):
+    res, doc = scan(srv, i, "--json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    protos, suites = truth(srv.port(i), starttls=(mode == "starttls"))
+    assert doc["tls_mode"] == mode
+    assert doc["protocols"]["SSLv3"] is False
+    for name, offered in protos.items():
+        assert doc["protocols"][name] is offered, (name, doc["protocols"])
+    for proto, want in suites.items():
+        got = {c["name"] for c in doc["ciphers"].get(proto, [])}
+        assert got == want, (proto, sorted(got ^ want))
+    for c in doc["ciphers"]["TLSv1.2"]:
+        assert set(c) == {"name", "kx", "au", "enc", "bits", "strength"}, c
+    assert doc["server_preference"]["TLSv1.2"] in ("server", "client")
+    assert "x25519" in doc["groups"]
+    cert = doc["certificate"]
+    assert cert["trusted"] and cert["host_match"]
+    assert cert["key_bits"] >= (256 if cert["key_type"] == "EC" else 2048), cert
+    assert not [f for f in doc["findings"] if f["severity"] in ("high", "critical")]
+    assert 5 < doc["connections"] < 150
+    assert doc["software"] == "smtprobe serve"
+
+
+def test_text_output(srv):
+    res, _ = scan(srv, 0)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert f"127.0.0.1:{srv.port(0)} (STARTTLS), smtprobe serve" in out
+    assert "TLSv1.2 yes" in out and "TLSv1.3 yes" in out and "SSLv3 no" in out
+    assert "certificate" in out and "trusted" in out
+
+
+def test_no_starttls_is_high(srv):
+    res, doc = scan(srv, 2, "--json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    [f] = [f for f in doc["findings"] if f["id"] == "starttls.not_offered"]
+    assert f["severity"] == "high" and "smtprobe serve" in f["fix"]
+
+
+def test_quick_is_a_few_handshakes(srv):
+    res, doc = scan(srv, 0, "--json", "--quick")
+    assert res.returncode == 0, res.stderr
+    assert doc["connections"] <= 8
+    assert doc["protocols"]["TLSv1.3"] is True
+
+
+@pytest.mark.parametrize("args", [["tls"], ["tls", "127.0.0.1:1", "--bogus"],
+                                  ["tls", "127.0.0.1", "--starttls", "--tlsc", "-p", "25"]])
+def test_usage_errors(args):
+    res = run_smtprobe(args)
+    assert res.returncode == 2, res.stdout + res.stderr
+
+
+def test_nothing_listening_is_2():
+    res = run_smtprobe(["tls", "127.0.0.1:1", "--timeout", "2"])
+    assert res.returncode == 2
+    assert "127.0.0.1:1" in res.stderr
