@@ -17,6 +17,7 @@
 #include "banned.h"
 
 #define MAX_LISTENERS 3
+#define SUITES_SHOWN  6 /* per protocol, without -v */
 
 enum {
 	T_PORT = 1,
@@ -25,6 +26,7 @@ enum {
 	T_QUICK,
 	T_MAX_CONN,
 	T_HELO,
+	T_VERBOSE,
 	T_HELP,
 };
 
@@ -54,6 +56,8 @@ static const struct opt_def tls_defs[] = {
         {T_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document"),
+        {T_VERBOSE, "v|verbose", OPT_NONE, NULL,
+         "list every accepted suite (default: the first few per protocol)"},
         {T_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -61,7 +65,7 @@ static const struct opt_def tls_defs[] = {
 struct tls_cfg {
 	const char *target;
 	long port;
-	int starttls, tlsc, quick, help;
+	int starttls, tlsc, quick, help, verbose;
 	long max_conn;
 	const char *helo;
 	struct cli_common common;
@@ -106,6 +110,9 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 	case T_HELO:
 		c->helo = v;
 		break;
+	case T_VERBOSE:
+		c->verbose = 1;
+		break;
 	case T_HELP:
 		c->help = 1;
 		break;
@@ -145,8 +152,25 @@ static const char *yes_no(enum smtprobe_tri t)
 	return t == SMTPROBE_YES ? "yes" : t == SMTPROBE_NO ? "no" : "?";
 }
 
+/* A newer protocol whose accepted list (as a set) equals v's, or -1. */
+static int same_as(const struct smtprobe_tls_scan *s, int v)
+{
+	for (int w = v + 1; w < SMTPROBE_TP_LAST; w++) {
+		if (s->nsuites[w] != s->nsuites[v])
+			continue;
+		size_t hit = 0;
+		for (size_t i = 0; i < s->nsuites[v]; i++)
+			for (size_t j = 0; j < s->nsuites[w]; j++)
+				hit += s->suites[v][i].id == s->suites[w][j].id;
+		if (hit == s->nsuites[v])
+			return w;
+	}
+	return -1;
+}
+
 static void render_text(const struct smtprobe_tls_scan *s, const char *host,
-                        unsigned port, enum smtprobe_tls_mode mode)
+                        unsigned port, enum smtprobe_tls_mode mode,
+                        int verbose)
 {
 	const struct smtprobe_tls_posture *p = &s->posture;
 	int colour = cli_colour(stdout);
@@ -171,13 +195,22 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		                       : "no",
 		       v + 1 < SMTPROBE_TP_LAST ? " ·" : "\n");
 	for (int v = SMTPROBE_TP_LAST - 1; v >= 0; v--) {
-		if (s->nsuites[v] == 0)
+		size_t n = s->nsuites[v];
+		if (n == 0)
 			continue;
-		printf("  %-10s  %s\n", smtprobe_tls_proto_name(v),
-		       s->server_preference[v] == 1   ? "the server's order"
-		       : s->server_preference[v] == 0 ? "the client's order"
+		printf("  %-10s  %zu suite%s%s\n", smtprobe_tls_proto_name(v), n,
+		       n == 1 ? "" : "s",
+		       s->server_preference[v] == 1   ? ", the server's order"
+		       : s->server_preference[v] == 0 ? ", the client's order"
 		                                      : "");
-		for (size_t i = 0; i < s->nsuites[v]; i++) {
+		int same = same_as(s, v);
+		if (same >= 0) {
+			printf("    the same as %s\n",
+			       smtprobe_tls_proto_name(same));
+			continue;
+		}
+		size_t show = verbose || n <= SUITES_SHOWN + 1 ? n : SUITES_SHOWN;
+		for (size_t i = 0; i < show; i++) {
 			const struct smtprobe_tls_scan_suite *x =
 			        &s->suites[v][i];
 			printf("    %-34s %-6s %-6s %-22s %4d  %s\n", x->name,
@@ -185,6 +218,9 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 			       x->enc ? x->enc : "", x->bits,
 			       smtprobe_suite_strength_name(x->strength));
 		}
+		if (show < n)
+			printf("    ... and %zu more (-v lists them all)\n",
+			       n - show);
 	}
 	if (s->ngroups || p->dh_bits) {
 		printf("  groups     ");
@@ -375,7 +411,7 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 			json_object_set_new(o, "error", json_string(s->error));
 		json_array_append_new(listeners, o);
 	} else if (s->ran) {
-		render_text(s, host, port, mode);
+		render_text(s, host, port, mode, c->verbose);
 	}
 	free(s);
 	return rc;

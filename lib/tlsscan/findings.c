@@ -219,10 +219,16 @@ static void judge_suites(struct out *o)
 	for (size_t i = 0; i < NELEM(rules); i++) {
 		size_t n =
 		        suites_where(o->p, rules[i].pick, names, sizeof(names));
+		enum smtprobe_tls_severity sev = rules[i].sev;
+		/* Anonymous suites on a port-25 MX without AUTH add nothing
+		 * to what opportunistic TLS already allows (Postfix offers
+		 * them there by default): high, not critical. */
+		if (rules[i].pick == is_anon &&
+		    !smtprobe_tls_trust_counts(o->p))
+			sev = SMTPROBE_SEV_HIGH;
 		if (n)
-			add(o, rules[i].id, rules[i].sev,
-			    SMTPROBE_ADV_TLS_CIPHERS, "%s: %s", rules[i].what,
-			    names);
+			add(o, rules[i].id, sev, SMTPROBE_ADV_TLS_CIPHERS,
+			    "%s: %s", rules[i].what, names);
 	}
 }
 
@@ -317,9 +323,10 @@ static void judge_cert(struct out *o)
 		    p->sig_alg);
 	if (p->lifetime_days > LIFETIME_MAX && !p->self_signed)
 		add(o, "cert.lifetime_long", SMTPROBE_SEV_LOW,
-		    SMTPROBE_ADV_CERT_RENEW,
+		    SMTPROBE_ADV_LAST,
 		    "the certificate is valid for %ld days (public CAs issue "
-		    "at most %d)",
+		    "at most %d: a shorter life limits what a stolen key can "
+		    "do; automate the renewal)",
 		    p->lifetime_days, LIFETIME_MAX);
 	if (p->ocsp_stapled == SMTPROBE_NO)
 		add(o, "ocsp.not_stapled", SMTPROBE_SEV_INFO,

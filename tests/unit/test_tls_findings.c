@@ -26,6 +26,7 @@ enum tweak {
 	T_NO_STARTTLS,
 	T_WEAK_SUITES, /* RC4, 3DES, an RSA-kx CBC suite */
 	T_NULL_SUITE,
+	T_ANON,
 	T_DH1024,
 	T_DH_CUSTOM_3072,
 	T_EXPIRED,
@@ -82,6 +83,14 @@ static const struct tcase cases[] = {
           {"cipher.no_pfs", SEV(MEDIUM)},
           {"cipher.cbc", SEV(LOW)}},
          {"cipher.null", "cipher.export"}},
+        {"anonymous suites: high on a port-25 MX",
+         {T_MX, T_ANON},
+         {{"cipher.anon", SEV(HIGH)}},
+         {NULL}},
+        {"anonymous suites where clients authenticate are critical",
+         {T_SUBMISSION, T_ANON},
+         {{"cipher.anon", SEV(CRITICAL)}},
+         {NULL}},
         {"a NULL suite is critical",
          {T_MX, T_NULL_SUITE},
          {{"cipher.null", SEV(CRITICAL)}},
@@ -212,6 +221,9 @@ static void apply(struct smtprobe_tls_posture *p, enum tweak t)
 		break;
 	case T_NULL_SUITE:
 		add_suite(p, "NULL-SHA", SMTPROBE_STRENGTH_NULL, 0, 0, 0, 0);
+		break;
+	case T_ANON:
+		add_suite(p, "ADH-AES128-SHA", SMTPROBE_STRENGTH_ANON, 0, 0, 1, 1);
 		break;
 	case T_DH1024:
 		p->dh_bits = 1024;
