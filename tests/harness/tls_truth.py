@@ -115,7 +115,8 @@ _SKE = re.compile(r"^<<< TLS [\d.]+, Handshake \[length [0-9a-f]+\], ServerKeyEx
                   r"((?:\s+(?:[0-9a-f]{2}(?: |$))+\n?)+)", re.M)
 
 
-def run_s_client(host, port, args, implicit=False, stdin=b"QUIT\r\n"):
+def run_s_client(host, port, args, implicit=False, stdin=b"QUIT\r\n",
+                 timeout=PROBE_TIMEOUT):
     """Run `openssl s_client` against host:port with args; a Probe.
 
     stdin is sent once the handshake is done and s_client waits for the
@@ -133,9 +134,9 @@ def run_s_client(host, port, args, implicit=False, stdin=b"QUIT\r\n"):
     with _procs:
         try:
             proc = subprocess.run(argv, input=stdin, capture_output=True,
-                                  timeout=PROBE_TIMEOUT)
+                                  timeout=timeout)
         except subprocess.TimeoutExpired:
-            p.error = f"no answer in {PROBE_TIMEOUT:.0f}s"
+            p.error = f"no answer in {timeout:g}s"
             return p
         except OSError as e:
             p.error = str(e)
