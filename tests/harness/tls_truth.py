@@ -55,7 +55,6 @@ import os
 import re
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, asdict
