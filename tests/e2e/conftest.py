@@ -22,6 +22,14 @@ from peer_fixtures import *  # noqa: E402,F401,F403
 from postfix_fixtures import *  # noqa: E402,F401,F403
 from badserver_fixtures import *  # noqa: E402,F401,F403
 from mta_fixtures import *  # noqa: E402,F401,F403
+from tls_posture_fixtures import *  # noqa: E402,F401,F403
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "tls_postures: the TLS posture listeners and their s_client "
+        "truth (tests/harness/tls_postures.py, tls_truth.py); select with "
+        "-m tls_postures or -k tls_postures")
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

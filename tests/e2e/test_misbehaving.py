@@ -572,3 +572,189 @@ def test_badserver_selftest_stop_is_bounded():
     s2.close()
     with pytest.raises(OSError):
         socket.create_connection((srv.host, srv.port), timeout=1)
+
+
+# --------------------------------------------------------------------------
+# what BadServer offers the `smtprobe tls` tests (issue 12): crafted
+# ServerHello flights, an EHLO reply one line per write, STARTTLS answered
+# by garbage
+
+from badserver import (server_hello_flight, tls_alert, tls_extension,  # noqa: E402
+                       starttls_script, starttls_garbage_reply_script,
+                       ehlo_line_per_write, cert_der, self_signed_cert,
+                       parse_client_hello)
+
+S_CLIENT_QUIET = ["-no-CAfile", "-no-CApath", "-no-CAstore", "-cipher", "ALL:@SECLEVEL=0"]
+
+
+def _s_client(srv, starttls=True):
+    argv = [peers_openssl(), "s_client", "-connect", srv.address, *S_CLIENT_QUIET]
+    if starttls:
+        argv += ["-starttls", "smtp"]
+    p = subprocess.run(argv, input=b"", capture_output=True, timeout=15)
+    return (p.stdout + p.stderr).decode(errors="replace")
+
+
+def peers_openssl():
+    import peers
+    return peers.OPENSSL
+
+
+def _client_hello_bytes(suites=(0xC02F, 0x000A), split=None):
+    """A minimal TLS 1.2 ClientHello record (or two, split at `split`)."""
+    body = (b"\x03\x03" + bytes(32) + b"\x00"
+            + (2 * len(suites)).to_bytes(2, "big")
+            + b"".join(s.to_bytes(2, "big") for s in suites) + b"\x01\x00")
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    parts = [hs] if split is None else [hs[:split], hs[split:]]
+    return b"".join(b"\x16\x03\x01" + len(p).to_bytes(2, "big") + p for p in parts)
+
+
+def test_badserver_selftest_server_hello_bytes():
+    f = server_hello_flight(0x000A, session_id=b"", random=bytes(32))
+    # record: handshake, TLS 1.2, one ServerHello, no extensions block
+    assert f[:3] == b"\x16\x03\x03" and int.from_bytes(f[3:5], "big") == len(f) - 5
+    assert f[5] == 2 and f[9:11] == b"\x03\x03"
+    assert f[43] == 0 and f[44:46] == b"\x00\x0a" and f[46] == 0 and len(f) == 47
+    # SSLv3 with DEFLATE: record and hello say 0x0300
+    f = server_hello_flight(0x0005, version=0x0300, compression=1, session_id=b"")
+    assert f[1:3] == b"\x03\x00" and f[9:11] == b"\x03\x00" and f[44:47] == b"\x00\x05\x01"
+    # extensions, then Certificate and ServerHelloDone in the same record
+    der = cert_der(self_signed_cert()[0])
+    f = server_hello_flight(0xC02F, extensions=[tls_extension(0xff01, b"\x00")],
+                            certificate=der, session_id=b"")
+    body = f[5:]
+    assert body[0] == 2
+    hello_len = int.from_bytes(body[1:4], "big")
+    assert body[4 + 38:4 + 38 + 2] == b"\x00\x05"      # extensions block: 5 bytes
+    cert_msg = body[4 + hello_len:]
+    assert cert_msg[0] == 11 and der in cert_msg and cert_msg.endswith(b"\x0e\x00\x00\x00")
+    # a flight beyond one record is split into records of at most 16384
+    f = server_hello_flight(0x002F, certificate=[bytes(20000)])
+    assert f[0] == 22 and int.from_bytes(f[3:5], "big") == 16384
+    assert f[5 + 16384] == 22
+    assert tls_alert(70) == b"\x15\x03\x03\x00\x02\x02\x46"
+
+
+@pytest.mark.parametrize("flight,error", [
+    (server_hello_flight(0x000A), "unknown cipher returned"),          # DES-CBC3-SHA
+    (server_hello_flight(0x0005), "unknown cipher returned"),          # RC4-SHA
+    (server_hello_flight(0x0003), "unknown cipher returned"),          # EXP-RC4-MD5
+    (server_hello_flight(0xC02F, compression=1), "compression disabled"),
+    (server_hello_flight(0x002F, version=0x0300), "unsupported protocol"),
+    (tls_alert(40), "alert handshake failure"),
+], ids=["3des", "rc4", "export", "deflate", "sslv3", "alert"])
+def test_badserver_selftest_tls_answer_starttls(peer_openssl_probe, flight, error):
+    """OpenSSL reads the crafted flight and refuses it for the crafted reason."""
+    with BadServer(starttls_script([("tls_answer", flight)])) as srv:
+        out = _s_client(srv)
+        assert srv.wait_idle(5)
+        assert srv.errors == [], srv.events
+        assert error in out, out
+        hello = srv.client_hellos[0]
+        assert "error" not in hello, hello
+        # what s_client offered: TLS 1.3 down to 1.0, ECDHE-RSA-AES128-GCM-SHA256
+        assert 0x0304 in hello["versions"] and 0xC02F in hello["suites"]
+        assert hello["compression"] == [0] and hello["record_version"] in (0x0301, 0x0303)
+
+
+def test_badserver_selftest_tls_answer_implicit_and_records():
+    flight = server_hello_flight(0x000A)
+    script = [("tls_answer", flight)]
+    # a ClientHello split over two records is read whole before the answer
+    with BadServer(script) as srv:
+        s = _connect(srv)
+        s.sendall(_client_hello_bytes(split=20))
+        got = _recv_until(s, lambda b: False)     # the flight, then FIN
+        s.close()
+        assert got == flight
+        assert srv.wait_idle(3) and srv.errors == []
+        h = srv.client_hellos[0]
+        assert h["suites"] == [0xC02F, 0x000A] and h["version"] == 0x0303
+    # not TLS at all: answered all the same, and said so
+    with BadServer(script) as srv:
+        s = _connect(srv)
+        s.sendall(b"EHLO x\r\n")
+        assert _recv_until(s, lambda b: False) == flight
+        s.close()
+        assert srv.wait_idle(3)
+        assert "not a TLS handshake record" in srv.client_hellos[0]["error"]
+    # after="reset": RST instead of FIN
+    with BadServer([("tls_answer", flight, "reset")]) as srv:
+        s = _connect(srv)
+        s.sendall(_client_hello_bytes())
+        with pytest.raises(ConnectionResetError):
+            _recv_until(s, lambda b: False)
+        s.close()
+    assert parse_client_hello(b"\x02\x00\x00\x00")["error"].startswith("not a ClientHello")
+
+
+def test_badserver_selftest_tls_answer_implicit_s_client(peer_openssl_probe):
+    with BadServer([("tls_answer", server_hello_flight(0x0005))]) as srv:
+        out = _s_client(srv, starttls=False)
+        assert "unknown cipher returned" in out, out
+        assert srv.wait_idle(3) and srv.errors == []
+
+
+def test_badserver_selftest_ehlo_line_per_write():
+    reply = ehlo_reply(starttls=True)
+    with BadServer(good_script(upto="ehlo", ehlo=ehlo_line_per_write(interval=0.05))) as srv:
+        s = _connect(srv)
+        _recv_until(s, lambda b: b.endswith(b"\r\n"))
+        s.sendall(b"EHLO x\r\n")
+        chunks = []
+        while sum(map(len, chunks)) < len(reply):
+            chunks.append(s.recv(65536))
+        s.close()
+        assert b"".join(chunks) == reply
+        # one line per read: every line came in a segment of its own
+        assert chunks == reply.splitlines(keepends=True)
+    # a real client copes (smtplib), STARTTLS included
+    with BadServer(good_script(tls=True, ehlo=ehlo_line_per_write())) as srv:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP(srv.host, srv.port, timeout=5) as c:
+            c.ehlo("x")
+            assert c.has_extn("starttls") and c.has_extn("8bitmime")
+            c.starttls(context=ctx)
+            c.ehlo("x")
+            c.sendmail(FROM, [TO], "body\r\n")
+        assert srv.wait_idle(3) and srv.errors == [], srv.events
+
+
+def test_good_server_tls_ehlo_line_per_write(badserver):
+    """smtprobe send: the EHLO reply that arrives a line per segment, before
+    and after STARTTLS, is read whole."""
+    stages = {"ehlo": ehlo_line_per_write(),
+              "ehlo2": ehlo_line_per_write(starttls=False)}
+    srv = badserver(good_script(tls=True, **stages))
+    r = run_smtprobe(base_args(srv, "--tls"), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    assert r.returncode == 0, ctx
+    srv.wait_idle()
+    assert not srv.errors, ctx
+    assert any("TLS established" in e for e in srv.events), ctx
+
+
+def test_badserver_selftest_starttls_answered_by_garbage():
+    garbage = b"\x16\x03\x01 this is no reply \xff\xfe to STARTTLS\r\n"
+    with BadServer(starttls_garbage_reply_script()) as srv:
+        s = _connect(srv)
+        _recv_until(s, lambda b: b.endswith(b"\r\n"))
+        s.sendall(b"EHLO x\r\n")
+        assert b"STARTTLS" in _recv_until(s, lambda b: b"250 " in b)
+        s.sendall(b"STARTTLS\r\n")
+        assert _recv_until(s, lambda b: b.endswith(b"\r\n")) == garbage
+        s.close()
+        assert srv.wait_idle(3) and srv.errors == []
+
+
+def test_starttls_answered_by_garbage_is_an_error(badserver):
+    """smtprobe send --tls: garbage instead of STARTTLS's reply is an error
+    (no crash, no hang, one error line), never a TLS session."""
+    srv = badserver(starttls_garbage_reply_script())
+    r = run_smtprobe(base_args(srv, "--tls"), timeout=HANG_KILL)
+    ctx = check_sane(r, srv)
+    error_line(r, ctx)
+    assert r.returncode != 0, ctx

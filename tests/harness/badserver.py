@@ -13,6 +13,7 @@ operation polls a stop flag every POLL seconds.
     srv.messages   # message bodies received by ("read_data",)
     srv.events     # notable things ("peer gone during flood after 130 lines")
     srv.errors     # script failures (an ("expect",) mismatch, an exception)
+    srv.client_hellos  # ClientHellos read by ("tls_answer",) (parsed dicts)
 
 Step vocabulary (a script is a list of tuples, run in order):
 
@@ -52,6 +53,64 @@ Step vocabulary (a script is a list of tuples, run in order):
                                    wait for the client's first handshake bytes
                                    (ClientHello), answer with data (default:
                                    plain text, not a TLS record), then hold
+    ("tls_answer", data, after="close")
+                                   read the client's ClientHello - whole TLS
+                                   records up to the complete handshake
+                                   message, however many records it spans -
+                                   record it (srv.client_hellos, parsed by
+                                   parse_client_hello), answer with data (raw
+                                   bytes, e.g. server_hello_flight(...)), then
+                                   "close" (FIN, as ("close",)), "reset" (RST)
+                                   or "hold" (read until the peer leaves).
+                                   After STARTTLS's 220, or as the first step
+                                   of an implicit-TLS script. Bytes that are
+                                   not a TLS handshake record are answered
+                                   all the same (an event says what came).
+    ("send_lines", data, interval=0.02)
+                                   send data one line (CRLF or LF-terminated
+                                   piece) per write, TCP_NODELAY on, sleeping
+                                   interval seconds between writes: each line
+                                   leaves in a segment of its own (the "EHLO
+                                   reply one line per write" servers)
+
+Crafted TLS answers (the client gets bytes no Debian OpenSSL server can
+send: SSLv3, 3DES, RC4, EXPORT, compression):
+
+    server_hello_flight(suite=0x000A, version=0x0303, compression=0,
+                        certificate=None, done=None, extensions=None, ...)
+        -> bytes: one handshake record holding a ServerHello choosing
+           `suite` (e.g. 0x000A DES-CBC3-SHA, 0x0005 RC4-SHA, 0x0003
+           EXP-RC4-MD5) with `version` (0x0300 = SSLv3) and compression
+           method `compression` (1 = DEFLATE), optionally followed by a
+           Certificate message (certificate: DER bytes, or a list of them)
+           and ServerHelloDone (done: default True when a certificate is
+           given); split into records of at most 16384 bytes
+    tls_alert(description=40, level=2, version=0x0303) -> an alert record
+           (40 handshake_failure, 70 protocol_version, 86 inappropriate_fallback)
+    tls_extension(type, data) -> one extension for extensions=[...]
+    parse_client_hello(handshake bytes) -> dict: version, suites (ints),
+           compression, extensions (types), versions (supported_versions),
+           groups (supported_groups), key_shares, sni
+    cert_der(pem_path) -> the DER of a PEM certificate (for certificate=)
+
+Script builders for the tls tests (each a list of steps; the misbehaviour
+comes after the EHLO that offers STARTTLS):
+
+    starttls_script(then, ehlo=None)
+                    banner, EHLO (reply with STARTTLS, or the `ehlo` steps),
+                    STARTTLS -> 220, then the steps `then`, e.g.
+                    [("tls_answer", server_hello_flight(0x000A))]
+    STARTTLS answered by garbage, two ways:
+      starttls_garbage_reply_script(garbage=None)
+                    the STARTTLS command itself is answered by a line that is
+                    not an SMTP reply, then the server holds
+      starttls_script([("starttls_garbage", data)])
+                    220 to STARTTLS, then garbage instead of a ServerHello
+    ehlo_line_per_write(starttls=True, interval=0.02)
+                    the steps of an EHLO stage whose reply is written one line
+                    per write (("send_lines", ...)); use as
+                    good_script(tls=True, ehlo=ehlo_line_per_write()) or
+                    starttls_script(..., ehlo=ehlo_line_per_write())
 
 When the peer goes away (EOF, ECONNRESET, EPIPE) in the middle of a script
 the script ends quietly and an event is recorded; that is what misbehaving
@@ -81,7 +140,10 @@ DEFAULT_IO_TIMEOUT = 60.0  # bound on one ("expect",)/("read_data",) wait
 HOSTNAME = "badserver.test"
 
 __all__ = ["BadServer", "good_script", "good_stages", "ehlo_reply",
-           "self_signed_cert", "LOOPBACK", "HOSTNAME"]
+           "self_signed_cert", "LOOPBACK", "HOSTNAME",
+           "server_hello_flight", "tls_alert", "tls_extension", "parse_client_hello",
+           "cert_der", "starttls_script", "starttls_garbage_reply_script",
+           "ehlo_line_per_write"]
 
 
 class _PeerGone(Exception):
@@ -168,6 +230,168 @@ def good_script(upto=None, tls=False, auth=("PLAIN", "LOGIN"), **replace):
 
 
 # --------------------------------------------------------------------------
+# scripts for the tls tests
+
+STARTTLS_220 = b"220 2.0.0 Ready to start TLS\r\n"
+
+
+def ehlo_line_per_write(starttls=True, interval=0.02, auth=("PLAIN", "LOGIN")):
+    """An EHLO stage whose multi-line reply leaves one line per write."""
+    return [("expect", b"EHLO"),
+            ("send_lines", ehlo_reply(starttls=starttls, auth=auth), interval)]
+
+
+def starttls_script(then, ehlo=None):
+    """banner, EHLO offering STARTTLS (or the `ehlo` steps), STARTTLS -> 220,
+    then the steps `then` (e.g. [("tls_answer", server_hello_flight())])."""
+    ehlo = list(ehlo) if ehlo is not None else \
+        [("expect", b"EHLO"), ("send", ehlo_reply(starttls=True))]
+    return [("send", BANNER)] + ehlo + [("expect", b"STARTTLS"),
+                                        ("send", STARTTLS_220)] + list(then)
+
+
+def starttls_garbage_reply_script(garbage=None, ehlo=None):
+    """STARTTLS answered by a line that is not an SMTP reply; then hold."""
+    if garbage is None:
+        garbage = b"\x16\x03\x01 this is no reply \xff\xfe to STARTTLS\r\n"
+    ehlo = list(ehlo) if ehlo is not None else \
+        [("expect", b"EHLO"), ("send", ehlo_reply(starttls=True))]
+    return [("send", BANNER)] + ehlo + [("expect", b"STARTTLS"), ("send", garbage),
+                                        ("hold",)]
+
+
+# --------------------------------------------------------------------------
+# crafted TLS records (what Debian's OpenSSL cannot produce as a server)
+
+TLS_HANDSHAKE, TLS_ALERT = 22, 21
+MAX_RECORD = 16384
+
+
+def _u8(n):
+    return n.to_bytes(1, "big")
+
+
+def _u16(n):
+    return n.to_bytes(2, "big")
+
+
+def _u24(n):
+    return n.to_bytes(3, "big")
+
+
+def tls_records(content_type, payload, version=0x0303):
+    """payload as records of content_type, at most MAX_RECORD bytes each."""
+    out = b""
+    for i in range(0, max(len(payload), 1), MAX_RECORD):
+        frag = payload[i:i + MAX_RECORD]
+        out += _u8(content_type) + _u16(version) + _u16(len(frag)) + frag
+    return out
+
+
+def tls_extension(ext_type, data=b""):
+    return _u16(ext_type) + _u16(len(data)) + data
+
+
+def _handshake(msg_type, body):
+    return _u8(msg_type) + _u24(len(body)) + body
+
+
+def server_hello_flight(suite=0x000A, version=0x0303, compression=0,
+                        certificate=None, done=None, extensions=None,
+                        session_id=None, random=None, record_version=None):
+    """The bytes of a server's first flight (see the module docstring).
+
+    extensions: None = no extensions block at all (as an SSLv3 server
+    sends), or a list of tls_extension(...) bytes (possibly empty).
+    record_version: the record layer's version (default: version, but at
+    most 0x0303; TLS 1.3 servers say 0x0303 and put 0x0304 in a
+    supported_versions extension)."""
+    if random is None:
+        random = os.urandom(32)
+    if session_id is None:
+        session_id = os.urandom(32)
+    body = (_u16(version) + random + _u8(len(session_id)) + session_id + _u16(suite)
+            + _u8(compression))
+    if extensions is not None:
+        exts = b"".join(extensions)
+        body += _u16(len(exts)) + exts
+    msgs = _handshake(2, body)
+    if certificate is not None:
+        ders = [certificate] if isinstance(certificate, (bytes, bytearray)) else \
+            list(certificate)
+        chain = b"".join(_u24(len(d)) + bytes(d) for d in ders)
+        msgs += _handshake(11, _u24(len(chain)) + chain)
+        if done is None:
+            done = True
+    if done:
+        msgs += _handshake(14, b"")
+    if record_version is None:
+        record_version = min(version, 0x0303)
+    return tls_records(TLS_HANDSHAKE, msgs, record_version)
+
+
+def tls_alert(description=40, level=2, version=0x0303):
+    """A TLS alert record (fatal handshake_failure by default)."""
+    return tls_records(TLS_ALERT, _u8(level) + _u8(description), version)
+
+
+def cert_der(pem_path):
+    """The DER bytes of the (first) certificate in a PEM file."""
+    with open(pem_path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def parse_client_hello(hs):
+    """A dict of what a ClientHello handshake message (type 1, with its
+    4-byte header) offers; {"error": ...} when it is not one."""
+    try:
+        if not hs or hs[0] != 1:
+            return {"error": f"not a ClientHello (handshake type {hs[:1].hex()})"}
+        n = int.from_bytes(hs[1:4], "big")
+        b = hs[4:4 + n]
+        out = {"version": int.from_bytes(b[0:2], "big")}
+        i = 34
+        sid_len = b[i]
+        i += 1 + sid_len
+        slen = int.from_bytes(b[i:i + 2], "big")
+        i += 2
+        out["suites"] = [int.from_bytes(b[j:j + 2], "big") for j in range(i, i + slen, 2)]
+        i += slen
+        clen = b[i]
+        out["compression"] = list(b[i + 1:i + 1 + clen])
+        i += 1 + clen
+        out.update(extensions=[], versions=[], groups=[], key_shares=[], sni=None)
+        if i + 2 <= len(b):
+            elen = int.from_bytes(b[i:i + 2], "big")
+            i += 2
+            end = i + elen
+            while i + 4 <= end:
+                et = int.from_bytes(b[i:i + 2], "big")
+                el = int.from_bytes(b[i + 2:i + 4], "big")
+                ed = b[i + 4:i + 4 + el]
+                i += 4 + el
+                out["extensions"].append(et)
+                if et == 0x002b and ed:            # supported_versions
+                    out["versions"] = [int.from_bytes(ed[j:j + 2], "big")
+                                       for j in range(1, 1 + ed[0], 2)]
+                elif et == 0x000a and len(ed) >= 2:  # supported_groups
+                    gl = int.from_bytes(ed[0:2], "big")
+                    out["groups"] = [int.from_bytes(ed[j:j + 2], "big")
+                                     for j in range(2, 2 + gl, 2)]
+                elif et == 0x0033 and len(ed) >= 2:  # key_share
+                    j, kend = 2, 2 + int.from_bytes(ed[0:2], "big")
+                    while j + 4 <= kend:
+                        out["key_shares"].append(int.from_bytes(ed[j:j + 2], "big"))
+                        j += 4 + int.from_bytes(ed[j + 2:j + 4], "big")
+                elif et == 0x0000 and len(ed) > 5:   # server_name
+                    out["sni"] = ed[5:5 + int.from_bytes(ed[3:5], "big")].decode(
+                        errors="replace")
+        return out
+    except (IndexError, ValueError) as e:
+        return {"error": f"truncated ClientHello: {e!r}"}
+
+
+# --------------------------------------------------------------------------
 # TLS certificate (made once per process with the openssl CLI)
 
 _cert_lock = threading.Lock()
@@ -208,6 +432,7 @@ class _Conn:
         self.messages = []
         self.events = []
         self.errors = []
+        self.client_hellos = []
         self.closed = False
         self.completed = False  # every step ran (the peer did not leave early)
         self.done = threading.Event()
@@ -438,6 +663,68 @@ class _Conn:
         while True:  # hold, but the client's bytes are TLS, not lines
             self._recv()
 
+    def _read_tls_hello(self, deadline):
+        """(first record's header, the handshake message or what came)."""
+        data = bytearray(self.buf)
+        self.buf.clear()
+        hs = bytearray()
+        first = None
+        while True:
+            # consume whole records from data
+            while len(data) >= 5 and data[0] == TLS_HANDSHAKE:
+                n = int.from_bytes(data[3:5], "big")
+                if len(data) < 5 + n:
+                    break
+                if first is None:
+                    first = bytes(data[:5])
+                hs += data[5:5 + n]
+                del data[:5 + n]
+            if len(hs) >= 4 and len(hs) >= 4 + int.from_bytes(hs[1:4], "big"):
+                return first, bytes(hs)
+            if data and data[0] != TLS_HANDSHAKE:
+                return None, bytes(data)      # not TLS: answered all the same
+            if len(data) + len(hs) > 1 << 18:
+                return first, bytes(hs or data)
+            data += self._recv(deadline)
+
+    def step_tls_answer(self, data, after="close"):
+        try:
+            header, hello = self._read_tls_hello(self._io_deadline())
+        except _StepTimeout:
+            raise _Abort("tls_answer: no complete ClientHello within the timeout")
+        if header is None:
+            parsed = {"error": f"not a TLS handshake record: {hello[:16]!r}"}
+        else:
+            parsed = parse_client_hello(hello)
+            parsed["record_version"] = int.from_bytes(header[1:3], "big")
+        self.client_hellos.append(parsed)
+        with self.server._lock:
+            self.server._all_hellos.append(parsed)
+        if "error" in parsed:
+            self._event(f"tls_answer: {parsed['error']}")
+        else:
+            self._event(f"tls_answer: ClientHello 0x{parsed['version']:04x} with "
+                        f"{len(parsed['suites'])} suites")
+        self._send(data)
+        if after == "reset":
+            self.step_reset()
+        elif after == "hold":
+            while True:   # the client's bytes are TLS, not lines
+                self._recv()
+        else:
+            self.step_close()
+
+    def step_send_lines(self, data, interval=0.02):
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        lines = bytes(data).splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            self._send(line)
+            if interval and i + 1 < len(lines):
+                self._sleep(interval)
+
     # -- driver
     def run(self, script):
         try:
@@ -482,6 +769,7 @@ class BadServer:
         self._all_events = []
         self._all_errors = []
         self._all_messages = []
+        self._all_hellos = []
         if any(s[0] == "starttls" for s in self.script):
             self_signed_cert()  # fail early, in the test, not in a thread
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -515,6 +803,11 @@ class BadServer:
     def messages(self):
         with self._lock:
             return list(self._all_messages)
+
+    @property
+    def client_hellos(self):
+        with self._lock:
+            return list(self._all_hellos)
 
     def start(self):
         self._acceptor = threading.Thread(target=self._accept_loop,

@@ -14,10 +14,20 @@ temporary directory. Every function returns file paths (PEM).
     make_server_set(dir) -> ServerCerts(ca_file, cert, key, ...)  # what the
         mail servers use: CA + "localhost" with DNS:localhost,
         DNS:mx.example.test, IP:127.0.0.1
+    weak = make_leaf(dir, inter, "mx.example.test", key_bits=1024, md="sha1")
+                                                   # RSA-1024, sha1WithRSAEncryption
+    make_leaf(dir, ca, "x", not_after=asn1_time(days=10))  # expires in 10 days
+    asn1_time(days=0, seconds=0) -> "YYYYMMDDHHMMSSZ", now (UTC) + the offset
+
+Weak certificates: `openssl genpkey` makes RSA-1024 keys and `openssl ca -md
+sha1` signs with SHA-1 without complaint (OpenSSL 3's security levels apply
+to TLS connections, not to the CLI's signing); a *server* needs security
+level 0 to load such a leaf (tls_postures.py says how Postfix gets it).
 
 `openssl ca` is used for leaves (not `x509 -req`) because it accepts any
 start/end date, which is how expired and not-yet-valid certificates are made.
 """
+import datetime
 import os
 import re
 import subprocess
@@ -116,9 +126,16 @@ authorityKeyIdentifier = keyid, issuer
 """)
 
 
-def _genkey(path, key_type):
+def asn1_time(days=0, seconds=0):
+    """now (UTC) + the offset, in `openssl ca -startdate/-enddate` form."""
+    t = (datetime.datetime.now(datetime.timezone.utc)
+         + datetime.timedelta(days=days, seconds=seconds))
+    return t.strftime("%Y%m%d%H%M%SZ")
+
+
+def _genkey(path, key_type, bits=2048):
     if key_type == "rsa":
-        _run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+        _run(["genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}",
               "-out", path])
     elif key_type == "ec":
         _run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -129,9 +146,11 @@ def _genkey(path, key_type):
     return path
 
 
-def _sign(ca, csr, out, ext, days, not_before, not_after):
+def _sign(ca, csr, out, ext, days, not_before, not_after, md=None):
     args = ["ca", "-batch", "-config", _ca_config(ca.dir), "-extensions", ext,
             "-in", csr, "-out", out, "-notext"]
+    if md:
+        args += ["-md", md]
     if not_before:
         args += ["-startdate", not_before]
     if not_after:
@@ -166,9 +185,11 @@ def make_ca(workdir, name="smtprobe Test CA", issuer=None, days=3650,
 
 
 def make_leaf(workdir, ca, name, sans=None, days=825, not_before=None,
-              not_after=None, key_type="rsa"):
+              not_after=None, key_type="rsa", key_bits=2048, md=None):
     """A leaf for `name` signed by `ca`. sans: e.g. ["DNS:x", "IP:127.0.0.1"]
-    (default DNS:name). Dates are openssl ca format YYYYMMDDHHMMSSZ."""
+    (default DNS:name). Dates are openssl ca format YYYYMMDDHHMMSSZ (see
+    asn1_time). key_bits: RSA key size; md: the signature's digest (default
+    the CA config's sha256; "sha1" for a SHA-1 signed leaf)."""
     if sans is None:
         sans = [f"DNS:{name}"]
     base = os.path.join(workdir, "leaf-" + _slug(name))
@@ -176,13 +197,13 @@ def make_leaf(workdir, ca, name, sans=None, days=825, not_before=None,
     while os.path.exists(base + (f"-{n}" if n else "") + ".pem"):
         n += 1
     base += f"-{n}" if n else ""
-    key = _genkey(base + ".key", key_type)
+    key = _genkey(base + ".key", key_type, key_bits)
     csr = base + ".csr"
     args = ["req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={name}"]
     if sans:
         args += ["-addext", "subjectAltName=" + ",".join(sans)]
     _run(args)
-    cert = _sign(ca, csr, base + ".pem", "leaf_ext", days, not_before, not_after)
+    cert = _sign(ca, csr, base + ".pem", "leaf_ext", days, not_before, not_after, md)
     chain = base + ".chain.pem"
     with open(chain, "w") as out:
         for path in [cert] + ca.chain:

@@ -1,7 +1,7 @@
 """pytest fixtures that check the peers (peers.py) once per session.
 
-    peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_exim,
-    peer_sendmail, peer_opensmtpd, peer_nmap
+    peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_openssl_probe,
+    peer_exim, peer_sendmail, peer_opensmtpd, peer_nmap
                   session-scoped; a fixture or test that needs a peer depends
                   on its fixture. When the peer is missing the fixture fails
                   once with one line saying what to install, and pytest
@@ -15,6 +15,7 @@ import pytest
 import peers
 
 __all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
+           "peer_openssl_probe",
            "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap", "peers_of_test"]
 
 
@@ -30,6 +31,7 @@ peer_swaks = _peer_fixture("swaks")
 peer_postfix = _peer_fixture("postfix")
 peer_dovecot = _peer_fixture("dovecot")
 peer_openssl = _peer_fixture("openssl")
+peer_openssl_probe = _peer_fixture("openssl_probe")
 peer_exim = _peer_fixture("exim")
 peer_sendmail = _peer_fixture("sendmail")
 peer_opensmtpd = _peer_fixture("opensmtpd")

@@ -15,6 +15,11 @@ checked once per process for what the tests need of it.
               package creates
     dovecot   dovecot, its LMTP server and its users
     openssl   the openssl CLI (OpenSSL 3): the harness makes its certificates
+    openssl_probe  the openssl CLI as tls_truth.py's prober: s_client with
+              -starttls smtp, one protocol flag at a time (-tls1 .. -tls1_3),
+              -ciphersuites, -verify_hostname, -showcerts, -msg, and TLS 1.0
+              suites at @SECLEVEL=0 (Debian 12's OpenSSL 3.0 has them only
+              there)
     time      GNU time at /usr/bin/time: run_smtprobe measures peak RSS with it
     exim      the private Exim of scripts/install-deps (MTAS_DIR/exim4), its
               Debian-exim user, unshare
@@ -160,6 +165,28 @@ def _check_openssl():
     return None
 
 
+S_CLIENT_OPTIONS = ("-starttls", "-tls1", "-tls1_1", "-tls1_2", "-tls1_3",
+                    "-ciphersuites", "-verify_hostname", "-showcerts", "-msg", "-CAfile",
+                    "-no-CAfile", "-no-CApath", "-no-CAstore", "-ign_eof")
+
+
+def _check_openssl_probe():
+    why = _check_openssl()
+    if why:
+        return why
+    status, out = _run([OPENSSL, "s_client", "-help"])
+    have = set(re.findall(r"^ (-\S+)", out, re.M))
+    missing = [o for o in S_CLIENT_OPTIONS if o not in have]
+    if missing:
+        return (f"openssl s_client lacks {' '.join(missing)} (tls_truth.py probes "
+                f"with them): {INSTALL} openssl")
+    status, out = _run([OPENSSL, "ciphers", "-s", "-tls1", "ALL:@SECLEVEL=0"])
+    if status != 0 or "ECDHE-RSA-AES128-SHA" not in out:
+        return (f"the openssl CLI cannot offer TLS 1.0 suites even at @SECLEVEL=0 "
+                f"({out.strip()[:80]}): tls_truth.py needs them; {INSTALL} openssl")
+    return None
+
+
 def _check_time():
     status, out = _run([TIME, "--version"])
     if status != 0 or "gnu time" not in out.lower():
@@ -222,6 +249,7 @@ CHECKS = {
     "postfix": _check_postfix,
     "dovecot": _check_dovecot,
     "openssl": _check_openssl,
+    "openssl_probe": _check_openssl_probe,
     "time": _check_time,
 }
 
