@@ -169,8 +169,7 @@ static int same_as(const struct smtprobe_tls_scan *s, int v)
 }
 
 static void render_text(const struct smtprobe_tls_scan *s, const char *host,
-                        unsigned port, enum smtprobe_tls_mode mode,
-                        int verbose)
+                        unsigned port, enum smtprobe_tls_mode mode, int verbose)
 {
 	const struct smtprobe_tls_posture *p = &s->posture;
 	int colour = cli_colour(stdout);
@@ -187,6 +186,11 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		printf("  negotiated  %s, %s%s%s\n", s->tls.protocol,
 		       s->tls.cipher, s->tls.group[0] ? ", " : "",
 		       s->tls.group);
+	if (s->handshake_error[0])
+		printf("  handshake   this OpenSSL could not complete one "
+		       "(%s): "
+		       "no certificate facts\n",
+		       cli_printable(s->handshake_error, esc, sizeof(esc)));
 	printf("  protocols  ");
 	for (int v = 0; v < SMTPROBE_TP_LAST; v++)
 		printf(" %s %s%s", smtprobe_tls_proto_name(v),
@@ -198,8 +202,8 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		size_t n = s->nsuites[v];
 		if (n == 0)
 			continue;
-		printf("  %-10s  %zu suite%s%s\n", smtprobe_tls_proto_name(v), n,
-		       n == 1 ? "" : "s",
+		printf("  %-10s  %zu suite%s%s\n", smtprobe_tls_proto_name(v),
+		       n, n == 1 ? "" : "s",
 		       s->server_preference[v] == 1   ? ", the server's order"
 		       : s->server_preference[v] == 0 ? ", the client's order"
 		                                      : "");
@@ -209,7 +213,8 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 			       smtprobe_tls_proto_name(same));
 			continue;
 		}
-		size_t show = verbose || n <= SUITES_SHOWN + 1 ? n : SUITES_SHOWN;
+		size_t show =
+		        verbose || n <= SUITES_SHOWN + 1 ? n : SUITES_SHOWN;
 		for (size_t i = 0; i < show; i++) {
 			const struct smtprobe_tls_scan_suite *x =
 			        &s->suites[v][i];
@@ -359,6 +364,10 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 		                  "text", f->text, "fix", f->fix));
 	}
 	json_object_set_new(o, "findings", findings);
+	json_object_set_new(o, "handshake_error",
+	                    s->handshake_error[0]
+	                            ? json_string(s->handshake_error)
+	                            : json_null());
 	json_object_set_new(o, "connections", json_integer(s->connections));
 	json_object_set_new(o, "retries", json_integer(s->retries));
 	json_object_set_new(o, "ms", json_real(s->ms));

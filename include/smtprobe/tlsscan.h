@@ -56,8 +56,10 @@ struct smtprobe_tls_scan {
 	int server_preference[SMTPROBE_TP_LAST];
 	size_t ngroups;
 	const char *groups[SMTPROBE_SCAN_MAX_GROUPS];
-	/* the first (OpenSSL) handshake: negotiated protocol, suite, chain */
+	/* the first (OpenSSL) handshake: negotiated protocol, suite, chain;
+	 * when it failed (and the raw hellos went on), why */
 	struct smtprobe_tls_facts tls;
+	char handshake_error[512];
 	struct smtprobe_software_guess software;
 	enum smtprobe_tls_mode mode; /* IMPLICIT or REQUIRED (STARTTLS) */
 	char banner[512];

@@ -199,6 +199,16 @@ static int reach(struct scan *sc)
 			smtprobe_result_release(&r);
 			return 1;
 		}
+		if (r.failure.kind == SMTPROBE_FAIL_TLS &&
+		    r.failure.tls.error != SMTPROBE_TLSE_NOT_TLS) {
+			/* OpenSSL could not agree with the server (a server
+			 * that offers only what Debian's OpenSSL lacks: 3DES,
+			 * RC4, SSLv3 ...): the raw hellos still can */
+			snprintf(o->handshake_error, sizeof(o->handshake_error),
+			         "%s", r.error);
+			smtprobe_result_release(&r);
+			return 0;
+		}
 		snprintf(o->error, sizeof(o->error), "%s",
 		         r.error[0] ? r.error : "no TLS handshake");
 		smtprobe_result_release(&r);

@@ -161,3 +161,33 @@ def test_nothing_listening_is_2():
     res = run_smtprobe(["tls", "127.0.0.1:1", "--timeout", "2"])
     assert res.returncode == 2
     assert "127.0.0.1:1" in res.stderr
+
+
+# ------------------------------------------- what Debian's OpenSSL lacks
+# The misbehaving server answers every ClientHello with a crafted
+# ServerHello (badserver.server_hello_flight): the scan's raw hellos read
+# suites, versions and compression this OpenSSL cannot negotiate; the
+# OpenSSL handshake fails and is said so, not taken for "no TLS".
+from badserver import BadServer, server_hello_flight, starttls_script  # noqa: E402
+
+
+@pytest.mark.parametrize("flight,proto,suite,fid,sev", [
+    (server_hello_flight(0x000A), "TLSv1.2", "DES-CBC3-SHA", "cipher.3des", "medium"),
+    (server_hello_flight(0x0005), "TLSv1.2", "RC4-SHA", "cipher.rc4", "high"),
+    (server_hello_flight(0x0003), "TLSv1.2", "EXP-RC4-MD5", "cipher.export", "critical"),
+    (server_hello_flight(0x002F, version=0x0300), "SSLv3", "AES128-SHA", "protocol.sslv3",
+     "high"),
+    (server_hello_flight(0xC02F, compression=1), "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256",
+     "compression.enabled", "medium"),
+], ids=["3des", "rc4", "export", "sslv3", "deflate"])
+def test_crafted_server_hellos(flight, proto, suite, fid, sev):
+    with BadServer(starttls_script([("tls_answer", flight)])) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--json", "--timeout", "5"],
+                           timeout=60)
+    assert res.returncode in (0, 1), res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["protocols"][proto] is True, doc["protocols"]
+    assert [c["name"] for c in doc["ciphers"][proto]] == [suite]
+    assert {f["id"]: f["severity"] for f in doc["findings"]}.get(fid) == sev, doc["findings"]
+    assert doc["handshake_error"], doc
+    assert doc["certificate"] is None

@@ -223,7 +223,8 @@ static void apply(struct smtprobe_tls_posture *p, enum tweak t)
 		add_suite(p, "NULL-SHA", SMTPROBE_STRENGTH_NULL, 0, 0, 0, 0);
 		break;
 	case T_ANON:
-		add_suite(p, "ADH-AES128-SHA", SMTPROBE_STRENGTH_ANON, 0, 0, 1, 1);
+		add_suite(p, "ADH-AES128-SHA", SMTPROBE_STRENGTH_ANON, 0, 0, 1,
+		          1);
 		break;
 	case T_DH1024:
 		p->dh_bits = 1024;
