@@ -74,18 +74,21 @@ enum line_scan line_scan(const char *buf, size_t len, size_t max, size_t *text,
 	return nl ? LINE_OK : LINE_INCOMPLETE;
 }
 
+#define OUTQ_FIRST 1024 /* bytes first allocated */
+
 void outq_init(struct outq *q, size_t cap)
 {
 	q->data = NULL;
-	q->len = q->off = 0;
+	q->len = q->off = q->alloc = 0;
 	q->cap = cap;
 }
 
 void outq_release(struct outq *q)
 {
-	/* The queue carried AUTH payloads: wipe before giving it back. */
+	/* The queue carried AUTH payloads: wipe before giving it back (all
+	 * of it: written bytes stay behind in a buffer that is reused). */
 	if (q->data)
-		explicit_bzero(q->data, q->len);
+		explicit_bzero(q->data, q->alloc);
 	free(q->data);
 	outq_init(q, q->cap);
 }
@@ -101,10 +104,20 @@ int outq_append(struct outq *q, const char *data, size_t len)
 		q->len -= q->off;
 		q->off = 0;
 	}
-	char *n = realloc(q->data, q->len + len);
-	if (!n)
-		return -1;
-	q->data = n;
+	if (q->len + len > q->alloc) {
+		/* doubling: a corked event appends many replies, and a
+		 * realloc per reply was quadratic in bytes copied */
+		size_t want = q->alloc ? q->alloc : OUTQ_FIRST;
+		while (want < q->len + len)
+			want *= 2;
+		if (want > q->cap)
+			want = q->cap;
+		char *n = realloc(q->data, want);
+		if (!n)
+			return -1;
+		q->data = n;
+		q->alloc = want;
+	}
 	memcpy(q->data + q->len, data, len);
 	q->len += len;
 	return 0;

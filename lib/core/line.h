@@ -43,6 +43,7 @@ struct outq {
 	size_t len; /* bytes queued */
 	size_t off; /* bytes already written */
 	size_t cap;
+	size_t alloc; /* bytes allocated (grows by doubling, up to cap) */
 };
 
 void outq_init(struct outq *q, size_t cap);
