@@ -260,6 +260,12 @@ static void render(const struct smtprobe_check_result *r)
 		       f->status == SMTPROBE_CK_SKIP && !f->detail[0]
 		               ? "(skipped)"
 		               : f->detail);
+		/* the one handshake the ladder made says little about the
+		 * listener's whole TLS posture */
+		if (i == SMTPROBE_CK_TLS && r->session.have_tls)
+			printf("           (every protocol, suite and "
+			       "certificate fact: smtprobe tls %s:%u)\n",
+			       r->host, r->port);
 	}
 	int any = 0;
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {

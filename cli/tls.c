@@ -25,6 +25,7 @@ enum {
 	T_TLSC,
 	T_QUICK,
 	T_MAX_CONN,
+	T_RATE,
 	T_HELO,
 	T_VERBOSE,
 	T_HELP,
@@ -51,6 +52,9 @@ static const struct opt_def tls_defs[] = {
          "name the certificate must match (default: the server)"},
         {T_MAX_CONN, "max-connections", OPT_REQ, "N",
          "connections at once (default 8)"},
+        {T_RATE, "rate", OPT_REQ, "N",
+         "at most N new connections a second (default: no limit beyond "
+         "--max-connections)"},
         CLI_OPT_TIMEOUT("longest wait for one reply or handshake (default "
                         "10s)"),
         {T_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
@@ -67,6 +71,7 @@ struct tls_cfg {
 	long port;
 	int starttls, tlsc, quick, help, verbose;
 	long max_conn;
+	long rate;
 	const char *helo;
 	struct cli_common common;
 };
@@ -104,6 +109,13 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		if (c->max_conn < 0) {
 			snprintf(err, errsz,
 			         "bad --max-connections '%s' (1 to 64)", v);
+			return -1;
+		}
+		break;
+	case T_RATE:
+		c->rate = opts_number(v, 1, 1000);
+		if (c->rate < 0) {
+			snprintf(err, errsz, "bad --rate '%s' (1 to 1000)", v);
 			return -1;
 		}
 		break;
@@ -405,6 +417,7 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 	        .ca_file = q.tls_opts.ca_file,
 	        .ca_path = q.tls_opts.ca_path,
 	        .max_connections = (unsigned)c->max_conn,
+	        .pause_ms = c->rate > 0 ? (unsigned)(1000 / c->rate) : 0,
 	        .timeout_ms = (unsigned)c->common.timeout_ms,
 	        .quick = c->quick,
 	        .verify_everywhere = c->common.tls_verify,

@@ -191,3 +191,18 @@ def test_crafted_server_hellos(flight, proto, suite, fid, sev):
     assert {f["id"]: f["severity"] for f in doc["findings"]}.get(fid) == sev, doc["findings"]
     assert doc["handshake_error"], doc
     assert doc["certificate"] is None
+
+
+def test_check_points_to_tls(srv):
+    """check's ladder makes one handshake; its TLS line says where the
+    whole posture is."""
+    res = run_smtprobe(["check", f"127.0.0.1:{srv.port(0)}", "--tls", "--tls-ca-path",
+                        srv.ca_file, "--no-relay-test"], timeout=60)
+    assert f"smtprobe tls 127.0.0.1:{srv.port(0)}" in res.stdout, res.stdout
+
+
+def test_rate_spaces_the_connections(srv):
+    res, doc = scan(srv, 0, "--json", "--quick", "--rate", "20")
+    assert res.returncode == 0, res.stderr
+    # --quick: the first handshake and 5 hellos, 50 ms apart at least
+    assert doc["ms"] >= 4 * 50, doc["ms"]
