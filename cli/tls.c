@@ -214,11 +214,14 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		size_t n = s->nsuites[v];
 		if (n == 0)
 			continue;
-		printf("  %-10s  %zu suite%s%s\n", smtprobe_tls_proto_name(v),
+		printf("  %-10s  %zu suite%s%s%s\n", smtprobe_tls_proto_name(v),
 		       n, n == 1 ? "" : "s",
 		       s->server_preference[v] == 1   ? ", the server's order"
 		       : s->server_preference[v] == 0 ? ", the client's order"
-		                                      : "");
+		                                      : "",
+		       s->suites_incomplete[v]
+		               ? " (or more: the server refused some probes)"
+		               : "");
 		int same = same_as(s, v);
 		if (same >= 0) {
 			printf("    the same as %s\n",
@@ -292,6 +295,7 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 {
 	const struct smtprobe_tls_posture *p = &s->posture;
 	json_t *o = json_object();
+	json_t *complete = json_object();
 	json_t *protos = json_object(), *ciphers = json_object(),
 	       *pref = json_object(), *groups = json_array(),
 	       *findings = json_array();
@@ -324,6 +328,8 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 			                          x->strength)));
 		}
 		json_object_set_new(ciphers, name, list);
+		json_object_set_new(complete, name,
+		                    json_boolean(!s->suites_incomplete[v]));
 		json_object_set_new(
 		        pref, name,
 		        s->server_preference[v] < 0
@@ -334,6 +340,7 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 	}
 	json_object_set_new(o, "protocols", protos);
 	json_object_set_new(o, "ciphers", ciphers);
+	json_object_set_new(o, "ciphers_complete", complete);
 	json_object_set_new(o, "server_preference", pref);
 	for (size_t i = 0; i < s->ngroups; i++)
 		json_array_append_new(groups, json_string(s->groups[i]));

@@ -54,6 +54,9 @@ struct smtprobe_tls_scan {
 	struct smtprobe_tls_scan_suite suites[SMTPROBE_TP_LAST]
 	                                     [SMTPROBE_SCAN_MAX_SUITES];
 	int server_preference[SMTPROBE_TP_LAST];
+	/* a probe of the list went unanswered (refused, reset, 421, timeout
+	 * even after its retries): the list may lack suites */
+	int suites_incomplete[SMTPROBE_TP_LAST];
 	size_t ngroups;
 	const char *groups[SMTPROBE_SCAN_MAX_GROUPS];
 	/* the first (OpenSSL) handshake: negotiated protocol, suite, chain;

@@ -320,10 +320,13 @@ static void scan_suites(struct scan *sc, struct probe *pr)
 			return;
 		run_probes(sc, pr, n);
 		for (size_t i = 0; i < n; i++) {
-			if (hello_for(&pr[i], pr[i].v))
+			if (hello_for(&pr[i], pr[i].v)) {
 				accept_suite(sc, pr[i].v, pr[i].ans.suite);
-			else
-				sc->done[pr[i].v] = 1;
+				continue;
+			}
+			sc->done[pr[i].v] = 1;
+			if (!pr[i].answered)
+				sc->out->suites_incomplete[pr[i].v] = 1;
 		}
 		release_probes(pr, n);
 	}

@@ -206,3 +206,23 @@ def test_rate_spaces_the_connections(srv):
     assert res.returncode == 0, res.stderr
     # --quick: the first handshake and 5 hellos, 50 ms apart at least
     assert doc["ms"] >= 4 * 50, doc["ms"]
+
+
+def test_a_rate_limited_server_is_not_taken_for_no_tls(tmp_path):
+    """serve refuses the 11th connection of a minute with 421: what could
+    not be asked is reported as not tested (null), the refusals counted as
+    retries - never as a protocol or suite the server does not offer."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY + "limits:\n  connection_rate: 4\n")
+    with Serve(["127.0.0.1:0/starttls"], policy=str(policy), workdir=str(tmp_path)) as s:
+        res = run_smtprobe(["tls", f"127.0.0.1:{s.port(0)}", "--tls-ca-path", s.ca_file,
+                            "--json", "--timeout", "3"], timeout=120)
+    doc = json.loads(res.stdout)
+    assert doc["retries"] > 0, doc
+    assert doc["protocols"]["TLSv1.3"] in (True, None)
+    assert doc["protocols"]["TLSv1.2"] in (True, None)
+    untested = [p for p, v in doc["protocols"].items() if v is None]
+    incomplete = [p for p, v in doc["ciphers_complete"].items() if not v]
+    assert untested or incomplete, doc    # some could not be asked
+    assert not [f for f in doc["findings"] if f["id"].startswith("protocol.no_")], \
+        doc["findings"]
