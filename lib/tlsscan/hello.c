@@ -510,11 +510,12 @@ static enum tlsh_result next_record(struct rd *r, enum rec_mode mode)
 {
 	for (;;) {
 		size_t p = r->rec_end, avail = r->len - p, rlen;
-		const uint8_t *h = r->buf + p;
+		const uint8_t *h;
 		int first = r->nrec == 0;
 
 		if (avail < 1)
 			return TLSH_INCOMPLETE;
+		h = r->buf + p;
 		if (h[0] < REC_CCS || h[0] > REC_HEARTBEAT) {
 			need(r, p + 1);
 			r->out->reason = "not a tls record";
