@@ -85,6 +85,8 @@ struct smtprobe_tls_posture {
 	enum smtprobe_tri ocsp_stapled;
 
 	/* the session */
+	int handshake_broken; /* a full handshake failed on the server's
+	                         side (its alert, or it hung up) */
 	enum smtprobe_tri compression;
 	enum smtprobe_tri secure_renegotiation;
 	enum smtprobe_tri fallback_scsv; /* inappropriate_fallback seen */

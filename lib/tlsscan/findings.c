@@ -344,6 +344,14 @@ static void judge_session(struct out *o)
 		    SMTPROBE_ADV_NO_TLS,
 		    "STARTTLS is not offered: mail%s travels in clear",
 		    p->auth_offered ? " and credentials" : "");
+	if (p->handshake_broken)
+		add(o, "tls.handshake_failed", SMTPROBE_SEV_HIGH,
+		    SMTPROBE_ADV_TLS_BROKEN,
+		    "no TLS handshake completes: the server %s and then fails "
+		    "(an alert or a hang-up); clients that require TLS cannot "
+		    "deliver, the others fall back to clear text",
+		    p->implicit ? "accepts the connection"
+		                : "advertises STARTTLS");
 	if (p->starttls_injection == SMTPROBE_YES)
 		add(o, "starttls.injection", SMTPROBE_SEV_HIGH,
 		    SMTPROBE_ADV_LAST,

@@ -28,7 +28,8 @@
 #define DEFAULT_CONNS   8
 #define DEFAULT_TIMEOUT 10000
 #define MAX_PROBES      (SMTPROBE_TP_LAST + SMTPROBE_SCAN_MAX_GROUPS + 8)
-#define ALERT_FALLBACK  86 /* inappropriate_fallback */
+#define ALERT_FALLBACK  86  /* inappropriate_fallback */
+#define RETRY_PAUSE_MS  200 /* before a retry, doubled each time */
 
 enum probe_kind {
 	PK_PROTO,
@@ -121,7 +122,17 @@ static void run_probes(struct scan *sc, struct probe *pr, size_t n)
 			     x->res.failure.kind == SMTPROBE_FAIL_NONE)) {
 				scan_read_answer(x->res.raw_tls,
 				                 x->res.raw_tls_len, &x->ans);
-				x->answered = 1;
+				/* an implicit-TLS port at its limit says 421 in
+				 * clear where the ServerHello was due */
+				x->answered = !(
+				        x->ans.kind == SCAN_A_NOT_TLS &&
+				        x->res.raw_tls_len >= 3 &&
+				        memcmp(x->res.raw_tls, "421", 3) == 0);
+				if (!x->answered) {
+					trouble = 1;
+					if (attempt + 1 < PROBE_TRIES)
+						sc->out->retries++;
+				}
 			} else {
 				trouble = 1;
 				if (attempt + 1 < PROBE_TRIES)
@@ -132,6 +143,7 @@ static void run_probes(struct scan *sc, struct probe *pr, size_t n)
 			return;
 		if (sc->conns > 1)
 			sc->conns /= 2;
+		uv_sleep(RETRY_PAUSE_MS << attempt);
 	}
 }
 
@@ -151,6 +163,17 @@ static int hello_for(const struct probe *pr, enum smtprobe_tls_proto v)
 
 /* ---- the first handshake ------------------------------------------------- */
 
+/* The server turned the connection away for now (at its limit). */
+static int busy(const struct smtprobe_result *r)
+{
+	const struct smtprobe_failure *f = &r->failure;
+
+	if (f->kind == SMTPROBE_FAIL_REFUSED || f->kind == SMTPROBE_FAIL_RESET)
+		return r->stage <= SMTPROBE_ST_BANNER;
+	return f->kind == SMTPROBE_FAIL_COMMAND && f->reply &&
+	       f->reply->code == 421;
+}
+
 static int reach(struct scan *sc)
 {
 	struct smtprobe_tls_scan *o = sc->out;
@@ -165,8 +188,17 @@ static int reach(struct scan *sc)
 	q.tls_opts.min_proto = "TLSv1";
 	q.on_event = sc->p->on_event;
 	q.event_arg = sc->p->event_arg;
-	smtprobe_send(&q, &r);
-	o->connections++;
+	for (int attempt = 0;; attempt++) {
+		smtprobe_send(&q, &r);
+		o->connections++;
+		if (attempt + 1 >= PROBE_TRIES || !busy(&r))
+			break;
+		/* a server at its connection limit (421, a refusal, a
+		 * reset before the banner): wait a little, as for probes */
+		smtprobe_result_release(&r);
+		o->retries++;
+		uv_sleep(RETRY_PAUSE_MS << attempt);
+	}
 	smtprobe_software_learn(&o->software, &r);
 	ps->software = o->software.id;
 	for (size_t i = 0; i < r.nex; i++)
@@ -199,13 +231,23 @@ static int reach(struct scan *sc)
 			smtprobe_result_release(&r);
 			return 1;
 		}
-		if (r.failure.kind == SMTPROBE_FAIL_TLS &&
-		    r.failure.tls.error != SMTPROBE_TLSE_NOT_TLS) {
-			/* OpenSSL could not agree with the server (a server
-			 * that offers only what Debian's OpenSSL lacks: 3DES,
-			 * RC4, SSLv3 ...): the raw hellos still can */
+		/* the handshake began and did not finish: the server's
+		 * alert or hang-up, or this OpenSSL refusing what the server
+		 * chose (a server that offers only what Debian's OpenSSL
+		 * lacks: 3DES, RC4, SSLv3 ...) - the raw hellos still can */
+		const struct smtprobe_tls_failure *tf = &r.failure.tls;
+		int hung_up = r.failure.stage == SMTPROBE_ST_TLS &&
+		              (r.failure.kind == SMTPROBE_FAIL_CLOSED ||
+		               r.failure.kind == SMTPROBE_FAIL_RESET);
+		if (hung_up || (r.failure.kind == SMTPROBE_FAIL_TLS &&
+		                tf->error != SMTPROBE_TLSE_NOT_TLS)) {
 			snprintf(o->handshake_error, sizeof(o->handshake_error),
 			         "%s", r.error);
+			ps->handshake_broken =
+			        hung_up ||
+			        (tf->alert >= 0 && tf->alert_from_peer) ||
+			        tf->error == SMTPROBE_TLSE_CLOSED ||
+			        tf->error == SMTPROBE_TLSE_SYSCALL;
 			smtprobe_result_release(&r);
 			return 0;
 		}
