@@ -268,9 +268,11 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		               : "");
 	}
 	printf("  session     compression %s · secure renegotiation %s · "
-	       "fallback SCSV %s · OCSP stapled %s\n",
+	       "fallback SCSV %s · OCSP stapled %s%s%s\n",
 	       yes_no(p->compression), yes_no(p->secure_renegotiation),
-	       yes_no(p->fallback_scsv), yes_no(p->ocsp_stapled));
+	       yes_no(p->fallback_scsv), yes_no(p->ocsp_stapled),
+	       p->implicit ? "" : " · STARTTLS injection ",
+	       p->implicit ? "" : yes_no(p->starttls_injection));
 	if (s->retries)
 		printf("  (%u probes run again after a refusal, a reset or a "
 		       "timeout)\n",
@@ -289,6 +291,11 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
+
+static json_t *tri_json(enum smtprobe_tri t)
+{
+	return t == SMTPROBE_UNKNOWN ? json_null() : json_boolean(t);
+}
 
 static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
                          unsigned port, enum smtprobe_tls_mode mode)
@@ -373,6 +380,14 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 		        "ocsp_stapled", s->tls.ocsp_stapled, "chain", chain);
 	}
 	json_object_set_new(o, "certificate", cert);
+	json_object_set_new(
+	        o, "session",
+	        json_pack("{s:o, s:o, s:o, s:o, s:o}", "compression",
+	                  tri_json(p->compression), "secure_renegotiation",
+	                  tri_json(p->secure_renegotiation), "fallback_scsv",
+	                  tri_json(p->fallback_scsv), "ocsp_stapled",
+	                  tri_json(p->ocsp_stapled), "starttls_injection",
+	                  tri_json(p->starttls_injection)));
 	for (size_t i = 0; i < s->nfindings; i++) {
 		const struct smtprobe_tls_finding *f = &s->findings[i];
 		json_array_append_new(

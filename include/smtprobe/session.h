@@ -112,6 +112,10 @@ struct smtprobe_params {
 	 * session then ends there, without QUIT and without a failure (a
 	 * close or a reset is recorded in raw_tls_closed). The deadline is
 	 * the reply deadline. NULL: a real handshake. */
+	/* TLS scans: a command line sent in the same write as STARTTLS (the
+	 * CVE-2011-0411 test: a server must discard it, not answer it once
+	 * TLS is up); NULL: none. */
+	const char *starttls_inject;
 	const unsigned char *raw_tls_hello;
 	size_t raw_tls_hello_len;
 	int (*raw_tls_whole)(const unsigned char *buf, size_t len, void *arg);

@@ -109,6 +109,16 @@ static void start_after_greeting(struct smtprobe_session *s)
 				return;
 			session_set_stage(s, SMTPROBE_ST_STARTTLS);
 			session_command(s, "STARTTLS", NULL, 1);
+			if (s->p->starttls_inject) {
+				/* same write: the poll event is corked */
+				char line[SMTPROBE_MAX_HOSTNAME + 16];
+				int n = snprintf(line, sizeof(line), "%s\r\n",
+				                 s->p->starttls_inject);
+				if (n > 0 && (size_t)n < sizeof(line))
+					(void)conn_send(s->c, line, (size_t)n);
+				session_eventf(s, SMTPROBE_EV_SENT, "%s",
+				               s->p->starttls_inject);
+			}
 			return;
 		}
 		if (mode == SMTPROBE_TLSMODE_REQUIRED) {

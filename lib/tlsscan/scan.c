@@ -30,6 +30,7 @@
 #define MAX_PROBES      (SMTPROBE_TP_LAST + SMTPROBE_SCAN_MAX_GROUPS + 8)
 #define ALERT_FALLBACK  86  /* inappropriate_fallback */
 #define RETRY_PAUSE_MS  200 /* before a retry, doubled each time */
+#define INJECTED        "XSMTPROBE-INJECTED" /* no server knows this verb */
 
 enum probe_kind {
 	PK_PROTO,
@@ -516,6 +517,37 @@ static void scan_session(struct scan *sc, struct probe *pr)
 	release_probes(pr, n);
 }
 
+/* CVE-2011-0411: a command pipelined after STARTTLS, in the same segment,
+ * must be thrown away with the clear text. A server that answers it once
+ * TLS is up answers it where the EHLO reply was due: a 5xx to the unknown
+ * verb. A 250 there is the EHLO reply: not vulnerable. */
+static void scan_injection(struct scan *sc)
+{
+	struct smtprobe_tls_posture *ps = &sc->out->posture;
+	struct smtprobe_params q = sc->base;
+	struct smtprobe_result r = {0};
+
+	if (ps->implicit || !ps->starttls_offered)
+		return;
+	q.quit_after = SMTPROBE_ST_EHLO2;
+	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
+	q.tls_opts.min_proto = "TLSv1";
+	q.starttls_inject = INJECTED;
+	smtprobe_send(&q, &r);
+	sc->out->connections++;
+	for (size_t i = 0; i < r.nex; i++) {
+		const struct smtprobe_exchange *x = &r.ex[i];
+		if (x->stage != SMTPROBE_ST_EHLO2 || !x->reply)
+			continue;
+		ps->starttls_injection = x->reply->code >= 500 ? SMTPROBE_YES
+		                         : x->reply->code == 250
+		                                 ? SMTPROBE_NO
+		                                 : SMTPROBE_UNKNOWN;
+		break;
+	}
+	smtprobe_result_release(&r);
+}
+
 /* ---- the whole --------------------------------------------------------- */
 
 static void merge_suites(struct smtprobe_tls_scan *o)
@@ -600,6 +632,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 			scan_preference(&sc, pr);
 			scan_groups(&sc, pr);
 			scan_session(&sc, pr);
+			scan_injection(&sc);
 		}
 		merge_suites(out);
 	}

@@ -228,3 +228,28 @@ def test_a_rate_limited_server_is_not_taken_for_no_tls(tmp_path):
     assert untested or incomplete, doc    # some could not be asked
     assert not [f for f in doc["findings"] if f["id"].startswith("protocol.no_")], \
         doc["findings"]
+
+
+def test_starttls_injection_is_found():
+    """A server that answers a command pipelined after STARTTLS once TLS is
+    up (CVE-2011-0411): here the misbehaving server answers right after
+    the handshake, where the EHLO reply is due."""
+    from badserver import BANNER, STARTTLS_220, ehlo_reply
+    script = [("send", BANNER), ("expect", b"EHLO"), ("send", ehlo_reply(starttls=True)),
+              ("expect", b"STARTTLS"), ("send", STARTTLS_220), ("starttls",),
+              ("send", b"500 5.5.2 Error: command not recognized\r\n"),
+              ("expect", b"EHLO"), ("send", ehlo_reply()), ("expect", b"QUIT"),
+              ("send", b"221 2.0.0 Bye\r\n")]
+    with BadServer(script) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--json", "--timeout", "5"],
+                           timeout=120)
+    doc = json.loads(res.stdout)
+    assert doc["session"]["starttls_injection"] is True, doc["session"]
+    [f] = [f for f in doc["findings"] if f["id"] == "starttls.injection"]
+    assert f["severity"] == "high"
+    assert res.returncode == 1
+
+
+def test_no_starttls_injection_on_serve(srv):
+    _, doc = scan(srv, 0, "--json")
+    assert doc["session"]["starttls_injection"] is False
