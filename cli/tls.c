@@ -26,6 +26,7 @@ enum {
 	T_QUICK,
 	T_MAX_CONN,
 	T_RATE,
+	T_PROFILE,
 	T_HELO,
 	T_VERBOSE,
 	T_HELP,
@@ -52,6 +53,9 @@ static const struct opt_def tls_defs[] = {
          "name the certificate must match (default: the server)"},
         {T_MAX_CONN, "max-connections", OPT_REQ, "N",
          "connections at once (default 8)"},
+        {T_PROFILE, "profile", OPT_REQ, "NAME",
+         "list deviations from a profile (mozilla-modern, "
+         "mozilla-intermediate, mozilla-old, ncsc-nl-2025); exit 1 on any"},
         {T_RATE, "rate", OPT_REQ, "N",
          "at most N new connections a second (default: no limit beyond "
          "--max-connections)"},
@@ -72,6 +76,7 @@ struct tls_cfg {
 	int starttls, tlsc, quick, help, verbose;
 	long max_conn;
 	long rate;
+	const char *profile;
 	const char *helo;
 	struct cli_common common;
 };
@@ -118,6 +123,14 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 			snprintf(err, errsz, "bad --rate '%s' (1 to 1000)", v);
 			return -1;
 		}
+		break;
+	case T_PROFILE:
+		if (!smtprobe_tls_profile_known(v)) {
+			snprintf(err, errsz, "unknown --profile '%s' (%s)", v,
+			         smtprobe_tls_profile_names());
+			return -1;
+		}
+		c->profile = v;
 		break;
 	case T_HELO:
 		c->helo = v;
@@ -443,6 +456,7 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 	        .timeout_ms = (unsigned)c->common.timeout_ms,
 	        .quick = c->quick,
 	        .verify_everywhere = c->common.tls_verify,
+	        .profile = c->profile,
 	};
 	if (smtprobe_tls_scan(&sp, s) < 0 && !c->common.json)
 		cli_error("%s:%u: %s", host, port, s->error);

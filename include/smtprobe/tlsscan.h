@@ -24,11 +24,12 @@ struct smtprobe_tls_scan_params {
 	const char *sni;         /* NULL: the host when it is a name */
 	const char *verify_host; /* NULL: the host */
 	const char *ca_file, *ca_path;
-	unsigned max_connections;   /* at once; 0: 8 */
-	unsigned pause_ms;          /* between two connections; 0: none */
-	unsigned timeout_ms;        /* per reply; 0: 10 s */
-	int quick;                  /* a few handshakes: see tls-scan.md */
-	int verify_everywhere;      /* --tls-verify */
+	unsigned max_connections; /* at once; 0: 8 */
+	unsigned pause_ms;        /* between two connections; 0: none */
+	unsigned timeout_ms;      /* per reply; 0: 10 s */
+	int quick;                /* a few handshakes: see tls-scan.md */
+	int verify_everywhere;    /* --tls-verify */
+	const char *profile; /* NULL, or a name smtprobe_tls_profile_known */
 	smtprobe_event_cb on_event; /* the first session's transcript */
 	void *event_arg;
 };
@@ -67,7 +68,8 @@ struct smtprobe_tls_scan {
 	enum smtprobe_tls_mode mode; /* IMPLICIT or REQUIRED (STARTTLS) */
 	char banner[512];
 	/* the scan itself */
-	int ran; /* 0: it could not run (error says why) */
+	int ran;                /* 0: it could not run (error says why) */
+	int profile_deviations; /* the profile's findings, medium or worse */
 	char error[512];
 	unsigned connections; /* TCP connections opened */
 	unsigned retries;     /* probes run again after a 421, refusal, reset */
@@ -79,8 +81,20 @@ struct smtprobe_tls_scan {
 int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
                       struct smtprobe_tls_scan *out);
 
-/* 0 when no finding is high or critical, 1 otherwise, 2 when the scan did
+/* 0 when no finding is high or critical (and, with a profile, nothing
+ * deviates from it beyond a "phase out"), 1 otherwise, 2 when the scan did
  * not run. */
 int smtprobe_tls_scan_exit(const struct smtprobe_tls_scan *s);
+
+/* ---- profiles (profile.c) ---- */
+int smtprobe_tls_profile_known(const char *name);
+/* "mozilla-modern, mozilla-intermediate, ..." for help and errors */
+const char *smtprobe_tls_profile_names(void);
+/* The deviations of scan s from profile `name`, as findings with ids
+ * "profile.protocol", "profile.suite", "profile.key", "profile.dh",
+ * "profile.signature"; returns how many were written (at most max). */
+size_t smtprobe_tls_profile_check(const char *name,
+                                  const struct smtprobe_tls_scan *s,
+                                  struct smtprobe_tls_finding *out, size_t max);
 
 #endif

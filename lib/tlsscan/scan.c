@@ -639,6 +639,25 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	free(pr);
 	out->nfindings =
 	        smtprobe_tls_findings(ps, out->findings, SMTPROBE_MAX_FINDINGS);
+	if (p->profile && out->ran) {
+		size_t k = smtprobe_tls_profile_check(
+		        p->profile, out, out->findings + out->nfindings,
+		        SMTPROBE_MAX_FINDINGS - out->nfindings);
+		for (size_t i = 0; i < k; i++)
+			out->profile_deviations +=
+			        out->findings[out->nfindings + i].severity >=
+			        SMTPROBE_SEV_MEDIUM;
+		out->nfindings += k;
+		/* worst first again (stable) */
+		struct smtprobe_tls_finding *f = out->findings;
+		for (size_t i = 1; i < out->nfindings; i++)
+			for (size_t j = i;
+			     j > 0 && f[j - 1].severity < f[j].severity; j--) {
+				struct smtprobe_tls_finding t = f[j];
+				f[j] = f[j - 1];
+				f[j - 1] = t;
+			}
+	}
 	out->ms = (double)(uv_hrtime() - t0) / 1e6;
 	return 0;
 }
@@ -647,6 +666,8 @@ int smtprobe_tls_scan_exit(const struct smtprobe_tls_scan *s)
 {
 	if (!s->ran)
 		return 2;
+	if (s->profile_deviations > 0)
+		return 1;
 	for (size_t i = 0; i < s->nfindings; i++)
 		if (s->findings[i].severity >= SMTPROBE_SEV_HIGH)
 			return 1;

@@ -101,3 +101,23 @@ def test_no_starttls(tls_postures):
     res, doc = scan(tls_postures, "no_starttls")
     assert findings(doc).get("starttls.not_offered") == "high"
     assert res.returncode == 1
+
+
+@pytest.mark.parametrize("name,profile,want,code", [
+    ("modern", "mozilla-intermediate", {}, 0),
+    ("modern", "mozilla-modern", {"profile.protocol": "medium"}, 1),   # TLS 1.2 too
+    ("legacy_protocols", "mozilla-intermediate", {"profile.protocol": "medium"}, 1),
+    ("legacy_protocols", "mozilla-old", {}, 0),
+    ("weak_suites", "mozilla-intermediate", {"profile.suite": "medium"}, 1),
+    ("weak_cert", "ncsc-nl-2025", {"profile.key": "medium", "profile.signature": "medium"}, 1),
+    ("dhe1024", "mozilla-intermediate", {"profile.dh": "medium"}, 1),
+])
+def test_profiles(tls_postures, name, profile, want, code):
+    res, doc = scan(tls_postures, name, "--profile", profile)
+    got = {f["id"]: f["severity"] for f in doc["findings"] if f["id"].startswith("profile.")}
+    for fid, sev in want.items():
+        assert got.get(fid) == sev, (fid, got)
+    if not want:
+        assert not got, got
+    high = any(f["severity"] in ("high", "critical") for f in doc["findings"])
+    assert res.returncode == (1 if high else code), (res.returncode, doc["findings"])
