@@ -152,8 +152,8 @@ static void name_list(char *buf, size_t bufsz, const char *const *names,
 static void check_suites(const struct profile *pf,
                          const struct smtprobe_tls_scan *s, struct out *o)
 {
-	const char *bad[SMTPROBE_SCAN_MAX_SUITES],
-	        *old[SMTPROBE_SCAN_MAX_SUITES];
+	const char *bad[SMTPROBE_SCAN_MAX_SUITES] = {NULL};
+	const char *old[SMTPROBE_SCAN_MAX_SUITES] = {NULL};
 	size_t nbad = 0, nold = 0;
 	char list[256];
 
