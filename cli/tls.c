@@ -272,8 +272,13 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 		       cli_printable(c->subject, esc, sizeof(esc)), c->key_type,
 		       c->key_bits, c->sig_alg, c->days_left);
 		printf("              %zu sent, %s%s%s\n", s->tls.nchain,
-		       s->tls.verify_ok ? "trusted" : "not trusted: ",
-		       s->tls.verify_ok ? "" : s->tls.verify_reason,
+		       s->cert_from_flight ? "the leaf from a raw handshake, "
+		                             "not verified"
+		       : s->tls.verify_ok  ? "trusted"
+		                           : "not trusted: ",
+		       s->cert_from_flight || s->tls.verify_ok
+		               ? ""
+		               : s->tls.verify_reason,
 		       s->tls.host_checked
 		               ? (s->tls.host_match ? ", the name matches"
 		                                    : ", the name does not "
@@ -391,6 +396,15 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 		        s->tls.verify_reason, "host_match", s->tls.host_match,
 		        "chain_incomplete", s->tls.chain_incomplete,
 		        "ocsp_stapled", s->tls.ocsp_stapled, "chain", chain);
+	}
+	if (s->cert_from_flight && json_is_object(cert)) {
+		/* the leaf of a raw flight: its own facts, nothing verified */
+		json_object_set_new(cert, "trusted", json_null());
+		json_object_set_new(cert, "chain_incomplete", json_null());
+		json_object_set_new(cert, "ocsp_stapled", json_null());
+		json_object_set_new(cert, "verified", json_false());
+	} else if (json_is_object(cert)) {
+		json_object_set_new(cert, "verified", json_true());
 	}
 	json_object_set_new(o, "certificate", cert);
 	json_object_set_new(

@@ -104,6 +104,15 @@ struct smtprobe_tls_facts {
 
 struct smtprobe_tls;
 
+/* The facts of one DER certificate (e.g. from a raw handshake flight);
+ * 0, or -1 when it does not parse. */
+int smtprobe_tls_cert_facts_der(const unsigned char *der, size_t len,
+                                struct smtprobe_cert_facts *out);
+/* Whether it is valid for host (a name or an address): 1, 0, -1 when the
+ * DER does not parse. */
+int smtprobe_tls_cert_matches_der(const unsigned char *der, size_t len,
+                                  const char *host);
+
 /* Prepare TLS on fd (connected, non-blocking). Returns 0 or
  * SMTPROBE_TLS_ERR with a lower-case reason in err (bad CA file, bad
  * protocol name, unreadable certificate ...). */

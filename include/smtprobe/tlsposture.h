@@ -69,6 +69,8 @@ struct smtprobe_tls_posture {
 
 	/* the certificate (the leaf) and its chain */
 	int have_cert;
+	int trust_unknown;  /* the leaf came from a raw flight: its chain was
+	                       not verified (no trust, chain or OCSP facts) */
 	long days_left;     /* negative: expired */
 	int not_yet_valid;  /* notBefore in the future */
 	long lifetime_days; /* notAfter - notBefore */

@@ -64,6 +64,8 @@ struct smtprobe_tls_scan {
 	 * when it failed (and the raw hellos went on), why */
 	struct smtprobe_tls_facts tls;
 	char handshake_error[512];
+	int cert_from_flight; /* tls.chain[0] came from a raw flight: the
+	                         leaf's facts, no verification */
 	struct smtprobe_software_guess software;
 	enum smtprobe_tls_mode mode; /* IMPLICIT or REQUIRED (STARTTLS) */
 	char banner[512];

@@ -687,6 +687,46 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	ERR_clear_error();
 }
 
+int smtprobe_tls_cert_facts_der(const unsigned char *der, size_t len,
+                                struct smtprobe_cert_facts *out)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > (size_t)LONG_MAX)
+		return -1;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	cert_facts(out, x);
+	X509_free(x);
+	return 0;
+}
+
+int smtprobe_tls_cert_matches_der(const unsigned char *der, size_t len,
+                                  const char *host)
+{
+	const unsigned char *p = der;
+	X509 *x;
+	int ok;
+
+	if (len == 0 || len > (size_t)LONG_MAX || !host)
+		return -1;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	ok = X509_check_host(x, host, 0, 0, NULL) == 1 ||
+	     X509_check_ip_asc(x, host, 0) == 1;
+	X509_free(x);
+	ERR_clear_error();
+	return ok;
+}
+
 static int host_matches(const struct smtprobe_tls *t, X509 *leaf)
 {
 	if (leaf == NULL)

@@ -288,6 +288,8 @@ static void judge_cert(struct out *o)
 	if (p->self_signed)
 		add(o, "cert.self_signed", trust, SMTPROBE_ADV_CERTIFICATE,
 		    "the certificate is self-signed%s", why);
+	else if (p->trust_unknown)
+		; /* no chain was verified: nothing to say of trust */
 	else if (p->chain_incomplete)
 		add(o, "cert.chain_incomplete", trust, SMTPROBE_ADV_CERTIFICATE,
 		    "the chain is incomplete: the server does not send %s%s",

@@ -294,6 +294,29 @@ static void cert_posture(struct scan *sc)
 	ps->ocsp_stapled = f->ocsp_stapled ? SMTPROBE_YES : SMTPROBE_NO;
 }
 
+/* The handshake failed, but a raw TLS <= 1.2 flight carried the leaf: its
+ * own facts (expiry, key, signature, names), no verified chain. */
+static void cert_from_flight(struct scan *sc, const struct scan_answer *a)
+{
+	struct smtprobe_tls_scan *o = sc->out;
+	struct smtprobe_tls_posture *ps = &o->posture;
+	const char *host = sc->base.tls_opts.verify_host;
+
+	if (smtprobe_tls_cert_facts_der(a->leaf, a->leaf_len,
+	                                &o->tls.chain[0]) < 0)
+		return;
+	o->tls.nchain = 1;
+	o->tls.host_checked = host != NULL;
+	o->tls.host_match = host && smtprobe_tls_cert_matches_der(
+	                                    a->leaf, a->leaf_len, host) == 1;
+	snprintf(o->tls.verify_reason, sizeof(o->tls.verify_reason),
+	         "not verified: no handshake completed");
+	o->cert_from_flight = 1;
+	cert_posture(sc);
+	ps->trust_unknown = 1;
+	ps->ocsp_stapled = SMTPROBE_UNKNOWN;
+}
+
 /* ---- protocols and suites ------------------------------------------------ */
 
 static void accept_suite(struct scan *sc, enum smtprobe_tls_proto v,
@@ -333,6 +356,9 @@ static void scan_protocols(struct scan *sc, struct probe *pr)
 		           sc->all[v], sc->nall[v], NULL, 0, 0);
 	}
 	run_probes(sc, pr, n);
+	for (size_t i = 0; i < n; i++)
+		if (!ps->have_cert && pr[i].answered && pr[i].ans.leaf_len > 0)
+			cert_from_flight(sc, &pr[i].ans);
 	for (size_t i = 0; i < n; i++) {
 		enum smtprobe_tls_proto v = pr[i].v;
 		ps->tested[v] = pr[i].answered;

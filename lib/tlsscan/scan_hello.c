@@ -127,6 +127,11 @@ void scan_read_answer(const uint8_t *buf, size_t len, struct scan_answer *a)
 		a->group = f.key_share_group
 		                   ? f.key_share_group
 		                   : (f.ske == TLSH_SKE_ECDHE ? f.ec_curve : 0);
+		a->ncerts = f.ncerts;
+		if (f.ncerts > 0 && f.certs[0].len <= sizeof(a->leaf) &&
+		    tlsh_flight_copy(buf, len, f.certs[0].stream_off, a->leaf,
+		                     f.certs[0].len) == f.certs[0].len)
+			a->leaf_len = f.certs[0].len;
 		if (f.ske == TLSH_SKE_DHE) {
 			a->dh_bits = (int)f.dh_bits;
 			if (f.dh_plen > 0 && f.dh_plen <= TLSH_MAX_DH)

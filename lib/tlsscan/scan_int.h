@@ -10,7 +10,8 @@
 #include "smtprobe/tlsscan.h"
 
 #define SCAN_HELLO_MAX 8192
-#define SCAN_MAX_OFFER 512 /* suite ids in one hello */
+#define SCAN_MAX_OFFER 512   /* suite ids in one hello */
+#define SCAN_LEAF_MAX  16384 /* bytes of a leaf certificate kept */
 
 enum scan_flag {
 	SCAN_COMPRESSION = 1,   /* offer DEFLATE besides null */
@@ -43,6 +44,10 @@ struct scan_answer {
 	uint16_t group;       /* TLS 1.3 key share, HRR or ECDHE curve; 0 */
 	int dh_bits;          /* DHE: the prime's size; 0 */
 	const char *dh_group; /* its name when it is a known one */
+	/* TLS <= 1.2: the certificates the flight carried, and the leaf */
+	size_t ncerts;
+	size_t leaf_len; /* 0: none (or over SCAN_LEAF_MAX) */
+	uint8_t leaf[SCAN_LEAF_MAX];
 };
 
 /* raw_tls_whole for the sessions: 1 when buf holds a whole answer. */

@@ -253,3 +253,20 @@ def test_starttls_injection_is_found():
 def test_no_starttls_injection_on_serve(srv):
     _, doc = scan(srv, 0, "--json")
     assert doc["session"]["starttls_injection"] is False
+
+
+def test_certificate_from_a_raw_flight():
+    """A server this OpenSSL cannot handshake with (3DES only) still shows
+    its leaf: the raw TLS 1.2 flight carries it; nothing is verified."""
+    from badserver import cert_der, self_signed_cert
+    der = cert_der(self_signed_cert()[0])
+    flight = server_hello_flight(0x000A, certificate=der, done=True)
+    with BadServer(starttls_script([("tls_answer", flight)])) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--json", "--timeout", "5"],
+                           timeout=60)
+    doc = json.loads(res.stdout)
+    cert = doc["certificate"]
+    assert cert and cert["verified"] is False and cert["trusted"] is None, cert
+    assert cert["key_bits"] > 0 and cert["self_signed"] is True
+    ids = {f["id"] for f in doc["findings"]}
+    assert "cert.untrusted" not in ids and "cert.chain_incomplete" not in ids, ids

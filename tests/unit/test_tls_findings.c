@@ -27,6 +27,7 @@ enum tweak {
 	T_WEAK_SUITES, /* RC4, 3DES, an RSA-kx CBC suite */
 	T_NULL_SUITE,
 	T_ANON,
+	T_TRUST_UNKNOWN,
 	T_DH1024,
 	T_DH_CUSTOM_3072,
 	T_EXPIRED,
@@ -91,6 +92,10 @@ static const struct tcase cases[] = {
          {T_SUBMISSION, T_ANON},
          {{"cipher.anon", SEV(CRITICAL)}},
          {NULL}},
+        {"a leaf from a raw flight: no trust findings, the rest stays",
+         {T_SUBMISSION, T_TRUST_UNKNOWN, T_WEAK_KEY_SHA1},
+         {{"cert.key_weak", SEV(MEDIUM)}, {"cert.sig_sha1", SEV(MEDIUM)}},
+         {"cert.untrusted", "cert.chain_incomplete"}},
         {"a NULL suite is critical",
          {T_MX, T_NULL_SUITE},
          {{"cipher.null", SEV(CRITICAL)}},
@@ -225,6 +230,10 @@ static void apply(struct smtprobe_tls_posture *p, enum tweak t)
 	case T_ANON:
 		add_suite(p, "ADH-AES128-SHA", SMTPROBE_STRENGTH_ANON, 0, 0, 1,
 		          1);
+		break;
+	case T_TRUST_UNKNOWN:
+		p->trusted = 0;
+		p->trust_unknown = 1;
 		break;
 	case T_DH1024:
 		p->dh_bits = 1024;
