@@ -291,6 +291,9 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 	       yes_no(p->fallback_scsv), yes_no(p->ocsp_stapled),
 	       p->implicit ? "" : " · STARTTLS injection ",
 	       p->implicit ? "" : yes_no(p->starttls_injection));
+	printf("  resumption  by ticket %s · by session id %s · 0-RTT %s\n",
+	       yes_no(p->resume_ticket), yes_no(p->resume_id),
+	       yes_no(p->early_data));
 	if (s->retries)
 		printf("  (%u probes run again after a refusal, a reset or a "
 		       "timeout)\n",
@@ -409,12 +412,16 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 	json_object_set_new(o, "certificate", cert);
 	json_object_set_new(
 	        o, "session",
-	        json_pack("{s:o, s:o, s:o, s:o, s:o}", "compression",
-	                  tri_json(p->compression), "secure_renegotiation",
+	        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                  "compression", tri_json(p->compression),
+	                  "secure_renegotiation",
 	                  tri_json(p->secure_renegotiation), "fallback_scsv",
 	                  tri_json(p->fallback_scsv), "ocsp_stapled",
 	                  tri_json(p->ocsp_stapled), "starttls_injection",
-	                  tri_json(p->starttls_injection)));
+	                  tri_json(p->starttls_injection), "resume_ticket",
+	                  tri_json(p->resume_ticket), "resume_id",
+	                  tri_json(p->resume_id), "early_data",
+	                  tri_json(p->early_data)));
 	for (size_t i = 0; i < s->nfindings; i++) {
 		const struct smtprobe_tls_finding *f = &s->findings[i];
 		json_array_append_new(

@@ -116,6 +116,8 @@ struct smtprobe_params {
 	 * CVE-2011-0411 test: a server must discard it, not answer it once
 	 * TLS is up); NULL: none. */
 	const char *starttls_inject;
+	/* keep the TLS session at the end in the result (tls_session) */
+	int keep_tls_session;
 	const unsigned char *raw_tls_hello;
 	size_t raw_tls_hello_len;
 	int (*raw_tls_whole)(const unsigned char *buf, size_t len, void *arg);
@@ -146,6 +148,7 @@ struct smtprobe_rcpt_result {
 
 #define SMTPROBE_MAX_ERROR       512
 #define SMTPROBE_MAX_TRANSITIONS 48
+#define SMTPROBE_MAX_TLS_SESSION 8192
 #define SMTPROBE_MAX_RAW_TLS     (80 * 1024)
 
 /* A stage change, and when it happened (ms from the session's start). */
@@ -188,6 +191,12 @@ struct smtprobe_result {
 	unsigned char *raw_tls;
 	size_t raw_tls_len;
 	int raw_tls_closed;
+	/* the TLS session at the end (for tls_opts.session), malloc'ed, and
+	 * what it holds: a ticket, the server's 0-RTT allowance */
+	unsigned char *tls_session;
+	size_t tls_session_len;
+	int tls_ticket;
+	unsigned long tls_max_early_data;
 	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS
 	                         */
 

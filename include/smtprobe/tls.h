@@ -24,6 +24,11 @@ struct smtprobe_tls_opts {
 	        *ciphers; /* TLS <= 1.2 cipher list and 1.3 suites, or NULL */
 	const char *cert_file; /* client certificate (PEM), optional */
 	const char *key_file;  /* its key; NULL = in cert_file */
+	/* resume this session (smtprobe_tls_session_der of an earlier
+	 * connection); NULL: a full handshake */
+	const unsigned char *session;
+	size_t session_len;
+	int no_ticket; /* no session ticket: TLS <= 1.2 resumes by id */
 };
 
 enum smtprobe_tls_rc {
@@ -98,11 +103,21 @@ struct smtprobe_tls_facts {
 	int ocsp_stapled;           /* a stapled OCSP response came */
 	int secure_renegotiation;   /* RFC 5746 (TLS <= 1.2) */
 	int extended_master_secret; /* RFC 7627 (TLS <= 1.2) */
+	int resumed;                /* the session given was resumed */
 	size_t nchain; /* certificates the server sent, leaf first */
 	struct smtprobe_cert_facts chain[SMTPROBE_MAX_CHAIN];
 };
 
 struct smtprobe_tls;
+
+/* The session of a finished handshake, DER-encoded, for
+ * smtprobe_tls_opts.session; its length, or -1 (none, or over outsz).
+ * ticket: 1 when it holds a session ticket; max_early_data: the server's
+ * 0-RTT allowance (TLS 1.3), 0 when none. Read it late: TLS 1.3 tickets
+ * come after the handshake. */
+long smtprobe_tls_session_der(const struct smtprobe_tls *t, unsigned char *out,
+                              size_t outsz, int *ticket,
+                              unsigned long *max_early_data);
 
 /* The facts of one DER certificate (e.g. from a raw handshake flight);
  * 0, or -1 when it does not parse. */

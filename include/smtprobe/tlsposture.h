@@ -93,6 +93,9 @@ struct smtprobe_tls_posture {
 	enum smtprobe_tri secure_renegotiation;
 	enum smtprobe_tri fallback_scsv; /* inappropriate_fallback seen */
 	enum smtprobe_tri starttls_injection;
+	enum smtprobe_tri resume_ticket; /* a ticket resumed the session */
+	enum smtprobe_tri resume_id;     /* TLS <= 1.2: a session id did */
+	enum smtprobe_tri early_data;    /* TLS 1.3 0-RTT allowed */
 };
 
 enum smtprobe_tls_severity {

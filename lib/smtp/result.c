@@ -147,5 +147,6 @@ void smtprobe_result_release(struct smtprobe_result *r)
 		free(r->rcpt[i].address);
 	free(r->rcpt);
 	free(r->raw_tls);
+	free(r->tls_session);
 	memset(r, 0, sizeof(*r));
 }

@@ -172,6 +172,24 @@ static void session_drop_attempt(struct smtprobe_session *s,
 	conn_close(s->c, session_conn_closed);
 }
 
+/* The TLS session as it ends (TLS 1.3 tickets arrive after the
+ * handshake), for a later connection to resume. */
+static void keep_tls_session(struct smtprobe_session *s)
+{
+	unsigned char buf[SMTPROBE_MAX_TLS_SESSION];
+	long n = smtprobe_tls_session_der(s->c->tls, buf, sizeof(buf),
+	                                  &s->res->tls_ticket,
+	                                  &s->res->tls_max_early_data);
+
+	if (n <= 0 || s->res->tls_session)
+		return;
+	s->res->tls_session = malloc((size_t)n);
+	if (!s->res->tls_session)
+		return;
+	memcpy(s->res->tls_session, buf, (size_t)n);
+	s->res->tls_session_len = (size_t)n;
+}
+
 /* Stop everything; `done` runs once the loop has released every handle. */
 void session_finish(struct smtprobe_session *s)
 {
@@ -189,6 +207,8 @@ void session_finish(struct smtprobe_session *s)
 	uv_timer_stop(&s->session_timer);
 	uv_close((uv_handle_t *)&s->wait_timer, session_handle_closed);
 	uv_close((uv_handle_t *)&s->session_timer, session_handle_closed);
+	if (s->p->keep_tls_session && s->conn_live && s->c->tls && s->in_tls)
+		keep_tls_session(s);
 	if (s->conn_live) {
 		s->conn_live = 0;
 		session_event(s, SMTPROBE_EV_INFO,

@@ -372,6 +372,19 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
 	/* ask for a stapled OCSP response: whether one comes is a fact */
 	(void)SSL_set_tlsext_status_type(t->ssl, TLSEXT_STATUSTYPE_ocsp);
+	if (o->no_ticket)
+		SSL_set_options(t->ssl, SSL_OP_NO_TICKET);
+	if (o->session && o->session_len > 0 &&
+	    o->session_len <= (size_t)LONG_MAX) {
+		const unsigned char *p = o->session;
+		SSL_SESSION *sess =
+		        d2i_SSL_SESSION(NULL, &p, (long)o->session_len);
+		if (sess) {
+			(void)SSL_set_session(t->ssl, sess);
+			SSL_SESSION_free(sess);
+		}
+		ERR_clear_error();
+	}
 	if (setup_names(t, o, err, errsz) < 0)
 		goto fail;
 	if (!SSL_set_fd(t->ssl, fd)) {
@@ -687,6 +700,33 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	ERR_clear_error();
 }
 
+long smtprobe_tls_session_der(const struct smtprobe_tls *t, unsigned char *out,
+                              size_t outsz, int *ticket,
+                              unsigned long *max_early_data)
+{
+	SSL_SESSION *sess;
+	int n;
+
+	*ticket = 0;
+	*max_early_data = 0;
+	if (t == NULL || !t->handshake_done)
+		return -1;
+	sess = SSL_get_session(t->ssl);
+	if (sess == NULL || !SSL_SESSION_is_resumable(sess))
+		return -1;
+	*ticket = SSL_SESSION_has_ticket(sess) == 1;
+	*max_early_data = SSL_SESSION_get_max_early_data(sess);
+	n = i2d_SSL_SESSION(sess, NULL);
+	if (n <= 0 || (size_t)n > outsz) {
+		ERR_clear_error();
+		return -1;
+	}
+	unsigned char *p = out;
+	n = i2d_SSL_SESSION(sess, &p);
+	ERR_clear_error();
+	return n > 0 ? n : -1;
+}
+
 int smtprobe_tls_cert_facts_der(const unsigned char *der, size_t len,
                                 struct smtprobe_cert_facts *out)
 {
@@ -843,6 +883,7 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 	out->secure_renegotiation =
 	        SSL_get_secure_renegotiation_support(t->ssl) == 1;
 	out->extended_master_secret = SSL_get_extms_support(t->ssl) == 1;
+	out->resumed = SSL_session_reused(t->ssl) == 1;
 	tls__escape_str(out->verify_reason, sizeof(out->verify_reason),
 	                leaf == NULL ? "no peer certificate"
 	                             : X509_verify_cert_error_string(code));

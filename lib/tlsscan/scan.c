@@ -65,6 +65,10 @@ struct scan {
 	uint16_t all[SMTPROBE_TP_LAST][SCAN_MAX_OFFER];
 	size_t nall[SMTPROBE_TP_LAST];
 	int done[SMTPROBE_TP_LAST]; /* the suite list is complete */
+	/* the first handshake's session, to resume */
+	unsigned char session[SMTPROBE_MAX_TLS_SESSION];
+	size_t session_len;
+	int session_ticket;
 };
 
 /* ---- running probes ---------------------------------------------------- */
@@ -183,6 +187,7 @@ static int reach(struct scan *sc)
 	struct smtprobe_result r = {0};
 
 	q.quit_after = SMTPROBE_ST_EHLO2;
+	q.keep_tls_session = 1;
 	/* any protocol and suite, whatever the key: the chain is what this
 	 * handshake is for (weak keys are findings, not obstacles) */
 	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
@@ -258,6 +263,15 @@ static int reach(struct scan *sc)
 		return -1;
 	}
 	o->tls = r.tls;
+	if (r.tls_session && r.tls_session_len <= sizeof(sc->session)) {
+		memcpy(sc->session, r.tls_session, r.tls_session_len);
+		sc->session_len = r.tls_session_len;
+		sc->session_ticket = r.tls_ticket;
+		ps->early_data =
+		        r.tls_max_early_data > 0 ? SMTPROBE_YES : SMTPROBE_NO;
+		if (strcmp(r.tls.protocol, "TLSv1.3") != 0)
+			ps->early_data = SMTPROBE_UNKNOWN;
+	}
 	smtprobe_result_release(&r);
 	return 0;
 }
@@ -574,6 +588,59 @@ static void scan_injection(struct scan *sc)
 	smtprobe_result_release(&r);
 }
 
+/* Resumption: the first handshake's session offered again (by ticket when
+ * it holds one), and for TLS <= 1.2 a session made without tickets and
+ * offered again (by id). Each a real handshake; "resumed" is OpenSSL's. */
+static int resumes(struct scan *sc, const unsigned char *sess, size_t len,
+                   int no_ticket, const char *max_proto)
+{
+	struct smtprobe_params q = sc->base;
+	struct smtprobe_result r = {0};
+
+	/* to QUIT, so that the server ends the session properly (a server
+	 * whose connection breaks off drops the session from its cache) */
+	q.quit_after = SMTPROBE_ST_EHLO2;
+	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
+	q.tls_opts.min_proto = "TLSv1";
+	q.tls_opts.max_proto = max_proto;
+	q.tls_opts.session = sess;
+	q.tls_opts.session_len = len;
+	q.tls_opts.no_ticket = no_ticket;
+	q.keep_tls_session = sess == NULL;
+	smtprobe_send(&q, &r);
+	sc->out->connections++;
+	int rc = !r.have_tls ? -1 : sess ? r.tls.resumed : 0;
+	if (!sess && r.tls_session &&
+	    r.tls_session_len <= sizeof(sc->session)) {
+		/* a fresh id-only session, kept for the next call */
+		memcpy(sc->session, r.tls_session, r.tls_session_len);
+		sc->session_len = r.tls_session_len;
+		rc = 1;
+	}
+	smtprobe_result_release(&r);
+	return rc;
+}
+
+static void scan_resumption(struct scan *sc)
+{
+	struct smtprobe_tls_posture *ps = &sc->out->posture;
+	int rc;
+
+	if (sc->session_len > 0 && sc->session_ticket) {
+		rc = resumes(sc, sc->session, sc->session_len, 0, NULL);
+		ps->resume_ticket = rc < 0 ? SMTPROBE_UNKNOWN : rc;
+	} else if (sc->session_len > 0) {
+		ps->resume_ticket = SMTPROBE_NO; /* the server sent none */
+	}
+	if (!ps->offered[SMTPROBE_TP_TLS12])
+		return;
+	sc->session_len = 0;
+	if (resumes(sc, NULL, 0, 1, "TLSv1.2") == 1 && sc->session_len > 0) {
+		rc = resumes(sc, sc->session, sc->session_len, 1, "TLSv1.2");
+		ps->resume_id = rc < 0 ? SMTPROBE_UNKNOWN : rc;
+	}
+}
+
 /* ---- the whole --------------------------------------------------------- */
 
 static void merge_suites(struct smtprobe_tls_scan *o)
@@ -643,6 +710,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	struct smtprobe_tls_posture *ps = &out->posture;
 	ps->ocsp_stapled = ps->compression = ps->secure_renegotiation =
 	        ps->fallback_scsv = ps->starttls_injection = SMTPROBE_UNKNOWN;
+	ps->resume_ticket = ps->resume_id = ps->early_data = SMTPROBE_UNKNOWN;
 	int rc = reach(&sc);
 	if (rc < 0) {
 		free(pr);
@@ -659,6 +727,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 			scan_groups(&sc, pr);
 			scan_session(&sc, pr);
 			scan_injection(&sc);
+			scan_resumption(&sc);
 		}
 		merge_suites(out);
 	}

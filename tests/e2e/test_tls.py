@@ -270,3 +270,26 @@ def test_certificate_from_a_raw_flight():
     assert cert["key_bits"] > 0 and cert["self_signed"] is True
     ids = {f["id"] for f in doc["findings"]}
     assert "cert.untrusted" not in ids and "cert.chain_incomplete" not in ids, ids
+
+
+def _s_client_resumes(port, tmp_path, args):
+    """Two s_client runs, the second offering the first's session: whether
+    the server resumed it ("Reused")."""
+    sess = tmp_path / "sess.pem"
+    base = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-starttls", "smtp",
+            "-ign_eof"] + args
+    subprocess.run(base + ["-sess_out", str(sess)], input=b"QUIT\r\n",
+                   capture_output=True, timeout=20)
+    p = subprocess.run(base + ["-sess_in", str(sess)], input=b"QUIT\r\n",
+                       capture_output=True, timeout=20)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    return "Reused, " in out
+
+
+def test_resumption_agrees_with_openssl(srv, tmp_path):
+    _, doc = scan(srv, 0, "--json")
+    ses = doc["session"]
+    assert ses["resume_ticket"] is _s_client_resumes(srv.port(0), tmp_path, [])
+    assert ses["resume_id"] is _s_client_resumes(srv.port(0), tmp_path,
+                                                 ["-tls1_2", "-no_ticket"])
+    assert ses["early_data"] is False
