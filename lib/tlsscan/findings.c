@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "findings_int.h"
 #include "smtprobe/tlsposture.h"
 #include "banned.h"
 
@@ -60,28 +61,16 @@ int smtprobe_tls_trust_counts(const struct smtprobe_tls_posture *p)
 
 /* ---- the list being built ------------------------------------------- */
 
-struct out {
-	const struct smtprobe_tls_posture *p;
-	struct smtprobe_tls_finding *f;
-	size_t n, max;
-};
-
-static struct smtprobe_tls_finding *
-add(struct out *o, const char *id, enum smtprobe_tls_severity sev,
-    enum smtprobe_advice_topic topic, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
-
-/* topic SMTPROBE_ADV_LAST: no fix */
-static struct smtprobe_tls_finding *add(struct out *o, const char *id,
-                                        enum smtprobe_tls_severity sev,
-                                        enum smtprobe_advice_topic topic,
-                                        const char *fmt, ...)
+struct smtprobe_tls_finding *tlss_add(struct tlss_list *l, const char *id,
+                                      enum smtprobe_tls_severity sev,
+                                      enum smtprobe_advice_topic topic,
+                                      const char *fmt, ...)
 {
 	va_list ap;
 
-	if (o->n >= o->max)
+	if (l->n >= l->max)
 		return NULL;
-	struct smtprobe_tls_finding *f = &o->f[o->n++];
+	struct smtprobe_tls_finding *f = &l->f[l->n++];
 	memset(f, 0, sizeof(*f));
 	f->id = id;
 	f->severity = sev;
@@ -89,10 +78,43 @@ static struct smtprobe_tls_finding *add(struct out *o, const char *id,
 	vsnprintf(f->text, sizeof(f->text), fmt, ap);
 	va_end(ap);
 	if (topic != SMTPROBE_ADV_LAST)
-		smtprobe_advice_text(topic, o->p->software, f->fix,
-		                     sizeof(f->fix));
+		smtprobe_advice_text(topic, l->sw, f->fix, sizeof(f->fix));
 	return f;
 }
+
+void tlss_sort(struct smtprobe_tls_finding *f, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && f[j - 1].severity < f[j].severity;
+		     j--) {
+			struct smtprobe_tls_finding t = f[j];
+			f[j] = f[j - 1];
+			f[j - 1] = t;
+		}
+}
+
+void tlss_name_list(char *buf, size_t bufsz, const char *const *names, size_t n)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < SUITES_IN_TEXT && o < bufsz; i++) {
+		int w = snprintf(buf + o, bufsz - o, "%s%s", i ? ", " : "",
+		                 names[i]);
+		o += w > 0 ? (size_t)w : 0;
+	}
+	if (n > SUITES_IN_TEXT && o < bufsz)
+		snprintf(buf + o, bufsz - o, " (and %zu more)",
+		         n - SUITES_IN_TEXT);
+}
+
+/* The judges' state: the posture and the list. */
+struct out {
+	const struct smtprobe_tls_posture *p;
+	struct tlss_list l;
+};
+
+#define add(o, ...) tlss_add(&(o)->l, __VA_ARGS__)
 
 /* ---- protocols ------------------------------------------------------ */
 
@@ -139,23 +161,14 @@ static size_t suites_where(const struct smtprobe_tls_posture *p,
                            int (*pick)(const struct smtprobe_tls_suite_fact *),
                            char *buf, size_t bufsz)
 {
-	size_t n = 0, o = 0;
+	const char *names[SMTPROBE_POSTURE_MAX_SUITES];
+	size_t n = 0;
 
-	buf[0] = '\0';
 	for (size_t i = 0; i < p->nsuites && i < SMTPROBE_POSTURE_MAX_SUITES;
-	     i++) {
-		if (!pick(&p->suites[i]))
-			continue;
-		if (n < SUITES_IN_TEXT && o < bufsz) {
-			int w = snprintf(buf + o, bufsz - o, "%s%s",
-			                 n ? ", " : "", p->suites[i].name);
-			o += w > 0 ? (size_t)w : 0;
-		}
-		n++;
-	}
-	if (n > SUITES_IN_TEXT && o < bufsz)
-		snprintf(buf + o, bufsz - o, " (and %zu more)",
-		         n - SUITES_IN_TEXT);
+	     i++)
+		if (pick(&p->suites[i]))
+			names[n++] = p->suites[i].name;
+	tlss_name_list(buf, bufsz, names, n);
 	return n;
 }
 
@@ -381,21 +394,13 @@ static void judge_session(struct out *o)
 size_t smtprobe_tls_findings(const struct smtprobe_tls_posture *p,
                              struct smtprobe_tls_finding *out, size_t max)
 {
-	struct out o = {p, out, 0, max};
+	struct out o = {p, {out, 0, max, p->software}};
 
 	judge_session(&o);
 	judge_protocols(&o);
 	judge_suites(&o);
 	judge_dh(&o);
 	judge_cert(&o);
-	/* worst first, the judges' order within one severity (a stable
-	 * insertion sort: the lists are short) */
-	for (size_t i = 1; i < o.n; i++)
-		for (size_t j = i;
-		     j > 0 && out[j - 1].severity < out[j].severity; j--) {
-			struct smtprobe_tls_finding t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
-	return o.n;
+	tlss_sort(out, o.l.n);
+	return o.l.n;
 }

@@ -15,15 +15,14 @@
  *                         exchange "phase out" (low), 3DES insufficient; RSA >=
  * 2048, SHA-1 signatures and custom DH groups insufficient, ffdhe2048 phase out
  * Pure: the scan in, findings out; suite names are OpenSSL's. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "findings_int.h"
 #include "smtprobe/tlsscan.h"
 #include "banned.h"
 
-#define NELEM(a)    (sizeof(a) / sizeof((a)[0]))
-#define NAMES_SHOWN 4
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 struct profile {
 	const char *name;
@@ -108,49 +107,8 @@ const char *smtprobe_tls_profile_names(void)
 	       "ncsc-nl-2025";
 }
 
-struct out {
-	struct smtprobe_tls_finding *f;
-	size_t n, max;
-};
-
-static void add(struct out *o, const char *id, enum smtprobe_tls_severity sev,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void add(struct out *o, const char *id, enum smtprobe_tls_severity sev,
-                const char *fmt, ...)
-{
-	va_list ap;
-
-	if (o->n >= o->max)
-		return;
-	struct smtprobe_tls_finding *f = &o->f[o->n++];
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	f->severity = sev;
-	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof(f->text), fmt, ap);
-	va_end(ap);
-}
-
-/* "A, B, C (and 2 more)" into buf. */
-static void name_list(char *buf, size_t bufsz, const char *const *names,
-                      size_t n)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < NAMES_SHOWN && o < bufsz; i++) {
-		int w = snprintf(buf + o, bufsz - o, "%s%s", i ? ", " : "",
-		                 names[i]);
-		o += w > 0 ? (size_t)w : 0;
-	}
-	if (n > NAMES_SHOWN && o < bufsz)
-		snprintf(buf + o, bufsz - o, " (and %zu more)",
-		         n - NAMES_SHOWN);
-}
-
 static void check_suites(const struct profile *pf,
-                         const struct smtprobe_tls_scan *s, struct out *o)
+                         const struct smtprobe_tls_scan *s, struct tlss_list *o)
 {
 	const char *bad[SMTPROBE_SCAN_MAX_SUITES] = {NULL};
 	const char *old[SMTPROBE_SCAN_MAX_SUITES] = {NULL};
@@ -176,15 +134,17 @@ static void check_suites(const struct profile *pf,
 		}
 	}
 	if (nbad) {
-		name_list(list, sizeof(list), bad, nbad);
-		add(o, "profile.suite", SMTPROBE_SEV_MEDIUM,
-		    "%s: suites the profile does not allow: %s", pf->name,
-		    list);
+		tlss_name_list(list, sizeof(list), bad, nbad);
+		tlss_add(o, "profile.suite", SMTPROBE_SEV_MEDIUM,
+		         SMTPROBE_ADV_LAST,
+		         "%s: suites the profile does not allow: %s", pf->name,
+		         list);
 	}
 	if (nold) {
-		name_list(list, sizeof(list), old, nold);
-		add(o, "profile.suite", SMTPROBE_SEV_LOW,
-		    "%s: suites to phase out: %s", pf->name, list);
+		tlss_name_list(list, sizeof(list), old, nold);
+		tlss_add(o, "profile.suite", SMTPROBE_SEV_LOW,
+		         SMTPROBE_ADV_LAST, "%s: suites to phase out: %s",
+		         pf->name, list);
 	}
 }
 
@@ -194,7 +154,7 @@ size_t smtprobe_tls_profile_check(const char *name,
 {
 	const struct smtprobe_tls_posture *p = &s->posture;
 	const struct profile *pf = NULL;
-	struct out o = {out, 0, max};
+	struct tlss_list o = {out, 0, max, s->posture.software};
 
 	for (size_t i = 0; i < NELEM(profiles); i++)
 		if (strcmp(profiles[i].name, name) == 0)
@@ -205,37 +165,45 @@ size_t smtprobe_tls_profile_check(const char *name,
 		if (!p->tested[v] || p->offered[v] == pf->protocols[v])
 			continue;
 		if (p->offered[v])
-			add(&o, "profile.protocol", SMTPROBE_SEV_MEDIUM,
-			    "%s: %s is offered; the profile does not allow it",
-			    pf->name, smtprobe_tls_proto_name(v));
+			tlss_add(&o, "profile.protocol", SMTPROBE_SEV_MEDIUM,
+			         SMTPROBE_ADV_LAST,
+			         "%s: %s is offered; the profile does not "
+			         "allow it",
+			         pf->name, smtprobe_tls_proto_name(v));
 		else if (v == SMTPROBE_TP_TLS13 || v == SMTPROBE_TP_TLS12)
-			add(&o, "profile.protocol", SMTPROBE_SEV_MEDIUM,
-			    "%s: %s is not offered; the profile wants it",
-			    pf->name, smtprobe_tls_proto_name(v));
+			tlss_add(&o, "profile.protocol", SMTPROBE_SEV_MEDIUM,
+			         SMTPROBE_ADV_LAST,
+			         "%s: %s is not offered; the profile wants it",
+			         pf->name, smtprobe_tls_proto_name(v));
 	}
 	check_suites(pf, s, &o);
 	if (p->have_cert && strcmp(p->key_type, "RSA") == 0 &&
 	    p->key_bits < pf->rsa_min)
-		add(&o, "profile.key", SMTPROBE_SEV_MEDIUM,
-		    "%s: an RSA-%d key; the profile wants at least %d bits",
-		    pf->name, p->key_bits, pf->rsa_min);
+		tlss_add(
+		        &o, "profile.key", SMTPROBE_SEV_MEDIUM,
+		        SMTPROBE_ADV_LAST,
+		        "%s: an RSA-%d key; the profile wants at least %d bits",
+		        pf->name, p->key_bits, pf->rsa_min);
 	if (p->have_cert && !pf->sha1_ok &&
 	    (strstr(p->sig_alg, "sha1") || strstr(p->sig_alg, "SHA1")))
-		add(&o, "profile.signature", SMTPROBE_SEV_MEDIUM,
-		    "%s: a %s signature; the profile does not allow SHA-1",
-		    pf->name, p->sig_alg);
+		tlss_add(&o, "profile.signature", SMTPROBE_SEV_MEDIUM,
+		         SMTPROBE_ADV_LAST,
+		         "%s: a %s signature; the profile does not allow SHA-1",
+		         pf->name, p->sig_alg);
 	if (p->dh_bits > 0 && p->dh_bits < pf->dh_min)
-		add(&o, "profile.dh", SMTPROBE_SEV_MEDIUM,
-		    "%s: DHE with %d bits; the profile wants at least %d",
-		    pf->name, p->dh_bits, pf->dh_min);
+		tlss_add(&o, "profile.dh", SMTPROBE_SEV_MEDIUM,
+		         SMTPROBE_ADV_LAST,
+		         "%s: DHE with %d bits; the profile wants at least %d",
+		         pf->name, p->dh_bits, pf->dh_min);
 	else if (p->dh_bits > 0 && !p->dh_group && !pf->custom_dh_ok)
-		add(&o, "profile.dh", SMTPROBE_SEV_MEDIUM,
-		    "%s: DHE with a group of its own; the profile wants a "
-		    "named one (ffdhe3072)",
-		    pf->name);
+		tlss_add(&o, "profile.dh", SMTPROBE_SEV_MEDIUM,
+		         SMTPROBE_ADV_LAST,
+		         "%s: DHE with a group of its own; the profile wants a "
+		         "named one (ffdhe3072)",
+		         pf->name);
 	else if (p->dh_group && strcmp(p->dh_group, "ffdhe2048") == 0 &&
 	         strcmp(pf->name, "ncsc-nl-2025") == 0)
-		add(&o, "profile.dh", SMTPROBE_SEV_LOW,
-		    "%s: ffdhe2048 is to be phased out", pf->name);
+		tlss_add(&o, "profile.dh", SMTPROBE_SEV_LOW, SMTPROBE_ADV_LAST,
+		         "%s: ffdhe2048 is to be phased out", pf->name);
 	return o.n;
 }

@@ -18,6 +18,7 @@
 
 #include <uv.h>
 
+#include "findings_int.h"
 #include "scan_int.h"
 #include "smtprobe/batch.h"
 #include "banned.h"
@@ -743,15 +744,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 			        out->findings[out->nfindings + i].severity >=
 			        SMTPROBE_SEV_MEDIUM;
 		out->nfindings += k;
-		/* worst first again (stable) */
-		struct smtprobe_tls_finding *f = out->findings;
-		for (size_t i = 1; i < out->nfindings; i++)
-			for (size_t j = i;
-			     j > 0 && f[j - 1].severity < f[j].severity; j--) {
-				struct smtprobe_tls_finding t = f[j];
-				f[j] = f[j - 1];
-				f[j - 1] = t;
-			}
+		tlss_sort(out->findings, out->nfindings); /* worst first */
 	}
 	out->ms = (double)(uv_hrtime() - t0) / 1e6;
 	return 0;
