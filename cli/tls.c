@@ -291,9 +291,10 @@ static void render_text(const struct smtprobe_tls_scan *s, const char *host,
 	       yes_no(p->fallback_scsv), yes_no(p->ocsp_stapled),
 	       p->implicit ? "" : " · STARTTLS injection ",
 	       p->implicit ? "" : yes_no(p->starttls_injection));
-	printf("  resumption  by ticket %s · by session id %s · 0-RTT %s\n",
+	printf("  resumption  by ticket %s · by session id %s · 0-RTT %s · "
+	       "client renegotiation %s\n",
 	       yes_no(p->resume_ticket), yes_no(p->resume_id),
-	       yes_no(p->early_data));
+	       yes_no(p->early_data), yes_no(p->client_renegotiation));
 	if (s->retries)
 		printf("  (%u probes run again after a refusal, a reset or a "
 		       "timeout)\n",
@@ -412,7 +413,7 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 	json_object_set_new(o, "certificate", cert);
 	json_object_set_new(
 	        o, "session",
-	        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                  "compression", tri_json(p->compression),
 	                  "secure_renegotiation",
 	                  tri_json(p->secure_renegotiation), "fallback_scsv",
@@ -421,7 +422,8 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 	                  tri_json(p->starttls_injection), "resume_ticket",
 	                  tri_json(p->resume_ticket), "resume_id",
 	                  tri_json(p->resume_id), "early_data",
-	                  tri_json(p->early_data)));
+	                  tri_json(p->early_data), "client_renegotiation",
+	                  tri_json(p->client_renegotiation)));
 	for (size_t i = 0; i < s->nfindings; i++) {
 		const struct smtprobe_tls_finding *f = &s->findings[i];
 		json_array_append_new(

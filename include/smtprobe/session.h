@@ -118,6 +118,9 @@ struct smtprobe_params {
 	const char *starttls_inject;
 	/* keep the TLS session at the end in the result (tls_session) */
 	int keep_tls_session;
+	/* TLS scans: renegotiate right after the handshake (TLS <= 1.2);
+	 * result.tls_renegotiated says whether it completed */
+	int tls_renegotiate;
 	const unsigned char *raw_tls_hello;
 	size_t raw_tls_hello_len;
 	int (*raw_tls_whole)(const unsigned char *buf, size_t len, void *arg);
@@ -197,6 +200,7 @@ struct smtprobe_result {
 	size_t tls_session_len;
 	int tls_ticket;
 	unsigned long tls_max_early_data;
+	int tls_renegotiated;
 	int starttls_injection; /* plaintext bytes followed the 220 to STARTTLS
 	                         */
 

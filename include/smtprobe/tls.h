@@ -119,6 +119,12 @@ long smtprobe_tls_session_der(const struct smtprobe_tls *t, unsigned char *out,
                               size_t outsz, int *ticket,
                               unsigned long *max_early_data);
 
+/* Ask for a renegotiation (TLS <= 1.2, client side): it happens with the
+ * next read or write. 0, or -1 when the connection cannot (TLS 1.3, no
+ * handshake yet). smtprobe_tls_renegotiated: 1 once one completed. */
+int smtprobe_tls_renegotiate(struct smtprobe_tls *t);
+int smtprobe_tls_renegotiated(const struct smtprobe_tls *t);
+
 /* The facts of one DER certificate (e.g. from a raw handshake flight);
  * 0, or -1 when it does not parse. */
 int smtprobe_tls_cert_facts_der(const unsigned char *der, size_t len,

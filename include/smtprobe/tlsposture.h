@@ -96,6 +96,8 @@ struct smtprobe_tls_posture {
 	enum smtprobe_tri resume_ticket; /* a ticket resumed the session */
 	enum smtprobe_tri resume_id;     /* TLS <= 1.2: a session id did */
 	enum smtprobe_tri early_data;    /* TLS 1.3 0-RTT allowed */
+	/* a renegotiation the client asked for completed (TLS <= 1.2) */
+	enum smtprobe_tri client_renegotiation;
 };
 
 enum smtprobe_tls_severity {

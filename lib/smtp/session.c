@@ -209,6 +209,8 @@ void session_finish(struct smtprobe_session *s)
 	uv_close((uv_handle_t *)&s->session_timer, session_handle_closed);
 	if (s->p->keep_tls_session && s->conn_live && s->c->tls && s->in_tls)
 		keep_tls_session(s);
+	if (s->p->tls_renegotiate && s->conn_live && s->c->tls)
+		s->res->tls_renegotiated = smtprobe_tls_renegotiated(s->c->tls);
 	if (s->conn_live) {
 		s->conn_live = 0;
 		session_event(s, SMTPROBE_EV_INFO,
@@ -721,6 +723,8 @@ static void on_tls_done(struct conn *c, int err)
 		               "(not fatal without --tls-verify)",
 		               why);
 	}
+	if (s->p->tls_renegotiate)
+		(void)smtprobe_tls_renegotiate(c->tls); /* with the next I/O */
 	if (!s->got_banner) { /* implicit TLS: the banner comes inside */
 		flow_start_banner(s);
 		return;

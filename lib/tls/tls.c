@@ -700,6 +700,23 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	ERR_clear_error();
 }
 
+int smtprobe_tls_renegotiate(struct smtprobe_tls *t)
+{
+	if (t == NULL || !t->handshake_done || t->server ||
+	    SSL_version(t->ssl) >= TLS1_3_VERSION)
+		return -1;
+	int ok = SSL_renegotiate(t->ssl) == 1;
+	ERR_clear_error();
+	if (ok)
+		t->reneg_asked = 1;
+	return ok ? 0 : -1;
+}
+
+int smtprobe_tls_renegotiated(const struct smtprobe_tls *t)
+{
+	return t && t->reneg_asked && !SSL_renegotiate_pending(t->ssl);
+}
+
 long smtprobe_tls_session_der(const struct smtprobe_tls *t, unsigned char *out,
                               size_t outsz, int *ticket,
                               unsigned long *max_early_data)

@@ -29,7 +29,8 @@ struct smtprobe_tls {
 	int fd;
 	int server; /* made by smtprobe_tls_accept */
 	int handshake_done;
-	int dead; /* CLOSED or ERR seen: no close_notify on free */
+	int reneg_asked; /* smtprobe_tls_renegotiate was called */
+	int dead;        /* CLOSED or ERR seen: no close_notify on free */
 	long chain_err;
 	int chain_depth;
 	int host_checked;

@@ -381,6 +381,11 @@ static void judge_session(struct out *o)
 		add(o, "renegotiation.insecure", SMTPROBE_SEV_MEDIUM,
 		    SMTPROBE_ADV_TLS_SESSION,
 		    "secure renegotiation (RFC 5746) is not supported");
+	if (p->client_renegotiation == SMTPROBE_YES)
+		add(o, "renegotiation.client_initiated", SMTPROBE_SEV_LOW,
+		    SMTPROBE_ADV_TLS_SESSION,
+		    "the server carries out renegotiations the client starts "
+		    "(each costs it a handshake: a cheap way to load it)");
 	int versions = 0;
 	for (int i = 0; i < SMTPROBE_TP_LAST; i++)
 		versions += p->tested[i] && p->offered[i];

@@ -622,6 +622,31 @@ static int resumes(struct scan *sc, const unsigned char *sess, size_t len,
 	return rc;
 }
 
+/* Client-initiated renegotiation (TLS <= 1.2): asked right after the
+ * handshake, done with the EHLO that follows - or refused (an alert, a
+ * hang-up, or the request left pending). */
+static void scan_renegotiation(struct scan *sc)
+{
+	struct smtprobe_tls_posture *ps = &sc->out->posture;
+	struct smtprobe_params q = sc->base;
+	struct smtprobe_result r = {0};
+	int v = newest(ps, SMTPROBE_TP_TLS12);
+
+	if (v < SMTPROBE_TP_TLS10)
+		return;
+	q.quit_after = SMTPROBE_ST_EHLO2;
+	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
+	q.tls_opts.min_proto = "TLSv1";
+	q.tls_opts.max_proto = "TLSv1.2";
+	q.tls_renegotiate = 1;
+	smtprobe_send(&q, &r);
+	sc->out->connections++;
+	if (r.have_tls)
+		ps->client_renegotiation =
+		        r.tls_renegotiated ? SMTPROBE_YES : SMTPROBE_NO;
+	smtprobe_result_release(&r);
+}
+
 static void scan_resumption(struct scan *sc)
 {
 	struct smtprobe_tls_posture *ps = &sc->out->posture;
@@ -711,7 +736,8 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	struct smtprobe_tls_posture *ps = &out->posture;
 	ps->ocsp_stapled = ps->compression = ps->secure_renegotiation =
 	        ps->fallback_scsv = ps->starttls_injection = SMTPROBE_UNKNOWN;
-	ps->resume_ticket = ps->resume_id = ps->early_data = SMTPROBE_UNKNOWN;
+	ps->resume_ticket = ps->resume_id = ps->early_data =
+	        ps->client_renegotiation = SMTPROBE_UNKNOWN;
 	int rc = reach(&sc);
 	if (rc < 0) {
 		free(pr);
@@ -729,6 +755,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 			scan_session(&sc, pr);
 			scan_injection(&sc);
 			scan_resumption(&sc);
+			scan_renegotiation(&sc);
 		}
 		merge_suites(out);
 	}

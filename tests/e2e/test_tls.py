@@ -293,3 +293,33 @@ def test_resumption_agrees_with_openssl(srv, tmp_path):
     assert ses["resume_id"] is _s_client_resumes(srv.port(0), tmp_path,
                                                  ["-tls1_2", "-no_ticket"])
     assert ses["early_data"] is False
+
+
+def s_client_renegotiates(port, starttls=True):
+    """s_client -tls1_2, then its interactive R: whether the renegotiation
+    went through (no "no renegotiation" error, the session goes on)."""
+    argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2"]
+    if starttls:
+        argv += ["-starttls", "smtp"]
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    import time as _t
+    _t.sleep(0.7)
+    p.stdin.write(b"R\n")
+    p.stdin.flush()
+    _t.sleep(0.7)
+    try:
+        p.stdin.write(b"NOOP\r\n")
+        p.stdin.flush()
+        _t.sleep(0.5)
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    out = p.communicate(timeout=20)[0].decode(errors="replace")
+    assert "RENEGOTIATING" in out, out
+    return "no renegotiation" not in out and "250 2.0.0" in out.split("RENEGOTIATING", 1)[1]
+
+
+def test_client_renegotiation_agrees_with_openssl(srv):
+    _, doc = scan(srv, 0, "--json")
+    assert doc["session"]["client_renegotiation"] is s_client_renegotiates(srv.port(0))

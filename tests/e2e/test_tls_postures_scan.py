@@ -121,3 +121,10 @@ def test_profiles(tls_postures, name, profile, want, code):
         assert not got, got
     high = any(f["severity"] in ("high", "critical") for f in doc["findings"])
     assert res.returncode == (1 if high else code), (res.returncode, doc["findings"])
+
+
+def test_client_renegotiation_on_postfix(tls_postures):
+    from test_tls import s_client_renegotiates
+    _, doc = scan(tls_postures, "modern")
+    assert doc["session"]["client_renegotiation"] is \
+        s_client_renegotiates(tls_postures.ports["modern"])

@@ -140,6 +140,7 @@ static const struct tcase cases[] = {
          {T_MX, T_SESSION_BAD, T_OLD_PROTOS},
          {{"compression.enabled", SEV(MEDIUM)},
           {"renegotiation.insecure", SEV(MEDIUM)},
+          {"renegotiation.client_initiated", SEV(LOW)},
           {"fallback_scsv.missing", SEV(LOW)}},
          {NULL}},
         {"STARTTLS injection is high",
@@ -269,6 +270,7 @@ static void apply(struct smtprobe_tls_posture *p, enum tweak t)
 		p->lifetime_days = 1826;
 		break;
 	case T_SESSION_BAD:
+		p->client_renegotiation = SMTPROBE_YES;
 		p->compression = SMTPROBE_YES;
 		p->secure_renegotiation = SMTPROBE_NO;
 		p->fallback_scsv = SMTPROBE_NO;
