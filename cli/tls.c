@@ -389,7 +389,7 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 			                  s->tls.chain[i].issuer));
 		cert = json_pack(
 		        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:i, s:s, "
-		        "s:b, s:b, s:s, s:b, s:b, s:b, s:o}",
+		        "s:b, s:b, s:s, s:b, s:b, s:b, s:b, s:o}",
 		        "subject", c->subject, "issuer", c->issuer, "sans",
 		        c->sans, "not_before", c->not_before, "not_after",
 		        c->not_after, "days_left", (json_int_t)c->days_left,
@@ -399,7 +399,15 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 		        "self_signed", c->self_signed, "verify_reason",
 		        s->tls.verify_reason, "host_match", s->tls.host_match,
 		        "chain_incomplete", s->tls.chain_incomplete,
-		        "ocsp_stapled", s->tls.ocsp_stapled, "chain", chain);
+		        "ocsp_stapled", s->tls.ocsp_stapled,
+		        "extended_master_secret", s->tls.extended_master_secret,
+		        "chain", chain);
+		if (!cert)
+			cert = json_null(); /* (json_pack took chain with it) */
+		else if (strcmp(s->tls.protocol, "TLSv1.3") == 0)
+			/* a TLS <= 1.2 notion: TLS 1.3 always binds it */
+			json_object_set_new(cert, "extended_master_secret",
+			                    json_null());
 	}
 	if (s->cert_from_flight && json_is_object(cert)) {
 		/* the leaf of a raw flight: its own facts, nothing verified */

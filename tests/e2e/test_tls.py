@@ -323,3 +323,22 @@ def s_client_renegotiates(port, starttls=True):
 def test_client_renegotiation_agrees_with_openssl(srv):
     _, doc = scan(srv, 0, "--json")
     assert doc["session"]["client_renegotiation"] is s_client_renegotiates(srv.port(0))
+
+
+def test_ehlo_reply_one_line_per_write_and_starttls_garbage():
+    """A server that writes its EHLO reply a line at a time (sslscan fails
+    there) is scanned all the same; one that answers STARTTLS with garbage
+    makes the scan fail with exit 2 and a reason, not a verdict."""
+    from badserver import BANNER, ehlo_line_per_write, starttls_garbage_reply_script
+    script = starttls_script([("tls_answer", server_hello_flight(0xC02F))],
+                             ehlo=ehlo_line_per_write())
+    with BadServer(script) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--json", "--timeout", "5"],
+                           timeout=60)
+    doc = json.loads(res.stdout)
+    assert doc["protocols"]["TLSv1.2"] is True, doc
+    assert [c["name"] for c in doc["ciphers"]["TLSv1.2"]] == ["ECDHE-RSA-AES128-GCM-SHA256"]
+    with BadServer(starttls_garbage_reply_script()) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--timeout", "2"], timeout=60)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "STARTTLS" in res.stderr, res.stderr
