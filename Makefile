@@ -74,7 +74,8 @@ lint: deps
 	@scripts/lint
 
 bench: build
-	@bench/send-vs-swaks && bench/serve-vs-sink && bench/check-vs-manual && bench/relay-vs-nmap
+	@bench/send-vs-swaks && bench/serve-vs-sink && bench/check-vs-manual && bench/relay-vs-nmap && \
+		bench/tls-vs-testssl
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -28,6 +28,11 @@ checked once per process for what the tests need of it.
     opensmtpd the private OpenSMTPD (MTAS_DIR/opensmtpd), its opensmtpd and
               opensmtpq users, unshare
     nmap      nmap with its smtp-open-relay script
+    testssl   testssl.sh (Debian's testssl.sh package) for bench/tls-vs-testssl:
+              --jsonfile-pretty, --nodns, --starttls, -E (suites per
+              protocol), and its table of suite codes and names
+              (/etc/testssl/cipher-mapping.txt)
+    sslscan   sslscan for bench/tls-vs-testssl: --starttls-smtp and --xml
 
 A missing peer is a broken machine, not a reason to skip: the tests that
 need it fail, each with the same line, and `scripts/install-deps` (as root)
@@ -60,6 +65,9 @@ UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 M4 = shutil.which("m4") or "/usr/bin/m4"
 NMAP = shutil.which("nmap") or "/usr/bin/nmap"
 NMAP_SCRIPT = "/usr/share/nmap/scripts/smtp-open-relay.nse"
+TESTSSL = shutil.which("testssl") or "/usr/bin/testssl"
+TESTSSL_CIPHER_MAPPING = "/etc/testssl/cipher-mapping.txt"
+SSLSCAN = shutil.which("sslscan") or "/usr/bin/sslscan"
 INSTALL_MTAS = "run scripts/install-deps (as root)"
 
 # The swaks features the tests use (names as `swaks --support` prints them).
@@ -240,11 +248,37 @@ def _check_nmap():
     return None
 
 
+def _check_testssl():
+    status, out = _run([TESTSSL, "--help"])
+    if status is None:
+        return f"testssl.sh is missing ({out}): {INSTALL} testssl.sh"
+    missing = [o for o in ("--jsonfile-pretty", "--nodns", "--starttls", "--cipher-per-proto")
+               if o not in out]
+    missing += [] if os.path.exists(TESTSSL_CIPHER_MAPPING) else [TESTSSL_CIPHER_MAPPING]
+    if missing:
+        return (f"testssl.sh lacks {' '.join(missing)} (bench/tls-vs-testssl needs them): "
+                f"{INSTALL} testssl.sh")
+    return None
+
+
+def _check_sslscan():
+    status, out = _run([SSLSCAN, "--help"])
+    if status is None:
+        return f"sslscan is missing ({out}): {INSTALL} sslscan"
+    missing = [o for o in ("--starttls-smtp", "--xml=") if o not in out]
+    if missing:
+        return (f"sslscan lacks {' '.join(missing)} (bench/tls-vs-testssl needs them): "
+                f"{INSTALL} sslscan")
+    return None
+
+
 CHECKS = {
     "exim": _check_exim,
     "sendmail": _check_sendmail,
     "opensmtpd": _check_opensmtpd,
     "nmap": _check_nmap,
+    "testssl": _check_testssl,
+    "sslscan": _check_sslscan,
     "swaks": _check_swaks,
     "postfix": _check_postfix,
     "dovecot": _check_dovecot,
