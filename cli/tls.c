@@ -404,7 +404,16 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 		        "chain", chain);
 		if (!cert)
 			cert = json_null(); /* (json_pack took chain with it) */
-		else if (strcmp(s->tls.protocol, "TLSv1.3") == 0)
+		else {
+			json_object_set_new(cert, "must_staple",
+			                    json_boolean(c->must_staple));
+			json_object_set_new(
+			        cert, "chain_order_ok",
+			        json_boolean(s->tls.nchain < 2 ||
+			                     s->tls.chain_order_ok));
+		}
+		if (cert && !json_is_null(cert) &&
+		    strcmp(s->tls.protocol, "TLSv1.3") == 0)
 			/* a TLS <= 1.2 notion: TLS 1.3 always binds it */
 			json_object_set_new(cert, "extended_master_secret",
 			                    json_null());

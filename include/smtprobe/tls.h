@@ -84,6 +84,7 @@ struct smtprobe_cert_facts {
 	int not_yet_valid;  /* notBefore is in the future */
 	long lifetime_days; /* notAfter - notBefore */
 	int is_ca;          /* basicConstraints CA (an intermediate or root) */
+	int must_staple;    /* RFC 7633 TLS Feature: status_request */
 };
 
 struct smtprobe_tls_facts {
@@ -99,6 +100,7 @@ struct smtprobe_tls_facts {
 	/* the chain stops at a leaf whose issuer is nowhere: an intermediate
 	 * is missing (missing_issuer: its subject, escaped) */
 	int chain_incomplete;
+	int chain_order_ok; /* each certificate sent issued by the next */
 	char missing_issuer[512];
 	int ocsp_stapled;           /* a stapled OCSP response came */
 	int secure_renegotiation;   /* RFC 5746 (TLS <= 1.2) */

@@ -85,6 +85,8 @@ struct smtprobe_tls_posture {
 	int host_checked, host_match;
 	char host[256]; /* the name checked */
 	enum smtprobe_tri ocsp_stapled;
+	int must_staple;      /* the leaf demands a stapled OCSP response */
+	int chain_misordered; /* a certificate not followed by its issuer */
 
 	/* the session */
 	int handshake_broken; /* a full handshake failed on the server's

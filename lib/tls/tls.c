@@ -675,6 +675,23 @@ static void key_facts(struct smtprobe_cert_facts *c, X509 *x)
 	ERR_clear_error();
 }
 
+/* RFC 7633: a TLS Feature extension listing status_request (5). */
+static int must_staple(X509 *x)
+{
+	TLS_FEATURE *tf = X509_get_ext_d2i(x, NID_tlsfeature, NULL, NULL);
+	int yes = 0;
+
+	if (tf == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	for (int i = 0; i < sk_ASN1_INTEGER_num(tf); i++)
+		yes |= ASN1_INTEGER_get(sk_ASN1_INTEGER_value(tf, i)) ==
+		       TLSEXT_TYPE_status_request;
+	TLS_FEATURE_free(tf);
+	return yes;
+}
+
 static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 {
 	int nid = X509_get_signature_nid(x);
@@ -693,6 +710,7 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	                   X509_get0_notAfter(x)))
 		c->lifetime_days = days;
 	c->is_ca = X509_check_ca(x) > 0;
+	c->must_staple = must_staple(x);
 	key_facts(c, x);
 	tls__escape_str(c->sig_alg, sizeof(c->sig_alg), sig ? sig : "unknown");
 	/* Name match alone is not enough: the key must sign the cert. */
@@ -862,6 +880,14 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 	for (i = 0; i < n && (size_t)i < SMTPROBE_MAX_CHAIN; i++)
 		cert_facts(&out->chain[i], sk_X509_value(chain, i));
 	out->nchain = (size_t)i;
+	/* each certificate sent issued by the next one (RFC 8446 4.4.2 lets
+	 * TLS 1.3 servers be sloppy; older clients are not) */
+	out->chain_order_ok = 1;
+	for (int k = 0; k + 1 < n; k++)
+		if (X509_check_issued(sk_X509_value(chain, k + 1),
+		                      sk_X509_value(chain, k)) != X509_V_OK)
+			out->chain_order_ok = 0;
+	ERR_clear_error();
 
 	leaf = SSL_get0_peer_certificate(t->ssl);
 	if (t->host_checked)

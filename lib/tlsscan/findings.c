@@ -343,7 +343,22 @@ static void judge_cert(struct out *o)
 		    "at most %d: a shorter life limits what a stolen key can "
 		    "do; automate the renewal)",
 		    p->lifetime_days, LIFETIME_MAX);
-	if (p->ocsp_stapled == SMTPROBE_NO)
+	if (p->must_staple && p->ocsp_stapled == SMTPROBE_NO)
+		add(o, "cert.must_staple_unstapled", trust,
+		    SMTPROBE_ADV_TLS_OCSP,
+		    "the certificate demands a stapled OCSP response "
+		    "(must-staple, "
+		    "RFC 7633) and none comes: clients that honour it refuse "
+		    "the "
+		    "connection%s",
+		    why);
+	if (p->chain_misordered)
+		add(o, "cert.chain_order", SMTPROBE_SEV_LOW,
+		    SMTPROBE_ADV_CERTIFICATE,
+		    "the chain is sent out of order (a certificate not "
+		    "followed "
+		    "by its issuer): strict clients fail to build it");
+	if (p->ocsp_stapled == SMTPROBE_NO && !p->must_staple)
 		add(o, "ocsp.not_stapled", SMTPROBE_SEV_INFO,
 		    SMTPROBE_ADV_TLS_OCSP, "no OCSP response is stapled");
 }

@@ -307,6 +307,8 @@ static void cert_posture(struct scan *sc)
 	         sc->base.tls_opts.verify_host ? sc->base.tls_opts.verify_host
 	                                       : "");
 	ps->ocsp_stapled = f->ocsp_stapled ? SMTPROBE_YES : SMTPROBE_NO;
+	ps->must_staple = c->must_staple;
+	ps->chain_misordered = f->nchain > 1 && !f->chain_order_ok;
 }
 
 /* The handshake failed, but a raw TLS <= 1.2 flight carried the leaf: its

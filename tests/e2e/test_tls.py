@@ -342,3 +342,29 @@ def test_ehlo_reply_one_line_per_write_and_starttls_garbage():
         res = run_smtprobe(["tls", srv.address, "--starttls", "--timeout", "2"], timeout=60)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "STARTTLS" in res.stderr, res.stderr
+
+
+def test_must_staple_and_chain_order(tmp_path):
+    """serve with a must-staple leaf (no OCSP response to staple) sent
+    behind its intermediates in the wrong order: both are findings."""
+    import certs
+    root = certs.make_ca(str(tmp_path), "Order Root")
+    inter1 = certs.make_ca(str(tmp_path), "Order Inter One", issuer=root)
+    inter2 = certs.make_ca(str(tmp_path), "Order Inter Two", issuer=inter1)
+    leaf = certs.make_leaf(str(tmp_path), inter2, NAME, extra_ext=["tlsfeature=status_request"])
+    chain = tmp_path / "misordered.pem"        # inter1 before inter2: out of order
+    chain.write_text(open(inter1.cert).read() + open(inter2.cert).read())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    with Serve(["127.0.0.1:0/starttls"], policy=str(policy), workdir=str(tmp_path),
+               extra=["--tls-cert", leaf.cert, "--tls-key", leaf.key,
+                      "--tls-chain", str(chain)]) as s:
+        res = run_smtprobe(["tls", f"127.0.0.1:{s.port(0)}", "--tls-ca-path", root.cert,
+                            "--tls-verify-host", NAME, "--tls-verify", "--json"], timeout=60)
+    doc = json.loads(res.stdout)
+    cert = doc["certificate"]
+    assert cert["must_staple"] is True and cert["chain_order_ok"] is False, cert
+    got = {f["id"]: f["severity"] for f in doc["findings"]}
+    assert got.get("cert.must_staple_unstapled") == "high", got
+    assert got.get("cert.chain_order") == "low", got
+    assert res.returncode == 1

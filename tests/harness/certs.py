@@ -185,11 +185,13 @@ def make_ca(workdir, name="smtprobe Test CA", issuer=None, days=3650,
 
 
 def make_leaf(workdir, ca, name, sans=None, days=825, not_before=None,
-              not_after=None, key_type="rsa", key_bits=2048, md=None):
+              not_after=None, key_type="rsa", key_bits=2048, md=None, extra_ext=()):
     """A leaf for `name` signed by `ca`. sans: e.g. ["DNS:x", "IP:127.0.0.1"]
     (default DNS:name). Dates are openssl ca format YYYYMMDDHHMMSSZ (see
     asn1_time). key_bits: RSA key size; md: the signature's digest (default
-    the CA config's sha256; "sha1" for a SHA-1 signed leaf)."""
+    the CA config's sha256; "sha1" for a SHA-1 signed leaf). extra_ext: more
+    "-addext" values for the request, e.g. "tlsfeature=status_request"
+    (must-staple), copied into the certificate like the SANs."""
     if sans is None:
         sans = [f"DNS:{name}"]
     base = os.path.join(workdir, "leaf-" + _slug(name))
@@ -202,6 +204,8 @@ def make_leaf(workdir, ca, name, sans=None, days=825, not_before=None,
     args = ["req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={name}"]
     if sans:
         args += ["-addext", "subjectAltName=" + ",".join(sans)]
+    for ext in extra_ext:
+        args += ["-addext", ext]
     _run(args)
     cert = _sign(ca, csr, base + ".pem", "leaf_ext", days, not_before, not_after, md)
     chain = base + ".chain.pem"
@@ -223,6 +227,8 @@ def make_self_signed(workdir, name, sans=None, days=825):
             "-subj", f"/CN={name}", "-sha256"]
     if sans:
         args += ["-addext", "subjectAltName=" + ",".join(sans)]
+    for ext in extra_ext:
+        args += ["-addext", ext]
     _run(args)
     return Leaf(name, cert, key, cert)
 

@@ -28,6 +28,8 @@ enum tweak {
 	T_NULL_SUITE,
 	T_ANON,
 	T_TRUST_UNKNOWN,
+	T_MUST_STAPLE,
+	T_MISORDERED,
 	T_DH1024,
 	T_DH_CUSTOM_3072,
 	T_EXPIRED,
@@ -96,6 +98,11 @@ static const struct tcase cases[] = {
          {T_SUBMISSION, T_TRUST_UNKNOWN, T_WEAK_KEY_SHA1},
          {{"cert.key_weak", SEV(MEDIUM)}, {"cert.sig_sha1", SEV(MEDIUM)}},
          {"cert.untrusted", "cert.chain_incomplete"}},
+        {"must-staple without a staple: high where trust counts",
+         {T_SUBMISSION, T_MUST_STAPLE, T_MISORDERED},
+         {{"cert.must_staple_unstapled", SEV(HIGH)},
+          {"cert.chain_order", SEV(LOW)}},
+         {"ocsp.not_stapled"}},
         {"a NULL suite is critical",
          {T_MX, T_NULL_SUITE},
          {{"cipher.null", SEV(CRITICAL)}},
@@ -235,6 +242,13 @@ static void apply(struct smtprobe_tls_posture *p, enum tweak t)
 	case T_TRUST_UNKNOWN:
 		p->trusted = 0;
 		p->trust_unknown = 1;
+		break;
+	case T_MUST_STAPLE:
+		p->must_staple = 1;
+		p->ocsp_stapled = SMTPROBE_NO;
+		break;
+	case T_MISORDERED:
+		p->chain_misordered = 1;
 		break;
 	case T_DH1024:
 		p->dh_bits = 1024;
