@@ -12,6 +12,7 @@
  * it is run again (at most PROBE_TRIES times) with the concurrency
  * halved, and counted. Limits: SCAN_MAX_ROUNDS rounds, the accepted
  * suites of a protocol at SMTPROBE_SCAN_MAX_SUITES. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,24 @@ struct scan {
 	size_t session_len;
 	int session_ticket;
 };
+
+/* An IPv4 or IPv6 address (brackets allowed), not a name ("cafe.de" is a
+ * name, though every letter of it is a hex digit). */
+static int is_address(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	char bare[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
+	    n - 2 < sizeof(bare)) {
+		memcpy(bare, host + 1, n - 2);
+		bare[n - 2] = '\0';
+		host = bare;
+	}
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	       inet_pton(AF_INET6, host, buf) == 1;
+}
 
 /* ---- running probes ---------------------------------------------------- */
 
@@ -731,8 +750,7 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	}
 	sc.conns = p->max_connections ? p->max_connections : DEFAULT_CONNS;
 	/* SNI: a name, never an address literal (RFC 6066 3) */
-	if (p->host &&
-	    strspn(p->host, "0123456789.:[]abcdefABCDEF") != strlen(p->host))
+	if (p->host && !is_address(p->host))
 		snprintf(sc.sni, sizeof(sc.sni), "%s", p->host);
 	base_params(&sc);
 	struct smtprobe_tls_posture *ps = &out->posture;
