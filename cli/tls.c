@@ -55,7 +55,8 @@ static const struct opt_def tls_defs[] = {
          "connections at once (default 8)"},
         {T_PROFILE, "profile", OPT_REQ, "NAME",
          "list deviations from a profile (mozilla-modern, "
-         "mozilla-intermediate, mozilla-old, ncsc-nl-2025); exit 1 on any"},
+         "mozilla-intermediate, mozilla-old, ncsc-nl-2025); exit 1 on a "
+         "deviation beyond a 'phase out'"},
         {T_RATE, "rate", OPT_REQ, "N",
          "at most N new connections a second (default: no limit beyond "
          "--max-connections)"},
@@ -156,8 +157,9 @@ static void tls_help(FILE *f)
 	           "severities that know mail and fixes for the software "
 	           "running.\n\n");
 	opts_help(tls_defs, f);
-	fprintf(f, "\nexit codes: 0 no finding high or critical, 1 one is, 2 "
-	           "the scan could not\n  run or a usage error.\n"
+	fprintf(f, "\nexit codes: 0 no finding high or critical (and no "
+	           "--profile deviation), 1 one\n  is, 2 the scan could not "
+	           "run or a usage error.\n"
 	           "\nexample:\n  smtprobe tls mx.example.org:25\n");
 }
 
@@ -487,6 +489,7 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 	        .port = port,
 	        .tls = mode,
 	        .helo = c->helo,
+	        .family = q.family,
 	        .sni = c->common.tls_sni,
 	        .verify_host = c->common.tls_verify_host,
 	        .ca_file = q.tls_opts.ca_file,

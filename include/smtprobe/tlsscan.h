@@ -21,6 +21,7 @@ struct smtprobe_tls_scan_params {
 	 * or SMTPROBE_TLSMODE_AUTO: found out by the first connection */
 	enum smtprobe_tls_mode tls;
 	const char *helo;
+	int family;              /* 0, 4 or 6 */
 	const char *sni;         /* NULL: the host when it is a name */
 	const char *verify_host; /* NULL: the host */
 	const char *ca_file, *ca_path;

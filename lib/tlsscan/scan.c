@@ -723,7 +723,8 @@ static void base_params(struct scan *sc)
 	q->helo = p->helo;
 	q->protocol = SMTPROBE_PROTO_ESMTP;
 	q->tls = p->tls;
-	q->tls_opts.sni = p->sni ? p->sni : sc->sni;
+	q->tls_opts.sni = sc->sni[0] ? sc->sni : NULL;
+	q->family = p->family;
 	q->tls_opts.verify_host = p->verify_host ? p->verify_host : p->host;
 	q->tls_opts.ca_file = p->ca_file;
 	q->tls_opts.ca_path = p->ca_path;
@@ -750,7 +751,9 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	}
 	sc.conns = p->max_connections ? p->max_connections : DEFAULT_CONNS;
 	/* SNI: a name, never an address literal (RFC 6066 3) */
-	if (p->host && !is_address(p->host))
+	if (p->sni)
+		snprintf(sc.sni, sizeof(sc.sni), "%s", p->sni);
+	else if (p->host && !is_address(p->host))
 		snprintf(sc.sni, sizeof(sc.sni), "%s", p->host);
 	base_params(&sc);
 	struct smtprobe_tls_posture *ps = &out->posture;

@@ -368,3 +368,19 @@ def test_must_staple_and_chain_order(tmp_path):
     assert got.get("cert.must_staple_unstapled") == "high", got
     assert got.get("cert.chain_order") == "low", got
     assert res.returncode == 1
+
+
+def test_sni_in_every_hello():
+    """--tls-sni goes into the raw hellos too; an address gets none."""
+    with BadServer(starttls_script([("tls_answer", server_hello_flight(0xC02F))])) as srv:
+        run_smtprobe(["tls", srv.address, "--starttls", "--quick", "--tls-sni",
+                      "mx.example.test", "--timeout", "5"], timeout=60)
+        # (an SSLv3 hello has no extensions, so no SNI)
+        hellos = [h for h in srv.client_hellos if "error" not in h and h["version"] > 0x0300]
+    assert hellos and all(h["sni"] == "mx.example.test" for h in hellos), \
+        [h.get("sni") for h in hellos]
+    with BadServer(starttls_script([("tls_answer", server_hello_flight(0xC02F))])) as srv:
+        run_smtprobe(["tls", srv.address, "--starttls", "--quick", "--timeout", "5"],
+                     timeout=60)
+        hellos = [h for h in srv.client_hellos if "error" not in h]
+    assert hellos and all(h["sni"] is None for h in hellos)
