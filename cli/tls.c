@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "nagios_out.h"
 #include "smtprobe/discover.h"
 #include "smtprobe/tlsscan.h"
 #include "banned.h"
@@ -29,6 +30,10 @@ enum {
 	T_PROFILE,
 	T_HELO,
 	T_VERBOSE,
+	T_FORMAT,
+	T_WARN,
+	T_CRIT,
+	T_CERT_DAYS,
 	T_HELP,
 };
 
@@ -64,7 +69,17 @@ static const struct opt_def tls_defs[] = {
                         "10s)"),
         {T_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
-        CLI_OPT_JSON("one JSON document"),
+        CLI_OPT_JSON("one JSON document (the same as --format json)"),
+        {T_FORMAT, "format", OPT_REQ, "FMT",
+         "text (default), json, or nagios (a monitoring plugin: status "
+         "line, perfdata, exit 0-3; needs a port)"},
+        {T_WARN, "w|warning", OPT_REQ, "RANGE",
+         "nagios: WARNING when the scan's seconds fall outside RANGE"},
+        {T_CRIT, "c|critical", OPT_REQ, "RANGE",
+         "nagios: CRITICAL when they fall outside RANGE"},
+        {T_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]",
+         "nagios: WARNING (CRITICAL) below this many days of certificate "
+         "left"},
         {T_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "list every accepted suite (default: the first few per protocol)"},
         {T_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -75,6 +90,8 @@ struct tls_cfg {
 	const char *target;
 	long port;
 	int starttls, tlsc, quick, help, verbose;
+	int nagios;
+	struct cli_nagios ng;
 	long max_conn;
 	long rate;
 	const char *profile;
@@ -139,6 +156,25 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 	case T_VERBOSE:
 		c->verbose = 1;
 		break;
+	case T_FORMAT:
+		if (strcmp(v, "json") == 0)
+			c->common.json = 1;
+		else if (strcmp(v, "nagios") == 0)
+			c->nagios = 1;
+		else if (strcmp(v, "text") != 0) {
+			snprintf(err, errsz,
+			         "unknown --format '%s' (text, json, nagios)",
+			         v);
+			return -1;
+		}
+		break;
+	case T_WARN:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_WARN, v, err, errsz);
+	case T_CRIT:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CRIT, v, err, errsz);
+	case T_CERT_DAYS:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CERT_DAYS, v, err,
+		                      errsz);
 	case T_HELP:
 		c->help = 1;
 		break;
@@ -464,6 +500,71 @@ static json_t *scan_json(const struct smtprobe_tls_scan *s, const char *host,
 	return o;
 }
 
+/* ---- nagios ----------------------------------------------------------------
+ */
+
+static int render_nagios(const struct smtprobe_tls_scan *s, const char *host,
+                         unsigned port, const struct cli_nagios *ng)
+{
+	enum cli_nagios_state st = CLI_NAGIOS_OK;
+	char summary[1024], perf[256], item[96];
+	const char *lines[SMTPROBE_MAX_FINDINGS];
+	static char text[SMTPROBE_MAX_FINDINGS][SMTPROBE_FINDING_TEXT + 64];
+	size_t n = 0, worst = 0;
+
+	if (!s->ran) {
+		snprintf(summary, sizeof(summary), "%s:%u: %s", host, port,
+		         s->error);
+		return cli_nagios_print("TLS", CLI_NAGIOS_CRITICAL, summary, "",
+		                        NULL, 0);
+	}
+	for (size_t i = 0; i < s->nfindings; i++) {
+		const struct smtprobe_tls_finding *f = &s->findings[i];
+		if (f->severity >= SMTPROBE_SEV_HIGH) {
+			st = CLI_NAGIOS_CRITICAL;
+			worst++;
+		} else if (f->severity == SMTPROBE_SEV_MEDIUM &&
+		           st < CLI_NAGIOS_WARNING)
+			st = CLI_NAGIOS_WARNING;
+		if (f->severity >= SMTPROBE_SEV_LOW) {
+			snprintf(text[n], sizeof(text[n]), "[%s] %s: %s",
+			         smtprobe_tls_severity_name(f->severity), f->id,
+			         f->text);
+			lines[n] = text[n];
+			n++;
+		}
+	}
+	if (s->profile_deviations && st < CLI_NAGIOS_WARNING)
+		st = CLI_NAGIOS_WARNING;
+	double secs = s->ms / 1000.0;
+	cli_nagios_time(ng, secs, &st);
+	cli_nagios_time_perf(ng, secs, perf, sizeof(perf));
+	size_t o = strlen(perf);
+	snprintf(item, sizeof(item), " connections=%u;;;0", s->connections);
+	snprintf(perf + o, sizeof(perf) - o, "%s", item);
+	int have_cert = s->tls.nchain > 0;
+	if (have_cert) {
+		long days = s->tls.chain[0].days_left;
+		cli_nagios_cert(ng, days, &st);
+		cli_nagios_cert_perf(ng, days, item, sizeof(item));
+		o = strlen(perf);
+		snprintf(perf + o, sizeof(perf) - o, " %s", item);
+	}
+	o = (size_t)snprintf(summary, sizeof(summary), "%s:%u %s", host, port,
+	                     s->tls.protocol[0] ? s->tls.protocol : "TLS");
+	if (have_cert && o < sizeof(summary))
+		o += (size_t)snprintf(summary + o, sizeof(summary) - o,
+		                      ", certificate %ld days left",
+		                      s->tls.chain[0].days_left);
+	if (o < sizeof(summary) && worst)
+		snprintf(summary + o, sizeof(summary) - o,
+		         ", %zu high or critical finding%s (first: %s)", worst,
+		         worst == 1 ? "" : "s", s->findings[0].id);
+	else if (o < sizeof(summary))
+		snprintf(summary + o, sizeof(summary) - o, ", no high finding");
+	return cli_nagios_print("TLS", st, summary, perf, lines, n);
+}
+
 /* ---- running ---------------------------------------------------------------
  */
 
@@ -501,11 +602,16 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 	        .verify_everywhere = c->common.tls_verify,
 	        .profile = c->profile,
 	};
-	if (smtprobe_tls_scan(&sp, s) < 0 && !c->common.json)
+	if (smtprobe_tls_scan(&sp, s) < 0 && !c->common.json && !c->nagios)
 		cli_error("%s:%u: %s", host, port, s->error);
 	int rc = smtprobe_tls_scan_exit(s);
 	if (s->ran)
 		mode = s->mode;
+	if (c->nagios) {
+		rc = render_nagios(s, host, port, &c->ng);
+		free(s);
+		return rc;
+	}
 	if (c->common.json) {
 		json_t *o = scan_json(s, host, port, mode);
 		if (!s->ran)
@@ -546,9 +652,14 @@ static int tls_run(struct tls_cfg *c)
 	int rc = 0;
 
 	if (cli_target("tls", c->target, host, sizeof(host), &port) < 0)
-		return 2;
+		return c->nagios ? CLI_NAGIOS_UNKNOWN : 2;
 	if (c->port > 0)
 		port = c->port;
+	if (c->nagios && port <= 0) {
+		cli_error("--format nagios needs a port (HOST:PORT or -p)");
+		json_decref(listeners);
+		return CLI_NAGIOS_UNKNOWN;
+	}
 	if (port > 0) {
 		rc = scan_one(c, host, (unsigned)port,
 		              mode_for(c, (unsigned)port), listeners);
@@ -611,12 +722,15 @@ int cmd_tls(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.port = -1;
+	cli_nagios_init(&c.ng);
 	cli_common_init(&c.common, 10000, 0);
+	/* a monitoring system reads a usage error as UNKNOWN (3) */
+	int usage = cli_nagios_wanted(argc, argv) ? CLI_NAGIOS_UNKNOWN : 2;
 	if (opts_parse(tls_defs, argc, argv, on_tls_opt, cli_common_accept, &c,
 	               err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		cli_common_release(&c.common);
-		return 2;
+		return usage;
 	}
 	if (c.help) {
 		tls_help(stdout);
@@ -626,12 +740,12 @@ int cmd_tls(int argc, char **argv)
 	if (!c.target) {
 		tls_help(stderr);
 		cli_common_release(&c.common);
-		return 2;
+		return usage;
 	}
 	if (c.starttls && c.tlsc) {
 		cli_error("--starttls and --tls-on-connect exclude each other");
 		cli_common_release(&c.common);
-		return 2;
+		return usage;
 	}
 	int rc = tls_run(&c);
 	cli_common_release(&c.common);

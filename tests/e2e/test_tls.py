@@ -384,3 +384,42 @@ def test_sni_in_every_hello():
                      timeout=60)
         hellos = [h for h in srv.client_hellos if "error" not in h]
     assert hellos and all(h["sni"] is None for h in hellos)
+
+
+# ------------------------------------------------------------ --format nagios
+def nagios(args):
+    res = run_smtprobe(["tls", *args, "--format", "nagios"], timeout=60)
+    first = res.stdout.splitlines()[0] if res.stdout else ""
+    return res, first
+
+
+def test_nagios_ok_warning_critical_unknown(srv):
+    target = [f"127.0.0.1:{srv.port(0)}", "--tls-ca-path", srv.ca_file,
+              "--tls-verify-host", NAME]
+    res, line = nagios(target)
+    assert res.returncode == 0 and line.startswith("SMTPROBE TLS OK - "), res.stdout
+    status, perf = line.split(" | ")
+    assert re.search(r"\btime=\d+\.\d{3}s;;;0\b", perf), perf
+    assert re.search(r"\bcert_days=\d+;;;", perf), perf
+    # a certificate with less than 400 days left: WARNING, thresholds in perfdata
+    res, line = nagios(target + ["--cert-days", "400,30"])
+    assert res.returncode == 1 and line.startswith("SMTPROBE TLS WARNING - "), res.stdout
+    assert re.search(r"cert_days=\d+;400:;30:;", line), line
+    # a time range that alerts inside: CRITICAL
+    res, line = nagios(target + ["-c", "@0:100"])
+    assert res.returncode == 2 and " CRITICAL - " in line, res.stdout
+    # down: CRITICAL; a usage error: UNKNOWN
+    res, line = nagios(["127.0.0.1:1", "--timeout", "2"])
+    assert res.returncode == 2 and line.startswith("SMTPROBE TLS CRITICAL - 127.0.0.1:1"), \
+        res.stdout
+    res, _ = nagios(["127.0.0.1:1", "--bogus"])
+    assert res.returncode == 3
+    res, _ = nagios(["127.0.0.1:1", "-w", "abc"])
+    assert res.returncode == 3 and "--warning" in res.stderr
+
+
+def test_nagios_high_finding_is_critical(srv):
+    res, line = nagios([f"127.0.0.1:{srv.port(2)}"])     # no STARTTLS
+    assert res.returncode == 2, res.stdout
+    assert "starttls.not_offered" in line
+    assert "[high] starttls.not_offered" in res.stdout
