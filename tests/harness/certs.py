@@ -227,8 +227,6 @@ def make_self_signed(workdir, name, sans=None, days=825):
             "-subj", f"/CN={name}", "-sha256"]
     if sans:
         args += ["-addext", "subjectAltName=" + ",".join(sans)]
-    for ext in extra_ext:
-        args += ["-addext", ext]
     _run(args)
     return Leaf(name, cert, key, cert)
 
