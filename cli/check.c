@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nagios_out.h"
 #include "opts.h"
 #include "smtprobe/check.h"
 #include "smtprobe/ehlo.h"
@@ -31,6 +32,10 @@ enum {
 	C_STRICT,
 	C_HELP,
 	C_PORTS,
+	C_FORMAT,
+	C_WARN,
+	C_CRIT,
+	C_CERT_DAYS,
 };
 
 static const struct opt_def check_defs[] = {
@@ -63,7 +68,17 @@ static const struct opt_def check_defs[] = {
                                 "(default 8 x --timeout)"),
         {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
-        CLI_OPT_JSON("one JSON document"),
+        CLI_OPT_JSON("one JSON document (the same as --format json)"),
+        {C_FORMAT, "format", OPT_REQ, "FMT",
+         "text (default), json, or nagios (a monitoring plugin: status "
+         "line, perfdata, exit 0-3)"},
+        {C_WARN, "w|warning", OPT_REQ, "RANGE",
+         "nagios: WARNING when the ladder's seconds fall outside RANGE"},
+        {C_CRIT, "c|critical", OPT_REQ, "RANGE",
+         "nagios: CRITICAL when they fall outside RANGE"},
+        {C_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]",
+         "nagios: WARNING (CRITICAL) below this many days of certificate "
+         "left"},
         {C_STRICT, "strict", OPT_NONE, NULL, "warnings fail too (exit 1)"},
         {C_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show the transcript too, with every stage change"},
@@ -85,6 +100,8 @@ struct check_cfg {
 	int verbose, help, strict;
 	unsigned ports[SMTPROBE_MAX_PORTS];
 	size_t nports;
+	int nagios;
+	struct cli_nagios ng;
 };
 
 static int parse_ports(struct check_cfg *c, const char *v, char *err,
@@ -177,6 +194,25 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 		break;
 	case C_PORTS:
 		return parse_ports(c, v, err, errsz);
+	case C_FORMAT:
+		if (strcmp(v, "json") == 0)
+			c->common.json = 1;
+		else if (strcmp(v, "nagios") == 0)
+			c->nagios = 1;
+		else if (strcmp(v, "text") != 0) {
+			snprintf(err, errsz,
+			         "unknown --format '%s' (text, json, nagios)",
+			         v);
+			return -1;
+		}
+		break;
+	case C_WARN:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_WARN, v, err, errsz);
+	case C_CRIT:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CRIT, v, err, errsz);
+	case C_CERT_DAYS:
+		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CERT_DAYS, v, err,
+		                      errsz);
 	default:
 		return cli_common_opt(&c->common, id, v, err, errsz);
 	}
@@ -309,6 +345,68 @@ static void render(const struct smtprobe_check_result *r)
 	                             : "result: a step failed (exit 1)");
 }
 
+/* --format nagios: a failed step CRITICAL (an unreachable server too), a
+ * warning WARNING; perfdata: the whole time, each step's, the days left. */
+static int render_nagios(const struct smtprobe_check_result *r,
+                         const struct cli_nagios *ng)
+{
+	enum cli_nagios_state st = CLI_NAGIOS_OK;
+	char summary[1024], perf[640], item[96];
+	static char text[SMTPROBE_CK_LAST][160];
+	const char *lines[SMTPROBE_CK_LAST];
+	const char *why = NULL;
+	double total = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		const struct smtprobe_check_finding *f = &r->step[i];
+		if (f->status == SMTPROBE_CK_FAIL) {
+			st = CLI_NAGIOS_CRITICAL;
+			why = why             ? why
+			      : f->summary[0] ? f->summary
+			                      : f->detail;
+		} else if (f->status == SMTPROBE_CK_WARN &&
+		           st < CLI_NAGIOS_WARNING)
+			st = CLI_NAGIOS_WARNING;
+		total += f->ms;
+		if (f->status != SMTPROBE_CK_SKIP) {
+			snprintf(text[n], sizeof(text[n]), "[%s] %s: %.120s",
+			         smtprobe_check_status_name(f->status),
+			         smtprobe_check_step_name(i), f->detail);
+			lines[n] = text[n];
+			n++;
+		}
+	}
+	if (!why)
+		for (int i = 0; i < SMTPROBE_CK_LAST && !why; i++)
+			if (r->step[i].status == SMTPROBE_CK_WARN)
+				why = r->step[i].summary[0] ? r->step[i].summary
+				                            : r->step[i].detail;
+	double secs = total / 1000.0;
+	cli_nagios_time(ng, secs, &st);
+	cli_nagios_time_perf(ng, secs, perf, sizeof(perf));
+	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
+		if (r->step[i].status == SMTPROBE_CK_SKIP)
+			continue;
+		size_t o = strlen(perf);
+		snprintf(perf + o, sizeof(perf) - o, " %s=%.3fs;;;0",
+		         smtprobe_check_step_name(i), r->step[i].ms / 1000.0);
+	}
+	const struct smtprobe_tls_facts *t = &r->session.tls;
+	if (r->session.have_tls && t->nchain > 0) {
+		cli_nagios_cert(ng, t->chain[0].days_left, &st);
+		cli_nagios_cert_perf(ng, t->chain[0].days_left, item,
+		                     sizeof(item));
+		size_t o = strlen(perf);
+		snprintf(perf + o, sizeof(perf) - o, " %s", item);
+	}
+	snprintf(summary, sizeof(summary), "%s:%u: %.500s", r->host, r->port,
+	         why                   ? why
+	         : st == CLI_NAGIOS_OK ? "every step passed"
+	                               : "a threshold was crossed");
+	return cli_nagios_print("CHECK", st, summary, perf, lines, n);
+}
+
 /* Options -> the ladder -> report; the exit code. */
 static int check_run(struct check_cfg *c)
 {
@@ -423,6 +521,12 @@ static int check_run(struct check_cfg *c)
 	smtprobe_check_run(&p, r);
 	if (c->verbose && !c->common.json)
 		printf("\n");
+	if (c->nagios) {
+		int nrc = render_nagios(r, &c->ng);
+		smtprobe_check_release(r);
+		free(r);
+		return nrc;
+	}
 	if (c->common.json) {
 		char *doc = smtprobe_check_json(r);
 		if (doc) {
@@ -446,11 +550,13 @@ int cmd_check(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.port = -1;
+	cli_nagios_init(&c.ng);
 	cli_common_init(&c.common, 10000, 0);
 	if (opts_parse(check_defs, argc, argv, on_check_opt, cli_common_accept,
 	               &c, err, sizeof(err)) < 0) {
 		cli_error("%s (try 'smtprobe check --help')", err);
-		rc = 2;
+		/* a monitoring system reads a usage error as UNKNOWN (3) */
+		rc = cli_nagios_wanted(argc, argv) ? CLI_NAGIOS_UNKNOWN : 2;
 	} else if (c.help) {
 		check_help(stdout);
 	} else {

@@ -873,3 +873,26 @@ users:
     assert_status(doc, "tls", "fail")
     assert_status(doc, "auth", "fail")  # AUTH in clear
     assert res.returncode == 1
+
+
+# ------------------------------------------------------------ --format nagios
+def test_check_format_nagios(tmp_path):
+    """The monitoring-plugins conventions: OK, WARNING (certificate days),
+    CRITICAL (down), UNKNOWN (usage), perfdata per step."""
+    pol = policy_file(tmp_path, "hostname: mx.example.test\nlocal_domains: [example.test]\n"
+                                "auth:\n  offer: false\n")
+    with Serve(["127.0.0.1:0/starttls"], policy=pol) as srv:
+        base = ["check", serve_target(srv), "--tls", "--tls-ca-path", srv.ca_file,
+                "--no-relay-test", "--format", "nagios"]
+        res = run_smtprobe(base)
+        first = res.stdout.splitlines()[0]
+        assert res.returncode == 0 and first.startswith("SMTPROBE CHECK OK - "), res.stdout
+        perf = first.split(" | ")[1]
+        for item in ("time=", "tcp=", "banner=", "ehlo=", "tls=", "cert_days="):
+            assert item in perf, perf
+        res = run_smtprobe(base + ["--cert-days", "400,7"])
+        assert res.returncode == 1 and " WARNING - " in res.stdout.splitlines()[0]
+    res = run_smtprobe(["check", "127.0.0.1:1", "--format", "nagios", "--timeout", "2"])
+    assert res.returncode == 2 and res.stdout.startswith("SMTPROBE CHECK CRITICAL - ")
+    res = run_smtprobe(["check", "127.0.0.1:1", "--format", "nagios", "-c", "x"])
+    assert res.returncode == 3
