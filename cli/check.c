@@ -69,16 +69,7 @@ static const struct opt_def check_defs[] = {
         {C_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
-        {C_FORMAT, "format", OPT_REQ, "FMT",
-         "text (default), json, or nagios (a monitoring plugin: status "
-         "line, perfdata, exit 0-3)"},
-        {C_WARN, "w|warning", OPT_REQ, "RANGE",
-         "nagios: WARNING when the ladder's seconds fall outside RANGE"},
-        {C_CRIT, "c|critical", OPT_REQ, "RANGE",
-         "nagios: CRITICAL when they fall outside RANGE"},
-        {C_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]",
-         "nagios: WARNING (CRITICAL) below this many days of certificate "
-         "left"},
+        CLI_OPTS_FORMAT(C_FORMAT),
         {C_STRICT, "strict", OPT_NONE, NULL, "warnings fail too (exit 1)"},
         {C_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show the transcript too, with every stage change"},
@@ -195,24 +186,12 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_PORTS:
 		return parse_ports(c, v, err, errsz);
 	case C_FORMAT:
-		if (strcmp(v, "json") == 0)
-			c->common.json = 1;
-		else if (strcmp(v, "nagios") == 0)
-			c->nagios = 1;
-		else if (strcmp(v, "text") != 0) {
-			snprintf(err, errsz,
-			         "unknown --format '%s' (text, json, nagios)",
-			         v);
-			return -1;
-		}
-		break;
-	case C_WARN:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_WARN, v, err, errsz);
-	case C_CRIT:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CRIT, v, err, errsz);
-	case C_CERT_DAYS:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CERT_DAYS, v, err,
+		return cli_format_opt(v, &c->common.json, &c->nagios, err,
 		                      errsz);
+	case C_WARN:
+	case C_CRIT:
+	case C_CERT_DAYS:
+		return cli_nagios_opt(&c->ng, id - C_WARN, v, err, errsz);
 	default:
 		return cli_common_opt(&c->common, id, v, err, errsz);
 	}

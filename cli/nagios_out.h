@@ -43,6 +43,26 @@ void cli_nagios_cert_perf(const struct cli_nagios *n, long days_left, char *out,
 int cli_nagios_print(const char *name, enum cli_nagios_state state,
                      const char *summary, const char *perfdata,
                      const char *const *lines, size_t nlines);
+/* --format text|json|nagios into *json / *nagios; 0 or -1 with err. */
+int cli_format_opt(const char *v, int *json, int *nagios, char *err,
+                   size_t errsz);
+
+/* The rows of --format, -w, -c and --cert-days, with the ids FIRST .. FIRST
+ * + 3 (the last three in enum cli_nagios_opt's order: hand them to
+ * cli_nagios_opt as id - FIRST - 1). */
+/* clang-format off */
+#define CLI_OPTS_FORMAT(FIRST) \
+	{(FIRST), "format", OPT_REQ, "FMT", \
+	 "text (default), json, or nagios (a monitoring plugin: status line, " \
+	 "perfdata, exit 0-3)"}, \
+	{(FIRST) + 1, "w|warning", OPT_REQ, "RANGE", \
+	 "nagios: WARNING when the run's seconds fall outside RANGE"}, \
+	{(FIRST) + 2, "c|critical", OPT_REQ, "RANGE", \
+	 "nagios: CRITICAL when they fall outside RANGE"}, \
+	{(FIRST) + 3, "cert-days", OPT_REQ, "WARN[,CRIT]", \
+	 "nagios: WARNING (CRITICAL) below this many days of certificate left"}
+/* clang-format on */
+
 /* argv asks for --format nagios (a usage error is then UNKNOWN, 3). */
 int cli_nagios_wanted(int argc, char **argv);
 

@@ -70,16 +70,7 @@ static const struct opt_def tls_defs[] = {
         {T_HELO, "helo|ehlo", OPT_REQ, "NAME", "name to greet with"},
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
-        {T_FORMAT, "format", OPT_REQ, "FMT",
-         "text (default), json, or nagios (a monitoring plugin: status "
-         "line, perfdata, exit 0-3; needs a port)"},
-        {T_WARN, "w|warning", OPT_REQ, "RANGE",
-         "nagios: WARNING when the scan's seconds fall outside RANGE"},
-        {T_CRIT, "c|critical", OPT_REQ, "RANGE",
-         "nagios: CRITICAL when they fall outside RANGE"},
-        {T_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]",
-         "nagios: WARNING (CRITICAL) below this many days of certificate "
-         "left"},
+        CLI_OPTS_FORMAT(T_FORMAT),
         {T_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "list every accepted suite (default: the first few per protocol)"},
         {T_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -157,24 +148,12 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		c->verbose = 1;
 		break;
 	case T_FORMAT:
-		if (strcmp(v, "json") == 0)
-			c->common.json = 1;
-		else if (strcmp(v, "nagios") == 0)
-			c->nagios = 1;
-		else if (strcmp(v, "text") != 0) {
-			snprintf(err, errsz,
-			         "unknown --format '%s' (text, json, nagios)",
-			         v);
-			return -1;
-		}
-		break;
-	case T_WARN:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_WARN, v, err, errsz);
-	case T_CRIT:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CRIT, v, err, errsz);
-	case T_CERT_DAYS:
-		return cli_nagios_opt(&c->ng, CLI_NAGIOS_CERT_DAYS, v, err,
+		return cli_format_opt(v, &c->common.json, &c->nagios, err,
 		                      errsz);
+	case T_WARN:
+	case T_CRIT:
+	case T_CERT_DAYS:
+		return cli_nagios_opt(&c->ng, id - T_WARN, v, err, errsz);
 	case T_HELP:
 		c->help = 1;
 		break;
