@@ -87,6 +87,43 @@ START_TIMEOUT = 30.0
 OWNER_FILE = "owner"
 
 
+
+def postfix_common_cf():
+    """The main.cf settings every private Postfix of the harness shares
+    (mailservers.py, tls_postures.py): loopback only, delivery a no-op, no
+    DNS, no throttling."""
+    return """\
+mydestination = $mydomain, $myhostname, localhost
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = /dev/stdout
+smtputf8_enable = no
+biff = no
+# delivery is a no-op: the tests look at the SMTP dialogue only
+default_transport = discard:test
+relay_transport = discard:test
+local_transport = discard:test
+virtual_transport = discard:test
+local_recipient_maps =
+alias_maps =
+alias_database =
+# no DNS from the test servers
+smtp_dns_support_level = disabled
+disable_dns_lookups = yes
+smtpd_peername_lookup = no
+# no throttling: tests make many errors on purpose
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+smtpd_junk_command_limit = 1000
+smtpd_client_connection_rate_limit = 0
+# no flow control: audits that stop before DATA would otherwise make every
+# accepted RCPT wait a second once the budget is spent
+in_flow_delay = 0
+"""
+
+
 class MailServerError(RuntimeError):
     pass
 
@@ -390,35 +427,7 @@ setgid_group = postdrop
 myhostname = {self.myhostname}
 mydomain = {self.domain}
 myorigin = $mydomain
-mydestination = $mydomain, $myhostname, localhost
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-maillog_file = /dev/stdout
-smtputf8_enable = no
-biff = no
-# delivery is a no-op: the tests look at the SMTP dialogue only
-default_transport = discard:test
-relay_transport = discard:test
-local_transport = discard:test
-virtual_transport = discard:test
-local_recipient_maps =
-alias_maps =
-alias_database =
-# no DNS from the test servers
-smtp_dns_support_level = disabled
-disable_dns_lookups = yes
-smtpd_peername_lookup = no
-# no throttling: tests make many errors on purpose
-smtpd_error_sleep_time = 0
-smtpd_soft_error_limit = 1000
-smtpd_hard_error_limit = 1000
-smtpd_junk_command_limit = 1000
-smtpd_client_connection_rate_limit = 0
-# no flow control: audits that stop before DATA would otherwise make every
-# accepted RCPT wait a second once the budget is spent
-in_flow_delay = 0
-anvil_rate_time_unit = 60s
+{postfix_common_cf()}anvil_rate_time_unit = 60s
 smtpd_banner = $myhostname ESMTP smtprobe-test
 # TLS: certificate from the throwaway CA; offered on port-level "may"
 smtpd_tls_cert_file = {self.chain_file}
