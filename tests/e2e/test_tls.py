@@ -423,3 +423,13 @@ def test_nagios_high_finding_is_critical(srv):
     assert res.returncode == 2, res.stdout
     assert "starttls.not_offered" in line
     assert "[high] starttls.not_offered" in res.stdout
+
+
+def test_a_silent_server_after_starttls_is_not_a_verdict():
+    """STARTTLS accepted, then nothing: the scan ends at the deadline with
+    exit 2 and the reason, not with 'no protocol offered'."""
+    with BadServer(starttls_script([("hold",)])) as srv:
+        res = run_smtprobe(["tls", srv.address, "--starttls", "--timeout", "1"], timeout=60)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "TLS" in res.stderr or "timeout" in res.stderr.lower(), res.stderr
+    assert "not offered" not in res.stdout
