@@ -19,8 +19,12 @@ static void usage(FILE *f)
 	        "why\n"
 	        "  explain   what an SMTP reply or error means, and how to fix "
 	        "it\n"
+	        "  exporter  a Prometheus exporter: probes on request "
+	        "(/probe?target=&module=)\n"
 	        "  relay     the relay-policy audit: open relay, authenticated "
 	        "scope, spoofing\n"
+	        "  run       a policy file's expectations per environment "
+	        "(CI), with a drift report\n"
 	        "  send      run one SMTP/LMTP transaction (swaks-compatible)\n"
 	        "  serve     a policy-aware test SMTP server\n"
 	        "  tls       the TLS posture: protocols, suites, groups, "
@@ -59,6 +63,10 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "tls") == 0)
 		return cmd_tls(argc - 2, argv + 2);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "exporter") == 0)
+		return cmd_exporter(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 2, argv + 2);
 	cli_error("unknown command '%s' (try 'smtprobe --help')", argv[1]);

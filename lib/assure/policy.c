@@ -1,0 +1,2 @@
+/* policy.c - (being written) */
+typedef int smtprobe_stub_policy;

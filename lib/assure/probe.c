@@ -1,0 +1,2 @@
+/* probe.c - (being written) */
+typedef int smtprobe_stub_probe;

@@ -1,0 +1,2 @@
+/* run.c - (being written) */
+typedef int smtprobe_stub_run;

@@ -1,0 +1,2 @@
+/* outcome.c - (being written) */
+typedef int smtprobe_stub_outcome;
