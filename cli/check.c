@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "nagios_out.h"
 #include "opts.h"
+#include "smtprobe/assure.h"
 #include "smtprobe/check.h"
 #include "smtprobe/ehlo.h"
 #include "smtprobe/message.h"
@@ -91,7 +92,7 @@ struct check_cfg {
 	int verbose, help, strict;
 	unsigned ports[SMTPROBE_MAX_PORTS];
 	size_t nports;
-	int nagios;
+	int format; /* enum cli_format */
 	struct cli_nagios ng;
 };
 
@@ -186,7 +187,7 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_PORTS:
 		return parse_ports(c, v, err, errsz);
 	case C_FORMAT:
-		return cli_format_opt(v, &c->common.json, &c->nagios, err,
+		return cli_format_opt(v, &c->common.json, &c->format, err,
 		                      errsz);
 	case C_WARN:
 	case C_CRIT:
@@ -487,7 +488,7 @@ static int check_run(struct check_cfg *c)
 	struct text_out out;
 	text_out_init(&out, stdout, 1);
 	out.show_stages = 1;
-	if (c->verbose && !c->common.json) {
+	if (c->verbose && c->format == CLI_FMT_TEXT) {
 		q->on_event = text_event;
 		q->event_arg = &out;
 	}
@@ -498,13 +499,25 @@ static int check_run(struct check_cfg *c)
 		return 2;
 	}
 	smtprobe_check_run(&p, r);
-	if (c->verbose && !c->common.json)
+	if (c->verbose && c->format == CLI_FMT_TEXT)
 		printf("\n");
-	if (c->nagios) {
+	if (c->format == CLI_FMT_NAGIOS) {
 		int nrc = render_nagios(r, &c->ng);
 		smtprobe_check_release(r);
 		free(r);
 		return nrc;
+	}
+	if (c->format >= CLI_FMT_PROMETHEUS) {
+		struct smtprobe_outcome o;
+		smtprobe_outcome_init(&o);
+		smtprobe_assure_check(r, &o);
+		int rc = cli_outcome_print(c->format, &o, "smtprobe check") < 0
+		                 ? 2
+		                 : r->exit_code;
+		smtprobe_outcome_free(&o);
+		smtprobe_check_release(r);
+		free(r);
+		return rc;
 	}
 	if (c->common.json) {
 		char *doc = smtprobe_check_json(r);

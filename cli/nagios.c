@@ -80,21 +80,6 @@ int cli_nagios_opt(struct cli_nagios *n, int which, const char *v, char *err,
 	return -1;
 }
 
-int cli_format_opt(const char *v, int *json, int *nagios, char *err,
-                   size_t errsz)
-{
-	if (strcmp(v, "json") == 0)
-		*json = 1;
-	else if (strcmp(v, "nagios") == 0)
-		*nagios = 1;
-	else if (strcmp(v, "text") != 0) {
-		snprintf(err, errsz,
-		         "unknown --format '%s' (text, json, nagios)", v);
-		return -1;
-	}
-	return 0;
-}
-
 static void worse(enum cli_nagios_state *s, enum cli_nagios_state t)
 {
 	if (t > *s && *s != CLI_NAGIOS_UNKNOWN)

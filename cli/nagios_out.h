@@ -43,9 +43,23 @@ void cli_nagios_cert_perf(const struct cli_nagios *n, long days_left, char *out,
 int cli_nagios_print(const char *name, enum cli_nagios_state state,
                      const char *summary, const char *perfdata,
                      const char *const *lines, size_t nlines);
-/* --format text|json|nagios into *json / *nagios; 0 or -1 with err. */
-int cli_format_opt(const char *v, int *json, int *nagios, char *err,
+/* --format: what the commands print (cli/formats.c) */
+enum cli_format {
+	CLI_FMT_TEXT,
+	CLI_FMT_JSON,
+	CLI_FMT_NAGIOS,
+	CLI_FMT_PROMETHEUS,
+	CLI_FMT_JUNIT,
+	CLI_FMT_TAP,
+};
+/* --format NAME into *format (and *json for json); 0 or -1 with err. */
+int cli_format_opt(const char *v, int *json, int *format, char *err,
                    size_t errsz);
+/* Print an outcome in format prometheus, junit or tap (name: the JUnit
+ * testsuites' name) to stdout; 0, or -1 (out of memory, said). */
+struct smtprobe_outcome;
+int cli_outcome_print(int format, const struct smtprobe_outcome *o,
+                      const char *name);
 
 /* The rows of --format, -w, -c and --cert-days, with the ids FIRST .. FIRST
  * + 3 (the last three in enum cli_nagios_opt's order: hand them to
@@ -53,8 +67,9 @@ int cli_format_opt(const char *v, int *json, int *nagios, char *err,
 /* clang-format off */
 #define CLI_OPTS_FORMAT(FIRST) \
 	{(FIRST), "format", OPT_REQ, "FMT", \
-	 "text (default), json, or nagios (a monitoring plugin: status line, " \
-	 "perfdata, exit 0-3)"}, \
+	 "text (default), json, nagios (a monitoring plugin: status line, " \
+	 "perfdata, exit 0-3), prometheus (metrics), junit or tap (a " \
+	 "test report for CI)"}, \
 	{(FIRST) + 1, "w|warning", OPT_REQ, "RANGE", \
 	 "nagios: WARNING when the run's seconds fall outside RANGE"}, \
 	{(FIRST) + 2, "c|critical", OPT_REQ, "RANGE", \
@@ -62,6 +77,11 @@ int cli_format_opt(const char *v, int *json, int *nagios, char *err,
 	{(FIRST) + 3, "cert-days", OPT_REQ, "WARN[,CRIT]", \
 	 "nagios: WARNING (CRITICAL) below this many days of certificate left"}
 /* clang-format on */
+
+/* relay --format nagios (cli/relay_nagios.c); the exit code */
+struct smtprobe_relay_report;
+int relay_render_nagios(const struct smtprobe_relay_report *r,
+                        const struct cli_nagios *ng);
 
 /* argv asks for --format nagios (a usage error is then UNKNOWN, 3). */
 int cli_nagios_wanted(int argc, char **argv);

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nagios_out.h"
 #include "opts.h"
+#include "smtprobe/assure.h"
 #include "smtprobe/message.h"
 #include "smtprobe/discover.h"
 #include "smtprobe/relay.h"
@@ -33,6 +35,10 @@ enum {
 	R_HELO,
 	R_VERBOSE,
 	R_HELP,
+	R_FORMAT, /* and the three after it: CLI_OPTS_FORMAT */
+	R_WARN,
+	R_CRIT,
+	R_CERT_DAYS,
 };
 
 static const struct opt_def relay_defs[] = {
@@ -87,7 +93,8 @@ static const struct opt_def relay_defs[] = {
         {R_HELO, "helo|ehlo", OPT_REQ, "NAME",
          "our HELO name (default " SMTPROBE_RELAY_DEFAULT_HELO ")"},
         CLI_OPTS_FAMILY,
-        CLI_OPT_JSON("one JSON document"),
+        CLI_OPT_JSON("one JSON document (the same as --format json)"),
+        CLI_OPTS_FORMAT(R_FORMAT),
         {R_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show each test's envelope and reasoning in the table"},
         {R_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -101,6 +108,9 @@ struct relay_cfg {
 	const char *helo, *own, *other, *ext_sender;
 	char scenario[4];
 	int verbose, help;
+	int format; /* enum cli_format */
+	struct cli_nagios ng;
+	int ran; /* the audit ran: a 2 before it is a usage error */
 };
 
 static int add_port(struct relay_cfg *c, long port, char *err, size_t errsz)
@@ -278,6 +288,16 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 	case R_HELP:
 		c->help = 1;
 		return 0;
+	case R_FORMAT:
+		return cli_format_opt(v, &c->common.json, &c->format, err,
+		                      errsz);
+	case R_CERT_DAYS:
+		snprintf(err, errsz, "--cert-days: a relay audit reads no "
+		                     "certificate (smtprobe check or tls do)");
+		return -1;
+	case R_WARN:
+	case R_CRIT:
+		return cli_nagios_opt(&c->ng, id - R_WARN, v, err, errsz);
 	default:
 		return cli_common_opt(&c->common, id, v, err, errsz);
 	}
@@ -474,7 +494,7 @@ static void render(const struct relay_cfg *c,
 			reply_text(t, rt, sizeof(rt));
 			printf(" %s %-30s %-12s %.70s\n",
 			       cli_mark(mark(t->mark), tty), t->id,
-			       smtprobe_outcome_name(t->outcome), rt);
+			       smtprobe_reply_outcome_name(t->outcome), rt);
 			if (c->verbose)
 				printf("     HELO %s, MAIL FROM:%s, RCPT "
 				       "TO:%s; "
@@ -583,7 +603,26 @@ static int relay_run(struct relay_cfg *c)
 		cli_error("out of memory");
 		return 2;
 	}
+	c->ran = 1;
 	smtprobe_relay_run(&c->p, r);
+	if (c->format == CLI_FMT_NAGIOS) {
+		int nrc = relay_render_nagios(r, &c->ng);
+		smtprobe_relay_report_free(r);
+		free(r);
+		return nrc;
+	}
+	if (c->format >= CLI_FMT_PROMETHEUS) {
+		struct smtprobe_outcome o;
+		smtprobe_outcome_init(&o);
+		smtprobe_assure_relay(r, &o);
+		int rc = cli_outcome_print(c->format, &o, "smtprobe relay") < 0
+		                 ? 2
+		                 : r->exit_code;
+		smtprobe_outcome_free(&o);
+		smtprobe_relay_report_free(r);
+		free(r);
+		return rc;
+	}
 	if (c->common.json) {
 		char *doc = smtprobe_relay_json(r);
 		if (doc) {
@@ -594,7 +633,7 @@ static int relay_run(struct relay_cfg *c)
 		render(c, r);
 	}
 	int rc = r->exit_code;
-	if (r->error[0] && !c->common.json)
+	if (r->error[0] && c->format == CLI_FMT_TEXT)
 		cli_error("%s", r->error);
 	smtprobe_relay_report_free(r);
 	free(r);
@@ -609,15 +648,19 @@ int cmd_relay(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	cli_common_init(&c.common, 10000, 0);
+	cli_nagios_init(&c.ng);
 	c.p.max_ms = 300000;
 	if (opts_parse(relay_defs, argc, argv, on_relay_opt, cli_common_accept,
 	               &c, err, sizeof(err)) < 0) {
 		cli_error("%s (try 'smtprobe relay --help')", err);
-		rc = 2;
+		/* a monitoring system reads a usage error as UNKNOWN (3) */
+		rc = cli_nagios_wanted(argc, argv) ? CLI_NAGIOS_UNKNOWN : 2;
 	} else if (c.help) {
 		relay_help(stdout);
 	} else {
 		rc = relay_run(&c);
+		if (c.format == CLI_FMT_NAGIOS && !c.ran && rc == 2)
+			rc = CLI_NAGIOS_UNKNOWN;
 	}
 	cli_common_release(&c.common);
 	return rc;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common.h"
 #include "nagios_out.h"
+#include "smtprobe/assure.h"
 #include "smtprobe/discover.h"
 #include "smtprobe/tlsscan.h"
 #include "banned.h"
@@ -81,7 +82,8 @@ struct tls_cfg {
 	const char *target;
 	long port;
 	int starttls, tlsc, quick, help, verbose;
-	int nagios;
+	int format; /* enum cli_format */
+	struct smtprobe_outcome oc; /* prometheus, junit, tap */
 	struct cli_nagios ng;
 	long max_conn;
 	long rate;
@@ -148,7 +150,7 @@ static int on_tls_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		c->verbose = 1;
 		break;
 	case T_FORMAT:
-		return cli_format_opt(v, &c->common.json, &c->nagios, err,
+		return cli_format_opt(v, &c->common.json, &c->format, err,
 		                      errsz);
 	case T_WARN:
 	case T_CRIT:
@@ -581,13 +583,18 @@ static int scan_one(struct tls_cfg *c, const char *host, unsigned port,
 	        .verify_everywhere = c->common.tls_verify,
 	        .profile = c->profile,
 	};
-	if (smtprobe_tls_scan(&sp, s) < 0 && !c->common.json && !c->nagios)
+	if (smtprobe_tls_scan(&sp, s) < 0 && c->format == CLI_FMT_TEXT)
 		cli_error("%s:%u: %s", host, port, s->error);
 	int rc = smtprobe_tls_scan_exit(s);
 	if (s->ran)
 		mode = s->mode;
-	if (c->nagios) {
+	if (c->format == CLI_FMT_NAGIOS) {
 		rc = render_nagios(s, host, port, &c->ng);
+		free(s);
+		return rc;
+	}
+	if (c->format >= CLI_FMT_PROMETHEUS) {
+		smtprobe_assure_tls(&sp, s, &c->oc);
 		free(s);
 		return rc;
 	}
@@ -631,11 +638,13 @@ static int tls_run(struct tls_cfg *c)
 	int rc = 0;
 
 	if (cli_target("tls", c->target, host, sizeof(host), &port) < 0)
-		return c->nagios ? CLI_NAGIOS_UNKNOWN : 2;
+		return c->format == CLI_FMT_NAGIOS ? CLI_NAGIOS_UNKNOWN : 2;
 	if (c->port > 0)
 		port = c->port;
-	if (c->nagios && port <= 0) {
-		cli_error("--format nagios needs a port (HOST:PORT or -p)");
+	if ((c->format == CLI_FMT_NAGIOS || c->format == CLI_FMT_PROMETHEUS) &&
+	    port <= 0) {
+		cli_error("--format %s needs a port (HOST:PORT or -p)",
+		          c->format == CLI_FMT_NAGIOS ? "nagios" : "prometheus");
 		json_decref(listeners);
 		return CLI_NAGIOS_UNKNOWN;
 	}
@@ -662,7 +671,7 @@ static int tls_run(struct tls_cfg *c)
 			const struct smtprobe_port_probe *pp = &ps.port[i];
 			if (!pp->open)
 				continue;
-			if (scanned++ && !c->common.json)
+			if (scanned++ && c->format == CLI_FMT_TEXT)
 				printf("\n");
 			int r = scan_one(c, host, pp->port,
 			                 pp->tls == SMTPROBE_TLSMODE_IMPLICIT
@@ -677,6 +686,9 @@ static int tls_run(struct tls_cfg *c)
 			rc = 2;
 		}
 	}
+	if (c->format >= CLI_FMT_PROMETHEUS &&
+	    cli_outcome_print(c->format, &c->oc, "smtprobe tls") < 0)
+		rc = 2;
 	if (c->common.json) {
 		json_t *doc =
 		        port > 0 && json_array_size(listeners) == 1
@@ -726,7 +738,9 @@ int cmd_tls(int argc, char **argv)
 		cli_common_release(&c.common);
 		return usage;
 	}
+	smtprobe_outcome_init(&c.oc);
 	int rc = tls_run(&c);
+	smtprobe_outcome_free(&c.oc);
 	cli_common_release(&c.common);
 	return rc;
 }

@@ -58,7 +58,7 @@ static void check_reply(struct smtprobe_reply *r, unsigned flags)
 	struct smtprobe_exchange ex[2];
 	struct smtprobe_rcpt_result rcpt;
 	enum smtprobe_refusal_kind kind = SMTPROBE_RK_OTHER;
-	enum smtprobe_outcome o;
+	enum smtprobe_reply_outcome o;
 	char why[256], small[9];
 	size_t sz = 1 + flags % sizeof(small);
 
@@ -66,7 +66,7 @@ static void check_reply(struct smtprobe_reply *r, unsigned flags)
 	CHECK(terminated(why, sizeof(why)) && why[0] != '\0');
 	CHECK((unsigned)o <= SMTPROBE_OUT_INCONCLUSIVE);
 	CHECK((unsigned)kind <= SMTPROBE_RK_OTHER);
-	CHECK(strcmp(smtprobe_outcome_name(o), "?") != 0);
+	CHECK(strcmp(smtprobe_reply_outcome_name(o), "?") != 0);
 	CHECK(strcmp(smtprobe_refusal_kind_name(kind), "?") != 0);
 	if (r->code < 400) {
 		CHECK(o == SMTPROBE_OUT_ACCEPTED && kind == SMTPROBE_RK_NONE);
@@ -207,11 +207,11 @@ static void check_verdicts(struct smtprobe_relay_test *t, size_t k,
 		uint8_t b = size ? data[i % size] : 0;
 
 		t[i].ran = (b & 0x80) == 0;
-		t[i].outcome = (enum smtprobe_outcome)(b % 5);
+		t[i].outcome = (enum smtprobe_reply_outcome)(b % 5);
 		t[i].delivered = (b & 0x20) != 0;
 		t[i].refused_at_data = (b & 0x40) != 0;
 		snprintf(t[i].why, sizeof(t[i].why), "%s",
-		         smtprobe_outcome_name(t[i].outcome));
+		         smtprobe_reply_outcome_name(t[i].outcome));
 	}
 	smtprobe_relay_judge_port(t, k, v);
 	for (int s = 0; s < 3; s++) {

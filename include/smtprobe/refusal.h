@@ -11,7 +11,7 @@
 
 #include "reply.h"
 
-enum smtprobe_outcome {
+enum smtprobe_reply_outcome {
 	SMTPROBE_OUT_ACCEPTED,
 	SMTPROBE_OUT_REFUSED,  /* permanent refusal */
 	SMTPROBE_OUT_TEMPFAIL, /* temporary refusal by policy (454 4.7.1) */
@@ -36,7 +36,7 @@ enum smtprobe_refusal_kind {
 
 /* Classify one reply. why gets a short reason ("5xx: permanent refusal,
  * relay policy"). A NULL reply is inconclusive. */
-enum smtprobe_outcome
+enum smtprobe_reply_outcome
 smtprobe_refusal_classify(const struct smtprobe_reply *r,
                           enum smtprobe_refusal_kind *kind, char *why,
                           size_t whysz);
@@ -46,7 +46,7 @@ smtprobe_refusal_classify(const struct smtprobe_reply *r,
  * question. */
 int smtprobe_refusal_is_moot(enum smtprobe_refusal_kind k);
 
-const char *smtprobe_outcome_name(enum smtprobe_outcome o);
+const char *smtprobe_reply_outcome_name(enum smtprobe_reply_outcome o);
 const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k);
 
 #endif

@@ -115,7 +115,7 @@ struct smtprobe_relay_test {
 	/* filled by the run */
 	struct smtprobe_result res;
 	int ran;
-	enum smtprobe_outcome outcome;
+	enum smtprobe_reply_outcome outcome;
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage decided_at; /* the stage whose reply decided */
 	const struct smtprobe_reply *deciding; /* points into res */

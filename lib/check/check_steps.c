@@ -401,7 +401,7 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		 * an unresolvable domain is no answer to the relay question */
 		char why[160];
 		enum smtprobe_refusal_kind kind;
-		enum smtprobe_outcome o = smtprobe_refusal_classify(
+		enum smtprobe_reply_outcome o = smtprobe_refusal_classify(
 		        x->reply, &kind, why, sizeof(why));
 		int moot = smtprobe_refusal_is_moot(kind);
 		ck_reply_text(x->reply, rt, sizeof(rt));

@@ -183,7 +183,7 @@ const char *smtprobe_refusal_kind_name(enum smtprobe_refusal_kind k)
 	               : "?";
 }
 
-const char *smtprobe_outcome_name(enum smtprobe_outcome o)
+const char *smtprobe_reply_outcome_name(enum smtprobe_reply_outcome o)
 {
 	switch (o) {
 	case SMTPROBE_OUT_ACCEPTED:
@@ -200,13 +200,13 @@ const char *smtprobe_outcome_name(enum smtprobe_outcome o)
 	return "?";
 }
 
-enum smtprobe_outcome
+enum smtprobe_reply_outcome
 smtprobe_refusal_classify(const struct smtprobe_reply *r,
                           enum smtprobe_refusal_kind *kind, char *why,
                           size_t whysz)
 {
 	enum smtprobe_refusal_kind k = SMTPROBE_RK_NONE;
-	enum smtprobe_outcome o;
+	enum smtprobe_reply_outcome o;
 	const char *what;
 
 	if (!r || r->code < 200 || r->code > 599) {

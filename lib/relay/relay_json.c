@@ -75,7 +75,7 @@ static json_t *test_json(const struct smtprobe_relay_test *t,
 	        "mail_from", t->mail_from, "rcpt_to", t->rcpt_to, "auth",
 	        smtprobe_relay_auth_name(t->auth), "tls", r->have_tls,
 	        "replies", replies, "outcome",
-	        smtprobe_outcome_name(t->outcome), "refusal",
+	        smtprobe_reply_outcome_name(t->outcome), "refusal",
 	        smtprobe_refusal_kind_name(t->kind), "decided_at",
 	        t->outcome == SMTPROBE_OUT_SKIPPED
 	                ? ""

@@ -169,7 +169,7 @@ static void judge_test(struct smtprobe_relay_test *t)
 			return;
 		}
 		enum smtprobe_refusal_kind k;
-		enum smtprobe_outcome o =
+		enum smtprobe_reply_outcome o =
 		        smtprobe_refusal_classify(r, &k, why, sizeof(why));
 		t->deciding = r;
 		t->decided_at = steps[i];
@@ -273,7 +273,7 @@ static void add_evidence(struct smtprobe_relay_scenario_verdict *v, size_t i)
 		v->evidence[v->nevidence++] = i;
 }
 
-static int refused(enum smtprobe_outcome o)
+static int refused(enum smtprobe_reply_outcome o)
 {
 	return o == SMTPROBE_OUT_REFUSED || o == SMTPROBE_OUT_TEMPFAIL;
 }

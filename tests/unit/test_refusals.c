@@ -22,7 +22,7 @@
 struct row {
 	const char *server;
 	const char *text; /* a substring of the collected line */
-	enum smtprobe_outcome out;
+	enum smtprobe_reply_outcome out;
 	enum smtprobe_refusal_kind kind;
 	int used;
 };
@@ -109,13 +109,13 @@ static size_t check_file(const char *dir, const char *server)
 		struct smtprobe_reply *r = reply_of(line);
 		enum smtprobe_refusal_kind k;
 		char why[200];
-		enum smtprobe_outcome o =
+		enum smtprobe_reply_outcome o =
 		        smtprobe_refusal_classify(r, &k, why, sizeof(why));
 		if (o != row->out || k != row->kind)
 			fail_msg("%s: \"%s\": got %s/%s, want %s/%s", server,
-			         line, smtprobe_outcome_name(o),
+			         line, smtprobe_reply_outcome_name(o),
 			         smtprobe_refusal_kind_name(k),
-			         smtprobe_outcome_name(row->out),
+			         smtprobe_reply_outcome_name(row->out),
 			         smtprobe_refusal_kind_name(row->kind));
 		smtprobe_reply_free(r);
 		lines++;

@@ -52,7 +52,7 @@ struct ccase {
 	int code;
 	const char *enh;
 	const char *text;
-	enum smtprobe_outcome out;
+	enum smtprobe_reply_outcome out;
 	enum smtprobe_refusal_kind kind;
 };
 
@@ -419,7 +419,7 @@ static void test_classify(void **state)
 		struct smtprobe_reply *r = case_reply(c);
 		enum smtprobe_refusal_kind kind =
 		        (enum smtprobe_refusal_kind)99;
-		enum smtprobe_outcome o;
+		enum smtprobe_reply_outcome o;
 		char why[256], code[16];
 
 		print_message("classify: %s\n", c->name);
@@ -427,9 +427,9 @@ static void test_classify(void **state)
 		o = smtprobe_refusal_classify(r, &kind, why, sizeof(why));
 		if (o != c->out || kind != c->kind)
 			fail_msg("%s: got %s/%s, want %s/%s (%s)", c->name,
-			         smtprobe_outcome_name(o),
+			         smtprobe_reply_outcome_name(o),
 			         smtprobe_refusal_kind_name(kind),
-			         smtprobe_outcome_name(c->out),
+			         smtprobe_reply_outcome_name(c->out),
 			         smtprobe_refusal_kind_name(c->kind), why);
 		assert_non_null(memchr(why, '\0', sizeof(why)));
 		assert_true(why[0] != '\0');
@@ -482,7 +482,7 @@ static void test_names(void **state)
 	(void)state;
 	for (i = SMTPROBE_OUT_ACCEPTED; i <= SMTPROBE_OUT_SKIPPED; i++)
 		assert_string_not_equal(
-		        smtprobe_outcome_name((enum smtprobe_outcome)i), "?");
+		        smtprobe_reply_outcome_name((enum smtprobe_reply_outcome)i), "?");
 	for (i = SMTPROBE_RK_NONE; i <= SMTPROBE_RK_OTHER; i++)
 		assert_string_not_equal(smtprobe_refusal_kind_name(
 		                                (enum smtprobe_refusal_kind)i),
@@ -1037,7 +1037,7 @@ struct tspec {
 	const char *id;
 	enum smtprobe_relay_scenario sc;
 	enum smtprobe_relay_expect ex;
-	enum smtprobe_outcome out;
+	enum smtprobe_reply_outcome out;
 	unsigned f;
 };
 
@@ -1279,7 +1279,7 @@ static void fill(struct smtprobe_relay_test *t, const struct tspec *s)
 		t->kind = SMTPROBE_RK_RELAY;
 	t->title = s->id;
 	snprintf(t->why, sizeof(t->why), "%s: %s", s->id,
-	         smtprobe_outcome_name(s->out));
+	         smtprobe_reply_outcome_name(s->out));
 }
 
 static void test_judge_port(void **state)
@@ -1372,7 +1372,7 @@ struct jcase {
 	int ext_rcpt;   /* the test's recipient is at the external domain */
 	int std_sender; /* the test's sender is the standard external one */
 	/* what judge_test must make of it */
-	enum smtprobe_outcome out;
+	enum smtprobe_reply_outcome out;
 	enum smtprobe_refusal_kind kind;
 	enum smtprobe_stage at;
 	int deciding; /* D_*: which reply decided */
@@ -1723,9 +1723,9 @@ static void test_judge_test(void **state)
 		smtprobe_relay_judge_test(t);
 		if (t->outcome != c->out || t->kind != c->kind)
 			fail_msg("%s: got %s/%s, want %s/%s (%s)", c->name,
-			         smtprobe_outcome_name(t->outcome),
+			         smtprobe_reply_outcome_name(t->outcome),
 			         smtprobe_refusal_kind_name(t->kind),
-			         smtprobe_outcome_name(c->out),
+			         smtprobe_reply_outcome_name(c->out),
 			         smtprobe_refusal_kind_name(c->kind), t->why);
 		assert_int_equal(t->delivered, c->delivered);
 		assert_int_equal(t->refused_at_data, c->at_data);

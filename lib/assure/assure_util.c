@@ -1,0 +1,41 @@
+/* assure_util.c - small pieces the converters of lib/assure share
+ * (assure_int.h): bounded detail texts and certificate dates. Pure. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "assure_int.h"
+#include "banned.h"
+
+void assure_text_init(struct assure_text *t)
+{
+	t->buf[0] = '\0';
+	t->len = 0;
+}
+
+void assure_text_line(struct assure_text *t, const char *prefix,
+                      const char *value)
+{
+	if (value == NULL || value[0] == '\0' || t->len >= sizeof(t->buf) - 1)
+		return;
+	int n = snprintf(t->buf + t->len, sizeof(t->buf) - t->len, "%s%s%s\n",
+	                 prefix ? prefix : "", prefix ? ": " : "", value);
+	if (n < 0)
+		return;
+	t->len += (size_t)n;
+	if (t->len >= sizeof(t->buf))
+		t->len = sizeof(t->buf) - 1;
+}
+
+long long assure_iso_epoch(const char *iso)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (iso == NULL || iso[0] == '\0')
+		return -1;
+	const char *end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	return (long long)timegm(&tm);
+}
