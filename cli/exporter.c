@@ -851,11 +851,12 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 	                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 	                MHD_USE_ERROR_LOG |
 	                (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	        0, NULL, NULL, on_request, x, MHD_OPTION_SOCK_ADDR,
-	        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, conns,
+	        0, NULL, NULL, on_request, x, MHD_OPTION_EXTERNAL_LOGGER,
+	        mhd_log, x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	        MHD_OPTION_CONNECTION_LIMIT, conns,
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)EXP_IDLE_TIMEOUT_S,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXP_REQUEST_MEMORY,
-	        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, x, MHD_OPTION_END);
+	        MHD_OPTION_END);
 	if (!d) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		cli_error("cannot listen on %s",

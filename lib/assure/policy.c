@@ -51,7 +51,7 @@
 
 #define POL_MAX_TEXT       (1024 * 1024) /* bytes of YAML */
 #define POL_MAX_DEPTH      16            /* nested mappings and lists */
-#define POL_MAX_NODES      65536 /* values, mappings, lists, aliases */
+#define POL_MAX_NODES      65536         /* values, mappings, lists, aliases */
 #define POL_MAX_ANCHORS    256
 #define POL_MAX_ENVS       64
 #define POL_MAX_TARGETS    256 /* per environment */
@@ -158,8 +158,8 @@ _Static_assert(sizeof(enum smtprobe_pol_tls) == sizeof(int) &&
                        sizeof(enum smtprobe_relay_verdict) == sizeof(int),
                "enums are stored through int pointers");
 
-#define T        struct smtprobe_pol_target
-#define AT(m)    offsetof(T, m)
+#define T     struct smtprobe_pol_target
+#define AT(m) offsetof(T, m)
 #define STR(k, vk, m, fl, nt)                                                  \
 	{                                                                      \
 		.key = k, .kind = vk, .flags = fl, .off = AT(m), .note = nt    \
@@ -439,7 +439,8 @@ static int regex_cost(const char *s, const char **why)
 			if (*s == ',') {
 				for (s++, hi = 0;
 				     *s >= '0' && *s <= '9' && hi < 100000; s++)
-					hi = hi * 10 + (unsigned long)(*s - '0');
+					hi = hi * 10 +
+					     (unsigned long)(*s - '0');
 				if (hi == 0)
 					hi = lo + 1;
 			}
@@ -468,9 +469,9 @@ static int regex_cost(const char *s, const char **why)
 				if (*s == ']')
 					s++;
 				while (*s != '\0' && *s != ']') {
-					if (*s == '[' && (s[1] == ':' ||
-					                  s[1] == '.' ||
-					                  s[1] == '=')) {
+					if (*s == '[' &&
+					    (s[1] == ':' || s[1] == '.' ||
+					     s[1] == '=')) {
 						char close = s[1];
 
 						for (s += 2; *s != '\0' &&
@@ -569,8 +570,7 @@ static int resolve_path(struct pctx *c, const yaml_node_t *n, const char *kp,
 	len = snprintf(buf, need, "%s%s%.*s%s%s", cwd,
 	               cwd[0] != '\0' && strcmp(cwd, "/") != 0 ? "/" : "",
 	               (int)dlen, dir,
-	               dlen > 0 || (cwd[0] == '\0' && slash != NULL) ? "/"
-	                                                             : "",
+	               dlen > 0 || (cwd[0] == '\0' && slash != NULL) ? "/" : "",
 	               rel);
 	if (len < 0 || (size_t)len >= need) {
 		free(buf);
@@ -585,7 +585,6 @@ static int get_text(struct pctx *c, const yaml_node_t *n, const char *kp,
 {
 	size_t len, cap = POL_MAX_HOST;
 	const char *s, *at;
-	int hidden = kind == VK_ENVVAR || kind == VK_PATH;
 
 	if (scalar(c, n, kp, &s, &len) < 0)
 		return -1;
@@ -641,7 +640,6 @@ static int get_text(struct pctx *c, const yaml_node_t *n, const char *kp,
 		return -1;
 	if (kind == VK_PATH)
 		return resolve_path(c, n, kp, s, out);
-	(void)hidden;
 	*out = strdup(s);
 	return *out ? 0 : fail(c, n, NULL, "out of memory");
 }
@@ -659,9 +657,10 @@ static int get_num(struct pctx *c, const yaml_node_t *n, const char *kp,
 		return -1;
 	if (len == 0 || strspn(s, "0123456789") != len ||
 	    (len > 1 && s[0] == '0'))
-		return fail(c, n, kp,
-		            "expected a whole number from %ld to %ld, got " QFMT,
-		            min, max, QARG(s));
+		return fail(
+		        c, n, kp,
+		        "expected a whole number from %ld to %ld, got " QFMT,
+		        min, max, QARG(s));
 	for (i = 0; i < len; i++) {
 		v = v * 10 + (s[i] - '0');
 		if (v > max)
@@ -765,8 +764,7 @@ static int get_mechs(struct pctx *c, const yaml_node_t *n, const char *kp,
 		e->mechs_include[e->nmechs++] = m;
 		for (j = 0; j + 1 < e->nmechs; j++) {
 			if (strcmp(e->mechs_include[j], m) == 0)
-				return fail(c, it, kp, "%s is listed twice",
-				            m);
+				return fail(c, it, kp, "%s is listed twice", m);
 		}
 	}
 	return 0;
@@ -786,7 +784,7 @@ static int apply(struct pctx *c, const struct field *f, const yaml_node_t *v,
                  const char *kp, void *base)
 {
 	void *at = (char *)base + f->off;
-	long num;
+	long num = 0;
 
 	switch (f->kind) {
 	case VK_NAME:
@@ -816,7 +814,8 @@ static int apply(struct pctx *c, const struct field *f, const yaml_node_t *v,
 			*(int *)(void *)((char *)base + f->set) = 1;
 		return 0;
 	case VK_MECHS:
-		return get_mechs(c, v, kp, &((struct smtprobe_pol_target *)base)->expect);
+		return get_mechs(c, v, kp,
+		                 &((struct smtprobe_pol_target *)base)->expect);
 	case VK_MAP:
 		return walk_map(c, v, kp, kp, f->sub, f->nsub, base);
 	case VK_ENVS:
@@ -841,8 +840,8 @@ static int is_secret_key(const char *key)
 }
 
 static int unknown_key(struct pctx *c, const yaml_node_t *k, const char *what,
-                       const char *kp, const char *key,
-                       const struct field *fs, size_t nf)
+                       const char *kp, const char *key, const struct field *fs,
+                       size_t nf)
 {
 	char list[256];
 	size_t i, used = 0;
@@ -911,7 +910,8 @@ static int walk_map(struct pctx *c, const yaml_node_t *n, const char *what,
 			                    : "belongs in a policy, not in a "
 			                      "modules file");
 		if (seen[i] != NULL)
-			return fail(c, k, kp, "duplicate key (first at line %lu)",
+			return fail(c, k, kp,
+			            "duplicate key (first at line %lu)",
 			            line_of(keys[i]));
 		seen[i] = v;
 		keys[i] = k;
@@ -982,7 +982,7 @@ static int target_finish(struct pctx *c, struct smtprobe_pol_target *t)
 static int get_targets(struct pctx *c, const yaml_node_t *n, const char *kp,
                        struct smtprobe_pol_env *e)
 {
-	char ip[POL_MAX_KEYPATH];
+	char ip[POL_MAX_KEYPATH + 24];
 	size_t count, i, j;
 
 	if (items(c, n, kp, POL_MAX_TARGETS, &count) < 0)
@@ -1000,15 +1000,16 @@ static int get_targets(struct pctx *c, const yaml_node_t *n, const char *kp,
 		e->ntargets = i + 1;
 		t->line = (int)line_of(it);
 		memset(c->note, 0, sizeof(c->note));
-		if (walk_map(c, it, ip, "", target_fields,
-		             NELEM(target_fields), t) < 0)
+		if (walk_map(c, it, ip, "", target_fields, NELEM(target_fields),
+		             t) < 0)
 			return -1;
 		for (j = 0; j < i; j++) {
 			if (strcmp(e->targets[j].name, t->name) == 0)
-				return fail(c, c->note[N_NAME], "name",
-				            "duplicate target '%s' in "
-				            "environment '%s' (first at line %d)",
-				            t->name, c->env, e->targets[j].line);
+				return fail(
+				        c, c->note[N_NAME], "name",
+				        "duplicate target '%s' in "
+				        "environment '%s' (first at line %d)",
+				        t->name, c->env, e->targets[j].line);
 		}
 		if (target_finish(c, t) < 0)
 			return -1;
@@ -1093,9 +1094,10 @@ static int get_modules(struct pctx *c, const yaml_node_t *n)
 		snprintf(kp, sizeof(kp), "modules.%s", t->name);
 		for (j = 0; j < i; j++) {
 			if (strcmp(p->modules[j].name, t->name) == 0)
-				return fail(c, k, kp,
-				            "duplicate module (first at line %d)",
-				            p->modules[j].line);
+				return fail(
+				        c, k, kp,
+				        "duplicate module (first at line %d)",
+				        p->modules[j].line);
 		}
 		memset(c->note, 0, sizeof(c->note));
 		if (walk_map(c, node(c, pair->value), kp, "", target_fields,
@@ -1108,8 +1110,8 @@ static int get_modules(struct pctx *c, const yaml_node_t *n)
 
 /* ---- the document ------------------------------------------------- */
 
-static int yaml_failed(struct pctx *c, const yaml_parser_t *y,
-                       const char *text, size_t len)
+static int yaml_failed(struct pctx *c, const yaml_parser_t *y, const char *text,
+                       size_t len)
 {
 	unsigned long line;
 	char ctx[96] = "";
@@ -1120,8 +1122,8 @@ static int yaml_failed(struct pctx *c, const yaml_parser_t *y,
 	}
 	if (y->error == YAML_READER_ERROR) {
 		/* no mark: count the lines up to the bad byte */
-		size_t i, end = y->problem_offset < len ? y->problem_offset
-		                                        : len;
+		size_t i,
+		        end = y->problem_offset < len ? y->problem_offset : len;
 
 		for (i = 0, line = 1; i < end; i++)
 			line += text[i] == '\n';
@@ -1230,8 +1232,9 @@ static int parse_doc(struct pctx *c, const char *text, size_t len)
 	if (root == NULL || is_null(root))
 		fail(c, root, top, "required key missing (the file is empty)");
 	else if (root->type != YAML_MAPPING_NODE)
-		fail(c, root, NULL, "expected a mapping with the key %s, got %s",
-		     top, node_type(root));
+		fail(c, root, NULL,
+		     "expected a mapping with the key %s, got %s", top,
+		     node_type(root));
 	else
 		rc = walk_map(c, root, "top level", "", root_fields,
 		              NELEM(root_fields), c->p);
@@ -1259,9 +1262,8 @@ static int parse_doc(struct pctx *c, const char *text, size_t len)
 	return rc;
 }
 
-static int parse(const char *text, size_t len, const char *path,
-                 unsigned mode, struct smtprobe_policy *out, char *err,
-                 size_t errsz)
+static int parse(const char *text, size_t len, const char *path, unsigned mode,
+                 struct smtprobe_policy *out, char *err, size_t errsz)
 {
 	struct pctx c;
 
@@ -1287,15 +1289,13 @@ static int parse(const char *text, size_t len, const char *path,
 }
 
 int smtprobe_policy_parse(const char *text, size_t len, const char *path,
-                          struct smtprobe_policy *out, char *err,
-                          size_t errsz)
+                          struct smtprobe_policy *out, char *err, size_t errsz)
 {
 	return parse(text, len, path, W_POL, out, err, errsz);
 }
 
 int smtprobe_modules_parse(const char *text, size_t len, const char *path,
-                           struct smtprobe_policy *out, char *err,
-                           size_t errsz)
+                           struct smtprobe_policy *out, char *err, size_t errsz)
 {
 	return parse(text, len, path, W_MOD, out, err, errsz);
 }
@@ -1486,6 +1486,8 @@ static int secret_file(const char *path, char *buf, size_t bufsz, char *err,
 		return -1;
 	}
 	close(fd);
+	/* only the first line is the secret: wipe what followed it */
+	explicit_bzero(buf + len, (size_t)n - len);
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	buf[len] = '\0';

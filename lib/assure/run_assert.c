@@ -270,7 +270,7 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 		if (a) {
 			put(a->expected, sizeof(a->expected), "<= %ld ms",
 			    e->max_ms);
-			put(a->actual, sizeof(a->actual), "%.0f ms", f->check_ms);
+			put(a->actual, sizeof(a->actual), "%.1f ms", f->check_ms);
 		}
 	}
 }

@@ -132,8 +132,8 @@ static int copy(struct smtprobe_outcome *o, const char *s, char **out)
 
 /* arr (n used of *cap, at most max) with room for one more element, maybe
  * moved; NULL with o->oom set (arr is then untouched). */
-static void *grow(struct smtprobe_outcome *o, void *arr, size_t *cap,
-                  size_t n, size_t elem, size_t max)
+static void *grow(struct smtprobe_outcome *o, void *arr, size_t *cap, size_t n,
+                  size_t elem, size_t max)
 {
 	if (n < *cap)
 		return arr;

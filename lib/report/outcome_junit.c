@@ -48,7 +48,7 @@ static const struct {
 static enum smtprobe_case_status status_of(const struct smtprobe_case *c)
 {
 	return (size_t)c->status < NELEM(status_tab) ? c->status
-	                                              : SMTPROBE_CASE_ERROR;
+	                                             : SMTPROBE_CASE_ERROR;
 }
 
 /* The next character of s[0..n): its length in *len (1 for a byte that
@@ -134,8 +134,7 @@ static int attr_time(xmlTextWriterPtr w, double s)
 {
 	char buf[48];
 
-	return seconds_text(s, buf, sizeof(buf)) < 0 ? 0
-	                                             : attr(w, "time", buf);
+	return seconds_text(s, buf, sizeof(buf)) < 0 ? 0 : attr(w, "time", buf);
 }
 
 static int text(xmlTextWriterPtr w, const char *s)
@@ -175,8 +174,8 @@ static int is_datetime(const char *s)
 	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
 	int h = digits(s + 11, 2), mi = digits(s + 14, 2),
 	    sec = digits(s + 17, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
 		return 0;
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
@@ -312,8 +311,7 @@ static int write_doc(xmlTextWriterPtr w, const struct smtprobe_outcome *o,
 	    xmlTextWriterSetIndentString(w, BAD_CAST "  ") < 0 ||
 	    xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0 ||
 	    start(w, "testsuites") < 0 || (name && attr(w, "name", name) < 0) ||
-	    attr_counts(w, &n) < 0 ||
-	    (total_known && attr_time(w, total) < 0))
+	    attr_counts(w, &n) < 0 || (total_known && attr_time(w, total) < 0))
 		return -1;
 	for (size_t i = 0; i < o->nsuites; i++)
 		if (write_suite(w, &o->suites[i]) < 0)
@@ -323,8 +321,7 @@ static int write_doc(xmlTextWriterPtr w, const struct smtprobe_outcome *o,
 	return 0;
 }
 
-char *smtprobe_outcome_junit(const struct smtprobe_outcome *o,
-                             const char *name)
+char *smtprobe_outcome_junit(const struct smtprobe_outcome *o, const char *name)
 {
 	if (o->oom)
 		return NULL;

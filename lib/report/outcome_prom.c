@@ -32,8 +32,8 @@
 /* Below 2^53 every integer is exact in a double: written in full. */
 #define PROM_EXACT_INT 9007199254740992.0
 
-static const char *const types[] = {"counter", "gauge", "histogram",
-                                    "summary", "untyped"};
+static const char *const types[] = {"counter", "gauge", "histogram", "summary",
+                                    "untyped"};
 
 static int name_char(char c, int first, int colon)
 {

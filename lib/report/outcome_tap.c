@@ -17,9 +17,10 @@
  * newline become spaces, other controls '?'), and '#' and '\' in
  * descriptions are escaped as TAP 14 says ("\#", "\\"). YAML scalars are
  * JSON strings (jansson), which YAML reads as double-quoted scalars, so no
- * text can break out of the block. The model stores clean UTF-8 (outcome.c);
- * a string that is not (structs filled by hand) makes jansson refuse it,
- * and the renderer returns NULL, as when o->oom or out of memory. */
+ * text can break out of the block (U+2028 and U+2029 escaped besides, as
+ * YAML 1.1 takes them for line breaks). The model stores clean UTF-8
+ * (outcome.c); a string that is not (structs filled by hand) makes jansson
+ * refuse it, and the renderer returns NULL, as when o->oom or out of memory. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ static const struct {
 static enum smtprobe_case_status status_of(const struct smtprobe_case *c)
 {
 	return (size_t)c->status < NELEM(status_tab) ? c->status
-	                                              : SMTPROBE_CASE_ERROR;
+	                                             : SMTPROBE_CASE_ERROR;
 }
 
 /* s on one line; with escape, '#' and '\' escaped as in a description. */
@@ -83,7 +84,19 @@ static int yaml_pair(FILE *f, const char *indent, const char *key,
 	json_decref(j);
 	if (!q)
 		return -1;
-	fprintf(f, "%s%s: %s\n", indent, key, q);
+	fprintf(f, "%s%s: ", indent, key);
+	/* JSON leaves U+2028 and U+2029 raw, YAML 1.1 reads them as line
+	 * breaks and folds them: escaped, the text reads back the same */
+	for (const char *p = q; *p; p++) {
+		if (p[0] == '\xE2' && p[1] == '\x80' &&
+		    (p[2] == '\xA8' || p[2] == '\xA9')) {
+			fputs(p[2] == '\xA8' ? "\\u2028" : "\\u2029", f);
+			p += 2;
+		} else {
+			putc(*p, f);
+		}
+	}
+	putc('\n', f);
 	free(q);
 	return 0;
 }
