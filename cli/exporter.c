@@ -95,13 +95,17 @@ struct kv {
 	double n;
 };
 
-/* printable ASCII only: what a query or the network gave may be anything */
+/* s cut to outsz - 1 bytes ("..." when cut), every byte but printable
+ * ASCII as '?': what a query or the network gave may be anything, and
+ * unlike cli_printable's this output is always valid UTF-8 for JSON. */
 static const char *clean(const char *s, char *out, size_t outsz)
 {
 	size_t o = 0;
 
-	for (; *s && o + 4 < outsz; s++)
-		out[o++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	for (; *s && o + 4 < outsz; s++) {
+		unsigned char ch = (unsigned char)*s;
+		out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
 	if (*s && outsz > 4) {
 		memcpy(out + o, "...", 3);
 		o += 3;
@@ -151,10 +155,33 @@ static void log_json(const char *stamp, const char *level, const char *event,
 	json_decref(o);
 }
 
+/* s as a logfmt value: as it is, or quoted when it has a space, '"', '='
+ * or '\\' (or is empty) */
+static const char *logfmt(const char *s, char *out, size_t outsz)
+{
+	char c[EXP_MAX_SHOWN * 2];
+	size_t o = 0;
+
+	clean(s, c, sizeof(c));
+	if (c[0] && !strpbrk(c, " \"=\\")) {
+		snprintf(out, outsz, "%s", c);
+		return out;
+	}
+	out[o++] = '"';
+	for (const char *p = c; *p && o + 3 < outsz; p++) {
+		if (*p == '"' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
 static void log_event(const struct exporter *x, const char *level,
                       const char *event, const struct kv *kv, size_t n)
 {
-	char stamp[40], line[EXP_LOG_LINE], v[EXP_MAX_SHOWN * 2];
+	char stamp[40], line[EXP_LOG_LINE], v[EXP_MAX_SHOWN * 4 + 3];
 	double now = wall_now();
 	time_t t = (time_t)now;
 	struct tm tm;
@@ -171,25 +198,13 @@ static void log_event(const struct exporter *x, const char *level,
 	o = (size_t)snprintf(line, sizeof(line), "time=%s level=%s event=%s",
 	                     stamp, level, event);
 	for (size_t i = 0; i < n && o < sizeof(line); i++) {
-		const char *s = kv[i].s ? clean(kv[i].s, v, sizeof(v)) : NULL;
 		int w;
-		if (!s)
+		if (kv[i].s)
+			w = snprintf(line + o, sizeof(line) - o, " %s=%s",
+			             kv[i].k, logfmt(kv[i].s, v, sizeof(v)));
+		else
 			w = snprintf(line + o, sizeof(line) - o, " %s=%.6g",
 			             kv[i].k, kv[i].n);
-		else if (s[0] && !strpbrk(s, " \"=\\"))
-			w = snprintf(line + o, sizeof(line) - o, " %s=%s",
-			             kv[i].k, s);
-		else {
-			w = snprintf(line + o, sizeof(line) - o, " %s=\"",
-			             kv[i].k);
-			for (; w > 0 && *s && o + (size_t)w + 3 < sizeof(line);
-			     s++) {
-				if (*s == '"' || *s == '\\')
-					line[o + (size_t)w++] = '\\';
-				line[o + (size_t)w++] = *s;
-			}
-			w += snprintf(line + o + w, sizeof(line) - o - w, "\"");
-		}
 		if (w < 0)
 			break;
 		o += (size_t)w;

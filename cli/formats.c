@@ -36,9 +36,10 @@ int cli_format_opt(const char *v, int *json, int *format, char *err,
 int cli_outcome_print(int format, const struct smtprobe_outcome *o,
                       const char *name)
 {
-	char *text = format == CLI_FMT_PROMETHEUS ? smtprobe_outcome_prometheus(o)
-	             : format == CLI_FMT_JUNIT   ? smtprobe_outcome_junit(o, name)
-	                                         : smtprobe_outcome_tap(o);
+	char *text = format == CLI_FMT_PROMETHEUS
+	                     ? smtprobe_outcome_prometheus(o)
+	             : format == CLI_FMT_JUNIT ? smtprobe_outcome_junit(o, name)
+	                                       : smtprobe_outcome_tap(o);
 	if (text == NULL) {
 		cli_error("out of memory");
 		return -1;

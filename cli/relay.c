@@ -292,8 +292,9 @@ static int on_relay_opt(void *ctx, int id, const char *v, char *err,
 		return cli_format_opt(v, &c->common.json, &c->format, err,
 		                      errsz);
 	case R_CERT_DAYS:
-		snprintf(err, errsz, "--cert-days: a relay audit reads no "
-		                     "certificate (smtprobe check or tls do)");
+		snprintf(err, errsz,
+		         "--cert-days: a relay audit reads no "
+		         "certificate (smtprobe check or tls do)");
 		return -1;
 	case R_WARN:
 	case R_CRIT:

@@ -38,7 +38,8 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 		st = CLI_NAGIOS_WARNING;
 	summary[0] = '\0';
 	for (int sc = 0; sc < 3; sc++) {
-		const struct smtprobe_relay_scenario_verdict *v = &r->overall[sc];
+		const struct smtprobe_relay_scenario_verdict *v =
+		        &r->overall[sc];
 		if (v->verdict == SMTPROBE_V_SKIPPED)
 			continue;
 		size_t len = strlen(summary);
@@ -54,9 +55,10 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 			        &li->v[sc];
 			if (v->verdict == SMTPROBE_V_SKIPPED)
 				continue;
-			snprintf(text[n], sizeof(text[n]), "[%s] port %u %s: %.300s",
-			         smtprobe_relay_verdict_name(v->verdict), li->port,
-			         sc_names[sc], v->why);
+			snprintf(text[n], sizeof(text[n]),
+			         "[%s] port %u %s: %.300s",
+			         smtprobe_relay_verdict_name(v->verdict),
+			         li->port, sc_names[sc], v->why);
 			lines[n] = text[n];
 			n++;
 		}
@@ -73,9 +75,9 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 	snprintf(perf + len, sizeof(perf) - len, "%s", part);
 	char head[900];
 	snprintf(head, sizeof(head), "%s: %s", r->host,
-	         r->nlisteners == 0 ? (r->error[0] ? r->error
-	                                           : "no listener answered")
-	         : summary[0]       ? summary
-	                            : "no scenario ran");
+	         r->nlisteners == 0
+	                 ? (r->error[0] ? r->error : "no listener answered")
+	         : summary[0] ? summary
+	                      : "no scenario ran");
 	return cli_nagios_print("RELAY", st, head, perf, lines, n);
 }

@@ -62,16 +62,16 @@ struct run_cfg {
 	struct cli_nagios ng;
 };
 
-static int on_run_opt(void *ctx, int id, const char *v, char *err,
-                      size_t errsz)
+static int on_run_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 {
 	struct run_cfg *c = ctx;
 
 	switch (id) {
 	case 0:
 		if (c->policy) {
-			snprintf(err, errsz, "unexpected argument '%s' (one "
-			                     "policy file)",
+			snprintf(err, errsz,
+			         "unexpected argument '%s' (one "
+			         "policy file)",
 			         v);
 			return -1;
 		}
@@ -111,8 +111,9 @@ static int on_run_opt(void *ctx, int id, const char *v, char *err,
 	case U_FORMAT:
 		return cli_format_opt(v, &c->json, &c->format, err, errsz);
 	case U_CERT_DAYS:
-		snprintf(err, errsz, "--cert-days: put the bound in the policy "
-		                     "(expect.tls.cert_days_left_min)");
+		snprintf(err, errsz,
+		         "--cert-days: put the bound in the policy "
+		         "(expect.tls.cert_days_left_min)");
 		return -1;
 	case U_WARN:
 	case U_CRIT:
@@ -131,13 +132,14 @@ static void run_help(FILE *f)
 	           "environments, and compare the environments\n(drift). The "
 	           "file format: docs/smtprobe-run-policy.md.\n\n");
 	opts_help(run_defs, f);
-	fprintf(f, "\nsecrets: auth.password_env (an environment variable) or "
-	           "auth.password_file;\n  never inline.\n"
-	           "exit codes: 0 every assertion holds, 1 one failed, 2 one "
-	           "could not be decided\n  or the file is wrong (nagios: 0 OK, "
-	           "2 CRITICAL, 3 UNKNOWN).\n"
-	           "\nexample:\n  STAGING_ALICE_PW=... smtprobe run relay.yaml "
-	           "--env staging --junit report.xml\n");
+	fprintf(f,
+	        "\nsecrets: auth.password_env (an environment variable) or "
+	        "auth.password_file;\n  never inline.\n"
+	        "exit codes: 0 every assertion holds, 1 one failed, 2 one "
+	        "could not be decided\n  or the file is wrong (nagios: 0 OK, "
+	        "2 CRITICAL, 3 UNKNOWN).\n"
+	        "\nexample:\n  STAGING_ALICE_PW=... smtprobe run relay.yaml "
+	        "--env staging --junit report.xml\n");
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -154,8 +156,7 @@ static void render_target(const struct smtprobe_run_target *rt, int colour,
 {
 	const struct smtprobe_run_facts *f = &rt->facts;
 
-	printf("%s/%s  %s:%u", rt->env, rt->t->name, rt->t->host,
-	       rt->t->port);
+	printf("%s/%s  %s:%u", rt->env, rt->t->name, rt->t->host, rt->t->port);
 	if (f->software[0])
 		printf("  (%s)", f->software);
 	printf("  %.2f s\n", rt->seconds);
@@ -187,7 +188,8 @@ static void render_drift(const struct smtprobe_run_report *r)
 		const struct smtprobe_drift *d = &r->drift[i];
 		printf("  %-14s %-22s", d->target, d->fact);
 		for (size_t k = 0; k < d->nvalues; k++)
-			printf("%s%s: %s", k ? "   " : "", d->env[k], d->value[k]);
+			printf("%s%s: %s", k ? "   " : "", d->env[k],
+			       d->value[k]);
 		printf("\n");
 	}
 }
@@ -204,9 +206,10 @@ static void render_text(const struct run_cfg *c,
 		render_target(&r->targets[i], colour, c->verbose);
 		for (size_t k = 0; k < r->targets[i].na; k++) {
 			total++;
-			failed += r->targets[i].a[k].status == SMTPROBE_CASE_FAIL;
-			undecided +=
-			        r->targets[i].a[k].status == SMTPROBE_CASE_ERROR;
+			failed +=
+			        r->targets[i].a[k].status == SMTPROBE_CASE_FAIL;
+			undecided += r->targets[i].a[k].status ==
+			             SMTPROBE_CASE_ERROR;
 		}
 	}
 	render_drift(r);
@@ -231,25 +234,30 @@ static int render_nagios(const struct run_cfg *c,
 
 	for (size_t i = 0; i < r->ntargets; i++)
 		for (size_t k = 0; k < r->targets[i].na; k++) {
-			const struct smtprobe_assertion *a = &r->targets[i].a[k];
+			const struct smtprobe_assertion *a =
+			        &r->targets[i].a[k];
 			total++;
 			if (a->status == SMTPROBE_CASE_PASS)
 				continue;
 			failed += a->status == SMTPROBE_CASE_FAIL;
 			undecided += a->status == SMTPROBE_CASE_ERROR;
 			if (summary[0] == '\0')
-				snprintf(summary, sizeof(summary),
-				         "%s/%s %s: expected %.120s, got %.200s",
-				         r->targets[i].env, r->targets[i].t->name,
-				         a->name, a->expected, a->actual);
+				snprintf(
+				        summary, sizeof(summary),
+				        "%s/%s %s: expected %.120s, got %.200s",
+				        r->targets[i].env,
+				        r->targets[i].t->name, a->name,
+				        a->expected, a->actual);
 			if (n < sizeof(lines) / sizeof(lines[0])) {
 				snprintf(text[n], sizeof(text[n]),
-				         "[%s] %s/%s %s: expected %.120s, got %.200s",
+				         "[%s] %s/%s %s: expected %.120s, got "
+				         "%.200s",
 				         a->status == SMTPROBE_CASE_FAIL
 				                 ? "fail"
 				                 : "undecided",
-				         r->targets[i].env, r->targets[i].t->name,
-				         a->name, a->expected, a->actual);
+				         r->targets[i].env,
+				         r->targets[i].t->name, a->name,
+				         a->expected, a->actual);
 				lines[n] = text[n];
 				n++;
 			}
@@ -323,10 +331,10 @@ static int run_policy(struct run_cfg *c, int usage)
 		smtprobe_policy_free(&p);
 		return 0;
 	}
-	int rc = smtprobe_run(&p, c->envs, c->nenvs,
-	                      (unsigned)(c->concurrency > 0 ? c->concurrency
-	                                                    : 0),
-	                      &r, err, sizeof(err));
+	int rc = smtprobe_run(
+	        &p, c->envs, c->nenvs,
+	        (unsigned)(c->concurrency > 0 ? c->concurrency : 0), &r, err,
+	        sizeof(err));
 	if (rc < 0) {
 		cli_error("%s", err);
 		smtprobe_policy_free(&p);

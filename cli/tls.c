@@ -82,7 +82,7 @@ struct tls_cfg {
 	const char *target;
 	long port;
 	int starttls, tlsc, quick, help, verbose;
-	int format; /* enum cli_format */
+	int format;                 /* enum cli_format */
 	struct smtprobe_outcome oc; /* prometheus, junit, tap */
 	struct cli_nagios ng;
 	long max_conn;
@@ -644,7 +644,8 @@ static int tls_run(struct tls_cfg *c)
 	if ((c->format == CLI_FMT_NAGIOS || c->format == CLI_FMT_PROMETHEUS) &&
 	    port <= 0) {
 		cli_error("--format %s needs a port (HOST:PORT or -p)",
-		          c->format == CLI_FMT_NAGIOS ? "nagios" : "prometheus");
+		          c->format == CLI_FMT_NAGIOS ? "nagios"
+		                                      : "prometheus");
 		json_decref(listeners);
 		return CLI_NAGIOS_UNKNOWN;
 	}

@@ -30,32 +30,31 @@ void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
  * when the probe succeeded, 0 when it ran and failed, -1 when it could not
  * start (err: a secret missing, a bad target). Blocks; safe to call from
  * several threads at once. */
-int smtprobe_assure_probe(const struct smtprobe_pol_target *m,
-                          const char *host, unsigned port,
-                          unsigned deadline_ms, struct smtprobe_outcome *o,
-                          char *err, size_t errsz);
+int smtprobe_assure_probe(const struct smtprobe_pol_target *m, const char *host,
+                          unsigned port, unsigned deadline_ms,
+                          struct smtprobe_outcome *o, char *err, size_t errsz);
 
 /* ---- smtprobe run (run.c, run_assert.c, run_drift.c, run_out.c) ---- */
 
 /* What was measured of one target: the facts the expectations and the
  * drift report compare. -1 (or "") where it was not measured. */
 struct smtprobe_run_facts {
-	int reached;         /* a banner came */
-	char banner[512];    /* its first line, "220 mx.example.test ESMTP" */
-	char software[64];   /* what answered, as guessed from the banner */
-	int tls;             /* the session was encrypted */
+	int reached;       /* a banner came */
+	char banner[512];  /* its first line, "220 mx.example.test ESMTP" */
+	char software[64]; /* what answered, as guessed from the banner */
+	int tls;           /* the session was encrypted */
 	char tls_version[16];
-	int tls_verified;    /* chain and host name */
+	int tls_verified; /* chain and host name */
 	char tls_verify_reason[256];
-	long cert_days_left; /* LONG_MIN: no certificate */
-	int lowest_version;  /* enum smtprobe_tls_proto accepted, -1 */
+	long cert_days_left;        /* LONG_MIN: no certificate */
+	int lowest_version;         /* enum smtprobe_tls_proto accepted, -1 */
 	char accepted_versions[64]; /* "TLSv1.2 TLSv1.3" */
 	int auth_in_clear;          /* AUTH advertised before TLS */
 	char mechanisms[256];       /* offered after TLS, as advertised */
 	int auth_ok;                /* the credentials were taken; -1 */
 	char auth_reply[256];
-	double check_ms;          /* the ladder's whole time */
-	int relay_ran;            /* the audit ran */
+	double check_ms; /* the ladder's whole time */
+	int relay_ran;   /* the audit ran */
 	enum smtprobe_relay_verdict relay[3];
 	char relay_why[3][256];
 	char error[256]; /* why the ladder stopped early */
@@ -72,12 +71,13 @@ struct smtprobe_assertion {
 #define SMTPROBE_RUN_MAX_ASSERTIONS 24
 
 struct smtprobe_run_target {
-	const char *env;                    /* points into the policy */
+	const char *env;                     /* points into the policy */
 	const struct smtprobe_pol_target *t; /* idem */
 	struct smtprobe_run_facts facts;
 	struct smtprobe_assertion a[SMTPROBE_RUN_MAX_ASSERTIONS];
 	size_t na;
 	double seconds;
+	double started;  /* Unix time */
 	char error[256]; /* it could not run at all (a secret unreadable) */
 };
 

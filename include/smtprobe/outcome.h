@@ -29,9 +29,9 @@ struct smtprobe_case {
 };
 
 struct smtprobe_suite {
-	char *name;     /* "check 127.0.0.1:587", "staging/submission" */
-	char *hostname; /* the target, or NULL */
-	double seconds; /* < 0: not known */
+	char *name;      /* "check 127.0.0.1:587", "staging/submission" */
+	char *hostname;  /* the target, or NULL */
+	double seconds;  /* < 0: not known */
 	char *timestamp; /* ISO 8601 (UTC) of the start, or NULL */
 	struct smtprobe_case *cases;
 	size_t ncases, cap;
@@ -68,6 +68,11 @@ void smtprobe_outcome_free(struct smtprobe_outcome *o);
 struct smtprobe_suite *smtprobe_outcome_suite(struct smtprobe_outcome *o,
                                               const char *name,
                                               const char *hostname);
+/* The suite's duration and start (Unix time; < 0: none) - JUnit's time
+ * and timestamp. */
+void smtprobe_outcome_suite_time(struct smtprobe_outcome *o,
+                                 struct smtprobe_suite *s, double seconds,
+                                 double start);
 /* A case in suite s; message and detail may be NULL. */
 void smtprobe_outcome_case(struct smtprobe_outcome *o, struct smtprobe_suite *s,
                            const char *name, const char *classname,
@@ -77,10 +82,13 @@ void smtprobe_outcome_case(struct smtprobe_outcome *o, struct smtprobe_suite *s,
 /* One sample of the family `name` (created with help and type on first use;
  * later help/type are ignored). The labels are name, value pairs ending with
  * NULL: smtprobe_outcome_metric(o, "smtprobe_step_success", "gauge", "...",
- * 1, "step", "tls", NULL). At most SMTPROBE_METRIC_MAX_LABELS pairs. */
+ * 1, "step", "tls", SMTPROBE_LABELS_END). At most SMTPROBE_METRIC_MAX_LABELS
+ * pairs. */
 void smtprobe_outcome_metric(struct smtprobe_outcome *o, const char *name,
                              const char *type, const char *help, double value,
-                             ...);
+                             ...) __attribute__((sentinel));
+/* The end of the label pairs (a NULL that varargs may pass portably). */
+#define SMTPROBE_LABELS_END ((const char *)0)
 
 /* Counts over every suite. */
 size_t smtprobe_outcome_count(const struct smtprobe_outcome *o,

@@ -95,8 +95,7 @@ struct smtprobe_policy {
  * directory anchors relative paths). 0, or -1 with err ("path:LINE: ...").
  * out is always left safe to free. */
 int smtprobe_policy_parse(const char *text, size_t len, const char *path,
-                          struct smtprobe_policy *out, char *err,
-                          size_t errsz);
+                          struct smtprobe_policy *out, char *err, size_t errsz);
 /* The same for a modules file (fills out->modules). */
 int smtprobe_modules_parse(const char *text, size_t len, const char *path,
                            struct smtprobe_policy *out, char *err,

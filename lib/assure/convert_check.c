@@ -7,6 +7,7 @@
  * smtprobe_tls_cert_not_after_timestamp_seconds and
  * smtprobe_tls_cert_verified. Pure. */
 #include <stdio.h>
+#include <time.h>
 
 #include "assure_int.h"
 #include "smtprobe/assure.h"
@@ -47,17 +48,18 @@ static void check_cases(const struct smtprobe_check_result *r,
 			msg = f->summary[0] ? f->summary : f->detail;
 			break;
 		case SMTPROBE_CK_WARN:
-			st = r->strict ? SMTPROBE_CASE_FAIL : SMTPROBE_CASE_PASS;
+			st = r->strict ? SMTPROBE_CASE_FAIL
+			               : SMTPROBE_CASE_PASS;
 			msg = f->summary[0] ? f->summary : f->detail;
 			break;
 		case SMTPROBE_CK_PASS:
 		case SMTPROBE_CK_INFO:
 			break;
 		}
-		smtprobe_outcome_case(o, s, name, "smtprobe.check", st,
-		                      f->status == SMTPROBE_CK_SKIP ? -1
-		                                                    : f->ms / 1000.0,
-		                      msg, t.len ? t.buf : NULL);
+		smtprobe_outcome_case(
+		        o, s, name, "smtprobe.check", st,
+		        f->status == SMTPROBE_CK_SKIP ? -1 : f->ms / 1000.0,
+		        msg, t.len ? t.buf : NULL);
 	}
 }
 
@@ -74,24 +76,29 @@ static void check_metrics(const struct smtprobe_check_result *r,
 		total += f->ms;
 		smtprobe_outcome_metric(
 		        o, "smtprobe_step_success", "gauge",
-		        "1 when the step of the ladder passed (or only warned), "
+		        "1 when the step of the ladder passed (or only "
+		        "warned), "
 		        "0 when it failed; skipped steps are absent",
-		        f->status == SMTPROBE_CK_FAIL ? 0 : 1, "step", name, NULL);
+		        f->status == SMTPROBE_CK_FAIL ? 0 : 1, "step", name,
+		        SMTPROBE_LABELS_END);
 		smtprobe_outcome_metric(o, "smtprobe_step_duration_seconds",
 		                        "gauge", "How long the step took",
-		                        f->ms / 1000.0, "step", name, NULL);
+		                        f->ms / 1000.0, "step", name,
+		                        SMTPROBE_LABELS_END);
 	}
 	smtprobe_outcome_metric(o, "smtprobe_probe_success", "gauge",
 	                        "1 when every step passed (warnings allowed)",
-	                        r->exit_code == 0 ? 1 : 0, NULL);
+	                        r->exit_code == 0 ? 1 : 0, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", total / 1000.0, NULL);
+	                        "How long the probe took", total / 1000.0,
+	                        SMTPROBE_LABELS_END);
 	const struct smtprobe_result *ses = &r->session;
 	if (!ses->have_tls)
 		return;
 	smtprobe_outcome_metric(o, "smtprobe_tls_version_info", "gauge",
 	                        "The TLS protocol version negotiated", 1,
-	                        "version", ses->tls.protocol, NULL);
+	                        "version", ses->tls.protocol,
+	                        SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_tls_cert_verified", "gauge",
 	                        "1 when the certificate chain verified against "
 	                        "the trust anchors and named the host",
@@ -99,15 +106,17 @@ static void check_metrics(const struct smtprobe_check_result *r,
 	                                               ses->tls.host_match)
 	                                ? 1
 	                                : 0,
-	                        NULL);
+	                        SMTPROBE_LABELS_END);
 	if (ses->tls.nchain > 0) {
 		long long na = assure_iso_epoch(ses->tls.chain[0].not_after);
 		if (na >= 0)
 			smtprobe_outcome_metric(
-			        o, "smtprobe_tls_cert_not_after_timestamp_seconds",
+			        o,
+			        "smtprobe_tls_cert_not_after_timestamp_seconds",
 			        "gauge",
-			        "When the server's certificate expires (Unix time)",
-			        (double)na, NULL);
+			        "When the server's certificate expires (Unix "
+			        "time)",
+			        (double)na, SMTPROBE_LABELS_END);
 	}
 }
 
@@ -122,7 +131,9 @@ void smtprobe_assure_check(const struct smtprobe_check_result *r,
 		double total = 0;
 		for (int i = 0; i < SMTPROBE_CK_LAST; i++)
 			total += r->step[i].ms;
-		s->seconds = total / 1000.0;
+		smtprobe_outcome_suite_time(o, s, total / 1000.0,
+		                            (double)time(NULL) -
+		                                    total / 1000.0);
 		check_cases(r, o, s);
 	}
 	check_metrics(r, o);

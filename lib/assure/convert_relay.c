@@ -67,7 +67,8 @@ static void test_case(const struct smtprobe_relay_test *t,
 		assure_text_line(&d, "reply", t->deciding->raw);
 	else if (t->res.error[0])
 		assure_text_line(&d, "error", t->res.error);
-	assure_text_line(&d, "outcome", smtprobe_reply_outcome_name(t->outcome));
+	assure_text_line(&d, "outcome",
+	                 smtprobe_reply_outcome_name(t->outcome));
 	if (t->mark == SMTPROBE_MARK_HOLE || t->mark == SMTPROBE_MARK_WARN)
 		assure_text_line(&d, "fix", t->fix);
 	smtprobe_outcome_case(o, s, t->id, "smtprobe.relay", st,
@@ -86,10 +87,9 @@ static void listener_suite(const struct smtprobe_relay_report *r,
 	if (s == NULL)
 		return;
 	if (!l->open) {
-		smtprobe_outcome_case(o, s, "listener", "smtprobe.relay",
-		                      SMTPROBE_CASE_ERROR, -1,
-		                      l->error[0] ? l->error : "not reachable",
-		                      NULL);
+		smtprobe_outcome_case(
+		        o, s, "listener", "smtprobe.relay", SMTPROBE_CASE_ERROR,
+		        -1, l->error[0] ? l->error : "not reachable", NULL);
 		return;
 	}
 	for (int sc = 0; sc < 3; sc++) {
@@ -97,7 +97,8 @@ static void listener_suite(const struct smtprobe_relay_report *r,
 		char cname[32], verdict[160];
 		struct assure_text d;
 
-		snprintf(cname, sizeof(cname), "scenario %s", scenario_names[sc]);
+		snprintf(cname, sizeof(cname), "scenario %s",
+		         scenario_names[sc]);
 		snprintf(verdict, sizeof(verdict), "%s (confidence %s)",
 		         smtprobe_relay_verdict_name(v->verdict),
 		         v->confidence ? v->confidence : "-");
@@ -107,15 +108,16 @@ static void listener_suite(const struct smtprobe_relay_report *r,
 		for (size_t i = 0; i < v->nevidence; i++) {
 			size_t k = l->first + v->evidence[i];
 			if (k < r->ntests)
-				assure_text_line(&d, "evidence", r->tests[k].id);
+				assure_text_line(&d, "evidence",
+				                 r->tests[k].id);
 		}
-		smtprobe_outcome_case(o, s, cname, "smtprobe.relay",
-		                      verdict_status(v->verdict), -1,
-		                      v->verdict == SMTPROBE_V_SKIPPED
-		                              ? (v->why[0] ? v->why : "not run")
-		                              : smtprobe_relay_verdict_name(
-		                                        v->verdict),
-		                      d.buf);
+		smtprobe_outcome_case(
+		        o, s, cname, "smtprobe.relay",
+		        verdict_status(v->verdict), -1,
+		        v->verdict == SMTPROBE_V_SKIPPED
+		                ? (v->why[0] ? v->why : "not run")
+		                : smtprobe_relay_verdict_name(v->verdict),
+		        d.buf);
 	}
 	for (size_t i = 0; i < l->ntests && l->first + i < r->ntests; i++)
 		test_case(&r->tests[l->first + i], o, s);
@@ -125,21 +127,23 @@ static void relay_metrics(const struct smtprobe_relay_report *r,
                           struct smtprobe_outcome *o)
 {
 	static const enum smtprobe_relay_verdict all[] = {
-	        SMTPROBE_V_SKIPPED,  SMTPROBE_V_CLOSED,   SMTPROBE_V_OPEN,
-	        SMTPROBE_V_HOLDS,    SMTPROBE_V_VIOLATED, SMTPROBE_V_INCONCLUSIVE,
+	        SMTPROBE_V_SKIPPED,  SMTPROBE_V_CLOSED,
+	        SMTPROBE_V_OPEN,     SMTPROBE_V_HOLDS,
+	        SMTPROBE_V_VIOLATED, SMTPROBE_V_INCONCLUSIVE,
 	};
 	static const enum smtprobe_relay_mark marks[] = {
-	        SMTPROBE_MARK_SKIPPED, SMTPROBE_MARK_PASS,
-	        SMTPROBE_MARK_HOLE,    SMTPROBE_MARK_WARN,
+	        SMTPROBE_MARK_SKIPPED,   SMTPROBE_MARK_PASS,
+	        SMTPROBE_MARK_HOLE,      SMTPROBE_MARK_WARN,
 	        SMTPROBE_MARK_UNDECIDED, SMTPROBE_MARK_FACT,
 	};
 
 	smtprobe_outcome_metric(o, "smtprobe_probe_success", "gauge",
 	                        "1 when the relay policy holds: every scenario "
 	                        "closed or holds",
-	                        r->exit_code == 0 ? 1 : 0, NULL);
+	                        r->exit_code == 0 ? 1 : 0, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", r->ms / 1000.0, NULL);
+	                        "How long the probe took", r->ms / 1000.0,
+	                        SMTPROBE_LABELS_END);
 	for (int sc = 0; sc < 3; sc++) {
 		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
 			/* A is closed or open, B and C hold or are violated */
@@ -151,25 +155,31 @@ static void relay_metrics(const struct smtprobe_relay_report *r,
 			smtprobe_outcome_metric(
 			        o, "smtprobe_relay_verdict", "gauge",
 			        "1 for the verdict of the scenario (A "
-			        "unauthenticated relay, B authenticated in scope, "
-			        "C authenticated out of scope), 0 for the others",
+			        "unauthenticated relay, B authenticated in "
+			        "scope, "
+			        "C authenticated out of scope), 0 for the "
+			        "others",
 			        r->overall[sc].verdict == all[k] ? 1 : 0,
 			        "scenario", scenario_names[sc], "verdict",
-			        smtprobe_relay_verdict_name(all[k]), NULL);
+			        smtprobe_relay_verdict_name(all[k]),
+			        SMTPROBE_LABELS_END);
 		}
 		size_t count[sizeof(marks) / sizeof(marks[0])] = {0};
 		for (size_t i = 0; i < r->ntests; i++)
 			if ((int)r->tests[i].scenario == sc &&
-			    (size_t)r->tests[i].mark < sizeof(count) / sizeof(count[0]))
+			    (size_t)r->tests[i].mark <
+			            sizeof(count) / sizeof(count[0]))
 				count[r->tests[i].mark]++;
 		for (size_t k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
 			smtprobe_outcome_metric(
 			        o, "smtprobe_relay_tests", "gauge",
-			        "The relay tests of a scenario by outcome (pass, "
+			        "The relay tests of a scenario by outcome "
+			        "(pass, "
 			        "hole, warn, undecided, fact, skipped)",
 			        (double)count[marks[k]], "scenario",
 			        scenario_names[sc], "outcome",
-			        smtprobe_relay_mark_name(marks[k]), NULL);
+			        smtprobe_relay_mark_name(marks[k]),
+			        SMTPROBE_LABELS_END);
 	}
 }
 
@@ -179,13 +189,14 @@ void smtprobe_assure_relay(const struct smtprobe_relay_report *r,
 	if (r->nlisteners == 0) {
 		char name[320];
 		snprintf(name, sizeof(name), "relay %s", r->host);
-		struct smtprobe_suite *s = smtprobe_outcome_suite(o, name, r->host);
+		struct smtprobe_suite *s =
+		        smtprobe_outcome_suite(o, name, r->host);
 		if (s)
-			smtprobe_outcome_case(o, s, "listeners", "smtprobe.relay",
-			                      SMTPROBE_CASE_ERROR, -1,
-			                      r->error[0] ? r->error
-			                                  : "no listener answered",
-			                      NULL);
+			smtprobe_outcome_case(
+			        o, s, "listeners", "smtprobe.relay",
+			        SMTPROBE_CASE_ERROR, -1,
+			        r->error[0] ? r->error : "no listener answered",
+			        NULL);
 	}
 	for (size_t i = 0; i < r->nlisteners; i++)
 		listener_suite(r, &r->listener[i], o);

@@ -9,6 +9,7 @@
  * smtprobe_tls_cert_verified. Pure. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "assure_int.h"
 #include "smtprobe/assure.h"
@@ -26,10 +27,10 @@ static void tls_cases(const struct smtprobe_tls_scan *s,
                       struct smtprobe_outcome *o, struct smtprobe_suite *su)
 {
 	if (!s->ran) {
-		smtprobe_outcome_case(o, su, "scan", "smtprobe.tls",
-		                      SMTPROBE_CASE_ERROR, s->ms / 1000.0,
-		                      s->error[0] ? s->error : "the scan did not run",
-		                      NULL);
+		smtprobe_outcome_case(
+		        o, su, "scan", "smtprobe.tls", SMTPROBE_CASE_ERROR,
+		        s->ms / 1000.0,
+		        s->error[0] ? s->error : "the scan did not run", NULL);
 		return;
 	}
 	char facts[256];
@@ -58,9 +59,11 @@ static void tls_metrics(const struct smtprobe_tls_scan *s,
 	smtprobe_outcome_metric(o, "smtprobe_probe_success", "gauge",
 	                        "1 when the scan ran and found nothing high or "
 	                        "critical",
-	                        smtprobe_tls_scan_exit(s) == 0 ? 1 : 0, NULL);
+	                        smtprobe_tls_scan_exit(s) == 0 ? 1 : 0,
+	                        SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", s->ms / 1000.0, NULL);
+	                        "How long the probe took", s->ms / 1000.0,
+	                        SMTPROBE_LABELS_END);
 	if (!s->ran)
 		return;
 	const struct smtprobe_tls_posture *p = &s->posture;
@@ -68,10 +71,13 @@ static void tls_metrics(const struct smtprobe_tls_scan *s,
 		if (p->tested[v])
 			smtprobe_outcome_metric(
 			        o, "smtprobe_tls_protocol_accepted", "gauge",
-			        "1 when the listener accepts the protocol version, "
-			        "0 when it refuses it (untested versions absent)",
+			        "1 when the listener accepts the protocol "
+			        "version, "
+			        "0 when it refuses it (untested versions "
+			        "absent)",
 			        p->offered[v] ? 1 : 0, "version",
-			        smtprobe_tls_proto_name(v), NULL);
+			        smtprobe_tls_proto_name(v),
+			        SMTPROBE_LABELS_END);
 	size_t count[SMTPROBE_SEV_LAST] = {0};
 	for (size_t i = 0; i < s->nfindings; i++)
 		if ((unsigned)s->findings[i].severity < SMTPROBE_SEV_LAST)
@@ -80,24 +86,28 @@ static void tls_metrics(const struct smtprobe_tls_scan *s,
 		smtprobe_outcome_metric(o, "smtprobe_tls_findings", "gauge",
 		                        "The scan's findings by severity",
 		                        (double)count[v], "severity",
-		                        smtprobe_tls_severity_name(v), NULL);
+		                        smtprobe_tls_severity_name(v),
+		                        SMTPROBE_LABELS_END);
 	if (!p->have_cert)
 		return;
 	if (!p->trust_unknown)
 		smtprobe_outcome_metric(
 		        o, "smtprobe_tls_cert_verified", "gauge",
-		        "1 when the certificate chain verified against the trust "
+		        "1 when the certificate chain verified against the "
+		        "trust "
 		        "anchors and named the host",
-		        p->trusted && (!p->host_checked || p->host_match) ? 1 : 0,
-		        NULL);
+		        p->trusted && (!p->host_checked || p->host_match) ? 1
+		                                                          : 0,
+		        SMTPROBE_LABELS_END);
 	long long na = s->tls.nchain > 0
 	                       ? assure_iso_epoch(s->tls.chain[0].not_after)
 	                       : -1;
 	if (na >= 0)
 		smtprobe_outcome_metric(
-		        o, "smtprobe_tls_cert_not_after_timestamp_seconds", "gauge",
+		        o, "smtprobe_tls_cert_not_after_timestamp_seconds",
+		        "gauge",
 		        "When the server's certificate expires (Unix time)",
-		        (double)na, NULL);
+		        (double)na, SMTPROBE_LABELS_END);
 }
 
 void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
@@ -109,7 +119,9 @@ void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
 	snprintf(name, sizeof(name), "tls %s:%u", p->host, p->port);
 	struct smtprobe_suite *su = smtprobe_outcome_suite(o, name, p->host);
 	if (su) {
-		su->seconds = s->ms / 1000.0;
+		smtprobe_outcome_suite_time(o, su, s->ms / 1000.0,
+		                            (double)time(NULL) -
+		                                    s->ms / 1000.0);
 		tls_cases(s, o, su);
 	}
 	tls_metrics(s, o);

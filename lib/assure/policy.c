@@ -254,7 +254,8 @@ static const char *const secret_keys[] = {"password", "passwd", "pass",
 /* ---- context and errors ------------------------------------------- */
 
 struct pctx {
-	yaml_document_t *doc;
+	yaml_document_t docs[2]; /* the document, and one after it */
+	yaml_document_t *doc;    /* the one being read */
 	struct smtprobe_policy *p;
 	const char *file;   /* in messages */
 	const char *anchor; /* its directory anchors relative paths; NULL:
@@ -508,13 +509,14 @@ static int check_regex(struct pctx *c, const yaml_node_t *n, const char *kp,
 {
 	const char *why = NULL;
 	regex_t re;
-	char msg[128];
 	int rc;
 
 	if (regex_cost(s, &why) < 0)
 		return fail(c, n, kp, "%s in " QFMT, why, QARG(s));
 	rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
+		char msg[128];
+
 		regerror(rc, &re, msg, sizeof(msg));
 		return fail(c, n, kp,
 		            QFMT " is not a POSIX extended regular "
@@ -530,7 +532,7 @@ static int check_regex(struct pctx *c, const yaml_node_t *n, const char *kp,
 static int resolve_path(struct pctx *c, const yaml_node_t *n, const char *kp,
                         const char *rel, char **out)
 {
-	char cwd[POL_MAX_PATH], ebuf[128], *buf;
+	char cwd[POL_MAX_PATH], *buf;
 	const char *dir = "", *slash;
 	size_t dlen = 0, need;
 	int len;
@@ -546,10 +548,13 @@ static int resolve_path(struct pctx *c, const yaml_node_t *n, const char *kp,
 	}
 	cwd[0] = '\0';
 	if (c->anchor == NULL || c->anchor[0] != '/') {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			char ebuf[128];
+
 			return fail(c, n, kp,
 			            "cannot make the path absolute: %s",
 			            util_strerror(errno, ebuf, sizeof(ebuf)));
+		}
 		while (dlen >= 2 && dir[0] == '.' && dir[1] == '/') {
 			dir += 2;
 			dlen -= 2;
@@ -1205,7 +1210,6 @@ static int prescan(struct pctx *c, const char *text, size_t len)
 static int parse_doc(struct pctx *c, const char *text, size_t len)
 {
 	yaml_parser_t y;
-	yaml_document_t doc, more;
 	const yaml_node_t *root;
 	const char *top = c->mode == W_POL ? "environments" : "modules";
 	int rc = -1;
@@ -1222,13 +1226,13 @@ static int parse_doc(struct pctx *c, const char *text, size_t len)
 		return -1;
 	}
 	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&y, &doc)) {
+	if (!yaml_parser_load(&y, &c->docs[0])) {
 		yaml_failed(c, &y, text, len);
 		yaml_parser_delete(&y);
 		return -1;
 	}
-	c->doc = &doc;
-	root = yaml_document_get_root_node(&doc);
+	c->doc = &c->docs[0];
+	root = yaml_document_get_root_node(c->doc);
 	if (root == NULL || is_null(root))
 		fail(c, root, top, "required key missing (the file is empty)");
 	else if (root->type != YAML_MAPPING_NODE)
@@ -1243,21 +1247,21 @@ static int parse_doc(struct pctx *c, const char *text, size_t len)
 	while (rc == 0) {
 		const yaml_node_t *r2;
 
-		if (!yaml_parser_load(&y, &more)) {
+		if (!yaml_parser_load(&y, &c->docs[1])) {
 			rc = yaml_failed(c, &y, text, len);
 			break;
 		}
-		r2 = yaml_document_get_root_node(&more);
+		r2 = yaml_document_get_root_node(&c->docs[1]);
 		if (r2 != NULL && !is_null(r2)) {
-			c->doc = &more;
+			c->doc = &c->docs[1];
 			rc = fail(c, r2, NULL, "more than one YAML document");
 		}
-		yaml_document_delete(&more);
+		yaml_document_delete(&c->docs[1]);
 		if (r2 == NULL)
 			break;
 	}
 	c->doc = NULL;
-	yaml_document_delete(&doc);
+	yaml_document_delete(&c->docs[0]);
 	yaml_parser_delete(&y);
 	return rc;
 }
@@ -1302,18 +1306,25 @@ int smtprobe_modules_parse(const char *text, size_t len, const char *path,
 
 /* ---- files -------------------------------------------------------- */
 
+/* "WHATPATH: strerror(errno)" */
+static void sys_err(char *err, size_t errsz, const char *what, const char *path)
+{
+	char ebuf[128];
+
+	set_err(err, errsz, "%s%s: %s", what, path,
+	        util_strerror(errno, ebuf, sizeof(ebuf)));
+}
+
 /* A regular file opened for reading without blocking on a FIFO, or -1
- * with "path: why" in err. */
+ * with "WHATPATH: why" in err. */
 static int open_regular(const char *path, const char *what, char *err,
                         size_t errsz)
 {
-	char ebuf[128];
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
-		set_err(err, errsz, "%s%s: %s", what, path,
-		        util_strerror(errno, ebuf, sizeof(ebuf)));
+		sys_err(err, errsz, what, path);
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -1346,7 +1357,7 @@ static ssize_t read_full(int fd, char *buf, size_t cap)
 static int load(const char *path, unsigned mode, struct smtprobe_policy *out,
                 char *err, size_t errsz)
 {
-	char ebuf[128], *buf;
+	char *buf;
 	ssize_t n;
 	int fd, rc;
 
@@ -1362,8 +1373,7 @@ static int load(const char *path, unsigned mode, struct smtprobe_policy *out,
 	}
 	n = read_full(fd, buf, POL_MAX_TEXT + 1);
 	if (n < 0)
-		set_err(err, errsz, "%s: %s", path,
-		        util_strerror(errno, ebuf, sizeof(ebuf)));
+		sys_err(err, errsz, "", path);
 	else if (n > POL_MAX_TEXT)
 		set_err(err, errsz, "%s: larger than %d bytes (1 MiB)", path,
 		        POL_MAX_TEXT);
@@ -1459,7 +1469,7 @@ smtprobe_policy_module(const struct smtprobe_policy *p, const char *name)
 static int secret_file(const char *path, char *buf, size_t bufsz, char *err,
                        size_t errsz)
 {
-	char ebuf[128], extra;
+	char extra;
 	const char *nl;
 	ssize_t n;
 	size_t len;
@@ -1469,8 +1479,7 @@ static int secret_file(const char *path, char *buf, size_t bufsz, char *err,
 		return -1;
 	n = read_full(fd, buf, bufsz - 1);
 	if (n < 0) {
-		set_err(err, errsz, "password_file %s: %s", path,
-		        util_strerror(errno, ebuf, sizeof(ebuf)));
+		sys_err(err, errsz, "password_file ", path);
 		close(fd);
 		return -1;
 	}
@@ -1482,7 +1491,7 @@ static int secret_file(const char *path, char *buf, size_t bufsz, char *err,
 		close(fd);
 		set_err(err, errsz,
 		        "password_file %s: the secret is longer than %zu bytes",
-		        path, bufsz - 2);
+		        path, bufsz - 1);
 		return -1;
 	}
 	close(fd);
@@ -1509,7 +1518,6 @@ int smtprobe_policy_secret(const struct smtprobe_pol_target *t, char *buf,
 {
 	const char *v;
 	size_t len;
-	int rc;
 
 	if (errsz > 0)
 		err[0] = '\0';
@@ -1522,7 +1530,7 @@ int smtprobe_policy_secret(const struct smtprobe_pol_target *t, char *buf,
 		return -1;
 	}
 	if (t->password_file != NULL && t->password_env == NULL) {
-		rc = secret_file(t->password_file, buf, bufsz, err, errsz);
+		int rc = secret_file(t->password_file, buf, bufsz, err, errsz);
 		if (rc < 0)
 			explicit_bzero(buf, bufsz);
 		return rc;

@@ -55,7 +55,8 @@ int assure_session_init(struct assure_session *s,
 	else if (gethostname(s->helo, sizeof(s->helo) - 1) < 0 ||
 	         s->helo[0] == '\0' || strchr(s->helo, ' '))
 		snprintf(s->helo, sizeof(s->helo), "localhost");
-	s->timeout_ms = t->timeout_s ? t->timeout_s * 1000u : DEFAULT_TIMEOUT_MS;
+	s->timeout_ms =
+	        t->timeout_s ? t->timeout_s * 1000u : DEFAULT_TIMEOUT_MS;
 	if (deadline_ms && s->timeout_ms > deadline_ms)
 		s->timeout_ms = deadline_ms;
 
@@ -172,10 +173,9 @@ static int probe_tls(struct assure_session *s, struct smtprobe_outcome *o)
 	return ok;
 }
 
-int smtprobe_assure_probe(const struct smtprobe_pol_target *m,
-                          const char *host, unsigned port,
-                          unsigned deadline_ms, struct smtprobe_outcome *o,
-                          char *err, size_t errsz)
+int smtprobe_assure_probe(const struct smtprobe_pol_target *m, const char *host,
+                          unsigned port, unsigned deadline_ms,
+                          struct smtprobe_outcome *o, char *err, size_t errsz)
 {
 	struct assure_session *s = calloc(1, sizeof(*s));
 	if (s == NULL) {

@@ -58,7 +58,8 @@ static void check_facts(const struct smtprobe_check_result *r,
 	if (!f->reached) {
 		for (int i = 0; i < SMTPROBE_CK_LAST; i++)
 			if (r->step[i].status == SMTPROBE_CK_FAIL) {
-				snprintf(f->error, sizeof(f->error), "%s: %.200s",
+				snprintf(f->error, sizeof(f->error),
+				         "%s: %.200s",
 				         smtprobe_check_step_name(i),
 				         r->step[i].detail);
 				break;
@@ -69,8 +70,8 @@ static void check_facts(const struct smtprobe_check_result *r,
 	if (s->have_tls) {
 		snprintf(f->tls_version, sizeof(f->tls_version), "%s",
 		         s->tls.protocol);
-		f->tls_verified = s->tls.verify_ok && (!s->tls.host_checked ||
-		                                       s->tls.host_match);
+		f->tls_verified = s->tls.verify_ok &&
+		                  (!s->tls.host_checked || s->tls.host_match);
 		if (!s->tls.verify_ok)
 			snprintf(f->tls_verify_reason,
 			         sizeof(f->tls_verify_reason), "%s",
@@ -78,7 +79,8 @@ static void check_facts(const struct smtprobe_check_result *r,
 		else if (s->tls.host_checked && !s->tls.host_match)
 			snprintf(f->tls_verify_reason,
 			         sizeof(f->tls_verify_reason),
-			         "the certificate does not name %.200s", r->host);
+			         "the certificate does not name %.200s",
+			         r->host);
 		if (s->tls.nchain > 0)
 			f->cert_days_left = s->tls.chain[0].days_left;
 	}
@@ -147,7 +149,8 @@ static void run_relay(struct assure_session *s, struct smtprobe_run_target *rt)
 	for (int i = 0; i < 3; i++) {
 		rt->facts.relay[i] = r->overall[i].verdict;
 		snprintf(rt->facts.relay_why[i], sizeof(rt->facts.relay_why[i]),
-		         "%s", r->overall[i].why[0] ? r->overall[i].why : r->error);
+		         "%s",
+		         r->overall[i].why[0] ? r->overall[i].why : r->error);
 	}
 	smtprobe_relay_report_free(r);
 	free(r);
@@ -179,9 +182,11 @@ static void run_tls(struct assure_session *s, struct smtprobe_run_target *rt)
 			if (f->lowest_version < 0)
 				f->lowest_version = v;
 			int k = snprintf(f->accepted_versions + len,
-			                 sizeof(f->accepted_versions) - len, "%s%s",
-			                 len ? " " : "", smtprobe_tls_proto_name(v));
-			if (k > 0 && (size_t)k < sizeof(f->accepted_versions) - len)
+			                 sizeof(f->accepted_versions) - len,
+			                 "%s%s", len ? " " : "",
+			                 smtprobe_tls_proto_name(v));
+			if (k > 0 &&
+			    (size_t)k < sizeof(f->accepted_versions) - len)
 				len += (size_t)k;
 		}
 	}
@@ -207,6 +212,7 @@ static void run_target(struct smtprobe_run_target *rt)
 	struct assure_session *s = calloc(1, sizeof(*s));
 
 	facts_init(&rt->facts);
+	rt->started = (double)time(NULL);
 	if (s == NULL) {
 		snprintf(rt->error, sizeof(rt->error), "out of memory");
 	} else if (assure_session_init(s, t, t->host, 0, 0, rt->error,
@@ -268,7 +274,8 @@ int smtprobe_run(const struct smtprobe_policy *p, const char *const *envs,
 		if (smtprobe_policy_env(p, envs[i]) == NULL) {
 			snprintf(err, errsz,
 			         "%s: no environment '%s' (the file has %zu)",
-			         p->path ? p->path : "policy", envs[i], p->nenvs);
+			         p->path ? p->path : "policy", envs[i],
+			         p->nenvs);
 			return -1;
 		}
 	for (size_t e = 0; e < p->nenvs; e++)
@@ -313,9 +320,10 @@ int smtprobe_run(const struct smtprobe_policy *p, const char *const *envs,
 	int fail = 0, undecided = 0;
 	for (size_t i = 0; i < out->ntargets; i++)
 		for (size_t k = 0; k < out->targets[i].na; k++) {
-			fail |= out->targets[i].a[k].status == SMTPROBE_CASE_FAIL;
-			undecided |=
-			        out->targets[i].a[k].status == SMTPROBE_CASE_ERROR;
+			fail |= out->targets[i].a[k].status ==
+			        SMTPROBE_CASE_FAIL;
+			undecided |= out->targets[i].a[k].status ==
+			             SMTPROBE_CASE_ERROR;
 		}
 	out->exit_code = fail ? 1 : undecided ? 2 : 0;
 	return out->exit_code;

@@ -29,8 +29,8 @@ static struct smtprobe_assertion *add(struct smtprobe_run_target *rt,
 	return a;
 }
 
-__attribute__((format(printf, 3, 4))) static void
-put(char *dst, size_t dstsz, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void put(char *dst, size_t dstsz,
+                                                      const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -52,9 +52,9 @@ static void boolean(struct smtprobe_run_target *rt, const char *name,
 		return;
 	struct smtprobe_assertion *a =
 	        add(rt, name,
-	            actual < 0                  ? SMTPROBE_CASE_ERROR
+	            actual < 0                         ? SMTPROBE_CASE_ERROR
 	            : (actual != 0) == (expected != 0) ? SMTPROBE_CASE_PASS
-	                                        : SMTPROBE_CASE_FAIL);
+	                                               : SMTPROBE_CASE_FAIL);
 	if (a == NULL)
 		return;
 	put(a->expected, sizeof(a->expected), "%s", yes_no(expected));
@@ -173,7 +173,8 @@ static void auth_assertions(struct smtprobe_run_target *rt)
 			if (!has_word(f->mechanisms, e->mechs_include[i])) {
 				int k = snprintf(missing + len,
 				                 sizeof(missing) - len, "%s%s",
-				                 len ? " " : "", e->mechs_include[i]);
+				                 len ? " " : "",
+				                 e->mechs_include[i]);
 				if (k > 0 && (size_t)k < sizeof(missing) - len)
 					len += (size_t)k;
 			}
@@ -192,14 +193,16 @@ static void auth_assertions(struct smtprobe_run_target *rt)
 			}
 			put(a->expected, sizeof(a->expected), "%s", want);
 			put(a->actual, sizeof(a->actual), "%s",
-			    f->mechanisms[0] ? f->mechanisms : "no AUTH offered");
+			    f->mechanisms[0] ? f->mechanisms
+			                     : "no AUTH offered");
 			if (len)
 				put(a->detail, sizeof(a->detail), "missing: %s",
 				    missing);
 		}
 	}
 	boolean(rt, "auth.succeeds", e->auth_succeeds, f->auth_ok,
-	        rt->t->auth_user ? "AUTH not tried" : "no credentials (auth.user)",
+	        rt->t->auth_user ? "AUTH not tried"
+	                         : "no credentials (auth.user)",
 	        f->auth_reply[0] ? f->auth_reply : NULL);
 }
 
@@ -214,10 +217,10 @@ static void banner_assertion(struct smtprobe_run_target *rt)
 	int match = ok && regexec(&re, rt->facts.banner, 0, NULL, 0) == 0;
 	if (ok)
 		regfree(&re);
-	struct smtprobe_assertion *a =
-	        add(rt, "banner",
-	            !ok ? SMTPROBE_CASE_ERROR
-	                : match ? SMTPROBE_CASE_PASS : SMTPROBE_CASE_FAIL);
+	struct smtprobe_assertion *a = add(rt, "banner",
+	                                   !ok     ? SMTPROBE_CASE_ERROR
+	                                   : match ? SMTPROBE_CASE_PASS
+	                                           : SMTPROBE_CASE_FAIL);
 	if (a == NULL)
 		return;
 	put(a->expected, sizeof(a->expected), "matches /%s/", want);
@@ -230,11 +233,10 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 	const struct smtprobe_run_facts *f = &rt->facts;
 
 	rt->na = 0;
-	struct smtprobe_assertion *a =
-	        add(rt, "reachable",
-	            rt->error[0]  ? SMTPROBE_CASE_ERROR
-	            : f->reached ? SMTPROBE_CASE_PASS
-	                         : SMTPROBE_CASE_FAIL);
+	struct smtprobe_assertion *a = add(rt, "reachable",
+	                                   rt->error[0] ? SMTPROBE_CASE_ERROR
+	                                   : f->reached ? SMTPROBE_CASE_PASS
+	                                                : SMTPROBE_CASE_FAIL);
 	if (a == NULL)
 		return;
 	put(a->expected, sizeof(a->expected), "a banner from %s:%u",
@@ -270,7 +272,8 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 		if (a) {
 			put(a->expected, sizeof(a->expected), "<= %ld ms",
 			    e->max_ms);
-			put(a->actual, sizeof(a->actual), "%.1f ms", f->check_ms);
+			put(a->actual, sizeof(a->actual), "%.1f ms",
+			    f->check_ms);
 		}
 	}
 }

@@ -26,9 +26,10 @@ enum fact {
 };
 
 static const char *const fact_names[F_LAST] = {
-        "reachable",        "software", "tls",       "tls.verified",
-        "tls.versions",     "auth.offered_in_clear", "auth.mechanisms",
-        "auth.succeeds",    "relay.A",  "relay.B",   "relay.C",
+        "reachable",       "software",      "tls",
+        "tls.verified",    "tls.versions",  "auth.offered_in_clear",
+        "auth.mechanisms", "auth.succeeds", "relay.A",
+        "relay.B",         "relay.C",
 };
 
 static const char *tri(int v)
@@ -102,8 +103,8 @@ void smtprobe_run_drift(struct smtprobe_run_report *r)
 			seen_before = strcmp(r->targets[j].t->name, name) == 0;
 		if (seen_before)
 			continue;
-		for (size_t j = i; j < r->ntargets && n < SMTPROBE_DRIFT_MAX_ENVS;
-		     j++)
+		for (size_t j = i;
+		     j < r->ntargets && n < SMTPROBE_DRIFT_MAX_ENVS; j++)
 			if (strcmp(r->targets[j].t->name, name) == 0)
 				idx[n++] = j;
 		if (n < 2)
@@ -118,8 +119,9 @@ void smtprobe_run_drift(struct smtprobe_run_report *r)
 			d.nvalues = n;
 			for (size_t m = 0; m < n; m++) {
 				d.env[m] = r->targets[idx[m]].env;
-				fact_value(&r->targets[idx[m]].facts, (enum fact)k,
-				           d.value[m], sizeof(d.value[m]));
+				fact_value(&r->targets[idx[m]].facts,
+				           (enum fact)k, d.value[m],
+				           sizeof(d.value[m]));
 				unknown |= d.value[m][0] == '\0';
 				differs |= strcmp(d.value[m], d.value[0]) != 0;
 			}

@@ -45,9 +45,10 @@ static json_t *facts_json(const struct smtprobe_run_facts *f)
 		for (int i = 0; i < 3; i++)
 			if (f->relay[i] != SMTPROBE_V_SKIPPED) {
 				char k[2] = {(char)('A' + i), '\0'};
-				json_object_set_new(relay, k,
-				                    json_string(smtprobe_relay_verdict_name(
-				                            f->relay[i])));
+				json_object_set_new(
+				        relay, k,
+				        json_string(smtprobe_relay_verdict_name(
+				                f->relay[i])));
 			}
 	}
 	return json_pack(
@@ -76,10 +77,11 @@ static json_t *target_json(const struct smtprobe_run_target *rt)
 		const struct smtprobe_assertion *a = &rt->a[i];
 		ok &= a->status == SMTPROBE_CASE_PASS;
 		json_array_append_new(
-		        as, json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", a->name,
-		                      "status", status_name(a->status), "expected",
-		                      a->expected, "actual", a->actual, "detail",
-		                      str_or_null(a->detail)));
+		        as,
+		        json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", a->name,
+		                  "status", status_name(a->status), "expected",
+		                  a->expected, "actual", a->actual, "detail",
+		                  str_or_null(a->detail)));
 	}
 	return json_pack("{s:s, s:s, s:s, s:i, s:b, s:f, s:o, s:o, s:o}", "env",
 	                 rt->env, "name", rt->t->name, "host", rt->t->host,
@@ -99,10 +101,9 @@ char *smtprobe_run_json(const struct smtprobe_run_report *r)
 		for (size_t k = 0; k < d->nvalues; k++)
 			json_object_set_new(vals, d->env[k],
 			                    json_string(d->value[k]));
-		json_array_append_new(drift,
-		                      json_pack("{s:s, s:s, s:o}", "target",
-		                                d->target, "fact", d->fact,
-		                                "values", vals));
+		json_array_append_new(
+		        drift, json_pack("{s:s, s:s, s:o}", "target", d->target,
+		                         "fact", d->fact, "values", vals));
 	}
 	return report_dump(json_pack(
 	        "{s:i, s:f, s:o, s:{s:i, s:o}}", "exit_code", r->exit_code,
@@ -123,8 +124,7 @@ void smtprobe_assure_run(const struct smtprobe_run_report *r,
 		         rt->t->name);
 		struct smtprobe_suite *s =
 		        smtprobe_outcome_suite(o, name, rt->t->host);
-		if (s)
-			s->seconds = rt->seconds;
+		smtprobe_outcome_suite_time(o, s, rt->seconds, rt->started);
 		for (size_t k = 0; k < rt->na; k++) {
 			const struct smtprobe_assertion *a = &rt->a[k];
 			char detail[1400];
@@ -138,7 +138,8 @@ void smtprobe_assure_run(const struct smtprobe_run_report *r,
 			if (s)
 				smtprobe_outcome_case(
 				        o, s, a->name, cls, a->status, -1,
-				        a->status == SMTPROBE_CASE_PASS ? NULL : msg,
+				        a->status == SMTPROBE_CASE_PASS ? NULL
+				                                        : msg,
 				        detail);
 			smtprobe_outcome_metric(
 			        o, "smtprobe_assertion_success", "gauge",
@@ -146,16 +147,17 @@ void smtprobe_assure_run(const struct smtprobe_run_report *r,
 			        "when it fails or could not be decided",
 			        a->status == SMTPROBE_CASE_PASS ? 1 : 0, "env",
 			        rt->env, "target", rt->t->name, "assertion",
-			        a->name, NULL);
+			        a->name, SMTPROBE_LABELS_END);
 		}
-		smtprobe_outcome_metric(o, "smtprobe_run_target_success", "gauge",
-		                        "1 when every expectation of the target "
-		                        "holds",
-		                        ok ? 1 : 0, "env", rt->env, "target",
-		                        rt->t->name, NULL);
+		smtprobe_outcome_metric(
+		        o, "smtprobe_run_target_success", "gauge",
+		        "1 when every expectation of the target "
+		        "holds",
+		        ok ? 1 : 0, "env", rt->env, "target", rt->t->name,
+		        SMTPROBE_LABELS_END);
 	}
 	smtprobe_outcome_metric(o, "smtprobe_run_drift_differences", "gauge",
 	                        "Facts that differ between environments for "
 	                        "the same target name",
-	                        (double)r->ndrift, NULL);
+	                        (double)r->ndrift, SMTPROBE_LABELS_END);
 }

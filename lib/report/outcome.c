@@ -15,13 +15,15 @@
  * adders then do nothing and the renderers return NULL, so a report is
  * never silently short. A metric sample with a label list longer than
  * SMTPROBE_METRIC_MAX_LABELS is a programming error and is dropped; a NULL
- * label value ends the list (the dangling label gets ""). Suite pointers
+ * label value ends the list (the dangling label gets ""). A case status
+ * outside the enum is stored as SMTPROBE_CASE_ERROR. Suite pointers
  * move when a later suite is added: a case for a suite that is not one of
  * o's current suites is ignored. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "smtprobe/outcome.h"
 #include "banned.h"
@@ -238,6 +240,25 @@ static int is_suite_of(const struct smtprobe_outcome *o,
 	return 0;
 }
 
+void smtprobe_outcome_suite_time(struct smtprobe_outcome *o,
+                                 struct smtprobe_suite *s, double seconds,
+                                 double start)
+{
+	char iso[32];
+	struct tm tm;
+	time_t t = (time_t)start;
+
+	if (o->oom || s == NULL || !is_suite_of(o, s))
+		return;
+	s->seconds = seconds;
+	if (start < 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return;
+	free(s->timestamp);
+	s->timestamp = NULL;
+	copy(o, iso, &s->timestamp);
+}
+
 void smtprobe_outcome_case(struct smtprobe_outcome *o, struct smtprobe_suite *s,
                            const char *name, const char *classname,
                            enum smtprobe_case_status st, double seconds,
@@ -248,7 +269,10 @@ void smtprobe_outcome_case(struct smtprobe_outcome *o, struct smtprobe_suite *s,
 	if (o->oom || !s || !is_suite_of(o, s))
 		return;
 	memset(&c, 0, sizeof(c));
-	c.status = st;
+	/* a status out of the enum is a fault nobody decided: an error */
+	c.status = (size_t)st <= (size_t)SMTPROBE_CASE_SKIP
+	                   ? st
+	                   : SMTPROBE_CASE_ERROR;
 	c.seconds = seconds;
 	struct smtprobe_case *a = NULL;
 	if (copy(o, name ? name : "", &c.name) < 0 ||
@@ -269,19 +293,16 @@ static struct smtprobe_family *family(struct smtprobe_outcome *o,
                                       const char *help)
 {
 	struct smtprobe_family f;
-	char *clean_name;
 
-	if (copy(o, name, &clean_name) < 0)
-		return NULL;
+	/* a name that needed cleaning matches no stored one, and is no valid
+	 * metric name either: its family is never rendered */
 	for (size_t i = 0; i < o->nfamilies; i++)
-		if (strcmp(o->families[i].name, clean_name) == 0) {
-			free(clean_name);
+		if (strcmp(o->families[i].name, name) == 0)
 			return &o->families[i];
-		}
 	memset(&f, 0, sizeof(f));
-	f.name = clean_name;
 	struct smtprobe_family *a = NULL;
-	if (copy(o, help, &f.help) < 0 || copy(o, type, &f.type) < 0 ||
+	if (copy(o, name, &f.name) < 0 || copy(o, help, &f.help) < 0 ||
+	    copy(o, type, &f.type) < 0 ||
 	    !(a = grow(o, o->families, &o->fcap, o->nfamilies, sizeof(f),
 	               OUTCOME_MAX_FAMILIES))) {
 		family_release(&f);

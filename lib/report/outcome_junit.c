@@ -14,8 +14,9 @@
  * Written with libxml2's xmlTextWriter, which escapes markup. The model's
  * adders store clean UTF-8 already, but the structs are public, so every
  * string is checked again against XML 1.0's Char production here and what
- * does not fit becomes U+FFFD: the document is well-formed whatever the
- * structs hold. NULL when o->oom or out of memory. */
+ * does not fit becomes U+FFFD (a NULL name an empty one): the document is
+ * well-formed whatever strings the structs hold. NULL when o->oom or out
+ * of memory. */
 #include <libxml/chvalid.h>
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
@@ -99,10 +100,11 @@ static const char *xml_safe(const char *s, char **tmp)
 	return d;
 }
 
+/* name="value" (NULL: an empty value) */
 static int attr(xmlTextWriterPtr w, const char *name, const char *value)
 {
 	char *tmp;
-	const char *v = xml_safe(value, &tmp);
+	const char *v = xml_safe(value ? value : "", &tmp);
 
 	if (!v)
 		return -1;

@@ -7,10 +7,10 @@
  *
  * HELP text escapes '\' and newline; label values escape '\', '"' and
  * newline; a sample without labels has no braces; a family without help
- * has no HELP line, one without a type is "untyped". Values are written
- * without the locale: integers as integers ("1733500000"), others in the
- * shortest form that reads back to the same double (at most 17
- * significant digits), NaN as "NaN", infinities as "+Inf" and "-Inf".
+ * (NULL or "") has no HELP line, one without a type is "untyped". Values are
+ * written without the locale: integers as integers ("1733500000"), others in
+ * the shortest form that reads back to the same double (at most 17 significant
+ * digits), NaN as "NaN", infinities as "+Inf" and "-Inf".
  *
  * A metric name not matching [a-zA-Z_:][a-zA-Z0-9_:]* or a type that is not
  * counter, gauge, histogram, summary or untyped is a programming error:
@@ -139,7 +139,7 @@ static void write_family(FILE *f, const struct smtprobe_family *fam)
 
 	if (!valid_name(fam->name, 1) || !type)
 		return;
-	if (fam->help) {
+	if (fam->help && *fam->help) {
 		fprintf(f, "# HELP %s ", fam->name);
 		escaped(f, fam->help, 0);
 		putc('\n', f);

@@ -51,6 +51,8 @@ STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 5.0
 
 _problems = {}
+# loopback only: never through a proxy the environment names
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _version_problem(name, path):
@@ -177,7 +179,7 @@ class Prometheus:
 
     def _ready(self):
         try:
-            with urllib.request.urlopen(self.url + "/-/ready", timeout=1) as r:
+            with _opener.open(self.url + "/-/ready", timeout=1) as r:
                 return r.status == 200
         except (OSError, urllib.error.URLError):
             return False
@@ -195,7 +197,7 @@ class Prometheus:
         if params:
             url += "?" + urllib.parse.urlencode(params)
         try:
-            with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as r:
+            with _opener.open(url, timeout=HTTP_TIMEOUT) as r:
                 doc = json.load(r)
         except urllib.error.HTTPError as e:
             raise PrometheusError(f"GET {url}: {e.code} {e.read()[:300]!r}") from e

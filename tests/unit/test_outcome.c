@@ -27,6 +27,8 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define FFFD     "\xEF\xBF\xBD"
+/* the end of a label list: a pointer, as a variadic argument must be */
+#define END ((const char *)NULL)
 
 /* --- the model ---------------------------------------------------------- */
 
@@ -44,6 +46,7 @@ static void test_model(void **state)
 	smtprobe_outcome_case(&o, s, name, "smtprobe.check", SMTPROBE_CASE_PASS,
 	                      0.5, NULL, NULL);
 	name[0] = 'X'; /* copied, not kept */
+	assert_string_equal(name, "Xonnect");
 	smtprobe_outcome_case(&o, s, NULL, NULL, SMTPROBE_CASE_FAIL, -1, "m",
 	                      "d");
 	smtprobe_outcome_case(&o, s, "c", NULL, SMTPROBE_CASE_SKIP, -1, NULL,
@@ -55,6 +58,13 @@ static void test_model(void **state)
 		smtprobe_outcome_case(&o, t, "e", NULL, SMTPROBE_CASE_ERROR, 1,
 		                      NULL, NULL);
 	}
+	/* a status out of the enum: nobody decided, an error */
+	smtprobe_outcome_case(&o, &o.suites[1], "odd", NULL,
+	                      (enum smtprobe_case_status)42, 0, NULL, NULL);
+	smtprobe_outcome_case(&o, &o.suites[1], "odd", NULL,
+	                      (enum smtprobe_case_status) - 1, 0, NULL, NULL);
+	assert_int_equal(o.suites[1].cases[1].status, SMTPROBE_CASE_ERROR);
+	assert_int_equal(o.suites[1].cases[2].status, SMTPROBE_CASE_ERROR);
 	assert_int_equal(o.nsuites, 41);
 	s = &o.suites[0];
 	assert_string_equal(s->name, "check");
@@ -72,7 +82,7 @@ static void test_model(void **state)
 	assert_int_equal(smtprobe_outcome_count(&o, SMTPROBE_CASE_PASS), 1);
 	assert_int_equal(smtprobe_outcome_count(&o, SMTPROBE_CASE_FAIL), 1);
 	assert_int_equal(smtprobe_outcome_count(&o, SMTPROBE_CASE_SKIP), 1);
-	assert_int_equal(smtprobe_outcome_count(&o, SMTPROBE_CASE_ERROR), 40);
+	assert_int_equal(smtprobe_outcome_count(&o, SMTPROBE_CASE_ERROR), 42);
 
 	/* a suite that is not one of o's (a stale pointer): ignored */
 	struct smtprobe_suite stranger;
@@ -98,19 +108,19 @@ static void test_metrics(void **state)
 
 	smtprobe_outcome_init(&o);
 	smtprobe_outcome_metric(&o, "a_total", "counter", "first", 1, "k", "v",
-	                        NULL);
-	smtprobe_outcome_metric(&o, "b", "gauge", "bee", 2, NULL);
+	                        END);
+	smtprobe_outcome_metric(&o, "b", "gauge", "bee", 2, END);
 	/* found by name; later help and type are ignored */
 	smtprobe_outcome_metric(&o, "a_total", "gauge", "second", 3, "k", "w",
-	                        "j", "x", NULL);
+	                        "j", "x", END);
 	/* too many labels: a programming error, the sample is dropped */
 	smtprobe_outcome_metric(&o, "a_total", NULL, NULL, 4, "l1", "1", "l2",
-	                        "2", "l3", "3", "l4", "4", "l5", "5", NULL);
+	                        "2", "l3", "3", "l4", "4", "l5", "5", END);
 	/* exactly the maximum is fine */
 	smtprobe_outcome_metric(&o, "a_total", NULL, NULL, 5, "l1", "1", "l2",
-	                        "2", "l3", "3", "l4", "4", NULL);
+	                        "2", "l3", "3", "l4", "4", END);
 	/* a NULL value ends the list, its label gets "" */
-	smtprobe_outcome_metric(&o, "a_total", NULL, NULL, 6, "k", NULL);
+	smtprobe_outcome_metric(&o, "a_total", NULL, NULL, 6, "k", END);
 
 	assert_int_equal(o.nfamilies, 2);
 	const struct smtprobe_family *a = &o.families[0];
@@ -165,7 +175,7 @@ static void test_clean(void **state)
 		smtprobe_outcome_case(&o, s, clean_tab[i].in, clean_tab[i].in,
 		                      SMTPROBE_CASE_FAIL, 0, clean_tab[i].in,
 		                      clean_tab[i].in);
-	smtprobe_outcome_metric(&o, "m", "gauge", "\x01", 1, "l", "\xff", NULL);
+	smtprobe_outcome_metric(&o, "m", "gauge", "\x01", 1, "l", "\xff", END);
 	s = &o.suites[0];
 	for (size_t i = 0; i < NELEM(clean_tab); i++) {
 		const struct smtprobe_case *c = &s->cases[i];
@@ -192,7 +202,7 @@ static void test_oom(void **state)
 	assert_null(smtprobe_outcome_suite(&o, "t", NULL));
 	smtprobe_outcome_case(&o, &o.suites[0], "b", NULL, SMTPROBE_CASE_PASS,
 	                      0, NULL, NULL);
-	smtprobe_outcome_metric(&o, "m", "gauge", "h", 1, NULL);
+	smtprobe_outcome_metric(&o, "m", "gauge", "h", 1, END);
 	assert_int_equal(o.nsuites, 1);
 	assert_int_equal(o.suites[0].ncases, 1);
 	assert_int_equal(o.nfamilies, 0);
@@ -473,10 +483,12 @@ static void test_junit_by_hand(void **state)
 	c->detail = strdup("\x1b[2J\xc3");
 	c->status = (enum smtprobe_case_status)42; /* undecided: an error */
 
-	char *xml = smtprobe_outcome_junit(&o, NULL);
+	/* the report's name is not the model's: cleaned by the renderer */
+	char *xml = smtprobe_outcome_junit(&o, "run\x01\xff\n<");
 	xmlDocPtr doc = parse(xml);
 	assert_int_equal(validate(doc, 0), 0);
 	xmlNodePtr root = xmlDocGetRootElement(doc);
+	assert_prop(root, "name", "run" FFFD FFFD "\n<");
 	assert_prop(root, "time", NULL);
 	assert_prop(root, "errors", "1");
 	for (size_t i = 0; i < NELEM(stamps); i++) {
@@ -493,6 +505,42 @@ static void test_junit_by_hand(void **state)
 	assert_content(err, FFFD "[2J" FFFD);
 	xmlFreeDoc(doc);
 	free(xml);
+	smtprobe_outcome_free(&o);
+}
+
+/* NULLs where the adders never leave one: no renderer trips on them. */
+static void test_null_by_hand(void **state)
+{
+	struct smtprobe_outcome o;
+	(void)state;
+
+	smtprobe_outcome_init(&o);
+	struct smtprobe_suite *s = smtprobe_outcome_suite(&o, "s", NULL);
+	smtprobe_outcome_case(&o, s, "c", NULL, SMTPROBE_CASE_FAIL, 0, NULL,
+	                      NULL);
+	smtprobe_outcome_metric(&o, "m", "gauge", "h", 1, "l", "v", END);
+	free(s->name);
+	s->name = NULL;
+	free(s->cases[0].name);
+	s->cases[0].name = NULL;
+	free(o.families[0].samples[0].label[0][1]);
+	o.families[0].samples[0].label[0][1] = NULL;
+
+	char *xml = smtprobe_outcome_junit(&o, NULL);
+	xmlDocPtr doc = parse(xml);
+	assert_int_equal(validate(doc, 0), 0);
+	assert_prop(find(xmlDocGetRootElement(doc), "testcase", 0), "name", "");
+	xmlFreeDoc(doc);
+	free(xml);
+	char *tap = smtprobe_outcome_tap(&o);
+	assert_string_equal(tap, "TAP version 14\n1..1\n# Subtest: \n"
+	                         "    1..1\n    not ok 1\n      ---\n"
+	                         "      severity: fail\n      ...\n"
+	                         "not ok 1\n");
+	free(tap);
+	char *prom = smtprobe_outcome_prometheus(&o);
+	assert_string_equal(prom, "# HELP m h\n# TYPE m gauge\nm{l=\"\"} 1\n");
+	free(prom);
 	smtprobe_outcome_free(&o);
 }
 
@@ -755,34 +803,33 @@ static void test_prom_sample(void **state)
 
 	smtprobe_outcome_metric(&o, "smtprobe_step_success", "gauge",
 	                        "Whether the step succeeded.\nSee C:\\docs.", 1,
-	                        "step", "tls", "target", "a\"b\\c\nd", NULL);
+	                        "step", "tls", "target", "a\"b\\c\nd", END);
 	smtprobe_outcome_metric(&o, "smtprobe_step_success", "counter",
-	                        "ignored", 0, "step", "auth", NULL);
-	smtprobe_outcome_metric(&o, "smtprobe_up", NULL, NULL, 1733500000,
-	                        NULL);
+	                        "ignored", 0, "step", "auth", END);
+	smtprobe_outcome_metric(&o, "smtprobe_up", NULL, NULL, 1733500000, END);
 	/* a bad metric name, a bad type: the family is left out */
-	smtprobe_outcome_metric(&o, "2bad", "gauge", "h", 1, NULL);
-	smtprobe_outcome_metric(&o, "bad-name", "gauge", "h", 1, NULL);
-	smtprobe_outcome_metric(&o, "", "gauge", "h", 1, NULL);
-	smtprobe_outcome_metric(&o, "bad_type", "gauge\nevil 1", "h", 1, NULL);
-	smtprobe_outcome_metric(&o, "bad_type2", "Gauge", "h", 1, NULL);
+	smtprobe_outcome_metric(&o, "2bad", "gauge", "h", 1, END);
+	smtprobe_outcome_metric(&o, "bad-name", "gauge", "h", 1, END);
+	smtprobe_outcome_metric(&o, "", "gauge", "h", 1, END);
+	smtprobe_outcome_metric(&o, "bad_type", "gauge\nevil 1", "h", 1, END);
+	smtprobe_outcome_metric(&o, "bad_type2", "Gauge", "h", 1, END);
 	smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds", "gauge",
 	                        "How long the probe took.", 0.1, "module",
-	                        "submission", NULL);
+	                        "submission", END);
 	/* a bad label name, or one given twice: the sample is left out */
 	smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "", 7, "1module", "x", NULL);
+	                        "", 7, "1module", "x", END);
 	smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "", 7, "mod:ule", "x", NULL);
+	                        "", 7, "mod:ule", "x", END);
 	smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "", 7, "a", "x", "a", "y", NULL);
+	                        "", 7, "a", "x", "a", "y", END);
 	smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "", NAN, "module", "x:y", NULL);
+	                        "", NAN, "module", "x:y", END);
 	smtprobe_outcome_metric(&o, "ns:rule_total", "counter",
 	                        "Colons are fine in metric names.", -INFINITY,
-	                        NULL);
+	                        END);
 	smtprobe_outcome_metric(&o, "ns:rule_total", "counter", NULL, 1.0 / 3,
-	                        NULL);
+	                        END);
 	text = smtprobe_outcome_prometheus(&o);
 	assert_string_equal(text, prom_sample);
 	free(text);
@@ -822,7 +869,7 @@ static void test_prom_values(void **state)
 		char want[128];
 		smtprobe_outcome_init(&o);
 		smtprobe_outcome_metric(&o, "v", "gauge", NULL, values[i].v,
-		                        NULL);
+		                        END);
 		char *text = smtprobe_outcome_prometheus(&o);
 		snprintf(want, sizeof(want), "# TYPE v gauge\nv %s\n",
 		         values[i].text);
@@ -850,7 +897,7 @@ static void test_prom_locale(void **state)
 	if (!set)
 		skip(); /* no such locale installed here */
 	smtprobe_outcome_init(&o);
-	smtprobe_outcome_metric(&o, "v", "gauge", NULL, 0.5, NULL);
+	smtprobe_outcome_metric(&o, "v", "gauge", NULL, 0.5, END);
 	smtprobe_outcome_suite(&o, "s", NULL)->seconds = 1.5;
 	char *text = smtprobe_outcome_prometheus(&o);
 	char *xml = smtprobe_outcome_junit(&o, NULL);
@@ -872,6 +919,7 @@ int main(void)
 	        cmocka_unit_test(test_junit_sample),
 	        cmocka_unit_test(test_junit_hostile),
 	        cmocka_unit_test(test_junit_by_hand),
+	        cmocka_unit_test(test_null_by_hand),
 	        cmocka_unit_test(test_junit_schema),
 	        cmocka_unit_test(test_tap_sample),
 	        cmocka_unit_test(test_tap_names),

@@ -481,8 +481,9 @@ static void test_names(void **state)
 
 	(void)state;
 	for (i = SMTPROBE_OUT_ACCEPTED; i <= SMTPROBE_OUT_SKIPPED; i++)
-		assert_string_not_equal(
-		        smtprobe_reply_outcome_name((enum smtprobe_reply_outcome)i), "?");
+		assert_string_not_equal(smtprobe_reply_outcome_name(
+		                                (enum smtprobe_reply_outcome)i),
+		                        "?");
 	for (i = SMTPROBE_RK_NONE; i <= SMTPROBE_RK_OTHER; i++)
 		assert_string_not_equal(smtprobe_refusal_kind_name(
 		                                (enum smtprobe_refusal_kind)i),
