@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "opts.h"
@@ -43,6 +44,7 @@
 #define EXP_MAX_CONCURRENT 64      /* --max-concurrent's upper bound */
 #define EXP_CONN_PER_PROBE 4       /* connections = this x probes + 16 */
 #define EXP_IDLE_TIMEOUT_S 30      /* a connection idle this long closes */
+#define EXP_DRAIN_MS       2000    /* at a stop, for answers to go out */
 #define EXP_REQUEST_MEMORY 16384   /* request line + headers, per conn */
 #define EXP_MAX_TIMEOUT_MS 600000L /* a longer scrape timeout is cut */
 #define EXP_MIN_PROBE_MS   20      /* less left after the wait: 503 */
@@ -76,6 +78,7 @@ struct exporter {
 	pthread_cond_t slot_free; /* CLOCK_MONOTONIC */
 	struct exp_config *cfg;
 	unsigned in_flight, max_concurrent;
+	unsigned conns; /* open HTTP connections */
 	int stopping;
 	long offset_ms, default_ms;
 	int json_log;
@@ -654,15 +657,34 @@ static char *index_page(struct exporter *x)
 	return text;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode what)
+{
+	struct exporter *x = cls;
+
+	pthread_mutex_lock(&x->mu);
+	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+		x->conns++;
+	else if (x->conns > 0)
+		x->conns--;
+	pthread_mutex_unlock(&x->mu);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req)
 {
+	static int answered; /* its address marks a request already answered */
 	struct exporter *x = cls;
 	enum exp_path path = P_OTHER;
 	char *text;
 
+	/* called again when the answer could not be queued (the client left) */
+	if (*req == &answered)
+		return MHD_NO;
+	*req = &answered;
 	for (int i = 0; i < P_OTHER; i++)
 		if (strcmp(url, path_names[i]) == 0)
 			path = (enum exp_path)i;
@@ -832,6 +854,36 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* Stop taking connections and let the probes running finish (each within
+ * its deadline) and their answers go out; a request waiting for a slot
+ * gets 503. Connections still open EXP_DRAIN_MS after the last probe (idle
+ * ones), or a second SIGTERM/SIGINT, end the wait. */
+static void drain(struct exporter *x, struct MHD_Daemon *d, const sigset_t *set)
+{
+	struct timespec tick = {0, 50 * 1000000};
+	long long quiet = mono_ms();
+	int fd = MHD_quiesce_daemon(d);
+
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_lock(&x->mu);
+	x->stopping = 1;
+	pthread_cond_broadcast(&x->slot_free);
+	pthread_mutex_unlock(&x->mu);
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		unsigned probes = x->in_flight, conns = x->conns;
+		pthread_mutex_unlock(&x->mu);
+		if (probes)
+			quiet = mono_ms();
+		if (!conns || (!probes && mono_ms() - quiet > EXP_DRAIN_MS))
+			break;
+		int sig = sigtimedwait(set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+}
+
 static int exporter_run(const struct exp_opts *c, struct exporter *x)
 {
 	struct sockaddr_storage ss;
@@ -864,14 +916,14 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 	struct MHD_Daemon *d = MHD_start_daemon(
 	        MHD_USE_INTERNAL_POLLING_THREAD |
 	                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-	                MHD_USE_ERROR_LOG |
+	                MHD_USE_ERROR_LOG | MHD_USE_ITC |
 	                (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	        0, NULL, NULL, on_request, x, MHD_OPTION_EXTERNAL_LOGGER,
 	        mhd_log, x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	        MHD_OPTION_CONNECTION_LIMIT, conns,
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)EXP_IDLE_TIMEOUT_S,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXP_REQUEST_MEMORY,
-	        MHD_OPTION_END);
+	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, x, MHD_OPTION_END);
 	if (!d) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		cli_error("cannot listen on %s",
@@ -899,10 +951,7 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 	}
 	struct kv why[] = {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM", 0}};
 	log_event(x, "info", "stopping", why, 1);
-	pthread_mutex_lock(&x->mu);
-	x->stopping = 1; /* a request waiting for a slot gets 503 now */
-	pthread_cond_broadcast(&x->slot_free);
-	pthread_mutex_unlock(&x->mu);
+	drain(x, d, &set);
 	MHD_stop_daemon(d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;

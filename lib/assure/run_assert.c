@@ -227,9 +227,23 @@ static void banner_assertion(struct smtprobe_run_target *rt)
 	put(a->actual, sizeof(a->actual), "%s", rt->facts.banner);
 }
 
+static void time_assertion(struct smtprobe_run_target *rt)
+{
+	long max = rt->t->expect.max_ms;
+	if (max < 0)
+		return;
+	struct smtprobe_assertion *a =
+	        add(rt, "max_ms",
+	            rt->facts.check_ms <= (double)max ? SMTPROBE_CASE_PASS
+	                                              : SMTPROBE_CASE_FAIL);
+	if (a == NULL)
+		return;
+	put(a->expected, sizeof(a->expected), "<= %ld ms", max);
+	put(a->actual, sizeof(a->actual), "%.1f ms", rt->facts.check_ms);
+}
+
 void smtprobe_run_assert(struct smtprobe_run_target *rt)
 {
-	const struct smtprobe_pol_expect *e = &rt->t->expect;
 	const struct smtprobe_run_facts *f = &rt->facts;
 
 	rt->na = 0;
@@ -245,35 +259,18 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 	    rt->error[0] ? rt->error
 	    : f->reached ? f->banner
 	                 : (f->error[0] ? f->error : "no banner"));
-	if (!f->reached) {
-		/* nothing else can be told; each expectation says so */
-		size_t first = rt->na;
-		banner_assertion(rt);
-		relay_assertions(rt);
-		tls_assertions(rt);
-		auth_assertions(rt);
-		if (e->max_ms >= 0)
-			add(rt, "max_ms", SMTPROBE_CASE_ERROR);
-		for (size_t i = first; i < rt->na; i++) {
-			rt->a[i].status = SMTPROBE_CASE_ERROR;
-			put(rt->a[i].actual, sizeof(rt->a[i].actual),
-			    "not measured: the server was not reached");
-		}
-		return;
-	}
 	banner_assertion(rt);
 	relay_assertions(rt);
 	tls_assertions(rt);
 	auth_assertions(rt);
-	if (e->max_ms >= 0) {
-		a = add(rt, "max_ms",
-		        f->check_ms <= (double)e->max_ms ? SMTPROBE_CASE_PASS
-		                                         : SMTPROBE_CASE_FAIL);
-		if (a) {
-			put(a->expected, sizeof(a->expected), "<= %ld ms",
-			    e->max_ms);
-			put(a->actual, sizeof(a->actual), "%.1f ms",
-			    f->check_ms);
-		}
+	time_assertion(rt);
+	if (f->reached)
+		return;
+	/* nothing else could be measured: each expectation says so */
+	for (size_t i = 1; i < rt->na; i++) {
+		rt->a[i].status = SMTPROBE_CASE_ERROR;
+		rt->a[i].detail[0] = '\0';
+		put(rt->a[i].actual, sizeof(rt->a[i].actual),
+		    "not measured: the server was not reached");
 	}
 }

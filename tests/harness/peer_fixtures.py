@@ -1,7 +1,8 @@
 """pytest fixtures that check the peers (peers.py) once per session.
 
     peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_openssl_probe,
-    peer_exim, peer_sendmail, peer_opensmtpd, peer_nmap
+    peer_exim, peer_sendmail, peer_opensmtpd, peer_nmap, peer_promtool,
+    peer_xmllint, peer_prometheus
                   session-scoped; a fixture or test that needs a peer depends
                   on its fixture. When the peer is missing the fixture fails
                   once with one line saying what to install, and pytest
@@ -16,7 +17,8 @@ import peers
 
 __all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
            "peer_openssl_probe",
-           "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap", "peers_of_test"]
+           "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap",
+           "peer_promtool", "peer_xmllint", "peer_prometheus", "peers_of_test"]
 
 
 def _peer_fixture(name):
@@ -36,6 +38,9 @@ peer_exim = _peer_fixture("exim")
 peer_sendmail = _peer_fixture("sendmail")
 peer_opensmtpd = _peer_fixture("opensmtpd")
 peer_nmap = _peer_fixture("nmap")
+peer_promtool = _peer_fixture("promtool")
+peer_xmllint = _peer_fixture("xmllint")
+peer_prometheus = _peer_fixture("prometheus")
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,12 @@ checked once per process for what the tests need of it.
               protocol), and its table of suite codes and names
               (/etc/testssl/cipher-mapping.txt)
     sslscan   sslscan for bench/tls-vs-testssl: --starttls-smtp and --xml
+    promtool  promtool (Debian's prometheus package): `promtool check metrics`
+              judges smtprobe's --format prometheus output
+    xmllint   xmllint (libxml2-utils) with --schema: the JUnit XML of
+              --format junit / --junit is validated against tests/data/junit.xsd
+    prometheus  the Prometheus server (Debian's prometheus package), which
+              scrapes `smtprobe exporter`
 
 A missing peer is a broken machine, not a reason to skip: the tests that
 need it fail, each with the same line, and `scripts/install-deps` (as root)
@@ -68,6 +74,9 @@ NMAP_SCRIPT = "/usr/share/nmap/scripts/smtp-open-relay.nse"
 TESTSSL = shutil.which("testssl") or "/usr/bin/testssl"
 TESTSSL_CIPHER_MAPPING = "/etc/testssl/cipher-mapping.txt"
 SSLSCAN = shutil.which("sslscan") or "/usr/bin/sslscan"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+XMLLINT = shutil.which("xmllint") or "/usr/bin/xmllint"
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 INSTALL_MTAS = "run scripts/install-deps (as root)"
 
 # The swaks features the tests use (names as `swaks --support` prints them).
@@ -91,6 +100,9 @@ PEER_OF_GLOBAL = {
     "SMTP_SOURCE": "postfix",
     "POSTCONF": "postfix",
     "POSTFIX": "postfix",
+    "PROMTOOL": "promtool",
+    "XMLLINT": "xmllint",
+    "PROMETHEUS": "prometheus",
 }
 
 
@@ -272,6 +284,47 @@ def _check_sslscan():
     return None
 
 
+# The smallest exposition promtool must pass without a word.
+PROMTOOL_SAMPLE = b"# HELP smtprobe_peer_check A check\n# TYPE smtprobe_peer_check gauge\nsmtprobe_peer_check 1\n"
+
+
+def _check_promtool():
+    status, out = _run([PROMTOOL, "--version"])
+    if status != 0 or "promtool" not in out:
+        return (f"promtool is missing ({PROMTOOL}: {out.strip()[:80] or status}; it "
+                f"checks --format prometheus): {INSTALL} prometheus")
+    try:
+        p = subprocess.run([PROMTOOL, "check", "metrics"], input=PROMTOOL_SAMPLE,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"promtool check metrics does not run ({e}): {INSTALL} prometheus"
+    if p.returncode != 0:
+        return (f"promtool check metrics refuses a valid exposition ({p.returncode}: "
+                f"{p.stdout.decode(errors='replace').strip()[:120]}): {INSTALL} prometheus")
+    return None
+
+
+def _check_xmllint():
+    status, out = _run([XMLLINT, "--version"])
+    if status is None or "libxml" not in out:
+        return (f"xmllint is missing ({XMLLINT}: {out.strip()[:80]}; it validates "
+                f"the JUnit XML): {INSTALL} libxml2-utils")
+    status, out = _run([XMLLINT])
+    if "--schema" not in out:
+        return (f"xmllint has no --schema (WXS validation of the JUnit XML): "
+                f"{INSTALL} libxml2-utils")
+    return None
+
+
+def _check_prometheus():
+    status, out = _run([PROMETHEUS, "--version"])
+    if status != 0 or "prometheus, version" not in out:
+        return (f"the Prometheus server is missing ({PROMETHEUS}: "
+                f"{out.strip()[:80] or status}; it scrapes smtprobe exporter): "
+                f"{INSTALL} prometheus")
+    return None
+
+
 CHECKS = {
     "exim": _check_exim,
     "sendmail": _check_sendmail,
@@ -285,6 +338,9 @@ CHECKS = {
     "openssl": _check_openssl,
     "openssl_probe": _check_openssl_probe,
     "time": _check_time,
+    "promtool": _check_promtool,
+    "xmllint": _check_xmllint,
+    "prometheus": _check_prometheus,
 }
 
 
