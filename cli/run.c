@@ -151,6 +151,16 @@ static enum cli_mark assertion_mark(enum smtprobe_case_status st)
 	                                  : CLI_MARK_UNDECIDED;
 }
 
+/* the evidence (and fix) lines, indented */
+static void print_detail(const char *d)
+{
+	while (*d) {
+		size_t n = strcspn(d, "\n");
+		printf("      %.*s\n", (int)n, d);
+		d += n + (d[n] == '\n');
+	}
+}
+
 static void render_target(const struct smtprobe_run_target *rt, int colour,
                           int verbose)
 {
@@ -165,14 +175,13 @@ static void render_target(const struct smtprobe_run_target *rt, int colour,
 		const char *mark = cli_mark(assertion_mark(a->status), colour);
 		if (a->status == SMTPROBE_CASE_PASS) {
 			printf("  %s %-24s %s\n", mark, a->name, a->actual);
-			if (verbose && a->detail[0])
-				printf("      %s\n", a->detail);
+			if (verbose)
+				print_detail(a->detail);
 			continue;
 		}
 		printf("  %s %-24s expected %s, got %s\n", mark, a->name,
 		       a->expected, a->actual);
-		if (a->detail[0])
-			printf("      %s\n", a->detail);
+		print_detail(a->detail);
 	}
 }
 

@@ -57,6 +57,8 @@ struct smtprobe_run_facts {
 	int relay_ran;   /* the audit ran */
 	enum smtprobe_relay_verdict relay[3];
 	char relay_why[3][256];
+	char relay_fix[3][512];  /* the first hole's fix, for the software */
+	char versions_fix[512];  /* the scan's fix for old protocols */
 	char error[256]; /* why the ladder stopped early */
 };
 

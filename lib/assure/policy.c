@@ -61,8 +61,8 @@
 #define POL_MAX_ENVVAR     128  /* password_env */
 #define POL_MAX_PATH       4096 /* after joining with the directory */
 #define POL_MAX_REGEX      1024
-#define POL_MAX_REGEX_COST 10000 /* estimated compiled size */
-#define POL_MAX_MECH       20    /* RFC 4422 */
+#define POL_MAX_REGEX_COST 2000 /* estimated compiled size */
+#define POL_MAX_MECH       20   /* RFC 4422 */
 #define POL_MAX_KEYPATH    256
 #define POL_MAX_MSG        512
 #define MAX_KEYS           16 /* keys in one of our mappings */
@@ -402,98 +402,119 @@ static int only(const char *s, size_t len, const char *extra)
 	return 1;
 }
 
-/* An upper bound on the size of the automaton glibc's regcomp builds: it
- * copies a group once per counted repetition, so "(a{255}){255}" costs
- * 65025 nodes and one more level a few GB. Back-references (a GNU
- * extension in EREs) make regexec exponential. 0, or -1 with why. */
+/* Past a bracket expression (s at its '['), or NULL when it is not
+ * closed (regcomp then says so). */
+static const char *skip_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++;
+	while (*s != '\0' && *s != ']') {
+		if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			const char close[3] = {s[1], ']', '\0'};
+			const char *end = strstr(s + 2, close);
+
+			if (end == NULL)
+				return NULL;
+			s = end + 2;
+		} else {
+			s++;
+		}
+	}
+	return *s != '\0' ? s + 1 : NULL;
+}
+
+/* Decimal digits at *s (capped), *s moved past them. */
+static unsigned long digits(const char **s)
+{
+	unsigned long v = 0;
+
+	for (; **s >= '0' && **s <= '9'; (*s)++) {
+		if (v < 100000)
+			v = v * 10 + (unsigned long)(**s - '0');
+	}
+	return v;
+}
+
+/* Whether glibc's regcomp and regexec stay cheap on s: its automaton
+ * copies a group once per repetition, so "(a{255}){255}" has 65025 nodes
+ * and one more level a few GB; stacked quantifiers ("a??????++++++": 1.3
+ * s), undefined in POSIX EREs, blow up its closure computation; and
+ * back-references (a GNU extension) make matching exponential. The
+ * estimate is the product of the counts along nested groups, summed
+ * along a sequence. 0, or -1 with why. */
 static int regex_cost(const char *s, const char **why)
 {
 	unsigned long total[POL_MAX_DEPTH + 1], last[POL_MAX_DEPTH + 1];
 	size_t d = 0;
+	int quant = 0; /* the previous token was a quantifier */
 
 	total[0] = last[0] = 0;
 	while (*s != '\0') {
-		unsigned long mult = 1;
+		unsigned long mult = 0, lo, hi;
 
-		if (*s == '(') {
+		if (*s == '*' || *s == '+' || *s == '?') {
+			mult = 2;
+			s++;
+		} else if (*s == '{' &&
+		           ((s[1] >= '0' && s[1] <= '9') || s[1] == ',')) {
+			s++;
+			lo = hi = digits(&s);
+			if (*s == ',') {
+				s++;
+				hi = *s >= '0' && *s <= '9' ? digits(&s) : lo;
+			}
+			if (lo > 255 || hi > 255) {
+				*why = "repetition counts above 255 are not "
+				       "supported";
+				return -1;
+			}
+			mult = (hi > lo ? hi : lo) + 1;
+			if (*s == '}')
+				s++;
+		}
+		if (mult > 0) {
+			if (quant) {
+				*why = "stacked quantifiers (such as a+* or "
+				       "a{2}?) are not supported";
+				return -1;
+			}
+			quant = 1;
+			last[d] *= mult;
+		} else if (*s == '(') {
+			quant = 0;
 			if (++d > POL_MAX_DEPTH) {
 				*why = "groups nested too deeply";
 				return -1;
 			}
 			total[d] = last[d] = 0;
 			s++;
-			continue;
-		}
-		if (*s == ')' && d > 0) {
+		} else if (*s == ')' && d > 0) {
 			unsigned long g = total[d] + last[d] + 1;
 
+			quant = 0;
 			d--;
 			total[d] += last[d];
 			last[d] = g;
 			s++;
-		} else if (*s == '{') {
-			unsigned long lo = 0, hi = 0;
-
-			for (s++; *s >= '0' && *s <= '9' && lo < 100000; s++)
-				lo = lo * 10 + (unsigned long)(*s - '0');
-			hi = lo + 1;
-			if (*s == ',') {
-				for (s++, hi = 0;
-				     *s >= '0' && *s <= '9' && hi < 100000; s++)
-					hi = hi * 10 +
-					     (unsigned long)(*s - '0');
-				if (hi == 0)
-					hi = lo + 1;
-			}
-			mult = hi > lo ? hi : lo;
-			if (*s == '}')
-				s++;
-		} else if (*s == '*' || *s == '+' || *s == '?') {
-			mult = 2;
-			s++;
-		} else if (*s == '|') {
-			s++;
 		} else {
-			if (*s == '\\') {
-				if (s[1] >= '1' && s[1] <= '9') {
-					*why = "back-references are not "
-					       "supported";
-					return -1;
-				}
-				if (s[1] != '\0')
-					s++;
-			} else if (*s == '[') {
-				/* a bracket expression is one node */
-				s++;
-				if (*s == '^')
-					s++;
-				if (*s == ']')
-					s++;
-				while (*s != '\0' && *s != ']') {
-					if (*s == '[' &&
-					    (s[1] == ':' || s[1] == '.' ||
-					     s[1] == '=')) {
-						char close = s[1];
-
-						for (s += 2; *s != '\0' &&
-						             !(s[0] == close &&
-						               s[1] == ']');
-						     s++)
-							;
-						if (*s != '\0')
-							s++;
-					}
-					if (*s != '\0')
-						s++;
-				}
-				if (*s == '\0')
-					break;
+			quant = 0;
+			if (*s == '\\' && s[1] >= '1' && s[1] <= '9') {
+				*why = "back-references are not supported";
+				return -1;
 			}
-			s++;
+			if (*s == '[') {
+				s = skip_bracket(s);
+				if (s == NULL)
+					return 0;
+			} else {
+				s += *s == '\\' && s[1] != '\0' ? 2 : 1;
+			}
 			total[d] += last[d];
 			last[d] = 1;
 		}
-		last[d] *= mult;
 		if (last[d] > POL_MAX_REGEX_COST ||
 		    total[d] > POL_MAX_REGEX_COST) {
 			*why = "too many repetitions (it would compile to a "

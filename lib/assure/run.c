@@ -152,6 +152,14 @@ static void run_relay(struct assure_session *s, struct smtprobe_run_target *rt)
 		         "%s",
 		         r->overall[i].why[0] ? r->overall[i].why : r->error);
 	}
+	for (size_t k = r->ntests; k-- > 0;) {
+		const struct smtprobe_relay_test *x = &r->tests[k];
+		if (x->mark == SMTPROBE_MARK_HOLE && x->fix[0] &&
+		    (unsigned)x->scenario < 3)
+			snprintf(rt->facts.relay_fix[x->scenario],
+			         sizeof(rt->facts.relay_fix[0]), "%.511s",
+			         x->fix);
+	}
 	smtprobe_relay_report_free(r);
 	free(r);
 }
@@ -175,6 +183,12 @@ static void run_tls(struct assure_session *s, struct smtprobe_run_target *rt)
 	tp.timeout_ms = s->timeout_ms;
 	if (smtprobe_tls_scan(&tp, sc) == 0) {
 		struct smtprobe_run_facts *f = &rt->facts;
+		for (size_t i = 0; i < sc->nfindings && !f->versions_fix[0];
+		     i++)
+			if (strncmp(sc->findings[i].id, "protocol.", 9) == 0)
+				snprintf(f->versions_fix,
+				         sizeof(f->versions_fix), "%.511s",
+				         sc->findings[i].fix);
 		size_t len = 0;
 		for (int v = 0; v < SMTPROBE_TP_LAST; v++) {
 			if (!sc->posture.offered[v])

@@ -103,7 +103,12 @@ static void relay_assertions(struct smtprobe_run_target *rt)
 		put(a->actual, sizeof(a->actual), "%s",
 		    f->relay_ran ? smtprobe_relay_verdict_name(v)
 		                 : "not audited (the server was not reached)");
-		put(a->detail, sizeof(a->detail), "%s", f->relay_why[i]);
+		if (st == SMTPROBE_CASE_FAIL && f->relay_fix[i][0])
+			put(a->detail, sizeof(a->detail), "%.300s\nfix: %.440s",
+			    f->relay_why[i], f->relay_fix[i]);
+		else
+			put(a->detail, sizeof(a->detail), "%s",
+			    f->relay_why[i]);
 	}
 }
 
@@ -131,8 +136,14 @@ static void tls_assertions(struct smtprobe_run_target *rt)
 			else
 				put(a->actual, sizeof(a->actual), "lowest %s",
 				    smtprobe_tls_proto_name(f->lowest_version));
-			put(a->detail, sizeof(a->detail), "accepted: %s",
-			    f->accepted_versions);
+			if (a->status == SMTPROBE_CASE_FAIL &&
+			    f->versions_fix[0])
+				put(a->detail, sizeof(a->detail),
+				    "accepted: %s\nfix: %.600s",
+				    f->accepted_versions, f->versions_fix);
+			else
+				put(a->detail, sizeof(a->detail),
+				    "accepted: %s", f->accepted_versions);
 		}
 	}
 	boolean(rt, "tls.verify", e->tls_verify, f->tls ? f->tls_verified : -1,

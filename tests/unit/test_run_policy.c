@@ -54,6 +54,8 @@ static void expect_unset(const struct smtprobe_pol_expect *e)
 
 /* ---- good policies ------------------------------------------------ */
 
+#define HEAD_FLOW "{environments: {s: {targets: [{name: a, host: h, "
+
 static const char full[] =
         "# the issue's example, and a second environment\n"
         "environments:\n"
@@ -315,6 +317,38 @@ static void test_paths(void **state)
 	        smtprobe_policy_parse("x: 1", 4, NULL, &p, err, sizeof(err)),
 	        -1);
 	assert_true(strncmp(err, "-:1: x: unknown key", 19) == 0);
+}
+
+/* Regexes people write for banners pass the cost estimate. */
+static void test_banners(void **state)
+{
+	static const char *const good[] = {
+	        "^220 ",
+	        "^220[ -]mx\\.example\\.test ESMTP",
+	        "^220 ([a-z0-9-]+\\.){1,8}[a-z]{2,63} (E?SMTP|ESMTP Postfix)( "
+	        ".*)?$",
+	        "[[:alpha:]][[:alnum:].-]*",
+	        "[]a]+[^]a]*",
+	        "x{255}",
+	        "(a|b|c){0,10}",
+	        "\\{\\}\\(\\)",
+	        "((a+)+)+",
+	};
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(good); i++) {
+		struct smtprobe_policy p;
+
+		snprintf(text, sizeof(text),
+		         HEAD_FLOW "expect: {banner: '%s'}}]}}}\n", good[i]);
+		if (pol(text, &p) != 0)
+			fail_msg("good[%zu] %s: %s", i, good[i], err);
+		assert_string_equal(p.envs[0].targets[0].expect.banner,
+		                    good[i]);
+		smtprobe_policy_free(&p);
+	}
 }
 
 /* ---- good modules files ------------------------------------------- */
@@ -612,6 +646,17 @@ static const struct bad {
          "too many repetitions"},
         {0, HEAD "        expect: {banner: \"(a)\\\\1\"}\n", 6,
          "expect.banner: back-references are not supported"},
+        {0, HEAD "        expect: {banner: \"a??????++++++\"}\n", 6,
+         "expect.banner: stacked quantifiers (such as a+* or a{2}?) are not "
+         "supported in 'a??????++++++'"},
+        {0, HEAD "        expect: {banner: \"a{2}{3}\"}\n", 6,
+         "stacked quantifiers"},
+        {0, HEAD "        expect: {banner: \"a{1,256}\"}\n", 6,
+         "expect.banner: repetition counts above 255 are not supported"},
+        {0,
+         HEAD "        expect: {banner: "
+              "\"((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)\"}\n",
+         6, "too many repetitions"},
         {0, HEAD "        expect: {max_ms: 0}\n", 6,
          "expect.max_ms: '0' is out of range (1 to 3600000)"},
         {0, HEAD "        expect: {max_ms: 2s}\n", 6,
@@ -965,9 +1010,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_full),    cmocka_unit_test(test_defaults),
 	        cmocka_unit_test(test_aliases), cmocka_unit_test(test_paths),
-	        cmocka_unit_test(test_modules), cmocka_unit_test(test_names),
-	        cmocka_unit_test(test_bad),     cmocka_unit_test(test_caps),
-	        cmocka_unit_test(test_load),    cmocka_unit_test(test_secret),
+	        cmocka_unit_test(test_banners), cmocka_unit_test(test_modules),
+	        cmocka_unit_test(test_names),   cmocka_unit_test(test_bad),
+	        cmocka_unit_test(test_caps),    cmocka_unit_test(test_load),
+	        cmocka_unit_test(test_secret),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
