@@ -18,6 +18,7 @@
  * never logged. SIGTERM/SIGINT stop it (exit 0); SIGHUP reloads the
  * modules file (a bad file keeps the old one). Exit 2: it could not
  * start (a usage error, a bad modules file, the address cannot be bound). */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -80,6 +81,8 @@ struct exporter {
 	unsigned in_flight, max_concurrent;
 	unsigned conns; /* open HTTP connections */
 	int stopping;
+	int listening;     /* before: libmicrohttpd's complaints go to ... */
+	char mhd_err[256]; /* ... here, for the one error line */
 	long offset_ms, default_ms;
 	int json_log;
 	const char *config_path;
@@ -225,8 +228,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	struct exporter *x = cls;
+	pthread_mutex_lock(&x->mu);
+	int listening = x->listening;
+	if (!listening)
+		snprintf(x->mhd_err, sizeof(x->mhd_err), "%s", msg);
+	pthread_mutex_unlock(&x->mu);
 	struct kv kv[] = {{"message", msg, 0}};
-	log_event(cls, "warn", "http", kv, 1);
+	if (listening)
+		log_event(x, "warn", "http", kv, 1);
 }
 
 /* ---- the modules file, its reloads and the counters ----------------- */
@@ -337,24 +347,27 @@ static void config_reload(struct exporter *x)
 
 /* ---- probe slots ------------------------------------------------------ */
 
-/* A slot before the monotonic deadline; 0 when none came (or stopping). */
+/* A slot before the monotonic deadline: 0, -1 when none came, -2 when the
+ * exporter is stopping. */
 static int slot_acquire(struct exporter *x, long long deadline_ms)
 {
 	struct timespec ts = {(time_t)(deadline_ms / 1000),
 	                      (long)(deadline_ms % 1000) * 1000000};
-	int ok = 0;
+	int rc = -1;
 
 	pthread_mutex_lock(&x->mu);
 	while (!x->stopping && x->in_flight >= x->max_concurrent)
 		if (pthread_cond_timedwait(&x->slot_free, &x->mu, &ts) ==
 		    ETIMEDOUT)
 			break;
-	if (!x->stopping && x->in_flight < x->max_concurrent) {
+	if (x->stopping)
+		rc = -2;
+	else if (x->in_flight < x->max_concurrent) {
 		x->in_flight++;
-		ok = 1;
+		rc = 0;
 	}
 	pthread_mutex_unlock(&x->mu);
-	return ok;
+	return rc;
 }
 
 /* Give the slot back, counting the probe's result r (R_LAST: unused). */
@@ -505,16 +518,19 @@ static enum MHD_Result serve_probe(struct exporter *x,
 
 	long long start = mono_ms(), deadline = start + budget;
 	int got = slot_acquire(x, deadline);
-	if (got && mono_ms() + EXP_MIN_PROBE_MS > deadline) {
+	if (got == 0 && mono_ms() + EXP_MIN_PROBE_MS > deadline) {
 		slot_release(x, R_LAST, NULL); /* came too late to use */
-		got = 0;
+		got = -1;
 	}
-	if (!got) {
+	if (got < 0) {
 		struct kv kv[] = {{"module", m->name, 0},
 		                  {"target", where, 0},
 		                  {"max_concurrent", NULL, x->max_concurrent}};
-		log_event(x, "warn", "busy", kv, 3);
-		config_put(x, cfg);
+		if (got == -1)
+			log_event(x, "warn", "busy", kv, 3);
+		config_put(x, cfg); /* m is no more to be used */
+		if (got == -2)
+			return reply_text(x, conn, P_PROBE, 503, "stopping");
 		return reply_text(x, conn, P_PROBE, 503,
 		                  "no probe slot before the deadline (%u "
 		                  "probes at once, --max-concurrent)",
@@ -523,7 +539,7 @@ static enum MHD_Result serve_probe(struct exporter *x,
 	struct smtprobe_outcome o;
 	smtprobe_outcome_init(&o);
 	int rc = smtprobe_assure_probe(m, host, port > 0 ? (unsigned)port : 0,
-	                               (unsigned)(deadline - mono_ms()), &o,
+	                               (unsigned)(deadline - mono_ms()), getenv, &o,
 	                               err, sizeof(err));
 	double secs = (double)(mono_ms() - start) / 1000.0;
 	enum exp_result res = rc > 0    ? R_SUCCESS
@@ -925,11 +941,21 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXP_REQUEST_MEMORY,
 	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, x, MHD_OPTION_END);
 	if (!d) {
+		/* "Failed to bind to port 0: Address already in use" */
+		const char *colon = strrchr(x->mhd_err, ':');
+		char why[300] = "";
+		if (colon && colon[1] == ' ' && colon[2]) {
+			snprintf(why, sizeof(why), ": %s", colon + 2);
+			why[2] = (char)tolower((unsigned char)why[2]);
+		}
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		cli_error("cannot listen on %s",
-		          clean(c->listen, err, sizeof(err)));
+		cli_error("cannot listen on %s%s",
+		          clean(c->listen, err, sizeof(err)), why);
 		return 2;
 	}
+	pthread_mutex_lock(&x->mu);
+	x->listening = 1;
+	pthread_mutex_unlock(&x->mu);
 	const union MHD_DaemonInfo *info =
 	        MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	if (getnameinfo((struct sockaddr *)&ss, sslen, addr, sizeof(addr), NULL,

@@ -342,8 +342,8 @@ static int run_policy(struct run_cfg *c, int usage)
 	}
 	int rc = smtprobe_run(
 	        &p, c->envs, c->nenvs,
-	        (unsigned)(c->concurrency > 0 ? c->concurrency : 0), &r, err,
-	        sizeof(err));
+	        (unsigned)(c->concurrency > 0 ? c->concurrency : 0), getenv, &r,
+	        err, sizeof(err));
 	if (rc < 0) {
 		cli_error("%s", err);
 		smtprobe_policy_free(&p);

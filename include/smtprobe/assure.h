@@ -25,14 +25,16 @@ void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
                          struct smtprobe_outcome *o);
 
 /* Run module m against host (port: 0 for the module's) within deadline_ms
- * (0: the module's own timeouts only), adding to o the kind's metrics and
+ * (0: the module's own timeouts only; secrets named by a variable read
+ * through env), adding to o the kind's metrics and
  * smtprobe_probe_success and smtprobe_probe_duration_seconds. Returns 1
  * when the probe succeeded, 0 when it ran and failed, -1 when it could not
  * start (err: a secret missing, a bad target). Blocks; safe to call from
  * several threads at once. */
 int smtprobe_assure_probe(const struct smtprobe_pol_target *m, const char *host,
                           unsigned port, unsigned deadline_ms,
-                          struct smtprobe_outcome *o, char *err, size_t errsz);
+                          smtprobe_env_fn env, struct smtprobe_outcome *o,
+                          char *err, size_t errsz);
 
 /* ---- smtprobe run (run.c, run_assert.c, run_drift.c, run_out.c) ---- */
 
@@ -57,9 +59,9 @@ struct smtprobe_run_facts {
 	int relay_ran;   /* the audit ran */
 	enum smtprobe_relay_verdict relay[3];
 	char relay_why[3][256];
-	char relay_fix[3][512];  /* the first hole's fix, for the software */
-	char versions_fix[512];  /* the scan's fix for old protocols */
-	char error[256]; /* why the ladder stopped early */
+	char relay_fix[3][512]; /* the first hole's fix, for the software */
+	char versions_fix[512]; /* the scan's fix for old protocols */
+	char error[256];        /* why the ladder stopped early */
 };
 
 struct smtprobe_assertion {
@@ -108,7 +110,7 @@ struct smtprobe_run_report {
  * at most concurrency targets at once (0: 4). Returns the exit code, or -1
  * with err (an environment the policy lacks). */
 int smtprobe_run(const struct smtprobe_policy *p, const char *const *envs,
-                 size_t nenvs, unsigned concurrency,
+                 size_t nenvs, unsigned concurrency, smtprobe_env_fn env,
                  struct smtprobe_run_report *out, char *err, size_t errsz);
 void smtprobe_run_free(struct smtprobe_run_report *r);
 

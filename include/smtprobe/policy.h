@@ -37,7 +37,7 @@ struct smtprobe_pol_expect {
 	enum smtprobe_relay_verdict relay[3];
 	/* tls */
 	int tls_required;            /* -1, 0, 1 */
-	int tls_min_version;         /* -1 or an enum smtprobe_tls_protocol */
+	int tls_min_version;         /* -1 or an enum smtprobe_tls_proto */
 	int tls_verify;              /* -1, 0, 1 */
 	long tls_cert_days_left_min; /* -1 or days */
 	/* auth */
@@ -56,7 +56,8 @@ struct smtprobe_pol_expect {
 struct smtprobe_pol_target {
 	char *name;
 	char *host;
-	unsigned port; /* 0: the default for tls (465 implicit, else 587) */
+	unsigned port; /* 0: the default: 465 for implicit TLS, 25 for a relay
+	                  module, else 587 */
 	enum smtprobe_pol_kind kind;
 	enum smtprobe_pol_tls tls;
 	int tls_set;       /* tls was given (else from the port) */
@@ -112,11 +113,18 @@ smtprobe_policy_env(const struct smtprobe_policy *p, const char *name);
 const struct smtprobe_pol_target *
 smtprobe_policy_module(const struct smtprobe_policy *p, const char *name);
 
-/* The target's secret (from its environment variable or its file) into
- * buf; 0, 1 when the target has none, -1 with err (variable unset, file
- * unreadable, empty). */
-int smtprobe_policy_secret(const struct smtprobe_pol_target *t, char *buf,
-                           size_t bufsz, char *err, size_t errsz);
+/* How the library reads an environment variable: the caller's (the CLI
+ * passes getenv; the library itself never reads the environment). */
+typedef char *(*smtprobe_env_fn)(const char *name);
+
+/* The target's secret (its environment variable, through env, or its
+ * file's first line) into buf; 0, 1 when the target has none, -1 with err
+ * (variable unset or empty, file unreadable or not a regular file, empty,
+ * a NUL byte, too long; buf is wiped then). The caller wipes buf after
+ * use. */
+int smtprobe_policy_secret(const struct smtprobe_pol_target *t,
+                           smtprobe_env_fn env, char *buf, size_t bufsz,
+                           char *err, size_t errsz);
 
 const char *smtprobe_pol_tls_name(enum smtprobe_pol_tls t);
 const char *smtprobe_pol_kind_name(enum smtprobe_pol_kind k);

@@ -40,8 +40,8 @@ struct assure_session {
  * secret is only ever in s->secret: wipe it with assure_session_wipe. */
 int assure_session_init(struct assure_session *s,
                         const struct smtprobe_pol_target *t, const char *host,
-                        unsigned port, unsigned deadline_ms, char *err,
-                        size_t errsz);
+                        unsigned port, unsigned deadline_ms,
+                        smtprobe_env_fn env, char *err, size_t errsz);
 void assure_session_wipe(struct assure_session *s);
 
 #endif

@@ -21,11 +21,12 @@
  * its tree, a pass over its events refuses nesting deeper than
  * POL_MAX_DEPTH, more than POL_MAX_NODES nodes or POL_MAX_ANCHORS anchors,
  * so loading is linear in the input. Aliases become shared nodes (no
- * expansion) and the walk follows the schema's fixed depth, so a cyclic or
- * much-aliased document cannot make it loop or blow up. Names, hosts,
- * paths, regexes and item counts have the caps below; a regex whose
- * compiled size could explode (nested counted repetitions) or that uses
- * back-references is refused, as regcomp/regexec would cost too much.
+ * expansion) and the walk follows the schema's fixed depth, so a cyclic
+ * document cannot make it loop, and what aliases can multiply is bounded
+ * by the caps on environments and targets (64 x 256 targets). Names, hosts,
+ * paths, regexes and item counts have the caps below; a banner regex
+ * that regcomp/regexec would make expensive (nested counted repetitions,
+ * counts over 255, stacked quantifiers, back-references) is refused.
  *
  * smtprobe_policy_secret reads a secret when a probe runs: an environment
  * variable or the first line of a regular file; its errors name the
@@ -1534,8 +1535,9 @@ static int secret_file(const char *path, char *buf, size_t bufsz, char *err,
 	return 0;
 }
 
-int smtprobe_policy_secret(const struct smtprobe_pol_target *t, char *buf,
-                           size_t bufsz, char *err, size_t errsz)
+int smtprobe_policy_secret(const struct smtprobe_pol_target *t,
+                           smtprobe_env_fn env, char *buf, size_t bufsz,
+                           char *err, size_t errsz)
 {
 	const char *v;
 	size_t len;
@@ -1556,7 +1558,7 @@ int smtprobe_policy_secret(const struct smtprobe_pol_target *t, char *buf,
 			explicit_bzero(buf, bufsz);
 		return rc;
 	}
-	v = getenv(t->password_env);
+	v = env ? env(t->password_env) : NULL;
 	if (v == NULL) {
 		set_err(err, errsz, "password_env %s: the variable is not set",
 		        t->password_env);

@@ -38,8 +38,8 @@ static enum smtprobe_tls_mode session_mode(const struct smtprobe_pol_target *t,
 
 int assure_session_init(struct assure_session *s,
                         const struct smtprobe_pol_target *t, const char *host,
-                        unsigned port, unsigned deadline_ms, char *err,
-                        size_t errsz)
+                        unsigned port, unsigned deadline_ms,
+                        smtprobe_env_fn env, char *err, size_t errsz)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->host, sizeof(s->host), "%s", host);
@@ -47,6 +47,7 @@ int assure_session_init(struct assure_session *s,
 		port = t->port;
 	if (port == 0)
 		port = t->tls_set && t->tls == SMTPROBE_POL_TLS_IMPLICIT ? 465
+		       : t->kind == SMTPROBE_POL_RELAY                   ? 25
 		                                                         : 587;
 	s->port = port;
 	s->mode = session_mode(t, port);
@@ -86,8 +87,8 @@ int assure_session_init(struct assure_session *s,
 			p->tls_opts.ca_file = t->tls_ca_path;
 	}
 	if (t->auth_user) {
-		if (smtprobe_policy_secret(t, s->secret, sizeof(s->secret), err,
-		                           errsz) < 0)
+		if (smtprobe_policy_secret(t, env, s->secret, sizeof(s->secret),
+		                           err, errsz) < 0)
 			return -1;
 		p->auth = 1;
 		p->auth_user = t->auth_user;
@@ -175,15 +176,16 @@ static int probe_tls(struct assure_session *s, struct smtprobe_outcome *o)
 
 int smtprobe_assure_probe(const struct smtprobe_pol_target *m, const char *host,
                           unsigned port, unsigned deadline_ms,
-                          struct smtprobe_outcome *o, char *err, size_t errsz)
+                          smtprobe_env_fn env, struct smtprobe_outcome *o,
+                          char *err, size_t errsz)
 {
 	struct assure_session *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	if (assure_session_init(s, m, host, port, deadline_ms, err, errsz) <
-	    0) {
+	if (assure_session_init(s, m, host, port, deadline_ms, env, err,
+	                        errsz) < 0) {
 		assure_session_wipe(s);
 		free(s);
 		return -1;

@@ -219,7 +219,7 @@ static void facts_init(struct smtprobe_run_facts *f)
 		f->relay[i] = SMTPROBE_V_SKIPPED;
 }
 
-static void run_target(struct smtprobe_run_target *rt)
+static void run_target(struct smtprobe_run_target *rt, smtprobe_env_fn env)
 {
 	const struct smtprobe_pol_target *t = rt->t;
 	double t0 = now_s();
@@ -229,7 +229,7 @@ static void run_target(struct smtprobe_run_target *rt)
 	rt->started = (double)time(NULL);
 	if (s == NULL) {
 		snprintf(rt->error, sizeof(rt->error), "out of memory");
-	} else if (assure_session_init(s, t, t->host, 0, 0, rt->error,
+	} else if (assure_session_init(s, t, t->host, 0, 0, env, rt->error,
 	                               sizeof(rt->error)) == 0) {
 		run_check(s, rt);
 		if (rt->facts.reached) {
@@ -250,6 +250,7 @@ static void run_target(struct smtprobe_run_target *rt)
 
 struct pool {
 	struct smtprobe_run_report *r;
+	smtprobe_env_fn env;
 	size_t next;
 	pthread_mutex_t lock;
 };
@@ -263,7 +264,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (i >= p->r->ntargets)
 			return NULL;
-		run_target(&p->r->targets[i]);
+		run_target(&p->r->targets[i], p->env);
 	}
 }
 
@@ -278,7 +279,7 @@ static int env_wanted(const char *name, const char *const *envs, size_t n)
 }
 
 int smtprobe_run(const struct smtprobe_policy *p, const char *const *envs,
-                 size_t nenvs, unsigned concurrency,
+                 size_t nenvs, unsigned concurrency, smtprobe_env_fn env,
                  struct smtprobe_run_report *out, char *err, size_t errsz)
 {
 	size_t n = 0;
@@ -311,7 +312,7 @@ int smtprobe_run(const struct smtprobe_policy *p, const char *const *envs,
 		}
 	}
 	double t0 = now_s();
-	struct pool pool = {.r = out, .next = 0};
+	struct pool pool = {.r = out, .env = env, .next = 0};
 	pthread_mutex_init(&pool.lock, NULL);
 	unsigned nthreads = concurrency ? concurrency : DEFAULT_CONCURRENCY;
 	if (nthreads > n)

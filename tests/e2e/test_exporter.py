@@ -369,6 +369,66 @@ def test_oversized_request_is_refused(exporter):
     assert exporter.get("/metrics").status == 200  # and it still serves
 
 
+def raw(x, data, timeout=5):
+    """What the exporter answers to these bytes ("" when it just closes)."""
+    with socket.create_connection(("127.0.0.1", x.port), timeout=timeout) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    return out.decode(errors="replace")
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\xff\x16\x03\x01garbage\r\n\r\n",
+    b"GET /probe?target=%00&module=%ff%0d%0a HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /probe?target=127.0.0.1:1&module=mx HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 100000 + b"\r\n\r\n",
+    b"GET /\r\n\r\n",
+    b"POST /probe HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nxxxx",
+    b"GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"GET /probe?target=127.0.0.1:1&module=mx&module=mx&target=x HTTP/1.1\r\nHost: x\r\n"
+    b"X-Prometheus-Scrape-Timeout-Seconds: 1e308\r\n\r\n",
+], ids=["binary", "nul-and-crlf", "header-without-colon", "huge-header", "http-0.9",
+        "huge-body", "bad-chunk", "repeated-params"])
+def test_hostile_bytes(exporter, data):
+    """Whatever arrives, the answer (if any) is a status line and the
+    exporter still serves."""
+    out = raw(exporter, data)
+    assert out == "" or re.match(r"HTTP/1\.[01] [2-5]\d\d ", out), out[:300]
+    assert "\x00" not in out
+    assert exporter.get("/metrics").status == 200
+
+
+def test_connection_flood(exporter):
+    """More connections than the cap: the extra ones are closed, and once they
+    go the exporter serves again."""
+    socks = []
+    try:
+        for _ in range(100):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", exporter.port), timeout=2))
+            except OSError:
+                break
+        time.sleep(0.3)
+    finally:
+        for s in socks:
+            s.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if exporter.get("/metrics", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("the exporter did not serve again after the flood")
+
+
 # ---------------------------------------------------------------- /metrics
 def test_metrics_counters_move(exporter, srv):
     before = exporter.metrics()
@@ -493,11 +553,19 @@ def test_missing_secret_is_an_error_probe(srv):
 # ------------------------------------------------------------------ signals
 def test_sighup_reloads_the_modules_file(srv):
     mx = check_module(srv.port(0), tls_ca_path=srv.ca_file)
-    with Exporter({"mx": mx}) as x:
+    with Silent() as silent, Exporter({"mx": mx, "silent": check_module(silent.port)}) as x:
         target = f"127.0.0.1:{srv.port(0)}"
         assert x.probe(target, "mx2").status == 400
+        # a probe running across the reload keeps the module it started with
+        slow = []
+        running = threading.Thread(target=lambda: slow.append(
+            x.probe(f"127.0.0.1:{silent.port}", "silent", scrape_timeout=3)))
+        running.start()
+        wait_in_flight(x, 1)
         x.write({"mx": mx, "mx2": mx})
         x.signal(signal.SIGHUP)
+        running.join(10)
+        assert_probe(slow[0], 0)
         deadline = time.monotonic() + 5
         while x.probe(target, "mx2").status == 400 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -513,6 +581,39 @@ def test_sighup_reloads_the_modules_file(srv):
         assert_probe(x.probe(target, "mx2"), 1)  # the old modules still serve
         assert re.search(r"event=reload error=\".*modules\.yaml:\d+: .*nope", x.stderr()), \
             x.stderr()
+
+
+def test_sigterm_lets_the_running_probe_answer():
+    """SIGTERM: no new connection, the probe running answers 200, a request
+    waiting for a slot 503, exit 0."""
+    with Silent() as silent:
+        x = Exporter({"silent": check_module(silent.port)}, extra=["--max-concurrent", "1"])
+        x.start()
+        try:
+            got = {}
+
+            def ask(key, scrape_timeout):
+                got[key] = x.probe(f"127.0.0.1:{silent.port}", "silent",
+                                   scrape_timeout=scrape_timeout)
+
+            running = threading.Thread(target=ask, args=("running", 4))
+            running.start()
+            wait_in_flight(x, 1)
+            waiting = threading.Thread(target=ask, args=("waiting", 10))
+            waiting.start()
+            time.sleep(0.3)
+            x.signal(signal.SIGTERM)
+            waiting.join(5)
+            assert got["waiting"].status == 503 and got["waiting"].body == "stopping\n", got
+            time.sleep(0.2)
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.1", x.port), timeout=2).close()
+            running.join(10)
+            assert_probe(got["running"], 0)
+            assert x.proc.wait(10) == 0
+        finally:
+            x.stop()
+    assert "event=stopping signal=SIGTERM" in x.stderr()
 
 
 def test_json_log(srv):
@@ -559,10 +660,12 @@ def test_address_in_use_exits_2(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
+        port = s.getsockname()[1]
         res = run_smtprobe(["exporter", "--config", str(good), "--listen",
-                            f"127.0.0.1:{s.getsockname()[1]}"], timeout=10)
+                            f"127.0.0.1:{port}"], timeout=10)
     assert res.returncode == 2, (res.returncode, res.stderr)
-    assert "cannot listen on" in res.stderr, res.stderr
+    assert res.stderr == (f"smtprobe: cannot listen on 127.0.0.1:{port}: "
+                          "address already in use\n"), res.stderr
 
 
 def test_help():

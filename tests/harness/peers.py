@@ -285,7 +285,9 @@ def _check_sslscan():
 
 
 # The smallest exposition promtool must pass without a word.
-PROMTOOL_SAMPLE = b"# HELP smtprobe_peer_check A check\n# TYPE smtprobe_peer_check gauge\nsmtprobe_peer_check 1\n"
+PROMTOOL_SAMPLE = (b"# HELP smtprobe_peer_check A check\n"
+                   b"# TYPE smtprobe_peer_check gauge\n"
+                   b"smtprobe_peer_check 1\n")
 
 
 def _check_promtool():

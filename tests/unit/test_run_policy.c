@@ -876,34 +876,34 @@ static void test_secret(void **state)
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 1);
 	assert_string_equal(buf, "");
 
 	t.password_env = "SMTPROBE_TEST_PW";
 	unsetenv("SMTPROBE_TEST_PW");
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_string_equal(err,
 	                    "password_env SMTPROBE_TEST_PW: the variable is "
 	                    "not set");
 	setenv("SMTPROBE_TEST_PW", "", 1);
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "the variable is empty"));
 	setenv("SMTPROBE_TEST_PW", "s3cret pass", 1);
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(buf, "s3cret pass");
 	assert_string_equal(err, "");
 	setenv("SMTPROBE_TEST_PW", "a-secret-of-16-b", 1);
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "longer than 15 bytes"));
 	assert_null(strstr(err, "a-secret"));
 	assert_string_equal(buf, "");
@@ -911,77 +911,80 @@ static void test_secret(void **state)
 
 	t.password_env = NULL;
 	t.password_file = path;
+	memset(buf, 'x', sizeof(buf));
 	write_file("pw", "hunter2\nsecond line\n", 20, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(buf, "hunter2");
 	/* what followed the first line is not left in buf */
 	assert_null(memmem(buf, sizeof(buf), "second", 6));
 	write_file("pw", "hunter2\r\n", 9, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(buf, "hunter2");
 	write_file("pw", "no-newline", 10, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(buf, "no-newline");
 	/* exactly 15 bytes fit, with or without the newline */
 	write_file("pw", "fifteen-bytes-x\n", 16, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(buf, "fifteen-bytes-x");
 	write_file("pw", "fifteen-bytes-x", 15, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        0);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 0);
 	write_file("pw", "sixteen-bytes-xx\n", 17, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "the secret is longer than 15 bytes"));
 	assert_null(strstr(err, "sixteen"));
 	assert_string_equal(buf, "");
 	write_file("pw", "\nhunter2\n", 9, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, ": the first line is empty"));
 	assert_null(strstr(err, "hunter2"));
 	write_file("pw", "", 0, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, ": the first line is empty"));
 	write_file("pw", "a\0b\n", 4, path, sizeof(path));
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "NUL byte"));
 	chmod(path, 0);
 	if (access(path, R_OK) != 0) { /* root reads anyway */
-		assert_int_equal(smtprobe_policy_secret(&t, buf, sizeof(buf),
-		                                        err, sizeof(err)),
+		assert_int_equal(smtprobe_policy_secret(&t, getenv, buf,
+		                                        sizeof(buf), err,
+		                                        sizeof(err)),
 		                 -1);
 		assert_non_null(strstr(err, "permission denied"));
 	}
 	snprintf(path, sizeof(path), "%s/missing", tmpdir);
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "password_file "));
 	assert_non_null(strstr(err, "/missing: no such file or directory"));
 	t.password_file = tmpdir;
-	assert_int_equal(
-	        smtprobe_policy_secret(&t, buf, sizeof(buf), err, sizeof(err)),
-	        -1);
+	assert_int_equal(smtprobe_policy_secret(&t, getenv, buf, sizeof(buf),
+	                                        err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, ": not a regular file"));
 	/* no room at all */
-	assert_int_equal(smtprobe_policy_secret(&t, buf, 1, err, sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	        smtprobe_policy_secret(&t, getenv, buf, 1, err, sizeof(err)),
+	        -1);
 }
 
 static int setup(void **state)
