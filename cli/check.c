@@ -71,6 +71,7 @@ static const struct opt_def check_defs[] = {
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
         CLI_OPTS_FORMAT(C_FORMAT),
+        CLI_OPT_CERT_DAYS(C_FORMAT),
         {C_STRICT, "strict", OPT_NONE, NULL, "warnings fail too (exit 1)"},
         {C_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show the transcript too, with every stage change"},

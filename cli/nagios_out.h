@@ -61,8 +61,9 @@ struct smtprobe_outcome;
 int cli_outcome_print(int format, const struct smtprobe_outcome *o,
                       const char *name);
 
-/* The rows of --format, -w, -c and --cert-days, with the ids FIRST .. FIRST
- * + 3 (the last three in enum cli_nagios_opt's order: hand them to
+/* The rows of --format, -w and -c, with the ids FIRST .. FIRST + 2, and
+ * CLI_OPT_CERT_DAYS (id FIRST + 3) for the commands that read a
+ * certificate (the last three in enum cli_nagios_opt's order: hand them to
  * cli_nagios_opt as id - FIRST - 1). */
 /* clang-format off */
 #define CLI_OPTS_FORMAT(FIRST) \
@@ -73,7 +74,8 @@ int cli_outcome_print(int format, const struct smtprobe_outcome *o,
 	{(FIRST) + 1, "w|warning", OPT_REQ, "RANGE", \
 	 "nagios: WARNING when the run's seconds fall outside RANGE"}, \
 	{(FIRST) + 2, "c|critical", OPT_REQ, "RANGE", \
-	 "nagios: CRITICAL when they fall outside RANGE"}, \
+	 "nagios: CRITICAL when they fall outside RANGE"}
+#define CLI_OPT_CERT_DAYS(FIRST) \
 	{(FIRST) + 3, "cert-days", OPT_REQ, "WARN[,CRIT]", \
 	 "nagios: WARNING (CRITICAL) below this many days of certificate left"}
 /* clang-format on */

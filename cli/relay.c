@@ -35,7 +35,7 @@ enum {
 	R_HELO,
 	R_VERBOSE,
 	R_HELP,
-	R_FORMAT, /* and the three after it: CLI_OPTS_FORMAT */
+	R_FORMAT, /* and the two after it: CLI_OPTS_FORMAT */
 	R_WARN,
 	R_CRIT,
 	R_CERT_DAYS,
@@ -95,6 +95,8 @@ static const struct opt_def relay_defs[] = {
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
         CLI_OPTS_FORMAT(R_FORMAT),
+        /* refused with a reason, so not in --help */
+        {R_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]", NULL},
         {R_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show each test's envelope and reasoning in the table"},
         {R_HELP, "help", OPT_NONE, NULL, "this help"},

@@ -1,7 +1,7 @@
 /* relay_nagios.c - `smtprobe relay --format nagios`: CRITICAL when a
- * scenario is open or violated, WARNING when the policy holds with
- * warnings (or a time threshold is crossed), UNKNOWN when the audit could
- * not decide (or nothing answered); perfdata: the whole time, the tests
+ * scenario is open or violated or nothing answers, WARNING when the
+ * policy holds with warnings (or a time threshold is crossed), UNKNOWN
+ * when the audit could not decide; perfdata: the whole time, the tests
  * run, the holes, the undecided and the warnings; a long-output line per
  * listener and scenario. */
 #include <stdio.h>
@@ -30,12 +30,6 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 		undecided += t->mark == SMTPROBE_MARK_UNDECIDED;
 		warns += t->mark == SMTPROBE_MARK_WARN;
 	}
-	if (r->exit_code == 1)
-		st = CLI_NAGIOS_CRITICAL;
-	else if (r->exit_code != 0 || r->nlisteners == 0)
-		st = CLI_NAGIOS_UNKNOWN;
-	else if (warns)
-		st = CLI_NAGIOS_WARNING;
 	summary[0] = '\0';
 	for (int sc = 0; sc < 3; sc++) {
 		const struct smtprobe_relay_scenario_verdict *v =
@@ -47,8 +41,24 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 		         len ? ", " : "", sc_names[sc],
 		         smtprobe_relay_verdict_name(v->verdict));
 	}
+	const char *down = NULL; /* why a listener did not answer */
+	size_t open = 0;
 	for (size_t l = 0; l < r->nlisteners; l++) {
 		const struct smtprobe_relay_listener *li = &r->listener[l];
+		open += li->open != 0;
+		if (!li->open) {
+			const char *why =
+			        li->error[0] ? li->error : "no answer";
+			down = down ? down : why;
+			if (n < sizeof(lines) / sizeof(lines[0])) {
+				snprintf(text[n], sizeof(text[n]),
+				         "[down] port %u: %.300s", li->port,
+				         why);
+				lines[n] = text[n];
+				n++;
+			}
+			continue;
+		}
 		for (int sc = 0; sc < 3 && n < sizeof(lines) / sizeof(lines[0]);
 		     sc++) {
 			const struct smtprobe_relay_scenario_verdict *v =
@@ -63,12 +73,19 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 			n++;
 		}
 	}
+	/* an unreachable server is CRITICAL (the monitoring-plugins' rule) */
+	if (r->exit_code == 1 || r->nlisteners == 0 || !open)
+		st = CLI_NAGIOS_CRITICAL;
+	else if (r->exit_code != 0)
+		st = CLI_NAGIOS_UNKNOWN;
+	else if (warns)
+		st = CLI_NAGIOS_WARNING;
 	double secs = r->ms / 1000.0;
 	if (st != CLI_NAGIOS_UNKNOWN)
 		cli_nagios_time(ng, secs, &st);
 	cli_nagios_time_perf(ng, secs, perf, sizeof(perf));
 	snprintf(part, sizeof(part),
-	         " tests=%zu;;;0 holes=%zu;;1:;0 undecided=%zu;;;0 "
+	         " tests=%zu;;;0 holes=%zu;;0;0 undecided=%zu;;;0 "
 	         "warnings=%zu;;;0",
 	         ran, holes, undecided, warns);
 	size_t len = strlen(perf);
@@ -77,6 +94,7 @@ int relay_render_nagios(const struct smtprobe_relay_report *r,
 	snprintf(head, sizeof(head), "%s: %s", r->host,
 	         r->nlisteners == 0
 	                 ? (r->error[0] ? r->error : "no listener answered")
+	         : !open      ? down
 	         : summary[0] ? summary
 	                      : "no scenario ran");
 	return cli_nagios_print("RELAY", st, head, perf, lines, n);

@@ -26,7 +26,7 @@ enum {
 	U_JSON,
 	U_VERBOSE,
 	U_HELP,
-	U_FORMAT, /* and the three after it: CLI_OPTS_FORMAT */
+	U_FORMAT, /* and the two after it: CLI_OPTS_FORMAT */
 	U_WARN,
 	U_CRIT,
 	U_CERT_DAYS,
@@ -45,6 +45,8 @@ static const struct opt_def run_defs[] = {
         {U_JSON, "json", OPT_NONE, NULL,
          "one JSON document (the same as --format json)"},
         CLI_OPTS_FORMAT(U_FORMAT),
+        /* refused with a reason, so not in --help */
+        {U_CERT_DAYS, "cert-days", OPT_REQ, "WARN[,CRIT]", NULL},
         {U_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show the evidence of passing assertions too"},
         {U_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -237,6 +239,7 @@ static int render_nagios(const struct run_cfg *c,
 	                           : r->exit_code == 1 ? CLI_NAGIOS_CRITICAL
 	                                               : CLI_NAGIOS_UNKNOWN;
 	size_t total = 0, failed = 0, undecided = 0, n = 0;
+	int have_fail = 0;
 	static char text[64][400];
 	const char *lines[64];
 	char perf[300], summary[600] = "", part[160];
@@ -250,13 +253,17 @@ static int render_nagios(const struct run_cfg *c,
 				continue;
 			failed += a->status == SMTPROBE_CASE_FAIL;
 			undecided += a->status == SMTPROBE_CASE_ERROR;
-			if (summary[0] == '\0')
+			/* the status line names what made the state: a
+			 * failure before an undecided one */
+			if (summary[0] == '\0' ||
+			    (a->status == SMTPROBE_CASE_FAIL && !have_fail))
 				snprintf(
 				        summary, sizeof(summary),
 				        "%s/%s %s: expected %.120s, got %.200s",
 				        r->targets[i].env,
 				        r->targets[i].t->name, a->name,
 				        a->expected, a->actual);
+			have_fail |= a->status == SMTPROBE_CASE_FAIL;
 			if (n < sizeof(lines) / sizeof(lines[0])) {
 				snprintf(text[n], sizeof(text[n]),
 				         "[%s] %s/%s %s: expected %.120s, got "
@@ -275,7 +282,7 @@ static int render_nagios(const struct run_cfg *c,
 		cli_nagios_time(&c->ng, r->seconds, &st);
 	cli_nagios_time_perf(&c->ng, r->seconds, perf, sizeof(perf));
 	snprintf(part, sizeof(part),
-	         " assertions=%zu;;;0 failed=%zu;;1:;0 undecided=%zu;;;0 "
+	         " assertions=%zu;;;0 failed=%zu;;0;0 undecided=%zu;;;0 "
 	         "drift=%zu;;;0",
 	         total, failed, undecided, r->ndrift);
 	size_t len = strlen(perf);
@@ -335,6 +342,13 @@ static int run_policy(struct run_cfg *c, int usage)
 		smtprobe_policy_free(&p);
 		return usage;
 	}
+	for (size_t i = 0; i < c->nenvs; i++)
+		if (smtprobe_policy_env(&p, c->envs[i]) == NULL) {
+			cli_error("%s: no environment '%s'", c->policy,
+			          c->envs[i]);
+			smtprobe_policy_free(&p);
+			return usage;
+		}
 	if (c->validate) {
 		list_policy(&p);
 		smtprobe_policy_free(&p);

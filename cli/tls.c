@@ -72,6 +72,7 @@ static const struct opt_def tls_defs[] = {
         CLI_OPTS_FAMILY,
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
         CLI_OPTS_FORMAT(T_FORMAT),
+        CLI_OPT_CERT_DAYS(T_FORMAT),
         {T_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "list every accepted suite (default: the first few per protocol)"},
         {T_HELP, "help", OPT_NONE, NULL, "this help"},
@@ -647,7 +648,7 @@ static int tls_run(struct tls_cfg *c)
 		          c->format == CLI_FMT_NAGIOS ? "nagios"
 		                                      : "prometheus");
 		json_decref(listeners);
-		return CLI_NAGIOS_UNKNOWN;
+		return c->format == CLI_FMT_NAGIOS ? CLI_NAGIOS_UNKNOWN : 2;
 	}
 	if (port > 0) {
 		rc = scan_one(c, host, (unsigned)port,

@@ -99,9 +99,12 @@ static void listener_suite(const struct smtprobe_relay_report *r,
 
 		snprintf(cname, sizeof(cname), "scenario %s",
 		         scenario_names[sc]);
-		snprintf(verdict, sizeof(verdict), "%s (confidence %s)",
+		snprintf(verdict, sizeof(verdict), "%s%s%s%s",
 		         smtprobe_relay_verdict_name(v->verdict),
-		         v->confidence ? v->confidence : "-");
+		         v->confidence && v->confidence[0] ? " (confidence "
+		                                           : "",
+		         v->confidence && v->confidence[0] ? v->confidence : "",
+		         v->confidence && v->confidence[0] ? ")" : "");
 		assure_text_init(&d);
 		assure_text_line(&d, "verdict", verdict);
 		assure_text_line(&d, "why", v->why);

@@ -281,7 +281,11 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 	for (size_t i = 1; i < rt->na; i++) {
 		rt->a[i].status = SMTPROBE_CASE_ERROR;
 		rt->a[i].detail[0] = '\0';
-		put(rt->a[i].actual, sizeof(rt->a[i].actual),
-		    "not measured: the server was not reached");
+		if (rt->error[0])
+			put(rt->a[i].actual, sizeof(rt->a[i].actual),
+			    "not measured: %.280s", rt->error);
+		else
+			put(rt->a[i].actual, sizeof(rt->a[i].actual),
+			    "not measured: the server was not reached");
 	}
 }

@@ -233,7 +233,8 @@ def srv():
 
 @pytest.fixture
 def exporter(srv):
-    """An exporter whose modules know srv: mx (check), sub (check with AUTH)."""
+    """An exporter whose modules know srv: mx (check), sub (check with AUTH
+    from password_env), relay, tls."""
     with Exporter({"mx": check_module(srv.port(0), tls_ca_path=srv.ca_file),
                    "sub": check_module(srv.port(1), tls_ca_path=srv.ca_file,
                                        auth={"user": "alice", "password_env": SECRET_VAR}),

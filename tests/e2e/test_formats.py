@@ -730,14 +730,15 @@ def test_relay_nagios_usage_errors_are_unknown(args):
     assert len(lines) == 1 and lines[0].startswith("smtprobe: "), show(res)
 
 
-def test_relay_nagios_unknown_when_nothing_answers_says_why():
-    """Nothing listens: UNKNOWN (3), and the status line says what
-    happened (nothing answered on that port), not just "no scenario ran"."""
+def test_relay_nagios_critical_when_nothing_answers_says_why():
+    """Nothing listens: CRITICAL (2; an unreachable server is critical to
+    the monitoring-plugins), and the status line says what happened
+    (nothing answered on that port), not just "no scenario ran"."""
     port = closed_port()
     res = relay_nagios("127.0.0.1", "-p", port)
-    assert res.returncode == 3, show(res)
+    assert res.returncode == 2, show(res)
     state, summary, perf, lines = parse_nagios(res.stdout, "RELAY")
-    assert state == "UNKNOWN", res.stdout
+    assert state == "CRITICAL", res.stdout
     assert perf["tests"][0] == 0, perf
     assert str(port) in res.stdout, \
         f"the plugin output does not name the port nothing answered on\n{show(res)}"

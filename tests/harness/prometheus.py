@@ -59,12 +59,15 @@ def _version_problem(name, path):
     try:
         p = subprocess.run([path, "--version"], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"{name} is missing ({path}: {e}): {INSTALL} prometheus"
+    except OSError as e:
+        return f"{name} is missing ({path}: {e.strerror}): {INSTALL} prometheus"
+    except subprocess.TimeoutExpired:
+        return f"{name} --version gave no answer in 30s ({path}): {INSTALL} prometheus"
     out = p.stdout.decode(errors="replace")
     m = re.search(r"version (\d+)\.(\d+)", out)
     if p.returncode != 0 or not m:
-        return f"{name} --version failed ({p.returncode}): {out.strip()[:120]}: {INSTALL} prometheus"
+        return (f"{name} --version failed ({p.returncode}): {out.strip()[:120]}: "
+                f"{INSTALL} prometheus")
     if (int(m.group(1)), int(m.group(2))) < (2, 20):
         return f"{name} is too old ({m.group(0)}; 2.20 or later wanted): {INSTALL} prometheus"
     return None
