@@ -539,8 +539,8 @@ static enum MHD_Result serve_probe(struct exporter *x,
 	struct smtprobe_outcome o;
 	smtprobe_outcome_init(&o);
 	int rc = smtprobe_assure_probe(m, host, port > 0 ? (unsigned)port : 0,
-	                               (unsigned)(deadline - mono_ms()), getenv, &o,
-	                               err, sizeof(err));
+	                               (unsigned)(deadline - mono_ms()), getenv,
+	                               &o, err, sizeof(err));
 	double secs = (double)(mono_ms() - start) / 1000.0;
 	enum exp_result res = rc > 0    ? R_SUCCESS
 	                      : rc == 0 ? R_FAILURE

@@ -24,73 +24,37 @@ taken between the choice and the bind is retried with another. stop()
 sends SIGTERM (SIGKILL after STOP_TIMEOUT) and removes the directory
 (SMTPROBE_KEEP_PROMETHEUS=1 keeps it).
 
-problem("prometheus") / problem("promtool") say in one line what is
-missing (both come with Debian's prometheus package); require(name) fails
-the calling test with that line (peers.require's convention).
+Both programs come with Debian's prometheus package and are peers
+(peers.py): when one is missing, start() and promtool_check_metrics() fail
+the test with the one line peers.require gives.
 """
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
+import peers
 from mailservers import free_ports
-from peers import INSTALL
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+PROMETHEUS = peers.PROMETHEUS
+PROMTOOL = peers.PROMTOOL
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 5.0
 
-_problems = {}
 # loopback only: never through a proxy the environment names
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _version_problem(name, path):
-    try:
-        p = subprocess.run([path, "--version"], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    except OSError as e:
-        return f"{name} is missing ({path}: {e.strerror}): {INSTALL} prometheus"
-    except subprocess.TimeoutExpired:
-        return f"{name} --version gave no answer in 30s ({path}): {INSTALL} prometheus"
-    out = p.stdout.decode(errors="replace")
-    m = re.search(r"version (\d+)\.(\d+)", out)
-    if p.returncode != 0 or not m:
-        return (f"{name} --version failed ({p.returncode}): {out.strip()[:120]}: "
-                f"{INSTALL} prometheus")
-    if (int(m.group(1)), int(m.group(2))) < (2, 20):
-        return f"{name} is too old ({m.group(0)}; 2.20 or later wanted): {INSTALL} prometheus"
-    return None
-
-
-def problem(name):
-    """None when `name` (prometheus or promtool) runs, else one line."""
-    if name not in _problems:
-        _problems[name] = _version_problem(name, PROMETHEUS if name == "prometheus" else PROMTOOL)
-    return _problems[name]
-
-
-def require(name):
-    why = problem(name)
-    if why:
-        if "pytest" in sys.modules:
-            sys.modules["pytest"].fail(why, pytrace=False)
-        raise RuntimeError(why)
-
-
 def promtool_check_metrics(text):
     """(exit status, output) of `promtool check metrics` on an exposition."""
-    require("promtool")
+    peers.require("promtool")
     p = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -157,7 +121,7 @@ class Prometheus:
             f.write("".join(self.jobs))
 
     def start(self):
-        require("prometheus")
+        peers.require("prometheus")
         self._write_config()
         for _ in range(3):
             self.port = free_ports(1)[0]
