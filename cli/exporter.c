@@ -7,16 +7,17 @@
  * layer is libmicrohttpd, one thread per connection.
  *
  * Promises: at most --max-concurrent probes run at once (a request waits
- * for a slot until its deadline, then gets 503); a probe never outlives
- * its deadline (X-Prometheus-Scrape-Timeout-Seconds minus the offset,
- * capped by the module's timeout); connections, their idle time and the
- * memory of a request (line and headers) are capped, and a request beyond
- * them is refused by libmicrohttpd; query values are validated before use
- * and escaped before they reach a reply or a log line (printable ASCII
- * only); a failed probe is a 200 with smtprobe_probe_success 0, as
- * blackbox does. Secrets are never read here (the probe reads them) and
- * never logged. SIGTERM/SIGINT stop it (exit 0); SIGHUP reloads the
- * modules file (a bad file keeps the old one). Exit 2: it could not
+ * for a slot until its deadline, then gets 503); each probe is given a
+ * deadline (X-Prometheus-Scrape-Timeout-Seconds minus the offset, capped
+ * by the module's timeout and EXP_MAX_TIMEOUT_MS) for the library to keep;
+ * connections, their idle time and the memory of a request (line and
+ * headers) are capped, and a request beyond them is refused by
+ * libmicrohttpd; query values are validated before use and escaped before
+ * they reach a reply or a log line (printable ASCII only); a failed probe
+ * is a 200 with smtprobe_probe_success 0, as blackbox does. Secrets are
+ * never read here (the probe reads them) and never logged. SIGTERM/SIGINT
+ * stop it once the running probes have answered (exit 0); SIGHUP reloads
+ * the modules file (a bad file keeps the old one). Exit 2: it could not
  * start (a usage error, a bad modules file, the address cannot be bound). */
 #include <ctype.h>
 #include <errno.h>
@@ -549,11 +550,11 @@ static enum MHD_Result serve_probe(struct exporter *x,
 	if (!has_family(&o, "smtprobe_probe_success"))
 		smtprobe_outcome_metric(&o, "smtprobe_probe_success", "gauge",
 		                        "1 when the probe succeeded", 0.0,
-		                        (char *)NULL);
+		                        SMTPROBE_LABELS_END);
 	if (!has_family(&o, "smtprobe_probe_duration_seconds"))
 		smtprobe_outcome_metric(&o, "smtprobe_probe_duration_seconds",
 		                        "gauge", "how long the probe took",
-		                        secs, (char *)NULL);
+		                        secs, SMTPROBE_LABELS_END);
 	struct kv kv[] = {{"module", m->name, 0},
 	                  {"target", where, 0},
 	                  {"result", result_names[res], 0},
@@ -578,13 +579,14 @@ static char *own_metrics(struct exporter *x)
 	pthread_mutex_lock(&x->mu);
 	smtprobe_outcome_metric(&o, "smtprobe_exporter_build_info", "gauge",
 	                        "the exporter's version (always 1)", 1.0,
-	                        "version", SMTPROBE_VERSION, (char *)NULL);
+	                        "version", SMTPROBE_VERSION,
+	                        SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(&o, "smtprobe_exporter_probes_in_flight",
 	                        "gauge", "probes running now",
-	                        (double)x->in_flight, (char *)NULL);
+	                        (double)x->in_flight, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(&o, "smtprobe_exporter_max_concurrent", "gauge",
 	                        "probes allowed at once",
-	                        (double)x->max_concurrent, (char *)NULL);
+	                        (double)x->max_concurrent, SMTPROBE_LABELS_END);
 	for (size_t i = 0; i < x->nmods; i++)
 		for (int r = 0; r < R_LAST; r++)
 			smtprobe_outcome_metric(
@@ -592,7 +594,7 @@ static char *own_metrics(struct exporter *x)
 			        "probes run, by module and result",
 			        (double)x->mods[i].n[r], "module",
 			        x->mods[i].module, "result", result_names[r],
-			        (char *)NULL);
+			        SMTPROBE_LABELS_END);
 	for (int p = 0; p < P_LAST; p++)
 		for (size_t i = 0; i < NCODES; i++) {
 			if (!x->requests[p][i])
@@ -602,18 +604,19 @@ static char *own_metrics(struct exporter *x)
 			        &o, "smtprobe_exporter_requests_total",
 			        "counter", "HTTP requests, by path and status",
 			        (double)x->requests[p][i], "path",
-			        path_names[p], "code", code, (char *)NULL);
+			        path_names[p], "code", code,
+			        SMTPROBE_LABELS_END);
 		}
 	smtprobe_outcome_metric(
 	        &o, "smtprobe_exporter_config_last_reload_successful", "gauge",
 	        "1 when the last load of the modules file succeeded",
-	        (double)x->reload_ok, (char *)NULL);
+	        (double)x->reload_ok, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(
 	        &o,
 	        "smtprobe_exporter_config_last_reload_success_timestamp_"
 	        "seconds",
 	        "gauge", "when the modules file was last loaded",
-	        x->reload_time, (char *)NULL);
+	        x->reload_time, SMTPROBE_LABELS_END);
 	pthread_mutex_unlock(&x->mu);
 	char *text = smtprobe_outcome_prometheus(&o);
 	smtprobe_outcome_free(&o);

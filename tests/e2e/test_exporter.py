@@ -108,11 +108,11 @@ def modules_yaml(modules):
 class Exporter:
     """`smtprobe exporter` on a free loopback port, stopped with SIGTERM."""
 
-    def __init__(self, modules, extra=(), env=None):
+    def __init__(self, modules, extra=(), env=None, listen="127.0.0.1:0"):
         self.workdir = tempfile.mkdtemp(prefix="smtprobe-exporter-test-")
         self.config = os.path.join(self.workdir, "modules.yaml")
         self.write(modules)
-        self.args = [SMTPROBE, "exporter", "--listen", "127.0.0.1:0", "--config",
+        self.args = [SMTPROBE, "exporter", "--listen", listen, "--config",
                      self.config] + [str(a) for a in extra]
         self.env = dict(os.environ)
         self.env.pop(SECRET_VAR, None)
@@ -132,11 +132,10 @@ class Exporter:
                                          stderr=err, env=self.env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            m = (re.search(r"event=listening address=127\.0\.0\.1:(\d+)", self.stderr())
-                 or re.search(r'"event":"listening","address":"127\.0\.0\.1:(\d+)"',
-                              self.stderr()))
+            m = (re.search(r"event=listening address=(\S+):(\d+)", self.stderr())
+                 or re.search(r'"event":"listening","address":"([^"]+):(\d+)"', self.stderr()))
             if m:
-                self.port = int(m.group(1))
+                self.host, self.port = m.group(1), int(m.group(2))
                 return self
             if self.proc.poll() is not None:
                 break
@@ -147,7 +146,7 @@ class Exporter:
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def url(self, path="/", **query):
         return f"http://{self.address}{path}" + ("?" + urllib.parse.urlencode(query)
@@ -615,6 +614,13 @@ def test_sigterm_lets_the_running_probe_answer():
         finally:
             x.stop()
     assert "event=stopping signal=SIGTERM" in x.stderr()
+
+
+def test_listens_on_ipv6_loopback(srv):
+    with Exporter({"mx": check_module(srv.port(0), tls_ca_path=srv.ca_file)},
+                  listen="[::1]:0") as x:
+        assert x.host == "[::1]", x.stderr()
+        assert_probe(x.probe(f"127.0.0.1:{srv.port(0)}", "mx"), 1)
 
 
 def test_json_log(srv):
