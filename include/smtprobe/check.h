@@ -108,6 +108,7 @@ struct smtprobe_check_result {
 	struct smtprobe_software_guess software; /* what answered */
 	int warnings;  /* steps or checklist items that warn */
 	int exit_code; /* 0 all passed (warnings allowed), 1 a step failed */
+	double ms;     /* the whole ladder, wall time */
 };
 
 const char *smtprobe_check_step_name(enum smtprobe_check_step st);

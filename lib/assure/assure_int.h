@@ -17,6 +17,10 @@ void assure_text_init(struct assure_text *t);
 void assure_text_line(struct assure_text *t, const char *prefix,
                       const char *value);
 
+/* Milliseconds as seconds rounded to the microsecond, so that metrics read
+ * 0.00169, not 0.0016897009999999998. */
+double assure_seconds(double ms);
+
 /* "2027-01-31T12:00:00Z" (lib/tls's form) as seconds since the epoch; -1
  * when it does not parse. */
 long long assure_iso_epoch(const char *iso);

@@ -1,5 +1,6 @@
 /* assure_util.c - small pieces the converters of lib/assure share
  * (assure_int.h): bounded detail texts and certificate dates. Pure. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,11 @@ void assure_text_line(struct assure_text *t, const char *prefix,
 	t->len += (size_t)n;
 	if (t->len >= sizeof(t->buf))
 		t->len = sizeof(t->buf) - 1;
+}
+
+double assure_seconds(double ms)
+{
+	return round(ms * 1000.0) / 1e6;
 }
 
 long long assure_iso_epoch(const char *iso)

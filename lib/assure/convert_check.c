@@ -66,14 +66,11 @@ static void check_cases(const struct smtprobe_check_result *r,
 static void check_metrics(const struct smtprobe_check_result *r,
                           struct smtprobe_outcome *o)
 {
-	double total = 0;
-
 	for (int i = 0; i < SMTPROBE_CK_LAST; i++) {
 		const struct smtprobe_check_finding *f = &r->step[i];
 		const char *name = smtprobe_check_step_name(i);
 		if (f->status == SMTPROBE_CK_SKIP)
 			continue;
-		total += f->ms;
 		smtprobe_outcome_metric(
 		        o, "smtprobe_step_success", "gauge",
 		        "1 when the step of the ladder passed (or only "
@@ -83,15 +80,15 @@ static void check_metrics(const struct smtprobe_check_result *r,
 		        SMTPROBE_LABELS_END);
 		smtprobe_outcome_metric(o, "smtprobe_step_duration_seconds",
 		                        "gauge", "How long the step took",
-		                        f->ms / 1000.0, "step", name,
+		                        assure_seconds(f->ms), "step", name,
 		                        SMTPROBE_LABELS_END);
 	}
 	smtprobe_outcome_metric(o, "smtprobe_probe_success", "gauge",
 	                        "1 when every step passed (warnings allowed)",
 	                        r->exit_code == 0 ? 1 : 0, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", total / 1000.0,
-	                        SMTPROBE_LABELS_END);
+	                        "How long the probe took",
+	                        assure_seconds(r->ms), SMTPROBE_LABELS_END);
 	const struct smtprobe_result *ses = &r->session;
 	if (!ses->have_tls)
 		return;
@@ -128,12 +125,9 @@ void smtprobe_assure_check(const struct smtprobe_check_result *r,
 	snprintf(name, sizeof(name), "check %s:%u", r->host, r->port);
 	struct smtprobe_suite *s = smtprobe_outcome_suite(o, name, r->host);
 	if (s) {
-		double total = 0;
-		for (int i = 0; i < SMTPROBE_CK_LAST; i++)
-			total += r->step[i].ms;
-		smtprobe_outcome_suite_time(o, s, total / 1000.0,
+		smtprobe_outcome_suite_time(o, s, r->ms / 1000.0,
 		                            (double)time(NULL) -
-		                                    total / 1000.0);
+		                                    r->ms / 1000.0);
 		check_cases(r, o, s);
 	}
 	check_metrics(r, o);

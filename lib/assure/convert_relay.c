@@ -145,8 +145,8 @@ static void relay_metrics(const struct smtprobe_relay_report *r,
 	                        "closed or holds",
 	                        r->exit_code == 0 ? 1 : 0, SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", r->ms / 1000.0,
-	                        SMTPROBE_LABELS_END);
+	                        "How long the probe took",
+	                        assure_seconds(r->ms), SMTPROBE_LABELS_END);
 	for (int sc = 0; sc < 3; sc++) {
 		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
 			/* A is closed or open, B and C hold or are violated */

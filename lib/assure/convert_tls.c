@@ -62,8 +62,8 @@ static void tls_metrics(const struct smtprobe_tls_scan *s,
 	                        smtprobe_tls_scan_exit(s) == 0 ? 1 : 0,
 	                        SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
-	                        "How long the probe took", s->ms / 1000.0,
-	                        SMTPROBE_LABELS_END);
+	                        "How long the probe took",
+	                        assure_seconds(s->ms), SMTPROBE_LABELS_END);
 	if (!s->ran)
 		return;
 	const struct smtprobe_tls_posture *p = &s->posture;

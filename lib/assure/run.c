@@ -53,8 +53,7 @@ static void check_facts(const struct smtprobe_check_result *r,
 	         r->software.confidence && r->software.confidence[0]
 	                 ? smtprobe_software_name(r->software.id)
 	                 : "");
-	for (int i = 0; i < SMTPROBE_CK_LAST; i++)
-		f->check_ms += r->step[i].ms;
+	f->check_ms = r->ms;
 	if (!f->reached) {
 		for (int i = 0; i < SMTPROBE_CK_LAST; i++)
 			if (r->step[i].status == SMTPROBE_CK_FAIL) {

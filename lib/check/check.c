@@ -364,12 +364,11 @@ static void no_port_answers(struct smtprobe_check_result *r)
 		ck_diagnose(f, smtprobe_kb_failure(&sc->port[0].failure));
 }
 
-int smtprobe_check_run(const struct smtprobe_check_params *p,
-                       struct smtprobe_check_result *r)
+static int check_ladder(const struct smtprobe_check_params *p,
+                        struct smtprobe_check_result *r)
 {
 	struct smtprobe_params q = p->session;
 
-	memset(r, 0, sizeof(*r));
 	smtprobe_software_init(&r->software);
 	ck_setf(r->host, sizeof(r->host), "%s", p->session.host);
 	r->port = p->session.port;
@@ -412,6 +411,16 @@ int smtprobe_check_run(const struct smtprobe_check_params *p,
 		ck_fixes_for_software(r);
 	}
 	ck_checklist(p, r);
+	return r->exit_code;
+}
+
+int smtprobe_check_run(const struct smtprobe_check_params *p,
+                       struct smtprobe_check_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t t0 = uv_hrtime();
+	check_ladder(p, r);
+	r->ms = (double)(uv_hrtime() - t0) / 1e6;
 	return r->exit_code;
 }
 

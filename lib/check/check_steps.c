@@ -305,6 +305,7 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		q.tls = SMTPROBE_TLSMODE_OPTIONAL;
 	smtprobe_send(&q, &r->relay);
 	r->relay_ran = 1;
+	double relay_ms = r->relay.total_ms;
 	ck_setf(r->relay_sender, sizeof(r->relay_sender), "%s", q.mail_from);
 	/* refused at MAIL (sender checks): the relay rule was not reached;
 	 * once more with a sender at the server's own domain */
@@ -320,8 +321,10 @@ void ck_check_relay(const struct smtprobe_check_params *p,
 		smtprobe_result_release(&r->relay);
 		q.mail_from = retry;
 		smtprobe_send(&q, &r->relay);
+		relay_ms += r->relay.total_ms;
 		ck_setf(r->relay_sender, sizeof(r->relay_sender), "%s", retry);
 	}
+	f->ms = relay_ms; /* the relay test's own session(s) */
 	const struct smtprobe_result *s = &r->relay;
 	char rt[600];
 	char note[600] = "";
