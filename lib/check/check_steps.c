@@ -88,6 +88,12 @@ void ck_check_auth(const struct smtprobe_check_params *p,
 	}
 	if (!p->session.auth)
 		return;
+	/* the AUTH exchange: every round trip of its stage */
+	for (size_t i = 0; i < s->nex; i++)
+		if (s->ex[i].stage == SMTPROBE_ST_AUTH)
+			f->ms += s->ex[i].ms > 0  ? s->ex[i].ms
+			         : s->ex[i].reply ? s->ex[i].reply->latency_ms
+			                          : 0;
 	if (!s->auth_tried) {
 		if (f->status == SMTPROBE_CK_SKIP &&
 		    s->stage > SMTPROBE_ST_EHLO2) {
