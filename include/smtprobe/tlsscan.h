@@ -30,6 +30,9 @@ struct smtprobe_tls_scan_params {
 	unsigned timeout_ms;      /* per reply; 0: 10 s */
 	int quick;                /* a few handshakes: see tls-scan.md */
 	int verify_everywhere;    /* --tls-verify */
+	/* the whole scan's deadline (0: none): the probes it leaves out are
+	 * unanswered, the lists incomplete, and truncated set */
+	unsigned max_ms;
 	const char *profile; /* NULL, or a name smtprobe_tls_profile_known */
 	smtprobe_event_cb on_event; /* the first session's transcript */
 	void *event_arg;
@@ -76,6 +79,7 @@ struct smtprobe_tls_scan {
 	char error[512];
 	unsigned connections; /* TCP connections opened */
 	unsigned retries;     /* probes run again after a 421, refusal, reset */
+	int truncated;        /* max_ms ended the scan early */
 	double ms;
 };
 

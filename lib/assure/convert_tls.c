@@ -36,8 +36,14 @@ static void tls_cases(const struct smtprobe_tls_scan *s,
 	char facts[256];
 	snprintf(facts, sizeof(facts), "%u connections, %zu findings",
 	         s->connections, s->nfindings);
-	smtprobe_outcome_case(o, su, "scan", "smtprobe.tls", SMTPROBE_CASE_PASS,
-	                      s->ms / 1000.0, NULL, facts);
+	smtprobe_outcome_case(
+	        o, su, "scan", "smtprobe.tls",
+	        s->truncated ? SMTPROBE_CASE_ERROR : SMTPROBE_CASE_PASS,
+	        s->ms / 1000.0,
+	        s->truncated ? "the deadline ended the scan: its lists may be "
+	                       "incomplete"
+	                     : NULL,
+	        facts);
 	for (size_t i = 0; i < s->nfindings; i++) {
 		const struct smtprobe_tls_finding *f = &s->findings[i];
 		struct assure_text d;
@@ -56,11 +62,13 @@ static void tls_cases(const struct smtprobe_tls_scan *s,
 static void tls_metrics(const struct smtprobe_tls_scan *s,
                         struct smtprobe_outcome *o)
 {
-	smtprobe_outcome_metric(o, "smtprobe_probe_success", "gauge",
-	                        "1 when the scan ran and found nothing high or "
-	                        "critical",
-	                        smtprobe_tls_scan_exit(s) == 0 ? 1 : 0,
-	                        SMTPROBE_LABELS_END);
+	smtprobe_outcome_metric(
+	        o, "smtprobe_probe_success", "gauge",
+	        "1 when the scan ran (within its deadline) and found nothing "
+	        "high or "
+	        "critical",
+	        smtprobe_tls_scan_exit(s) == 0 && !s->truncated ? 1 : 0,
+	        SMTPROBE_LABELS_END);
 	smtprobe_outcome_metric(o, "smtprobe_probe_duration_seconds", "gauge",
 	                        "How long the probe took",
 	                        assure_seconds(s->ms), SMTPROBE_LABELS_END);

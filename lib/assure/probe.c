@@ -150,7 +150,8 @@ static int probe_relay(struct assure_session *s,
 	return ok;
 }
 
-static int probe_tls(struct assure_session *s, struct smtprobe_outcome *o)
+static int probe_tls(struct assure_session *s, unsigned deadline_ms,
+                     struct smtprobe_outcome *o)
 {
 	struct smtprobe_tls_scan_params tp;
 	struct smtprobe_tls_scan *sc = calloc(1, sizeof(*sc));
@@ -167,9 +168,10 @@ static int probe_tls(struct assure_session *s, struct smtprobe_outcome *o)
 	tp.ca_file = s->p.tls_opts.ca_file;
 	tp.ca_path = s->p.tls_opts.ca_path;
 	tp.timeout_ms = s->timeout_ms;
+	tp.max_ms = deadline_ms;
 	smtprobe_tls_scan(&tp, sc);
 	smtprobe_assure_tls(&tp, sc, o);
-	int ok = smtprobe_tls_scan_exit(sc) == 0;
+	int ok = smtprobe_tls_scan_exit(sc) == 0 && !sc->truncated;
 	free(sc);
 	return ok;
 }
@@ -199,7 +201,7 @@ int smtprobe_assure_probe(const struct smtprobe_pol_target *m, const char *host,
 		ok = probe_relay(s, m, deadline_ms, o);
 		break;
 	case SMTPROBE_POL_TLS:
-		ok = probe_tls(s, o);
+		ok = probe_tls(s, deadline_ms, o);
 		break;
 	}
 	assure_session_wipe(s);

@@ -71,7 +71,31 @@ struct scan {
 	unsigned char session[SMTPROBE_MAX_TLS_SESSION];
 	size_t session_len;
 	int session_ticket;
+	uint64_t deadline; /* uv_hrtime() at which probing stops; 0: none */
 };
+
+/* The deadline (max_ms) passed: the scan stops where it is (truncated). */
+static int out_of_time(struct scan *sc)
+{
+	if (!sc->deadline || uv_hrtime() < sc->deadline)
+		return 0;
+	sc->out->truncated = 1;
+	return 1;
+}
+
+/* A session of its own (not on the batch runner) ends by the deadline. */
+static void within_deadline(const struct scan *sc, struct smtprobe_params *q)
+{
+	if (!sc->deadline)
+		return;
+	uint64_t now = uv_hrtime();
+	unsigned left =
+	        now >= sc->deadline
+	                ? 1
+	                : (unsigned)((sc->deadline - now) / 1000000u) + 1;
+	if (q->session_timeout_ms == 0 || q->session_timeout_ms > left)
+		q->session_timeout_ms = left;
+}
 
 /* An IPv4 or IPv6 address (brackets allowed), not a name ("cafe.de" is a
  * name, though every letter of it is a hex digit). */
@@ -129,14 +153,27 @@ static void run_probes(struct scan *sc, struct probe *pr, size_t n)
 		}
 		if (nj == 0)
 			return;
+		unsigned left_ms = 0;
+		if (sc->deadline) {
+			uint64_t now = uv_hrtime();
+			if (now >= sc->deadline) {
+				sc->out->truncated = 1;
+				return;
+			}
+			left_ms =
+			        (unsigned)((sc->deadline - now) / 1000000u) + 1;
+		}
 		struct smtprobe_batch_params bp = {
 		        .concurrency = sc->conns,
 		        .per_host = sc->conns,
 		        .pause_ms = sc->p->pause_ms,
+		        .deadline_ms = left_ms,
 		};
 		struct smtprobe_batch_stats st;
 		smtprobe_batch_run(jobs, nj, &bp, &st);
 		sc->rounds++;
+		if (st.truncated)
+			sc->out->truncated = 1;
 		int trouble = 0;
 		for (size_t j = 0; j < nj; j++) {
 			struct probe *x = &pr[idx[j]];
@@ -215,6 +252,7 @@ static int reach(struct scan *sc)
 	q.on_event = sc->p->on_event;
 	q.event_arg = sc->p->event_arg;
 	for (int attempt = 0;; attempt++) {
+		within_deadline(sc, &q);
 		smtprobe_send(&q, &r);
 		o->connections++;
 		if (attempt + 1 >= PROBE_TRIES || !busy(&r))
@@ -595,6 +633,7 @@ static void scan_injection(struct scan *sc)
 	q.tls_opts.ciphers = "ALL:@SECLEVEL=0";
 	q.tls_opts.min_proto = "TLSv1";
 	q.starttls_inject = INJECTED;
+	within_deadline(sc, &q);
 	smtprobe_send(&q, &r);
 	sc->out->connections++;
 	for (size_t i = 0; i < r.nex; i++) {
@@ -629,6 +668,7 @@ static int resumes(struct scan *sc, const unsigned char *sess, size_t len,
 	q.tls_opts.session_len = len;
 	q.tls_opts.no_ticket = no_ticket;
 	q.keep_tls_session = sess == NULL;
+	within_deadline(sc, &q);
 	smtprobe_send(&q, &r);
 	sc->out->connections++;
 	int rc = !r.have_tls ? -1 : sess ? r.tls.resumed : 0;
@@ -660,6 +700,7 @@ static void scan_renegotiation(struct scan *sc)
 	q.tls_opts.min_proto = "TLSv1";
 	q.tls_opts.max_proto = "TLSv1.2";
 	q.tls_renegotiate = 1;
+	within_deadline(sc, &q);
 	smtprobe_send(&q, &r);
 	sc->out->connections++;
 	if (r.have_tls)
@@ -711,6 +752,32 @@ static void merge_suites(struct smtprobe_tls_scan *o)
 		}
 }
 
+/* Every step after the protocols, each only while time is left. */
+static void full_scan(struct scan *sc, struct probe *pr)
+{
+	if (out_of_time(sc))
+		return;
+	scan_suites(sc, pr);
+	if (out_of_time(sc))
+		return;
+	scan_preference(sc, pr);
+	if (out_of_time(sc))
+		return;
+	scan_groups(sc, pr);
+	if (out_of_time(sc))
+		return;
+	scan_session(sc, pr);
+	if (out_of_time(sc))
+		return;
+	scan_injection(sc);
+	if (out_of_time(sc))
+		return;
+	scan_resumption(sc);
+	if (out_of_time(sc))
+		return;
+	scan_renegotiation(sc);
+}
+
 static void base_params(struct scan *sc)
 {
 	const struct smtprobe_tls_scan_params *p = sc->p;
@@ -750,6 +817,8 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 		return -1;
 	}
 	sc.conns = p->max_connections ? p->max_connections : DEFAULT_CONNS;
+	if (p->max_ms)
+		sc.deadline = t0 + (uint64_t)p->max_ms * 1000000u;
 	/* SNI: a name, never an address literal (RFC 6066 3) */
 	if (p->sni)
 		snprintf(sc.sni, sizeof(sc.sni), "%s", p->sni);
@@ -771,15 +840,8 @@ int smtprobe_tls_scan(const struct smtprobe_tls_scan_params *p,
 	if (rc == 0) {
 		cert_posture(&sc);
 		scan_protocols(&sc, pr);
-		if (!p->quick) {
-			scan_suites(&sc, pr);
-			scan_preference(&sc, pr);
-			scan_groups(&sc, pr);
-			scan_session(&sc, pr);
-			scan_injection(&sc);
-			scan_resumption(&sc);
-			scan_renegotiation(&sc);
-		}
+		if (!p->quick)
+			full_scan(&sc, pr);
 		merge_suites(out);
 	}
 	free(pr);

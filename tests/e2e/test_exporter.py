@@ -479,6 +479,22 @@ def test_scrape_timeout_bounds_a_silent_server():
         assert r.elapsed < 1.5, f"the answer came after {r.elapsed:.2f}s, not within 1.5s"
 
 
+def test_scrape_timeout_bounds_a_slow_tls_scan(tmp_path):
+    """A TLS scan is ~100 short connections: against a server that answers,
+    but slowly (a 300 ms banner on every connection), the scrape timeout
+    must end the scan, not each handshake's own timeout. The answer comes
+    within the scrape's budget, with smtprobe_probe_success 0."""
+    slow = tmp_path / "slow.yaml"
+    slow.write_text("faults:\n  - {command: connect, action: delay, ms: 300}\n")
+    with Serve([f"127.0.0.1:0/starttls,policy={slow}"]) as s, \
+            Exporter({"tls": {"kind": "tls", "port": s.port(0), "tls_ca_path": s.ca_file}}) as x:
+        r = x.probe(f"127.0.0.1:{s.port(0)}", "tls", scrape_timeout=2.5)
+        assert_probe(r, 0)
+        assert r.elapsed < 2.5, f"the answer came after {r.elapsed:.2f}s, not within 2.5s"
+        assert value(r.body, "smtprobe_probe_duration_seconds") < 2.5, r.body
+        assert_promtool(r.body, "/probe (tls, cut short)")
+
+
 def test_module_timeout_caps_the_deadline():
     with Silent() as silent, Exporter({"silent": check_module(silent.port, timeout=1)}) as x:
         r = x.probe(f"127.0.0.1:{silent.port}", "silent", scrape_timeout=20)
