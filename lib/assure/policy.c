@@ -429,6 +429,11 @@ static int target_finish(struct pol_ctx *c, struct smtprobe_pol_target *t)
 			return pol_fail(c, c->note[N_RELAY_C], "expect.relay.C",
 			                "scenario C %s", need_auth);
 	}
+	if (c->note[N_AUTH] != NULL && t->tls_set &&
+	    t->tls == SMTPROBE_POL_TLS_NONE)
+		return pol_fail(c, c->note[N_AUTH], "auth",
+		                "tls: none would send the password in clear; "
+		                "use tls: starttls or implicit");
 	if (!t->tls_set)
 		t->tls = t->port == 465 ? SMTPROBE_POL_TLS_IMPLICIT
 		                        : SMTPROBE_POL_TLS_STARTTLS;

@@ -86,6 +86,13 @@ int assure_session_init(struct assure_session *s,
 		else
 			p->tls_opts.ca_file = t->tls_ca_path;
 	}
+	if (t->auth_user && s->mode == SMTPROBE_TLSMODE_OFF) {
+		snprintf(
+		        err, errsz,
+		        "auth with tls: none would send the password in clear; "
+		        "use tls: starttls or implicit");
+		return -1;
+	}
 	if (t->auth_user) {
 		if (smtprobe_policy_secret(t, env, s->secret, sizeof(s->secret),
 		                           err, errsz) < 0)

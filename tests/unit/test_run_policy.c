@@ -566,6 +566,12 @@ static const struct bad {
         {0, HEAD "        auth: {user: alice}\n", 6,
          "auth: password_env or password_file is required"},
         {0,
+         HEAD "        tls: none\n        auth: {user: alice, "
+              "password_env: PW}\n",
+         7, "auth: tls: none would send the password in clear"},
+        {1, MOD "    auth: {user: alice, password_file: pw}\n    tls: none\n",
+         4, "auth: tls: none would send the password in clear"},
+        {0,
          HEAD "        auth:\n          user: alice\n          "
               "password_env: PW\n          password_file: pw\n",
          9, "auth: give password_env or password_file, not both"},
