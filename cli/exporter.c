@@ -42,6 +42,7 @@ enum {
 	E_TIMEOUT_OFFSET,
 	E_DEFAULT_TIMEOUT,
 	E_LOG_FORMAT,
+	E_ALLOW,
 	E_HELP,
 };
 
@@ -58,6 +59,10 @@ static const struct opt_def exporter_defs[] = {
          "a probe's deadline when the request gives none (default 10)"},
         {E_LOG_FORMAT, "log-format", OPT_REQ, "FMT",
          "the log on stderr: text (logfmt, the default) or json"},
+        {E_ALLOW, "allow-target", OPT_REQ, "PATTERN",
+         "probe only targets that match: HOST, HOST:PORT, *.DOMAIN or "
+         "*.DOMAIN:PORT (repeatable; default any - a module with "
+         "credentials then logs in wherever a request points it)"},
         {E_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -66,6 +71,8 @@ struct exp_opts {
 	const char *listen, *config;
 	long max_concurrent, offset_ms, default_ms;
 	int json_log, help;
+	const char *allow[EXP_MAX_ALLOW];
+	size_t nallow;
 };
 
 static int on_exporter_opt(void *ctx, int id, const char *v, char *err,
@@ -119,6 +126,24 @@ static int on_exporter_opt(void *ctx, int id, const char *v, char *err,
 		}
 		c->json_log = strcmp(v, "json") == 0;
 		break;
+	case E_ALLOW: {
+		char h[EXP_MAX_HOST];
+		long p = -1;
+		if (c->nallow >= EXP_MAX_ALLOW) {
+			snprintf(err, errsz, "at most %d --allow-target",
+			         EXP_MAX_ALLOW);
+			return -1;
+		}
+		if (cli_split_server(v, h, sizeof(h), &p) < 0 || !h[0]) {
+			snprintf(err, errsz,
+			         "bad --allow-target '%s' (HOST, HOST:PORT, "
+			         "*.DOMAIN[:PORT])",
+			         v);
+			return -1;
+		}
+		c->allow[c->nallow++] = v;
+		break;
+	}
 	case E_HELP:
 		c->help = 1;
 		break;
@@ -229,6 +254,19 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 		cli_error("%s", err);
 		return 2;
 	}
+	/* a module with credentials logs in wherever a request points it */
+	for (size_t i = 0; x->nallow == 0 && i < x->cfg->pol.nmodules; i++)
+		if (x->cfg->pol.modules[i].auth_user) {
+			struct kv kv[] = {
+			        {"module", x->cfg->pol.modules[i].name, 0},
+			        {"hint",
+			         "--allow-target limits the hosts a "
+			         "module with credentials logs in to",
+			         0}};
+			exporter_log(x, "warn", "credentials_any_target", kv,
+			             2);
+			break;
+		}
 	/* the HTTP threads inherit the mask: the signals come to sigwait */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -294,7 +332,10 @@ static int exporter_run(const struct exp_opts *c, struct exporter *x)
 
 int cmd_exporter(int argc, char **argv)
 {
-	struct exp_opts c = {EXP_DEFAULT_LISTEN, NULL, 4, 500, 10000, 0, 0};
+	struct exp_opts c = {.listen = EXP_DEFAULT_LISTEN,
+	                     .max_concurrent = 4,
+	                     .offset_ms = 500,
+	                     .default_ms = 10000};
 	struct exporter x;
 	char err[512];
 	int rc;
@@ -319,6 +360,9 @@ int cmd_exporter(int argc, char **argv)
 	x.default_ms = c.default_ms;
 	x.json_log = c.json_log;
 	x.config_path = c.config;
+	for (size_t i = 0; i < c.nallow; i++)
+		x.allow[i] = c.allow[i];
+	x.nallow = c.nallow;
 	rc = exporter_run(&c, &x);
 	exporter_release(&x);
 	return rc;

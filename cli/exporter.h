@@ -19,7 +19,8 @@
 #define EXP_MAX_SHOWN      80 /* a query value quoted in a reply or log */
 
 enum exp_path { P_INDEX, P_PROBE, P_METRICS, P_OTHER, P_LAST };
-#define EXP_NCODES 6 /* the HTTP status codes counted (exporter_http.c) */
+#define EXP_NCODES    7  /* the HTTP status codes counted (exporter_http.c) */
+#define EXP_MAX_ALLOW 32 /* --allow-target patterns */
 enum exp_result { R_SUCCESS, R_FAILURE, R_ERROR, R_LAST };
 
 /* A loaded modules file; probes hold a reference across a reload. */
@@ -45,6 +46,9 @@ struct exporter {
 	long offset_ms, default_ms;
 	int json_log;
 	const char *config_path;
+	/* --allow-target: HOST, HOST:PORT or *.DOMAIN[:PORT]; none: any */
+	const char *allow[EXP_MAX_ALLOW];
+	size_t nallow;
 	struct exp_counter mods[EXP_MAX_MODULES];
 	size_t nmods;
 	unsigned long long requests[P_LAST][EXP_NCODES];
@@ -94,6 +98,11 @@ void exporter_slot_release(struct exporter *x, enum exp_result r,
                            const char *module);
 
 /* ---- exporter_http.c: libmicrohttpd's callbacks, cls the exporter ---- */
+
+/* Whether --allow-target lets a probe go to host:port (the port the probe
+ * will use); 1 when no pattern was given. */
+int exporter_target_allowed(const struct exporter *x, const char *host,
+                            unsigned port);
 
 enum MHD_Result exporter_on_request(void *cls, struct MHD_Connection *conn,
                                     const char *url, const char *method,

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "exporter.h"
@@ -36,7 +37,37 @@
 
 static const char *const path_names[P_LAST] = {"/", "/probe", "/metrics",
                                                "other"};
-static const unsigned codes[EXP_NCODES] = {200, 400, 404, 405, 500, 503};
+static const unsigned codes[EXP_NCODES] = {200, 400, 403, 404, 405, 500, 503};
+
+/* One --allow-target pattern against the target: the host (case aside;
+ * "*.example.org" takes every name below example.org) and, when the
+ * pattern has one, the port. */
+static int allow_match(const char *pat, const char *host, unsigned port)
+{
+	char ph[EXP_MAX_HOST];
+	long pport = -1;
+
+	if (cli_split_server(pat, ph, sizeof(ph), &pport) < 0)
+		return 0;
+	if (pport > 0 && (unsigned)pport != port)
+		return 0;
+	if (ph[0] == '*' && ph[1] == '.') {
+		size_t hl = strlen(host), sl = strlen(ph + 1);
+		return hl > sl && strcasecmp(host + hl - sl, ph + 1) == 0;
+	}
+	return strcasecmp(ph, host) == 0;
+}
+
+int exporter_target_allowed(const struct exporter *x, const char *host,
+                            unsigned port)
+{
+	if (x->nallow == 0)
+		return 1;
+	for (size_t i = 0; i < x->nallow; i++)
+		if (allow_match(x->allow[i], host, port))
+			return 1;
+	return 0;
+}
 static const char *const result_names[R_LAST] = {"success", "failure", "error"};
 
 static enum MHD_Result reply(struct exporter *x, struct MHD_Connection *conn,
@@ -169,6 +200,21 @@ static enum MHD_Result serve_probe(struct exporter *x,
 	if (port > 0)
 		snprintf(where + strlen(where), sizeof(where) - strlen(where),
 		         ":%ld", port);
+	/* the port the probe will use: the target's, else the module's */
+	unsigned use_port = port > 0                        ? (unsigned)port
+	                    : m->port                       ? m->port
+	                    : m->kind == SMTPROBE_POL_RELAY ? 25
+	                    : m->tls_set && m->tls == SMTPROBE_POL_TLS_IMPLICIT
+	                            ? 465
+	                            : 587;
+	if (!exporter_target_allowed(x, host, use_port)) {
+		struct kv kv[] = {{"module", m->name, 0}, {"target", where, 0}};
+		exporter_log(x, "warn", "refused", kv, 2);
+		exporter_config_put(x, cfg);
+		return reply_text(x, conn, P_PROBE, 403,
+		                  "target '%s' not allowed (--allow-target)",
+		                  exporter_clean(where, shown, sizeof(shown)));
+	}
 
 	long long start = exporter_mono_ms(), deadline = start + budget;
 	int got = exporter_slot_acquire(x, deadline);

@@ -218,6 +218,19 @@ class Silent:
         self.port = self.sock.getsockname()[1]
         return self
 
+    def accepted(self):
+        """How many connections came (waiting in the backlog), taken now."""
+        self.sock.setblocking(False)
+        n = 0
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                conn.close()
+                n += 1
+        except BlockingIOError:
+            pass
+        return n
+
     def __exit__(self, *exc):
         self.sock.close()
 
@@ -650,6 +663,39 @@ def test_json_log(srv):
     assert events[-1]["event"] == "stopping", events
 
 
+# ------------------------------------------------------------ --allow-target
+def test_allow_target_limits_where_credentials_go(srv):
+    """With --allow-target a module (with credentials) only probes the
+    targets that match: another host or port gets 403 with one line, is
+    logged, and no connection is made (the password stays home)."""
+    with Silent() as silent, Exporter(
+            {"sub": check_module(srv.port(1), tls_ca_path=srv.ca_file,
+                                 auth={"user": "alice", "password_env": SECRET_VAR})},
+            extra=["--allow-target", f"127.0.0.1:{srv.port(1)}",
+                   "--allow-target", "*.example.test"],
+            env={SECRET_VAR: SECRET}) as x:
+        assert_probe(x.probe(f"127.0.0.1:{srv.port(1)}", "sub"), 1)
+        r = x.probe(f"127.0.0.1:{silent.port}", "sub")
+        assert r.status == 403, r
+        assert "not allowed" in r.body and r.body.count("\n") <= 1, r.body
+        assert silent.accepted() == 0, "a refused target was connected to"
+        # a name under the allowed domain passes the filter (and then does
+        # not resolve: a failed probe, not a 403)
+        r = x.probe("mx.example.test:25", "sub", scrape_timeout=3)
+        assert r.status == 200, r
+        m = x.metrics()
+        assert 'code="403"' in m, m
+
+
+def test_credentials_without_allow_target_warn(srv):
+    with Exporter({"sub": check_module(srv.port(1), tls_ca_path=srv.ca_file,
+                                       auth={"user": "alice", "password_env": SECRET_VAR})},
+                  env={SECRET_VAR: SECRET}) as x:
+        x.probe(f"127.0.0.1:{srv.port(1)}", "sub")
+        log = x.stderr()
+    assert "credentials_any_target" in log, log
+
+
 # ------------------------------------------------------------ usage errors
 @pytest.mark.parametrize("args,why", [
     ([], "missing --config"),
@@ -662,9 +708,11 @@ def test_json_log(srv):
     (["--config", "MODULES", "--default-timeout", "0"], "bad --default-timeout"),
     (["--config", "MODULES", "--log-format", "xml"], "bad --log-format"),
     (["--config", "MODULES", "extra"], "unexpected argument"),
+    (["--config", "MODULES", "--allow-target", "a b:x"], "bad --allow-target"),
     (["--config", "BAD"], "BAD.yaml:3: kind"),
 ], ids=["no-config", "no-file", "listen-name", "listen-no-port", "listen-port", "max-0",
-        "offset", "default-timeout", "log-format", "extra-arg", "bad-modules"])
+        "offset", "default-timeout", "log-format", "extra-arg", "allow-target",
+        "bad-modules"])
 def test_usage_errors_exit_2(tmp_path, args, why):
     good = tmp_path / "MODULES.yaml"
     good.write_text(modules_yaml({"mx": {"kind": "check", "port": 25}}))
