@@ -168,7 +168,7 @@ static void render_target(const struct smtprobe_run_target *rt, int colour,
 {
 	const struct smtprobe_run_facts *f = &rt->facts;
 
-	printf("%s/%s  %s:%u", rt->env, rt->t->name, rt->t->host, rt->t->port);
+	printf("%s/%s  %s:%u", rt->env, rt->t->name, rt->t->host, rt->port);
 	if (f->software[0])
 		printf("  (%s)", f->software);
 	printf("  %.2f s\n", rt->seconds);
@@ -322,8 +322,11 @@ static void list_policy(const struct smtprobe_policy *p)
 		for (size_t k = 0; k < p->envs[e].ntargets; k++) {
 			const struct smtprobe_pol_target *t =
 			        &p->envs[e].targets[k];
-			printf("    %-16s %s:%u  tls %s%s\n", t->name, t->host,
-			       t->port,
+			char port[16] = "(default)";
+			if (t->port)
+				snprintf(port, sizeof(port), "%u", t->port);
+			printf("    %-16s %s:%s  tls %s%s\n", t->name, t->host,
+			       port,
 			       t->tls_set ? smtprobe_pol_tls_name(t->tls)
 			                  : "(from the port)",
 			       t->expect.any ? "" : "  (no expectations)");

@@ -77,6 +77,7 @@ struct smtprobe_assertion {
 struct smtprobe_run_target {
 	const char *env;                     /* points into the policy */
 	const struct smtprobe_pol_target *t; /* idem */
+	unsigned port; /* the port probed (t->port, or its default) */
 	struct smtprobe_run_facts facts;
 	struct smtprobe_assertion a[SMTPROBE_RUN_MAX_ASSERTIONS];
 	size_t na;

@@ -230,6 +230,7 @@ static void run_target(struct smtprobe_run_target *rt, smtprobe_env_fn env)
 		snprintf(rt->error, sizeof(rt->error), "out of memory");
 	} else if (assure_session_init(s, t, t->host, 0, 0, env, rt->error,
 	                               sizeof(rt->error)) == 0) {
+		rt->port = s->port;
 		run_check(s, rt);
 		if (rt->facts.reached) {
 			if (t->expect.relay_set[0] || t->expect.relay_set[1] ||
@@ -240,6 +241,7 @@ static void run_target(struct smtprobe_run_target *rt, smtprobe_env_fn env)
 		}
 	}
 	if (s) {
+		rt->port = s->port;
 		assure_session_wipe(s);
 		free(s);
 	}

@@ -265,8 +265,9 @@ void smtprobe_run_assert(struct smtprobe_run_target *rt)
 	if (a == NULL)
 		return;
 	put(a->expected, sizeof(a->expected), "a banner from %s:%u",
-	    rt->t->host, rt->t->port);
-	put(a->actual, sizeof(a->actual), "%s",
+	    rt->t->host, rt->port ? rt->port : rt->t->port);
+	put(a->actual, sizeof(a->actual), "%s%s",
+	    rt->error[0] ? "not tried: " : "",
 	    rt->error[0] ? rt->error
 	    : f->reached ? f->banner
 	                 : (f->error[0] ? f->error : "no banner"));

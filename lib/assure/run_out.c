@@ -85,7 +85,7 @@ static json_t *target_json(const struct smtprobe_run_target *rt)
 	}
 	return json_pack("{s:s, s:s, s:s, s:i, s:b, s:f, s:o, s:o, s:o}", "env",
 	                 rt->env, "name", rt->t->name, "host", rt->t->host,
-	                 "port", (int)rt->t->port, "ok", ok, "seconds",
+	                 "port", (int)rt->port, "ok", ok, "seconds",
 	                 rt->seconds, "error", str_or_null(rt->error),
 	                 "assertions", as, "facts", facts_json(&rt->facts));
 }
