@@ -148,7 +148,7 @@ static void run_relay(struct assure_session *s, struct smtprobe_run_target *rt)
 	for (int i = 0; i < 3; i++) {
 		rt->facts.relay[i] = r->overall[i].verdict;
 		snprintf(rt->facts.relay_why[i], sizeof(rt->facts.relay_why[i]),
-		         "%s",
+		         "%.255s",
 		         r->overall[i].why[0] ? r->overall[i].why : r->error);
 	}
 	for (size_t k = r->ntests; k-- > 0;) {
