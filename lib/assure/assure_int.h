@@ -17,6 +17,17 @@ void assure_text_init(struct assure_text *t);
 void assure_text_line(struct assure_text *t, const char *prefix,
                       const char *value);
 
+/* A suite "KIND HOST:PORT" that took ms and ended now; NULL when out of
+ * memory. */
+struct smtprobe_outcome;
+struct smtprobe_suite;
+struct smtprobe_suite *assure_suite(struct smtprobe_outcome *o,
+                                    const char *kind, const char *host,
+                                    unsigned port, double ms);
+/* smtprobe_tls_cert_not_after_timestamp_seconds from lib/tls's
+ * not_after ("" or unparsable: none). */
+void assure_cert_expiry(struct smtprobe_outcome *o, const char *not_after);
+
 /* Milliseconds as seconds rounded to the microsecond, so that metrics read
  * 0.00169, not 0.0016897009999999998. */
 double assure_seconds(double ms);
@@ -47,5 +58,19 @@ int assure_session_init(struct assure_session *s,
                         unsigned port, unsigned deadline_ms,
                         smtprobe_env_fn env, char *err, size_t errsz);
 void assure_session_wipe(struct assure_session *s);
+
+/* The parameters of the ladder, the relay audit (on s's port, with t's
+ * names) and the TLS scan that s's target asks for; they point into s and
+ * t. */
+#include "smtprobe/check.h"
+#include "smtprobe/relay.h"
+#include "smtprobe/tlsscan.h"
+void assure_check_params(const struct assure_session *s,
+                         struct smtprobe_check_params *cp);
+void assure_relay_params(const struct assure_session *s,
+                         const struct smtprobe_pol_target *t,
+                         struct smtprobe_relay_params *rp);
+void assure_tls_params(const struct assure_session *s,
+                       struct smtprobe_tls_scan_params *tp);
 
 #endif

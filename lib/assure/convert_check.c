@@ -7,7 +7,6 @@
  * smtprobe_tls_cert_not_after_timestamp_seconds and
  * smtprobe_tls_cert_verified. Pure. */
 #include <stdio.h>
-#include <time.h>
 
 #include "assure_int.h"
 #include "smtprobe/assure.h"
@@ -104,30 +103,16 @@ static void check_metrics(const struct smtprobe_check_result *r,
 	                                ? 1
 	                                : 0,
 	                        SMTPROBE_LABELS_END);
-	if (ses->tls.nchain > 0) {
-		long long na = assure_iso_epoch(ses->tls.chain[0].not_after);
-		if (na >= 0)
-			smtprobe_outcome_metric(
-			        o,
-			        "smtprobe_tls_cert_not_after_timestamp_seconds",
-			        "gauge",
-			        "When the server's certificate expires (Unix "
-			        "time)",
-			        (double)na, SMTPROBE_LABELS_END);
-	}
+	if (ses->tls.nchain > 0)
+		assure_cert_expiry(o, ses->tls.chain[0].not_after);
 }
 
 void smtprobe_assure_check(const struct smtprobe_check_result *r,
                            struct smtprobe_outcome *o)
 {
-	char name[320];
-
-	snprintf(name, sizeof(name), "check %s:%u", r->host, r->port);
-	struct smtprobe_suite *s = smtprobe_outcome_suite(o, name, r->host);
+	struct smtprobe_suite *s =
+	        assure_suite(o, "check", r->host, r->port, r->ms);
 	if (s) {
-		smtprobe_outcome_suite_time(o, s, r->ms / 1000.0,
-		                            (double)time(NULL) -
-		                                    r->ms / 1000.0);
 		check_cases(r, o, s);
 	}
 	check_metrics(r, o);

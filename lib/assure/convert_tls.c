@@ -9,7 +9,6 @@
  * smtprobe_tls_cert_verified. Pure. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "assure_int.h"
 #include "smtprobe/assure.h"
@@ -107,29 +106,17 @@ static void tls_metrics(const struct smtprobe_tls_scan *s,
 		        p->trusted && (!p->host_checked || p->host_match) ? 1
 		                                                          : 0,
 		        SMTPROBE_LABELS_END);
-	long long na = s->tls.nchain > 0
-	                       ? assure_iso_epoch(s->tls.chain[0].not_after)
-	                       : -1;
-	if (na >= 0)
-		smtprobe_outcome_metric(
-		        o, "smtprobe_tls_cert_not_after_timestamp_seconds",
-		        "gauge",
-		        "When the server's certificate expires (Unix time)",
-		        (double)na, SMTPROBE_LABELS_END);
+	if (s->tls.nchain > 0)
+		assure_cert_expiry(o, s->tls.chain[0].not_after);
 }
 
 void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
                          const struct smtprobe_tls_scan *s,
                          struct smtprobe_outcome *o)
 {
-	char name[320];
-
-	snprintf(name, sizeof(name), "tls %s:%u", p->host, p->port);
-	struct smtprobe_suite *su = smtprobe_outcome_suite(o, name, p->host);
+	struct smtprobe_suite *su =
+	        assure_suite(o, "tls", p->host, p->port, s->ms);
 	if (su) {
-		smtprobe_outcome_suite_time(o, su, s->ms / 1000.0,
-		                            (double)time(NULL) -
-		                                    s->ms / 1000.0);
 		tls_cases(s, o, su);
 	}
 	tls_metrics(s, o);

@@ -111,6 +111,44 @@ void assure_session_wipe(struct assure_session *s)
 		v[i] = 0;
 }
 
+void assure_check_params(const struct assure_session *s,
+                         struct smtprobe_check_params *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->session = s->p;
+	cp->tls_required = s->mode == SMTPROBE_TLSMODE_REQUIRED ||
+	                   s->mode == SMTPROBE_TLSMODE_IMPLICIT;
+}
+
+void assure_relay_params(const struct assure_session *s,
+                         const struct smtprobe_pol_target *t,
+                         struct smtprobe_relay_params *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->session = s->p;
+	rp->ports[0] = s->port;
+	rp->nports = 1;
+	rp->local_domain = t->local_domain;
+	rp->external_domain = t->external_domain;
+	rp->other_sender = t->other_sender;
+}
+
+void assure_tls_params(const struct assure_session *s,
+                       struct smtprobe_tls_scan_params *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->host = s->host;
+	tp->port = s->port;
+	tp->tls = s->mode == SMTPROBE_TLSMODE_IMPLICIT
+	                  ? SMTPROBE_TLSMODE_IMPLICIT
+	                  : SMTPROBE_TLSMODE_REQUIRED;
+	tp->helo = s->helo;
+	tp->sni = s->p.tls_opts.sni;
+	tp->ca_file = s->p.tls_opts.ca_file;
+	tp->ca_path = s->p.tls_opts.ca_path;
+	tp->timeout_ms = s->timeout_ms;
+}
+
 static int probe_check(struct assure_session *s, unsigned deadline_ms,
                        struct smtprobe_outcome *o)
 {
@@ -118,10 +156,7 @@ static int probe_check(struct assure_session *s, unsigned deadline_ms,
 	struct smtprobe_check_result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
-	memset(&cp, 0, sizeof(cp));
-	cp.session = s->p;
-	cp.tls_required = s->mode == SMTPROBE_TLSMODE_REQUIRED ||
-	                  s->mode == SMTPROBE_TLSMODE_IMPLICIT;
+	assure_check_params(s, &cp);
 	/* the relay test is a second session: both within the deadline */
 	if (deadline_ms)
 		cp.session.session_timeout_ms = deadline_ms / 2;
@@ -141,13 +176,7 @@ static int probe_relay(struct assure_session *s,
 	struct smtprobe_relay_report *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
-	memset(&rp, 0, sizeof(rp));
-	rp.session = s->p;
-	rp.ports[0] = s->port;
-	rp.nports = 1;
-	rp.local_domain = m->local_domain;
-	rp.external_domain = m->external_domain;
-	rp.other_sender = m->other_sender;
+	assure_relay_params(s, m, &rp);
 	rp.max_ms = deadline_ms;
 	smtprobe_relay_run(&rp, r);
 	smtprobe_assure_relay(r, o);
@@ -164,17 +193,7 @@ static int probe_tls(struct assure_session *s, unsigned deadline_ms,
 	struct smtprobe_tls_scan *sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return -1;
-	memset(&tp, 0, sizeof(tp));
-	tp.host = s->host;
-	tp.port = s->port;
-	tp.tls = s->mode == SMTPROBE_TLSMODE_IMPLICIT
-	                 ? SMTPROBE_TLSMODE_IMPLICIT
-	                 : SMTPROBE_TLSMODE_REQUIRED;
-	tp.helo = s->helo;
-	tp.sni = s->p.tls_opts.sni;
-	tp.ca_file = s->p.tls_opts.ca_file;
-	tp.ca_path = s->p.tls_opts.ca_path;
-	tp.timeout_ms = s->timeout_ms;
+	assure_tls_params(s, &tp);
 	tp.max_ms = deadline_ms;
 	smtprobe_tls_scan(&tp, sc);
 	smtprobe_assure_tls(&tp, sc, o);

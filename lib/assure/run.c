@@ -109,10 +109,7 @@ static void run_check(struct assure_session *s, struct smtprobe_run_target *rt)
 		snprintf(rt->error, sizeof(rt->error), "out of memory");
 		return;
 	}
-	memset(&cp, 0, sizeof(cp));
-	cp.session = s->p;
-	cp.tls_required = s->mode == SMTPROBE_TLSMODE_REQUIRED ||
-	                  s->mode == SMTPROBE_TLSMODE_IMPLICIT;
+	assure_check_params(s, &cp);
 	/* the relay audit, when expected, is the relay test */
 	cp.no_relay_test = 1;
 	smtprobe_check_run(&cp, r);
@@ -135,13 +132,7 @@ static void run_relay(struct assure_session *s, struct smtprobe_run_target *rt)
 	struct smtprobe_relay_report *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return;
-	memset(&rp, 0, sizeof(rp));
-	rp.session = s->p;
-	rp.ports[0] = s->port;
-	rp.nports = 1;
-	rp.local_domain = t->local_domain;
-	rp.external_domain = t->external_domain;
-	rp.other_sender = t->other_sender;
+	assure_relay_params(s, t, &rp);
 	rp.only = only;
 	smtprobe_relay_run(&rp, r);
 	rt->facts.relay_ran = 1;
@@ -169,17 +160,7 @@ static void run_tls(struct assure_session *s, struct smtprobe_run_target *rt)
 	struct smtprobe_tls_scan *sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return;
-	memset(&tp, 0, sizeof(tp));
-	tp.host = s->host;
-	tp.port = s->port;
-	tp.tls = s->mode == SMTPROBE_TLSMODE_IMPLICIT
-	                 ? SMTPROBE_TLSMODE_IMPLICIT
-	                 : SMTPROBE_TLSMODE_REQUIRED;
-	tp.helo = s->helo;
-	tp.sni = s->p.tls_opts.sni;
-	tp.ca_file = s->p.tls_opts.ca_file;
-	tp.ca_path = s->p.tls_opts.ca_path;
-	tp.timeout_ms = s->timeout_ms;
+	assure_tls_params(s, &tp);
 	if (smtprobe_tls_scan(&tp, sc) == 0) {
 		struct smtprobe_run_facts *f = &rt->facts;
 		for (size_t i = 0; i < sc->nfindings && !f->versions_fix[0];
