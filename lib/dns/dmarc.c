@@ -1,0 +1,2 @@
+/* dmarc.c - (being written) */
+typedef int smtprobe_stub_dmarc;

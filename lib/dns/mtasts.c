@@ -1,0 +1,2 @@
+/* mtasts.c - (being written) */
+typedef int smtprobe_stub_mtasts;

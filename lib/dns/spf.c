@@ -1,0 +1,2 @@
+/* spf.c - (being written) */
+typedef int smtprobe_stub_spf;

@@ -1,0 +1,2 @@
+/* taglist.c - (being written) */
+typedef int smtprobe_stub_taglist;
