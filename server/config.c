@@ -12,11 +12,10 @@
  * are all errors: nothing is truncated or guessed. Strings may not hold
  * control characters (a host name or a fault text reaches the wire).
  * Limits: SRV_MAX_CONFIG bytes of YAML (and of users_file), the item caps
- * of policy.h, one YAML document. Before libyaml builds its node tree, a
- * pass over its events refuses a stream nested deeper than SRV_MAX_DEPTH,
- * with more than SRV_MAX_NODES nodes or SRV_MAX_ANCHORS anchors ("line N:
- * nesting deeper than 32 levels"): libyaml's scanner costs O(depth) per
- * token and its anchor lookups O(anchors) per alias, so with these bounds
+ * of policy.h, one YAML document. Before libyaml builds its node tree,
+ * the YAML guard (lib/core/yaml_guard.c) refuses a stream nested deeper
+ * than SRV_MAX_DEPTH, with more than SRV_MAX_NODES nodes or
+ * SRV_MAX_ANCHORS anchors ("line N: nesting deeper than 32 levels"), so
  * loading is linear in the input and the tree stays a few MB. Anchors and
  * aliases are resolved by libyaml; the walk follows the schema, whose
  * depth is fixed, so an aliased or self-referencing node can't make it
@@ -35,6 +34,7 @@
 #include "smtprobe/ehlo.h"
 #include "policy.h"
 #include "util.h"
+#include "yaml_guard.h"
 
 #include "banned.h"
 
@@ -996,76 +996,33 @@ static int yaml_failed(char *err, size_t errsz, const yaml_parser_t *y)
 	return -1;
 }
 
-/* The shape of the stream, from libyaml's events, before any node tree is
- * built: nesting, nodes and anchors within their caps. Each event costs
- * O(1) once the nesting is bounded, so a hostile document is refused in
- * time linear in the bytes read. A YAML error is left for the loader,
- * which stops at the same place and words it as before. */
-static int prescan(char *err, size_t errsz, const char *yaml, size_t len)
+/* What stopped the guard (lib/core/yaml_guard.c), in this file's words. */
+static int guard_failed(char *err, size_t errsz, const struct yaml_guard *g)
 {
-	yaml_parser_t y;
-	yaml_event_t ev;
-	unsigned depth = 0, nodes = 0, anchors = 0;
-	int rc = 0, done = 0;
-
-	if (!yaml_parser_initialize(&y)) {
+	switch (g->stop) {
+	case YAML_GUARD_YAML:
+		return yaml_failed(err, errsz, &g->parser);
+	case YAML_GUARD_DEPTH:
+		set_err(err, errsz, "line %lu: nesting deeper than %u levels",
+		        g->line, g->limit);
+		break;
+	case YAML_GUARD_NODES:
+		set_err(err, errsz, "line %lu: more than %u YAML nodes",
+		        g->line, g->limit);
+		break;
+	case YAML_GUARD_ANCHORS:
+		set_err(err, errsz, "line %lu: more than %u anchors", g->line,
+		        g->limit);
+		break;
+	case YAML_GUARD_MORE:
+		set_err(err, errsz, "line %lu: more than one YAML document",
+		        g->line);
+		break;
+	default:
 		set_err(err, errsz, "out of memory");
-		return -1;
+		break;
 	}
-	yaml_parser_set_input_string(&y, (const unsigned char *)yaml, len);
-	while (!done && rc == 0) {
-		const yaml_char_t *anchor = NULL;
-		unsigned long line;
-
-		if (!yaml_parser_parse(&y, &ev))
-			break; /* the loader reports it */
-		line = (unsigned long)ev.start_mark.line + 1;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.type == YAML_SEQUENCE_START_EVENT
-			                 ? ev.data.sequence_start.anchor
-			                 : ev.data.mapping_start.anchor;
-			if (++depth > SRV_MAX_DEPTH) {
-				set_err(err, errsz,
-				        "line %lu: nesting deeper than %d "
-				        "levels",
-				        line, SRV_MAX_DEPTH);
-				rc = -1;
-			}
-			/* fall through */
-		case YAML_SCALAR_EVENT:
-		case YAML_ALIAS_EVENT:
-			if (ev.type == YAML_SCALAR_EVENT)
-				anchor = ev.data.scalar.anchor;
-			if (rc == 0 && ++nodes > SRV_MAX_NODES) {
-				set_err(err, errsz,
-				        "line %lu: more than %d YAML nodes",
-				        line, SRV_MAX_NODES);
-				rc = -1;
-			}
-			if (rc == 0 && anchor != NULL &&
-			    ++anchors > SRV_MAX_ANCHORS) {
-				set_err(err, errsz,
-				        "line %lu: more than %d anchors", line,
-				        SRV_MAX_ANCHORS);
-				rc = -1;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&y);
-	return rc;
+	return -1;
 }
 
 /* Was key set in the mapping n (NULL: no mapping)? */
@@ -1109,9 +1066,10 @@ static void derived_defaults(struct cfg *c, const yaml_node_t **seen)
 
 static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 {
+	static const struct yaml_guard_caps caps = {
+	        SRV_MAX_DEPTH, SRV_MAX_NODES, SRV_MAX_ANCHORS};
 	const yaml_node_t *seen[NELEM(top_fields)] = {NULL};
-	yaml_parser_t y;
-	yaml_document_t doc, more;
+	struct yaml_guard g;
 	const yaml_node_t *root;
 	int rc = -1;
 
@@ -1122,20 +1080,13 @@ static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 		        SRV_MAX_CONFIG);
 		return -1;
 	}
-	if (prescan(c->err, c->errsz, yaml, len) < 0)
-		return -1;
-	if (!yaml_parser_initialize(&y)) {
-		set_err(c->err, c->errsz, "out of memory");
-		return -1;
-	}
-	yaml_parser_set_input_string(&y, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&y, &doc)) {
-		yaml_failed(c->err, c->errsz, &y);
-		yaml_parser_delete(&y);
+	if (yaml_guard_init(&g, yaml, len, &caps) < 0) {
+		guard_failed(c->err, c->errsz, &g);
+		yaml_guard_release(&g);
 		return -1;
 	}
-	c->doc = &doc;
-	root = yaml_document_get_root_node(&doc);
+	c->doc = &g.doc;
+	root = yaml_document_get_root_node(&g.doc);
 	if (root == NULL || is_null(root)) {
 		rc = 0; /* an empty document: the defaults */
 	} else if (root->type != YAML_MAPPING_NODE) {
@@ -1147,23 +1098,8 @@ static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 	}
 	/* a second document would be silently ignored: refuse it (empty
 	 * ones, as after a trailing "---", are harmless) */
-	while (rc == 0) {
-		const yaml_node_t *r2;
-
-		if (!yaml_parser_load(&y, &more)) {
-			rc = yaml_failed(c->err, c->errsz, &y);
-			break;
-		}
-		r2 = yaml_document_get_root_node(&more);
-		if (r2 != NULL && !is_null(r2)) {
-			c->doc = &more;
-			rc = fail(c, r2, "more than one YAML document");
-		}
-		yaml_document_delete(&more);
-		if (r2 == NULL)
-			break;
-	}
-	c->doc = &doc;
+	if (rc == 0 && yaml_guard_rest(&g, is_null) < 0)
+		rc = guard_failed(c->err, c->errsz, &g);
 	if (rc == 0 && c->p->offer_auth && c->p->mechs == 0) {
 		size_t i = top_index("auth");
 
@@ -1173,8 +1109,7 @@ static int parse_doc(struct cfg *c, const char *yaml, size_t len)
 	if (rc == 0)
 		derived_defaults(c, seen);
 	c->doc = NULL;
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&y);
+	yaml_guard_release(&g);
 	return rc;
 }
 

@@ -71,8 +71,7 @@ struct pol_enum_tab {
 };
 
 struct pol_ctx {
-	yaml_document_t docs[2]; /* the document, and one after it */
-	yaml_document_t *doc;    /* the one being read */
+	yaml_document_t *doc; /* the one being read */
 	struct smtprobe_policy *p;
 	const char *file;   /* in messages */
 	const char *anchor; /* its directory anchors relative paths; NULL:

@@ -15,10 +15,10 @@
  * its cap are errors.
  *
  * Limits: POL_MAX_TEXT bytes of YAML, one document. Before libyaml builds
- * its tree, a pass over its events refuses nesting deeper than
- * POL_MAX_DEPTH, more than POL_MAX_NODES nodes or POL_MAX_ANCHORS anchors,
- * so loading is linear in the input; aliases become shared nodes (no
- * expansion). */
+ * its tree, the YAML guard (lib/core/yaml_guard.c) refuses nesting deeper
+ * than POL_MAX_DEPTH, more than POL_MAX_NODES nodes or POL_MAX_ANCHORS
+ * anchors, so loading is linear in the input; aliases become shared nodes
+ * (no expansion). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -32,6 +32,7 @@
 
 #include "policy_int.h"
 #include "util.h"
+#include "yaml_guard.h"
 
 #include "banned.h"
 
@@ -424,74 +425,43 @@ static int yaml_failed(struct pol_ctx *c, const yaml_parser_t *y,
 	return -1;
 }
 
-/* The shape of the stream from libyaml's events, before any tree is
- * built: each event costs O(1) once nesting is bounded. A YAML error is
- * left to the loader, which stops at the same place. */
-static int prescan(struct pol_ctx *c, const char *text, size_t len)
+/* What stopped the guard (lib/core/yaml_guard.c), in this file's words. */
+static int guard_failed(struct pol_ctx *c, const struct yaml_guard *g,
+                        const char *text, size_t len)
 {
-	yaml_parser_t y;
-	yaml_event_t ev;
-	unsigned depth = 0, nodes = 0, anchors = 0;
-	const char *what = NULL;
-	int done = 0, limit = 0;
-
-	if (!yaml_parser_initialize(&y)) {
+	switch (g->stop) {
+	case YAML_GUARD_YAML:
+		return yaml_failed(c, &g->parser, text, len);
+	case YAML_GUARD_DEPTH:
+		pol_set_err(c->err, c->errsz, "%s:%lu: nesting deeper than %u",
+		            c->file, g->line, g->limit);
+		break;
+	case YAML_GUARD_NODES:
+		pol_set_err(c->err, c->errsz, "%s:%lu: more YAML nodes than %u",
+		            c->file, g->line, g->limit);
+		break;
+	case YAML_GUARD_ANCHORS:
+		pol_set_err(c->err, c->errsz, "%s:%lu: more anchors than %u",
+		            c->file, g->line, g->limit);
+		break;
+	case YAML_GUARD_MORE:
+		pol_set_err(c->err, c->errsz,
+		            "%s:%lu: more than one YAML document", c->file,
+		            g->line);
+		break;
+	default:
 		pol_set_err(c->err, c->errsz, "%s: out of memory", c->file);
-		return -1;
+		break;
 	}
-	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
-	while (!done && what == NULL && yaml_parser_parse(&y, &ev)) {
-		const yaml_char_t *anchor = NULL;
-
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.type == YAML_SEQUENCE_START_EVENT
-			                 ? ev.data.sequence_start.anchor
-			                 : ev.data.mapping_start.anchor;
-			if (++depth > POL_MAX_DEPTH) {
-				what = "nesting deeper than";
-				limit = POL_MAX_DEPTH;
-			}
-			/* fall through */
-		case YAML_SCALAR_EVENT:
-		case YAML_ALIAS_EVENT:
-			if (ev.type == YAML_SCALAR_EVENT)
-				anchor = ev.data.scalar.anchor;
-			if (what == NULL && ++nodes > POL_MAX_NODES) {
-				what = "more YAML nodes than";
-				limit = POL_MAX_NODES;
-			}
-			if (what == NULL && anchor != NULL &&
-			    ++anchors > POL_MAX_ANCHORS) {
-				what = "more anchors than";
-				limit = POL_MAX_ANCHORS;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		if (what != NULL)
-			pol_set_err(c->err, c->errsz, "%s:%lu: %s %d", c->file,
-			            (unsigned long)ev.start_mark.line + 1, what,
-			            limit);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&y);
-	return what != NULL ? -1 : 0;
+	return -1;
 }
 
 int pol_doc(struct pol_ctx *c, const char *text, size_t len,
             int (*walk)(struct pol_ctx *c, const yaml_node_t *root))
 {
-	yaml_parser_t y;
+	static const struct yaml_guard_caps caps = {
+	        POL_MAX_DEPTH, POL_MAX_NODES, POL_MAX_ANCHORS};
+	struct yaml_guard g;
 	int rc;
 
 	if (len > POL_MAX_TEXT) {
@@ -500,42 +470,19 @@ int pol_doc(struct pol_ctx *c, const char *text, size_t len,
 		            POL_MAX_TEXT);
 		return -1;
 	}
-	if (prescan(c, text, len) < 0)
-		return -1;
-	if (!yaml_parser_initialize(&y)) {
-		pol_set_err(c->err, c->errsz, "%s: out of memory", c->file);
-		return -1;
-	}
-	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&y, &c->docs[0])) {
-		yaml_failed(c, &y, text, len);
-		yaml_parser_delete(&y);
+	if (yaml_guard_init(&g, text, len, &caps) < 0) {
+		guard_failed(c, &g, text, len);
+		yaml_guard_release(&g);
 		return -1;
 	}
-	c->doc = &c->docs[0];
+	c->doc = &g.doc;
 	rc = walk(c, yaml_document_get_root_node(c->doc));
 	/* a second document would be silently ignored: refuse it (empty
 	 * ones, as after a trailing "---", are harmless) */
-	while (rc == 0) {
-		const yaml_node_t *r2;
-
-		if (!yaml_parser_load(&y, &c->docs[1])) {
-			rc = yaml_failed(c, &y, text, len);
-			break;
-		}
-		r2 = yaml_document_get_root_node(&c->docs[1]);
-		if (r2 != NULL && !pol_is_null(r2)) {
-			c->doc = &c->docs[1];
-			rc = pol_fail(c, r2, NULL,
-			              "more than one YAML document");
-		}
-		yaml_document_delete(&c->docs[1]);
-		if (r2 == NULL)
-			break;
-	}
+	if (rc == 0 && yaml_guard_rest(&g, pol_is_null) < 0)
+		rc = guard_failed(c, &g, text, len);
 	c->doc = NULL;
-	yaml_document_delete(&c->docs[0]);
-	yaml_parser_delete(&y);
+	yaml_guard_release(&g);
 	return rc;
 }
 
