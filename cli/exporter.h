@@ -75,7 +75,8 @@ long long exporter_mono_ms(void); /* CLOCK_MONOTONIC, in ms */
 void exporter_log(const struct exporter *x, const char *level,
                   const char *event, const struct kv *kv, size_t n);
 /* libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER; cls is the exporter. */
-void exporter_mhd_log(void *cls, const char *fmt, va_list ap);
+void exporter_mhd_log(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 
 /* x zeroed, its lock and its condition (on CLOCK_MONOTONIC) made; the
  * caller sets the options. exporter_release frees what it holds. */
