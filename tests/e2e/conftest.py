@@ -23,6 +23,7 @@ from postfix_fixtures import *  # noqa: E402,F401,F403
 from badserver_fixtures import *  # noqa: E402,F401,F403
 from mta_fixtures import *  # noqa: E402,F401,F403
 from tls_posture_fixtures import *  # noqa: E402,F401,F403
+from dns_fixtures import *  # noqa: E402,F401,F403
 
 
 def pytest_configure(config):

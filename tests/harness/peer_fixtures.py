@@ -2,7 +2,8 @@
 
     peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_openssl_probe,
     peer_exim, peer_sendmail, peer_opensmtpd, peer_nmap, peer_promtool,
-    peer_xmllint, peer_prometheus
+    peer_xmllint, peer_prometheus, peer_knot, peer_nginx, peer_unbound_host,
+    peer_curl
                   session-scoped; a fixture or test that needs a peer depends
                   on its fixture. When the peer is missing the fixture fails
                   once with one line saying what to install, and pytest
@@ -18,7 +19,8 @@ import peers
 __all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
            "peer_openssl_probe",
            "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap",
-           "peer_promtool", "peer_xmllint", "peer_prometheus", "peers_of_test"]
+           "peer_promtool", "peer_xmllint", "peer_prometheus", "peer_knot",
+           "peer_nginx", "peer_unbound_host", "peer_curl", "peers_of_test"]
 
 
 def _peer_fixture(name):
@@ -41,6 +43,10 @@ peer_nmap = _peer_fixture("nmap")
 peer_promtool = _peer_fixture("promtool")
 peer_xmllint = _peer_fixture("xmllint")
 peer_prometheus = _peer_fixture("prometheus")
+peer_knot = _peer_fixture("knot")
+peer_nginx = _peer_fixture("nginx")
+peer_unbound_host = _peer_fixture("unbound_host")
+peer_curl = _peer_fixture("curl")
 
 
 @pytest.fixture(autouse=True)

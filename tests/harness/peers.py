@@ -39,6 +39,13 @@ checked once per process for what the tests need of it.
               --format junit / --junit is validated against tests/data/junit.xsd
     prometheus  the Prometheus server (Debian's prometheus package), which
               scrapes `smtprobe exporter`
+    knot      Knot DNS 3 (knotd, keymgr; kdig from knot-dnsutils) and its
+              knot user: the DNS lab's authoritative server (dns_lab.py)
+    nginx     nginx with TLS (nginx-light) and the www-data user: the DNS
+              lab's MTA-STS policy server
+    unbound_host  unbound-host (unbound-host package) with -C: the validating
+              client the DNS lab's own tests check it with
+    curl      the curl CLI with HTTPS: fetches the lab's MTA-STS policies
 
 A missing peer is a broken machine, not a reason to skip: the tests that
 need it fail, each with the same line, and `scripts/install-deps` (as root)
@@ -77,6 +84,12 @@ SSLSCAN = shutil.which("sslscan") or "/usr/bin/sslscan"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 XMLLINT = shutil.which("xmllint") or "/usr/bin/xmllint"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
+KDIG = shutil.which("kdig") or "/usr/bin/kdig"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+UNBOUND_HOST = shutil.which("unbound-host") or "/usr/sbin/unbound-host"
+CURL = shutil.which("curl") or "/usr/bin/curl"
 INSTALL_MTAS = "run scripts/install-deps (as root)"
 
 # The swaks features the tests use (names as `swaks --support` prints them).
@@ -103,6 +116,9 @@ PEER_OF_GLOBAL = {
     "PROMTOOL": "promtool",
     "XMLLINT": "xmllint",
     "PROMETHEUS": "prometheus",
+    "KDIG": "knot",
+    "UNBOUND_HOST": "unbound_host",
+    "CURL": "curl",
 }
 
 
@@ -327,6 +343,45 @@ def _check_prometheus():
     return None
 
 
+def _check_knot():
+    missing = _missing_paths(KNOTD, KEYMGR, KDIG)
+    if os.geteuid() == 0:
+        missing += _missing_accounts(("knot",), ("knot",))
+    if missing:
+        return (f"Knot DNS is missing ({', '.join(missing)}; the DNS lab serves its "
+                f"zones with it): {INSTALL} knot knot-dnsutils")
+    status, out = _run([KNOTD, "--version"])
+    if status != 0 or "version 3." not in out:
+        return f"knotd is not Knot DNS 3 ({out.strip()[:80]}): {INSTALL} knot"
+    return None
+
+
+def _check_nginx():
+    status, out = _run([NGINX, "-V"])
+    if status != 0 or "http_ssl_module" not in out:
+        return (f"nginx with TLS is missing ({NGINX}: {out.strip()[:80] or status}; "
+                f"the DNS lab serves MTA-STS policies with it): {INSTALL} nginx-light")
+    if os.geteuid() == 0 and _missing_accounts(("www-data",)):
+        return f"the www-data user is missing (nginx runs as it): {INSTALL} nginx-light"
+    return None
+
+
+def _check_unbound_host():
+    status, out = _run([UNBOUND_HOST, "-h"])
+    if status is None or "-C config" not in out:
+        return (f"unbound-host is missing ({UNBOUND_HOST}: {out.strip()[:80]}; it "
+                f"validates the DNS lab independently): {INSTALL} unbound-host")
+    return None
+
+
+def _check_curl():
+    status, out = _run([CURL, "--version"])
+    if status != 0 or not re.search(r"^Protocols:.* https", out, re.M):
+        return (f"the curl CLI with HTTPS is missing ({CURL}: {out.strip()[:80]}; it "
+                f"fetches the DNS lab's MTA-STS policies): {INSTALL} curl")
+    return None
+
+
 CHECKS = {
     "exim": _check_exim,
     "sendmail": _check_sendmail,
@@ -343,6 +398,10 @@ CHECKS = {
     "promtool": _check_promtool,
     "xmllint": _check_xmllint,
     "prometheus": _check_prometheus,
+    "knot": _check_knot,
+    "nginx": _check_nginx,
+    "unbound_host": _check_unbound_host,
+    "curl": _check_curl,
 }
 
 
