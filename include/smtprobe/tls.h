@@ -193,4 +193,31 @@ int smtprobe_tls_generate(const char *dir, const char *const *names,
                           size_t nnames, unsigned days, char *err,
                           size_t errsz);
 
+/* ---- keys and base64 as DNS records publish them (tls_pubkey.c) ---- */
+
+enum smtprobe_pubkey_kind {
+	SMTPROBE_PK_RSA,
+	SMTPROBE_PK_ED25519,
+	SMTPROBE_PK_OTHER,
+};
+enum smtprobe_pubkey_form {
+	SMTPROBE_PK_SPKI,  /* a SubjectPublicKeyInfo */
+	SMTPROBE_PK_PKCS1, /* a bare RSAPublicKey */
+	SMTPROBE_PK_RAW,   /* the raw 32 bytes of an ed25519 key */
+};
+struct smtprobe_pubkey {
+	enum smtprobe_pubkey_kind kind;
+	enum smtprobe_pubkey_form form;
+	char type[32]; /* OpenSSL's name: "RSA", "ED25519", "EC" ... */
+	int bits;
+	int trailing; /* bytes after the key */
+};
+/* The key in der: a SubjectPublicKeyInfo, else a bare PKCS#1 RSA key, or
+ * with raw_ed25519 the 32 raw bytes of RFC 8463. 0, or -1 (not a key). */
+int smtprobe_tls_pubkey(const unsigned char *der, size_t len, int raw_ed25519,
+                        struct smtprobe_pubkey *out);
+/* Base64 (no whitespace, padding checked) into out; the bytes, or -1. */
+long smtprobe_tls_base64(const char *in, size_t n, unsigned char *out,
+                         size_t outsz);
+
 #endif
