@@ -19,6 +19,8 @@ static void usage(FILE *f)
 	        "why\n"
 	        "  explain   what an SMTP reply or error means, and how to fix "
 	        "it\n"
+	        "  dns       the mail domain's DNS: MX, PTR, SPF, DMARC, DKIM, "
+	        "MTA-STS, DANE, DNSSEC\n"
 	        "  exporter  a Prometheus exporter: probes on request "
 	        "(/probe?target=&module=)\n"
 	        "  relay     the relay-policy audit: open relay, authenticated "

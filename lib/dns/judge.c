@@ -155,7 +155,12 @@ const char *jd_problem(char *out, size_t outsz,
 {
 	char why[JD_QUOTE];
 
-	if (a->why[0])
+	if (a->dnssec == SMTPROBE_DNSSEC_BOGUS)
+		snprintf(out, outsz, "%s",
+		         a->why[0] ? jd_quote(why, sizeof(why), a->why,
+		                              strlen(a->why))
+		                   : "bogus, no reason given");
+	else if (a->why[0])
 		snprintf(out, outsz, "%s (%s)", smtprobe_dns_status_name(a->status),
 		         jd_quote(why, sizeof(why), a->why, strlen(a->why)));
 	else
@@ -176,10 +181,7 @@ int jd_unusable(struct smtprobe_dc_check *c,
 		jd_set(c, SMTPROBE_DC_SKIP,
 		       "not judged: %s is DNSSEC-bogus (%s); its data is not "
 		       "trusted (see dnssec.status)",
-		       what,
-		       a->why[0] ? jd_quote(why, sizeof(why), a->why,
-		                            strlen(a->why))
-		                 : "no reason given");
+		       what, jd_problem(why, sizeof(why), a));
 		return 1;
 	case JD_FAILED:
 		jd_set(c, SMTPROBE_DC_WARN, "could not tell: %s: %s", what,
@@ -489,7 +491,7 @@ static void mx_resolves(const struct smtprobe_dc_facts *f,
 				jd_text(c, " %s %s%s;", m->host,
 				        k4 == JD_DATA ? m->a.rec[0]
 				                      : m->aaaa.rec[0],
-				        m->naddr > 1 ? " ..." : "");
+				        m->a.n + m->aaaa.n > 1 ? " and more" : "");
 			continue;
 		}
 		if (k4 == JD_FAILED || k4 == JD_BOGUS || k6 == JD_FAILED ||
@@ -511,7 +513,9 @@ static void mx_resolves(const struct smtprobe_dc_facts *f,
 	}
 	if (nbad) {
 		jd_text(c, " senders cannot deliver through %s",
-		        nbad == nmx(f) ? "any MX: mail bounces" : "them");
+		        nbad == nmx(f) ? "any MX: mail bounces"
+		        : nbad == 1    ? "it"
+		                       : "them");
 		if (nbad < nmx(f))
 			c->status = SMTPROBE_DC_WARN;
 	} else if (nunk) {
@@ -656,6 +660,10 @@ static void ptr_checks(const struct smtprobe_dc_facts *f,
 				pbad_host = fbad_host = m->host;
 				jd_text(p, " %s (%s);", ad->addr, m->host);
 				jd_text(fc, " %s has no PTR;", ad->addr);
+				jd_fix(fc, "%spublish the PTR of %s (see "
+				           "ptr.present) naming a host whose "
+				           "address it is",
+				       fbad > 1 ? "; " : "", ad->addr);
 				jd_fix(p, "%sthe owner of %s (your provider) "
 				          "publishes '%s. PTR %s.'",
 				       pbad > 1 ? "; " : "", ad->addr,
@@ -779,7 +787,7 @@ static void mta_sts_record(const struct smtprobe_dc_facts *f,
 	} else if (smtprobe_mtasts_record_parse(txt[first].data, txt[first].len,
 	                                        &rec) < 0) {
 		v->record = REC_BAD;
-		jd_set(c, SMTPROBE_DC_FAIL, "%s: senders ignore the record",
+		jd_set(c, SMTPROBE_DC_FAIL, "%s; senders ignore the record",
 		       rec.error.text);
 		jd_fix(c, "publish '_mta-sts.%s TXT \"v=STSv1; "
 		          "id=20260101T000000\"' (id: 1 to 32 letters and "
@@ -1011,7 +1019,7 @@ static void tlsrpt_present(const struct smtprobe_dc_facts *f,
 		       d);
 	} else if (smtprobe_tlsrpt_parse(txt[first].data, txt[first].len, &t) <
 	           0) {
-		jd_set(c, SMTPROBE_DC_FAIL, "%s: senders send no reports",
+		jd_set(c, SMTPROBE_DC_FAIL, "%s; senders send no reports",
 		       t.error.text);
 		jd_fix(c, "publish '_smtp._tls.%s TXT \"v=TLSRPTv1; "
 		          "rua=mailto:tlsrpt@%s\"'",
@@ -1260,6 +1268,15 @@ static void dnssec_status(const struct smtprobe_dc_facts *f,
 
 /* ---- the report ---- */
 
+/* the separators that lists leave at the end */
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == ';' || s[n - 1] == ' ' || s[n - 1] == ':'))
+		s[--n] = '\0';
+}
+
 void smtprobe_dns_judge(const struct smtprobe_dc_facts *f,
                         struct smtprobe_dc_report *r)
 {
@@ -1279,7 +1296,10 @@ void smtprobe_dns_judge(const struct smtprobe_dc_facts *f,
 	tlsrpt_present(f, r, &sts);
 	dane_tlsa(f, r);
 	dnssec_status(f, r);
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
+		trim(r->check[i].text);
+		trim(r->check[i].fix);
 		if (r->check[i].status == SMTPROBE_DC_FAIL)
 			r->exit_code = 1;
+	}
 }
