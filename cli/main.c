@@ -65,6 +65,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "tls") == 0)
 		return cmd_tls(argc - 2, argv + 2);
+	if (strcmp(argv[1], "dns") == 0)
+		return cmd_dns(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "exporter") == 0)

@@ -194,13 +194,21 @@ static int reverse_name(const char *addr, char *out, size_t outsz)
 	return 0;
 }
 
-/* an MX host's A or AAAA came: each address gets its PTR asked */
+/* an MX host's A or AAAA came: TLSA at the name the A answer ended at
+ * (the CNAME-expanded one, RFC 7672 §2.2.2) for a real MX; each address
+ * gets its PTR asked */
 static void on_host_addr(struct dc_run *run, size_t i, size_t j)
 {
 	struct smtprobe_dc_mx *mx = &run->f->mxs[i];
 	const struct smtprobe_dc_answer *a = j ? &mx->aaaa : &mx->a;
 	char rev[96];
 
+	if (j == 0 && run->f->mx.status == SMTPROBE_DNS_OK) {
+		char name[300];
+		snprintf(name, sizeof(name), "_25._tcp.%.255s",
+		         a->canonname[0] ? a->canonname : mx->host);
+		dc_ask(run, name, SMTPROBE_RR_TLSA, &mx->tlsa, NULL, i, 0);
+	}
 	if (a->dnssec == SMTPROBE_DNSSEC_BOGUS)
 		return; /* not to be trusted, nor followed */
 	for (size_t k = 0; k < a->n && mx->naddr < SMTPROBE_DC_MAX_ADDRS; k++) {
@@ -218,7 +226,6 @@ static void on_host_addr(struct dc_run *run, size_t i, size_t j)
 static void on_mx(struct dc_run *run, size_t i, size_t j)
 {
 	struct smtprobe_dc_facts *f = run->f;
-	char name[300];
 	(void)i;
 	(void)j;
 
@@ -234,14 +241,23 @@ static void on_mx(struct dc_run *run, size_t i, size_t j)
 		snprintf(mx->host, sizeof(mx->host), "%.255s", host);
 		mx->pref = pref;
 		size_t n = f->nmx++;
+		/* TLSA is asked once the A answer tells the name (on_host_addr)
+		 */
 		dc_ask(run, mx->host, SMTPROBE_RR_A, &mx->a, on_host_addr, n,
 		       0);
 		dc_ask(run, mx->host, SMTPROBE_RR_AAAA, &mx->aaaa, on_host_addr,
 		       n, 1);
 		dc_ask(run, mx->host, SMTPROBE_RR_CNAME, &mx->cname, NULL, n,
 		       0);
-		snprintf(name, sizeof(name), "_25._tcp.%s", mx->host);
-		dc_ask(run, name, SMTPROBE_RR_TLSA, &mx->tlsa, NULL, n, 0);
+	}
+	/* no MX at all: the domain is its own MX (RFC 5321 §5.1) */
+	if (f->mx.status == SMTPROBE_DNS_NODATA && f->nmx == 0) {
+		struct smtprobe_dc_mx *mx = &f->mxs[f->nmx++];
+		snprintf(mx->host, sizeof(mx->host), "%s", f->domain);
+		dc_ask(run, mx->host, SMTPROBE_RR_A, &mx->a, on_host_addr, 0,
+		       0);
+		dc_ask(run, mx->host, SMTPROBE_RR_AAAA, &mx->aaaa, on_host_addr,
+		       0, 1);
 	}
 }
 
@@ -251,27 +267,29 @@ static void on_mx(struct dc_run *run, size_t i, size_t j)
 static void on_dmarc(struct dc_run *run, size_t i, size_t j)
 {
 	struct smtprobe_dc_facts *f = run->f;
+	/* i: 0 the domain's record, 1 the organisational domain's */
+	const struct smtprobe_dc_answer *x = i ? &f->org_dmarc : &f->dmarc;
 	struct smtprobe_txt txt[SMTPROBE_DC_MAX_RECORDS];
 	struct smtprobe_dmarc d;
 	size_t first = 0;
-	(void)i;
 	(void)j;
 
-	for (size_t k = 0; k < f->dmarc.n; k++)
-		txt[k] = (struct smtprobe_txt){f->dmarc.rec[k],
-		                               strlen(f->dmarc.rec[k])};
-	if (smtprobe_dmarc_select(txt, f->dmarc.n, &first) == 0) {
-		if (f->org_domain[0] &&
+	if (x->dnssec == SMTPROBE_DNSSEC_BOGUS)
+		return;
+	for (size_t k = 0; k < x->n; k++)
+		txt[k] = (struct smtprobe_txt){x->rec[k], strlen(x->rec[k])};
+	if (smtprobe_dmarc_select(txt, x->n, &first) == 0) {
+		if (i == 0 && f->org_domain[0] &&
 		    strcasecmp(f->org_domain, f->domain) != 0) {
 			char name[300];
 			snprintf(name, sizeof(name), "_dmarc.%s",
 			         f->org_domain);
-			dc_ask(run, name, SMTPROBE_RR_TXT, &f->org_dmarc, NULL,
-			       0, 0);
+			dc_ask(run, name, SMTPROBE_RR_TXT, &f->org_dmarc,
+			       on_dmarc, 1, 0);
 		}
 		return;
 	}
-	const char *rec = f->dmarc.rec[first];
+	const char *rec = x->rec[first];
 	if (smtprobe_dmarc_parse(rec, strlen(rec), &d) != 0)
 		return;
 	for (size_t k = 0; k < d.nrua && f->nrua < SMTPROBE_DC_MAX_RUA; k++) {

@@ -19,6 +19,7 @@ struct walk {
 	struct dc_run *run;
 	struct smtprobe_spf_eval *ev;
 	int kind;
+	int qtype; /* enum smtprobe_spf_qtype of the query being answered */
 	struct smtprobe_dc_answer ans; /* the query being answered */
 	int done;
 };
@@ -36,7 +37,8 @@ static void record(struct walk *w)
 	if (o == NULL)
 		return;
 	if (w->kind == W_STATIC) {
-		f->spf_counted = 1;
+		/* a walk cut by a DNS failure counted only part of the tree */
+		f->spf_counted = o->result != SMTPROBE_SPF_TEMPERROR;
 		f->spf_lookups = o->lookups;
 		f->spf_voids = o->void_lookups;
 		if (o->error && o->result == SMTPROBE_SPF_PERMERROR)
@@ -48,9 +50,9 @@ static void record(struct walk *w)
 	snprintf(f->spf_result, sizeof(f->spf_result), "%s",
 	         smtprobe_spf_result_name(o->result));
 	snprintf(f->spf_mechanism, sizeof(f->spf_mechanism), "%.255s",
-	         o->mechanism[0] ? o->mechanism : o->reason);
+	         o->mechanism);
 	snprintf(f->spf_explanation, sizeof(f->spf_explanation), "%.255s",
-	         o->explanation[0] ? o->explanation : o->reason);
+	         o->explanation);
 }
 
 static void next(struct walk *w);
@@ -78,19 +80,25 @@ static void on_spf_answer(struct dc_run *run, size_t i, size_t j)
 		a.rcode = SMTPROBE_SPF_R_SERVFAIL;
 	for (size_t k = 0; a.rcode == SMTPROBE_SPF_R_OK && k < x->n; k++) {
 		const char *r = x->rec[k];
-		if (inet_pton(AF_INET, r, ip[n].addr) == 1) {
-			ip[n].family = 4;
-			n++;
-		} else if (inet_pton(AF_INET6, r, ip[n].addr) == 1) {
-			ip[n].family = 6;
-			n++;
-		} else {
-			/* MX "PREF NAME": the name; TXT and PTR as they are */
+		switch (w->qtype) {
+		case SMTPROBE_SPF_Q_A:
+		case SMTPROBE_SPF_Q_AAAA:
+			if (inet_pton(AF_INET, r, ip[n].addr) == 1)
+				ip[n++].family = 4;
+			else if (inet_pton(AF_INET6, r, ip[n].addr) == 1)
+				ip[n++].family = 6;
+			break;
+		case SMTPROBE_SPF_Q_MX: { /* "PREF NAME": the name */
 			const char *sp = strchr(r, ' ');
-			names[n] =
-			        sp && r[0] >= '0' && r[0] <= '9' ? sp + 1 : r;
-			txt[n] = (struct smtprobe_txt){r, strlen(r)};
-			n++;
+			names[n++] = sp ? sp + 1 : r;
+			break;
+		}
+		case SMTPROBE_SPF_Q_PTR:
+			names[n++] = r;
+			break;
+		default: /* TXT */
+			txt[n++] = (struct smtprobe_txt){r, strlen(r)};
+			break;
 		}
 	}
 	a.n = n;
@@ -124,6 +132,7 @@ static void next(struct walk *w)
 		record(w);
 		return;
 	}
+	w->qtype = q->type;
 	if (dc_ask(w->run, q->name, qtype[q->type], &w->ans, on_spf_answer,
 	           (size_t)w->kind, 0) < 0)
 		record(w);

@@ -1,10 +1,10 @@
-/* judge_auth.c - the judgement of the domain's sender authentication for
- * `smtprobe dns` (dnscheck.h): the rows spf.*, dmarc.* and dkim.key, in
- * report order, from the TXT answers and the SPF walk and evaluation the
- * collection made. Records are read with the parsers of spf.h and
- * dnsrec.h; the fixes quote the record to publish, rewritten from the one
- * found where that is possible (the all term replaced, the sending IP
- * added, p= raised, pct= dropped, several SPF records merged).
+/* judge_auth.c - SPF in the judgement of `smtprobe dns` (dnscheck.h):
+ * spf.present, spf.multiple, spf.syntax, spf.lookups, spf.void_lookups,
+ * spf.all and spf.result, from the TXT answer at the domain and the walk
+ * and evaluation the collection made. Records are read with spf.h; the
+ * fixes quote the record to publish, rewritten from the one found where
+ * that is possible (the all term replaced, the sending IP added, several
+ * records merged).
  *
  * Pure: no I/O, no allocation. An answer that is DNSSEC-bogus is not
  * read (the rows skip and say so); one that failed makes the row a warn
@@ -12,7 +12,7 @@
  * code in the facts: it is put on spf.lookups or spf.void_lookups when
  * their count is over the limit, else on spf.syntax.
  *
- * Limits: a rewritten record longer than its buffer is not offered (the
+ * Limits: a rewritten record longer than JD_REC_MAX is not offered (the
  * fix says what to change instead); texts are cut as judge.c cuts them. */
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +22,6 @@
 #include "smtprobe/spf.h"
 
 #include "banned.h"
-
-#define REC_MAX 600 /* a record rewritten for a fix */
 
 /* ---- SPF ---- */
 
@@ -68,8 +66,9 @@ int jd_spf_authorises(const struct smtprobe_dc_facts *f)
 
 /* The record with bytes [off, off + del) replaced by ins; "" when it
  * does not fit. */
-static const char *rewrite(char *out, size_t outsz, const struct smtprobe_txt *t,
-                           size_t off, size_t del, const char *ins)
+static const char *rewrite(char *out, size_t outsz,
+                           const struct smtprobe_txt *t, size_t off, size_t del,
+                           const char *ins)
 {
 	int n = snprintf(out, outsz, "%.*s%s%.*s", (int)off, t->data, ins,
 	                 (int)(t->len - off - del), t->data + off + del);
@@ -97,7 +96,8 @@ static const char *spf_add(char *out, size_t outsz, const struct spf_view *v,
 
 	if (at >= 0) {
 		snprintf(ins, sizeof(ins), "%s ", term);
-		return rewrite(out, outsz, t, v->rec.terms[at].text.off, 0, ins);
+		return rewrite(out, outsz, t, v->rec.terms[at].text.off, 0,
+		               ins);
 	}
 	snprintf(ins, sizeof(ins), " %s", term);
 	return rewrite(out, outsz, t, t->len, 0, ins);
@@ -124,14 +124,14 @@ static void spf_present(const struct smtprobe_dc_facts *f,
                         struct smtprobe_dc_report *r, const struct spf_view *v)
 {
 	struct smtprobe_dc_check *c = jd_row(r, "spf.present");
-	char what[300], q[JD_QUOTE], rec[REC_MAX];
+	char what[300], q[JD_QUOTE], rec[JD_REC_MAX];
 
 	snprintf(what, sizeof(what), "TXT at %s", f->domain);
 	if (jd_unusable(c, &f->txt, what))
 		return;
 	if (v->kind == JD_NXDOMAIN) {
-		jd_set(c, SMTPROBE_DC_SKIP, "%s does not exist (see mx.present)",
-		       f->domain);
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "%s does not exist (see mx.present)", f->domain);
 		return;
 	}
 	if (v->count > 0) {
@@ -147,8 +147,9 @@ static void spf_present(const struct smtprobe_dc_facts *f,
 	for (size_t i = 0; i < v->ntxt; i++)
 		if (v->txt[i].len >= 5 &&
 		    strncasecmp(v->txt[i].data, "v=spf", 5) == 0)
-			jd_text(c, " ('%s' is not one: it must start with "
-			           "'v=spf1 ')",
+			jd_text(c,
+			        " ('%s' is not one: it must start with "
+			        "'v=spf1 ')",
 			        jd_quote(q, sizeof(q), v->txt[i].data,
 			                 v->txt[i].len));
 	jd_fix(c, "publish '%s. TXT \"%s\"'", f->domain,
@@ -177,7 +178,7 @@ static void spf_multiple(const struct smtprobe_dc_facts *f,
 {
 	struct smtprobe_dc_check *c = jd_row(r, "spf.multiple");
 	struct smtprobe_spf_record rec;
-	char out[REC_MAX] = "v=spf1", all[64] = "";
+	char out[JD_REC_MAX] = "v=spf1", all[64] = "";
 	size_t len = strlen(out);
 	int merged = 1;
 
@@ -230,8 +231,9 @@ static void spf_multiple(const struct smtprobe_dc_facts *f,
 		jd_fix(c, "publish one record: '%s. TXT \"%s %s\"'", f->domain,
 		       out, all[0] ? all : "~all");
 	else
-		jd_fix(c, "merge them into one record at %s and delete the "
-		          "others",
+		jd_fix(c,
+		       "merge them into one record at %s and delete the "
+		       "others",
 		       f->domain);
 }
 
@@ -240,8 +242,9 @@ static int no_record(struct smtprobe_dc_check *c, const struct spf_view *v)
 	if (v->count == 0)
 		jd_set(c, SMTPROBE_DC_SKIP, "no SPF record (see spf.present)");
 	else if (v->count > 1)
-		jd_set(c, SMTPROBE_DC_SKIP, "no single SPF record (see "
-		                            "spf.multiple)");
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "no single SPF record (see "
+		       "spf.multiple)");
 	return v->count != 1;
 }
 
@@ -269,8 +272,9 @@ static void spf_syntax(const struct smtprobe_dc_facts *f,
 		nbad++;
 		jd_text(c, "%s%s%s", nbad > 1 ? "; " : "",
 		        v->count > 1 ? "one record: " : "", err.msg);
-		jd_fix(c, "%scorrect or remove that term (RFC 7208 §12 has "
-		          "the grammar)",
+		jd_fix(c,
+		       "%scorrect or remove that term (RFC 7208 §12 has "
+		       "the grammar)",
 		       nbad > 1 ? "; " : "");
 	}
 	if (nbad) {
@@ -292,8 +296,10 @@ static void spf_syntax(const struct smtprobe_dc_facts *f,
 		          "target must publish one valid SPF record)");
 		return;
 	}
-	jd_set(c, SMTPROBE_DC_PASS, "%s %zu record%s parse%s", nr == 1 ? "the" : "all",
-	       nr, nr == 1 ? "" : "s", nr == 1 ? "s" : "");
+	if (nr == 1)
+		jd_set(c, SMTPROBE_DC_PASS, "the record parses");
+	else
+		jd_set(c, SMTPROBE_DC_PASS, "all %zu records parse", nr);
 	if (v->count == 1 && f->spf_counted)
 		jd_text(c, ", and so do those it includes");
 }
@@ -331,8 +337,7 @@ static void spf_limit(const struct smtprobe_dc_facts *f,
 	if (no_record(c, v))
 		return;
 	if (!f->spf_counted) {
-		jd_set(c, SMTPROBE_DC_WARN,
-		       "could not count: %s",
+		jd_set(c, SMTPROBE_DC_WARN, "could not count: %s",
 		       f->spf_count_error[0]
 		               ? jd_quote(q, sizeof(q), f->spf_count_error,
 		                          strlen(f->spf_count_error))
@@ -341,14 +346,15 @@ static void spf_limit(const struct smtprobe_dc_facts *f,
 		return;
 	}
 	if (n > l->max) {
-		jd_set(c, SMTPROBE_DC_FAIL, "%u %s through includes and "
-		                            "redirects, over the limit of %u "
-		                            "(RFC 7208 §4.6.4): %s",
+		jd_set(c, SMTPROBE_DC_FAIL,
+		       "%u %s through includes and "
+		       "redirects, over the limit of %u "
+		       "(RFC 7208 §4.6.4): %s",
 		       n, l->what, l->max, l->consequence);
 		jd_fix(c, "%s", l->fix);
 		return;
 	}
-	jd_set(c, SMTPROBE_DC_PASS, "%u %s of at most %u", n, l->what, l->max);
+	jd_set(c, SMTPROBE_DC_PASS, "%s: %u of at most %u", l->what, n, l->max);
 }
 
 static void spf_all(const struct smtprobe_dc_facts *f,
@@ -373,13 +379,14 @@ static void spf_all(const struct smtprobe_dc_facts *f,
 	struct smtprobe_dc_check *c = jd_row(r, "spf.all");
 	const struct smtprobe_spf_record *rec = &v->rec;
 	const struct smtprobe_txt *t = &v->txt[v->first];
-	char out[REC_MAX];
+	char out[JD_REC_MAX];
 
 	if (no_record(c, v))
 		return;
 	if (!v->parsed) {
-		jd_set(c, SMTPROBE_DC_SKIP, "the record does not parse (see "
-		                            "spf.syntax)");
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "the record does not parse (see "
+		       "spf.syntax)");
 		return;
 	}
 	if (rec->all < 0) {
@@ -387,8 +394,9 @@ static void spf_all(const struct smtprobe_dc_facts *f,
 			const struct smtprobe_spf_term *rd =
 			        &rec->terms[rec->redirect];
 
-			jd_set(c, SMTPROBE_DC_PASS, "no all: '%.*s' decides for "
-			                            "hosts not listed",
+			jd_set(c, SMTPROBE_DC_PASS,
+			       "no all: '%.*s' decides for "
+			       "hosts not listed",
 			       (int)rd->text.len, t->data + rd->text.off);
 			return;
 		}
@@ -403,8 +411,9 @@ static void spf_all(const struct smtprobe_dc_facts *f,
 		if (tab[i].qual == rec->terms[rec->all].qual)
 			jd_set(c, tab[i].status, "%s", tab[i].text);
 	if (c->status == SMTPROBE_DC_FAIL || c->status == SMTPROBE_DC_WARN)
-		jd_fix(c, "publish '%s. TXT \"%s\"' (~all while you are not "
-		          "sure every sender is listed)",
+		jd_fix(c,
+		       "publish '%s. TXT \"%s\"' (~all while you are not "
+		       "sure every sender is listed)",
 		       f->domain,
 		       rewrite(out, sizeof(out), t,
 		               rec->terms[rec->all].text.off,
@@ -417,7 +426,8 @@ static void spf_all(const struct smtprobe_dc_facts *f,
 		}
 	if (rec->redirect >= 0) {
 		jd_worse(c, SMTPROBE_DC_WARN);
-		jd_text(c, "; redirect= is ignored next to all (RFC 7208 §6.1)");
+		jd_text(c,
+		        "; redirect= is ignored next to all (RFC 7208 §6.1)");
 	}
 }
 
@@ -449,20 +459,22 @@ static void spf_result(const struct smtprobe_dc_facts *f,
 	};
 	struct smtprobe_dc_check *c = jd_row(r, "spf.result");
 	const char *word = f->spf_result;
-	char q[JD_QUOTE], ip[80], out[REC_MAX];
+	char q[JD_QUOTE], ip[80], out[JD_REC_MAX];
 	size_t i;
 
 	if (!f->spf_evaluated) {
-		jd_set(c, SMTPROBE_DC_SKIP, "no --ip given: SPF is not "
-		                            "evaluated for a sending address");
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "no --ip given: SPF is not "
+		       "evaluated for a sending address");
 		return;
 	}
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
 		if (strcmp(tab[i].word, word) == 0)
 			break;
 	if (i == sizeof(tab) / sizeof(tab[0])) {
-		jd_set(c, SMTPROBE_DC_WARN, "%s for %s: not a result of RFC "
-		                            "7208 §2.6",
+		jd_set(c, SMTPROBE_DC_WARN,
+		       "%s for %s: not a result of RFC "
+		       "7208 §2.6",
 		       jd_quote(q, sizeof(q), word, strlen(word)), f->spf_ip);
 		return;
 	}
@@ -513,431 +525,9 @@ static void spf_result(const struct smtprobe_dc_facts *f,
 	}
 }
 
-/* ---- DMARC ---- */
-
-enum dm_state { DM_UNTRUSTED, DM_NONE, DM_MULTIPLE, DM_ONE };
-
-struct dmarc_view {
-	enum dm_state state;
-	size_t count;
-	const char *owner; /* the record's domain */
-	int from_org;      /* the organisational domain's record applies */
-	struct smtprobe_txt rec;
-	int rc;
-	struct smtprobe_dmarc d;
-};
-
-static size_t dmarc_count(const struct smtprobe_dc_answer *a,
-                          struct smtprobe_txt *rec)
-{
-	struct smtprobe_txt txt[SMTPROBE_DC_MAX_RECORDS];
-	size_t n, first = 0, count;
-
-	if (jd_kind(a) != JD_DATA)
-		return 0;
-	n = jd_txts(a, txt);
-	count = smtprobe_dmarc_select(txt, n, &first);
-	if (count)
-		*rec = txt[first];
-	return count;
-}
-
-/* _dmarc.ORG TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@ORG" */
-static void dmarc_example(const struct smtprobe_dc_facts *f,
-                          struct smtprobe_dc_check *c)
-{
-	if (jd_takes_no_mail(f))
-		jd_fix(c, "publish '_dmarc.%s TXT \"v=DMARC1; p=reject\"'",
-		       f->domain);
-	else
-		jd_fix(c, "publish '_dmarc.%s TXT \"v=DMARC1; p=quarantine; "
-		          "rua=mailto:dmarc@%s\"' (p=none for a few weeks "
-		          "first if you are not sure every sender signs)",
-		       f->domain, f->domain);
-}
-
-static void dmarc_present(const struct smtprobe_dc_facts *f,
-                          struct smtprobe_dc_report *r, struct dmarc_view *v)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dmarc.present");
-	const char *org = f->org_domain;
-	char what[300], q[JD_QUOTE];
-
-	memset(v, 0, sizeof(*v));
-	v->owner = f->domain;
-	snprintf(what, sizeof(what), "TXT at _dmarc.%s", f->domain);
-	if (jd_unusable(c, &f->dmarc, what))
-		return;
-	v->count = dmarc_count(&f->dmarc, &v->rec);
-	if (v->count == 0 && org[0] && !jd_in_domain(org, f->domain) &&
-	    f->org_dmarc.asked) {
-		snprintf(what, sizeof(what),
-		         "TXT at _dmarc.%s (the organisational domain)", org);
-		if (jd_unusable(c, &f->org_dmarc, what))
-			return;
-		v->count = dmarc_count(&f->org_dmarc, &v->rec);
-		v->from_org = v->count > 0;
-		v->owner = v->from_org ? org : f->domain;
-	}
-	v->state = v->count == 0 ? DM_NONE : v->count > 1 ? DM_MULTIPLE : DM_ONE;
-	if (v->count == 0) {
-		jd_set(c, SMTPROBE_DC_FAIL,
-		       "no DMARC record at _dmarc.%s: receivers apply no "
-		       "policy to mail that fails SPF and DKIM, anyone can "
-		       "send as @%s, and you get no reports",
-		       f->domain, f->domain);
-		dmarc_example(f, c);
-		return;
-	}
-	v->rc = smtprobe_dmarc_parse(v->rec.data, v->rec.len, &v->d);
-	if (v->from_org)
-		jd_set(c, SMTPROBE_DC_PASS, "no record at _dmarc.%s; the "
-		                            "organisational domain's applies: ",
-		       f->domain);
-	else
-		jd_set(c, SMTPROBE_DC_PASS, "%s", "");
-	jd_text(c, "%s", jd_quote(q, sizeof(q), v->rec.data, v->rec.len));
-}
-
-static void dmarc_multiple(struct smtprobe_dc_report *r,
-                           const struct dmarc_view *v)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dmarc.multiple");
-
-	if (v->state == DM_ONE)
-		jd_set(c, SMTPROBE_DC_PASS, "one DMARC record");
-	else if (v->state == DM_MULTIPLE) {
-		jd_set(c, SMTPROBE_DC_FAIL,
-		       "%zu DMARC records at _dmarc.%s: receivers apply none "
-		       "(RFC 7489 §6.6.3)",
-		       v->count, v->owner);
-		jd_fix(c, "keep one '_dmarc.%s TXT \"v=DMARC1; ...\"' and "
-		          "delete the others",
-		       v->owner);
-	} else
-		jd_set(c, SMTPROBE_DC_SKIP, "no DMARC record (see dmarc.present)");
-}
-
-/* The record with p= set to p, and pct=, sp=none, np=none dropped as
- * asked; "" when it does not fit. */
-static const char *dmarc_rewrite(char *out, size_t outsz,
-                                 const struct dmarc_view *v, const char *p,
-                                 int drop_pct, int drop_sub)
-{
-	struct smtprobe_taglist tl;
-	const char *b = v->rec.data;
-	size_t o = 0;
-
-	out[0] = '\0';
-	if (smtprobe_taglist_parse(b, v->rec.len, SMTPROBE_TAGLIST_DMARC, &tl) <
-	    0)
-		return out;
-	for (size_t i = 0; i < tl.n; i++) {
-		const struct smtprobe_tag *t = &tl.tag[i];
-		const char *name = b + t->name.off;
-		int nl = (int)t->name.len, n;
-
-		if ((drop_pct && nl == 3 && strncasecmp(name, "pct", 3) == 0) ||
-		    (drop_sub && nl == 2 &&
-		     (strncasecmp(name, "sp", 2) == 0 ||
-		      strncasecmp(name, "np", 2) == 0) &&
-		     t->value.len == 4 &&
-		     strncasecmp(b + t->value.off, "none", 4) == 0))
-			continue;
-		if (p && nl == 1 && (name[0] == 'p' || name[0] == 'P'))
-			n = snprintf(out + o, outsz - o, "%sp=%s", i ? "; " : "",
-			             p);
-		else
-			n = snprintf(out + o, outsz - o, "%s%.*s=%.*s",
-			             i ? "; " : "", nl, name, (int)t->value.len,
-			             b + t->value.off);
-		if (n < 0 || (size_t)n >= outsz - o) {
-			out[0] = '\0';
-			return out;
-		}
-		o += (size_t)n;
-	}
-	return out;
-}
-
-static void dmarc_syntax(const struct smtprobe_dc_facts *f,
-                         struct smtprobe_dc_report *r,
-                         const struct dmarc_view *v)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dmarc.syntax");
-	const struct smtprobe_dnsrec_error *e = &v->d.error;
-	char out[REC_MAX];
-
-	if (v->state != DM_ONE) {
-		jd_set(c, SMTPROBE_DC_SKIP, "no single DMARC record (see "
-		                            "dmarc.present, dmarc.multiple)");
-		return;
-	}
-	if (v->rc == 0) {
-		jd_set(c, SMTPROBE_DC_PASS, "the record is valid");
-		if (v->d.has & SMTPROBE_DMARC_HAS_UNKNOWN)
-			jd_text(c, " (tags RFC 7489 lacks are ignored)");
-		return;
-	}
-	jd_set(c, SMTPROBE_DC_FAIL, "%s", e->text);
-	if (e->at.len == 1 && v->rec.data[e->at.off] == 'p' && v->d.nrua) {
-		jd_text(c, ": with a valid rua= receivers read it as p=none "
-		           "(RFC 7489 §6.6.3)");
-		dmarc_rewrite(out, sizeof(out), v, "quarantine", 0, 0);
-		if (out[0]) {
-			jd_fix(c, "publish '_dmarc.%s TXT \"%s\"' (p= is none, "
-			          "quarantine or reject)",
-			       v->owner, out);
-			return;
-		}
-	} else {
-		jd_text(c, ": receivers apply no policy");
-	}
-	dmarc_example(f, c);
-}
-
-static void dmarc_policy(struct smtprobe_dc_report *r,
-                         const struct dmarc_view *v)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dmarc.policy");
-	const struct smtprobe_dmarc *d = &v->d;
-	enum smtprobe_dmarc_policy p = v->from_org ? d->sp : d->p;
-	int weak_sub = 0;
-	char out[REC_MAX];
-
-	if (v->state != DM_ONE || v->rc != 0) {
-		jd_set(c, SMTPROBE_DC_SKIP, "no valid DMARC record (see "
-		                            "dmarc.syntax)");
-		return;
-	}
-	jd_set(c, p == SMTPROBE_DMARC_P_NONE ? SMTPROBE_DC_WARN
-	                                     : SMTPROBE_DC_PASS,
-	       "%s=%s", v->from_org ? "sp" : "p", smtprobe_dmarc_policy_name(p));
-	jd_text(c, " (sp=%s, np=%s, pct=%u)", smtprobe_dmarc_policy_name(d->sp),
-	        smtprobe_dmarc_policy_name(d->np), d->pct);
-	if (p == SMTPROBE_DMARC_P_NONE)
-		jd_text(c, ": monitoring only, receivers deliver mail that "
-		           "fails DMARC as if there were no policy");
-	if (d->pct < 100) {
-		jd_worse(c, SMTPROBE_DC_WARN);
-		jd_text(c, "; pct=%u: only that share of failing mail gets the "
-		           "policy",
-		        d->pct);
-	}
-	if (!v->from_org && p != SMTPROBE_DMARC_P_NONE &&
-	    (((d->has & SMTPROBE_DMARC_HAS_SP) &&
-	      d->sp == SMTPROBE_DMARC_P_NONE) ||
-	     ((d->has & SMTPROBE_DMARC_HAS_NP) &&
-	      d->np == SMTPROBE_DMARC_P_NONE))) {
-		weak_sub = 1;
-		jd_worse(c, SMTPROBE_DC_WARN);
-		jd_text(c, "; sp/np=none: anyone can send as a subdomain");
-	}
-	if (c->status == SMTPROBE_DC_PASS || v->from_org)
-		return;
-	dmarc_rewrite(out, sizeof(out), v,
-	              p == SMTPROBE_DMARC_P_NONE ? "quarantine" : NULL,
-	              d->pct < 100, weak_sub);
-	if (out[0])
-		jd_fix(c, "publish '_dmarc.%s TXT \"%s\"' once the reports "
-		          "show every sender passing SPF or DKIM aligned",
-		       v->owner, out);
-}
-
-static void dmarc_rua(const struct smtprobe_dc_facts *f,
-                      struct smtprobe_dc_report *r, const struct dmarc_view *v)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dmarc.rua_external_auth");
-	const char *org = f->org_domain[0] ? f->org_domain : f->domain;
-	size_t nbad = 0, nunk = 0, next = 0;
-
-	if (v->state != DM_ONE || v->d.nrua == 0) {
-		jd_set(c, SMTPROBE_DC_SKIP, "%s",
-		       v->state != DM_ONE ? "no single DMARC record"
-		                          : "no rua=: no aggregate reports are "
-		                            "asked for");
-		if (v->state == DM_ONE && !jd_takes_no_mail(f))
-			jd_fix(c, "add 'rua=mailto:dmarc@%s' to the record to "
-			          "learn who sends as %s",
-			       v->owner, v->owner);
-		return;
-	}
-	jd_set(c, SMTPROBE_DC_PASS, "every report address is inside %s", org);
-	for (size_t i = 0; i < v->d.nrua; i++) {
-		const struct smtprobe_report_uri *u = &v->d.rua[i];
-		char dom[SMTPROBE_DNSREC_MAX_NAME + 1];
-		size_t k;
-
-		if (u->scheme != SMTPROBE_URI_MAILTO || u->domain.len == 0 ||
-		    u->domain.len > SMTPROBE_DNSREC_MAX_NAME)
-			continue;
-		snprintf(dom, sizeof(dom), "%.*s", (int)u->domain.len,
-		         v->rec.data + u->domain.off);
-		if (jd_in_domain(dom, org) || jd_in_domain(dom, v->owner))
-			continue;
-		next++;
-		for (k = 0; k < f->nrua && k < SMTPROBE_DC_MAX_RUA; k++)
-			if (smtprobe_dnsrec_domain_eq(f->rua_domain[k],
-			                              strlen(f->rua_domain[k]),
-			                              dom, strlen(dom)))
-				break;
-		if (k == f->nrua || k == SMTPROBE_DC_MAX_RUA) {
-			nunk++;
-			continue;
-		}
-		struct smtprobe_txt txt[SMTPROBE_DC_MAX_RECORDS];
-		enum jd_kind kind = jd_kind(&f->rua_auth[k]);
-
-		if (kind == JD_DATA &&
-		    smtprobe_dmarc_report_auth(txt, jd_txts(&f->rua_auth[k], txt)))
-			continue;
-		if (kind == JD_FAILED || kind == JD_BOGUS ||
-		    kind == JD_UNASKED) {
-			nunk++;
-			continue;
-		}
-		if (nbad++ == 0)
-			jd_set(c, SMTPROBE_DC_FAIL, "not authorised:");
-		jd_text(c, " %s does not accept reports for %s (no TXT "
-		           "\"v=DMARC1\" at %s._report._dmarc.%s, RFC 7489 "
-		           "§7.1);",
-		        dom, v->owner, v->owner, dom);
-		jd_fix(c, "%s%s's owner publishes '%s._report._dmarc.%s TXT "
-		          "\"v=DMARC1\"' (or '*._report._dmarc.%s' for every "
-		          "domain)",
-		       nbad > 1 ? "; " : "", dom, v->owner, dom, dom);
-	}
-	if (nbad) {
-		jd_text(c, " receivers drop these reports");
-		jd_fix(c, ", or send the reports to an address @%s", v->owner);
-	} else if (nunk) {
-		jd_set(c, SMTPROBE_DC_WARN,
-		       "could not tell for %zu of %zu external report "
-		       "domains: their _report._dmarc lookup failed or was "
-		       "not made",
-		       nunk, next);
-	} else if (next) {
-		jd_set(c, SMTPROBE_DC_PASS, "the %zu external report domain%s "
-		                            "authorise%s reports for %s",
-		       next, next == 1 ? "" : "s", next == 1 ? "s" : "",
-		       v->owner);
-	}
-}
-
-/* ---- DKIM ---- */
-
-static const struct {
-	enum smtprobe_dc_status status;
-	const char *text;
-} dkim_tab[] = {
-        [SMTPROBE_DKIM_C_INVALID] = {SMTPROBE_DC_FAIL,
-                                     "verifiers cannot use the key"},
-        [SMTPROBE_DKIM_C_REVOKED] =
-                {SMTPROBE_DC_WARN,
-                 "revoked (empty p=): signatures with this selector fail "
-                 "(RFC 6376 §3.6.1); right for a retired selector, wrong "
-                 "if your server still signs with it"},
-        [SMTPROBE_DKIM_C_UNUSABLE] = {SMTPROBE_DC_FAIL,
-                                      "not usable for mail: s= without "
-                                      "email, or h= without sha256 (RFC "
-                                      "8301 forbids sha1)"},
-        [SMTPROBE_DKIM_C_TOO_WEAK] = {SMTPROBE_DC_FAIL,
-                                      "under 1024 bits: verifiers must "
-                                      "refuse it (RFC 8301 §3.2)"},
-        [SMTPROBE_DKIM_C_WEAK] = {SMTPROBE_DC_WARN,
-                                  "under 2048 bits: RFC 8301 asks for "
-                                  "2048, and some verifiers refuse less"},
-        [SMTPROBE_DKIM_C_TESTING] = {SMTPROBE_DC_WARN,
-                                     "t=y (testing): verifiers may treat "
-                                     "the signatures as absent"},
-        [SMTPROBE_DKIM_C_GOOD] = {SMTPROBE_DC_PASS, "good"},
-};
-
-static void dkim_rotate(struct smtprobe_dc_check *c, const char *d,
-                        const char *sel)
-{
-	jd_fix(c, "make a 2048-bit key under a new selector (opendkim-genkey "
-	          "-b 2048 -d %s -s s2; Exim: openssl genrsa 2048), publish "
-	          "'s2._domainkey.%s TXT \"v=DKIM1; k=rsa; p=<public key>\"', "
-	          "switch the signer (OpenDKIM for Postfix: KeyTable; Exim: "
-	          "dkim_selector, dkim_private_key), then publish "
-	          "'%s._domainkey.%s TXT \"v=DKIM1; p=\"'",
-	       d, d, sel, d);
-}
-
-static void dkim_key(const struct smtprobe_dc_facts *f, size_t i,
-                     struct smtprobe_dc_report *r)
-{
-	struct smtprobe_dc_check *c = jd_row(r, "dkim.key");
-	const char *sel = f->selector[i], *d = f->domain;
-	const struct smtprobe_dc_answer *a = &f->dkim[i];
-	struct smtprobe_dkim_key k;
-	enum smtprobe_dkim_class cls;
-	char what[400];
-
-	snprintf(c->selector, sizeof(c->selector), "%s", sel);
-	snprintf(what, sizeof(what), "TXT at %s._domainkey.%s", sel, d);
-	if (jd_unusable(c, a, what))
-		return;
-	if (jd_kind(a) != JD_DATA) {
-		jd_set(c, SMTPROBE_DC_FAIL,
-		       "no key at %s._domainkey.%s: mail signed with s=%s "
-		       "fails DKIM (key not found)",
-		       sel, d, sel);
-		jd_fix(c, "publish the signer's public key: '%s._domainkey.%s "
-		          "TXT \"v=DKIM1; k=rsa; p=<base64>\"' (opendkim-genkey "
-		          "-b 2048 -d %s -s %s writes it to %s.txt)",
-		       sel, d, d, sel, sel);
-		return;
-	}
-	smtprobe_dkim_key_parse(a->rec[0], strnlen(a->rec[0], sizeof(a->rec[0])),
-	                        &k);
-	cls = smtprobe_dkim_key_class(&k);
-	if (cls == SMTPROBE_DKIM_C_INVALID)
-		jd_set(c, dkim_tab[cls].status, "%s: %s", k.error.text,
-		       dkim_tab[cls].text);
-	else if (cls == SMTPROBE_DKIM_C_REVOKED)
-		jd_set(c, dkim_tab[cls].status, "%s", dkim_tab[cls].text);
-	else
-		jd_set(c, dkim_tab[cls].status, "%s %d bits: %s",
-		       smtprobe_dkim_ktype_name(k.ktype), k.bits,
-		       dkim_tab[cls].text);
-	if (cls == SMTPROBE_DKIM_C_GOOD && k.ktype == SMTPROBE_DKIM_K_ED25519)
-		jd_text(c, " (verifiers without RFC 8463 ignore ed25519: sign "
-		           "with an RSA key too)");
-	if (a->n > 1) {
-		jd_worse(c, SMTPROBE_DC_WARN);
-		jd_text(c, "; %zu TXT records at the selector: verifiers may "
-		           "read any (RFC 6376 §3.6.2.2)",
-		        a->n);
-	}
-	switch (cls) {
-	case SMTPROBE_DKIM_C_REVOKED:
-		jd_fix(c, "if mail is still signed with %s, switch the signer "
-		          "to a live selector (OpenDKIM: KeyTable; Exim: "
-		          "dkim_selector); else nothing to do",
-		       sel);
-		break;
-	case SMTPROBE_DKIM_C_TESTING:
-		jd_fix(c, "remove t=y from %s._domainkey.%s", sel, d);
-		break;
-	case SMTPROBE_DKIM_C_UNUSABLE:
-		jd_fix(c, "remove s= and h= from %s._domainkey.%s (or s=email, "
-		          "h=sha256)",
-		       sel, d);
-		break;
-	case SMTPROBE_DKIM_C_GOOD:
-		break;
-	default:
-		dkim_rotate(c, d, sel);
-		break;
-	}
-}
-
-void jd_auth(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r)
+void jd_spf(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r)
 {
 	struct spf_view v;
-	struct dmarc_view dm;
 
 	spf_view(f, &v);
 	spf_present(f, r, &v);
@@ -947,17 +537,4 @@ void jd_auth(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r)
 	spf_limit(f, r, &v, &limits[1], f->spf_voids);
 	spf_all(f, r, &v);
 	spf_result(f, r, &v);
-	dmarc_present(f, r, &dm);
-	dmarc_multiple(r, &dm);
-	dmarc_syntax(f, r, &dm);
-	dmarc_policy(r, &dm);
-	dmarc_rua(f, r, &dm);
-	if (f->nsel == 0) {
-		jd_set(jd_row(r, "dkim.key"), SMTPROBE_DC_SKIP,
-		       "no --dkim-selector given: selectors cannot be listed "
-		       "from DNS");
-		return;
-	}
-	for (size_t i = 0; i < f->nsel && i < SMTPROBE_DC_MAX_SELECTORS; i++)
-		dkim_key(f, i, r);
 }

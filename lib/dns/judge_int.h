@@ -1,6 +1,6 @@
-/* judge_int.h - what judge.c (MX, PTR, MTA-STS, TLS-RPT, DANE, DNSSEC,
- * the report) and judge_auth.c (SPF, DMARC, DKIM) share (internal): the
- * rows of the report, how a lookup's answer reads, quoting. */
+/* judge_int.h - what the judge_*.c files of `smtprobe dns` share
+ * (internal): the rows of the report, how a lookup's answer reads,
+ * quoting, the MX hosts. */
 #ifndef SMTPROBE_JUDGE_INT_H
 #define SMTPROBE_JUDGE_INT_H
 
@@ -9,8 +9,10 @@
 #include "smtprobe/dnscheck.h"
 #include "smtprobe/dnsrec.h"
 
-/* Room for one quoted record or name in a message (escaped, cut). */
-#define JD_QUOTE 200
+/* Room for one quoted record or name in a message (escaped, cut), and
+ * for a record rewritten for a fix. */
+#define JD_QUOTE   200
+#define JD_REC_MAX 600
 
 /* What an answer is good for, most doubtful first. */
 enum jd_kind {
@@ -41,8 +43,8 @@ void jd_worse(struct smtprobe_dc_check *c, enum smtprobe_dc_status s);
 /* When answer a (described by what: "TXT at _dmarc.example.org") cannot
  * be judged - not asked, bogus, failed - set c (skip, skip, warn) with
  * the reason and return 1; else 0. */
-int jd_unusable(struct smtprobe_dc_check *c,
-                const struct smtprobe_dc_answer *a, const char *what);
+int jd_unusable(struct smtprobe_dc_check *c, const struct smtprobe_dc_answer *a,
+                const char *what);
 /* "timeout (no answer in time)": why a lookup gave nothing usable. */
 const char *jd_problem(char *out, size_t outsz,
                        const struct smtprobe_dc_answer *a);
@@ -64,11 +66,30 @@ void jd_mx_shape(const struct smtprobe_dc_facts *f, size_t *nnull,
  * holds null MX records only. */
 int jd_takes_no_mail(const struct smtprobe_dc_facts *f);
 
+/* "PREF NAME": the name (NULL for a malformed record), *pref */
+const char *jd_mx_name(const char *rec, unsigned long *pref);
+/* The MX hosts the per-MX checks look at (at most SMTPROBE_DC_MAX_MX). */
+size_t jd_nmx(const struct smtprobe_dc_facts *f);
+/* A trusted MX answer with real hosts, or the implicit MX: 1. Else the
+ * row is a skip saying why, and 0. */
+int jd_have_hosts(const struct smtprobe_dc_facts *f,
+                  struct smtprobe_dc_check *c);
+/* The row names the one host concerned: the only MX, or the only bad
+ * one (nbad == 1). */
+void jd_one_host(struct smtprobe_dc_check *c, const struct smtprobe_dc_facts *f,
+                 size_t nbad, const char *bad);
+
 /* judge_auth.c: the SPF record authorises a sender (a mechanism that
  * can give pass): 1; it authorises none ("v=spf1 -all"): 0; no single
  * parsable record: -1. */
 int jd_spf_authorises(const struct smtprobe_dc_facts *f);
-/* judge_auth.c: the rows spf.*, dmarc.*, dkim.key in report order. */
-void jd_auth(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
+/* The rows, in report order: judge_mx.c mx.* and ptr.*; judge_auth.c
+ * spf.*; judge_dmarc.c dmarc.* and dkim.key; judge_tls.c mta_sts.*,
+ * tlsrpt.present and dane.tlsa. */
+void jd_mx(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
+void jd_spf(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
+void jd_dmarc_dkim(const struct smtprobe_dc_facts *f,
+                   struct smtprobe_dc_report *r);
+void jd_tls(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
 
 #endif

@@ -130,9 +130,10 @@ _DOMAINS = [
            hosts={"mx": MX_HOSTS["mx.good.test"]},
            tlsa=(("mx", "live"), ("mx", "next")),
            extra=("dmarc-extrua-ok.test._report._dmarc TXT \"v=DMARC1\"",)),
-    Domain("nomx.test", "no MX records at all (and no address)",
+    Domain("nomx.test", "no MX records at all (and no address); no MTA-STS "
+           "(a policy needs mx: lines)",
            trips={"mx.present": FAIL}, mx=(),
-           spf=(f"v=spf1 ip4:{SPF_IP} -all",)),
+           spf=(f"v=spf1 ip4:{SPF_IP} -all",), mta_sts=None),
     Domain("nullmx.test", "a null MX (RFC 7505): the domain takes no mail; "
            "SPF -all, no MTA-STS, no TLS-RPT, as such a domain should be",
            trips={"mx.null": ("info", "pass")}, mx=((0, "."),), spf=("v=spf1 -all",),

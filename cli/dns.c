@@ -1,0 +1,304 @@
+/* dns.c - `smtprobe dns DOMAIN`: the mail domain's DNS posture (MX, PTR,
+ * SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE records, DNSSEC), collected by
+ * lib/dns (every lookup at once, DNSSEC validated) and judged there; this
+ * file parses the options and prints the report: text (a line per check,
+ * its fix below a failure or a warning) or one JSON document. Exit 0 no
+ * check fails, 1 one does, 2 it could not run (or a usage error). */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "smtprobe/dnscheck.h"
+#include "smtprobe/tls.h"
+#include "banned.h"
+
+enum {
+	D_RESOLVER = 1,
+	D_ANCHOR,
+	D_IP,
+	D_SELECTOR,
+	D_STS_PORT,
+	D_CA,
+	D_TIMEOUT,
+	D_JSON,
+	D_HELP,
+};
+
+static const struct opt_def dns_defs[] = {
+        {D_RESOLVER, "resolver", OPT_REQ, "ADDR[:PORT]",
+         "send every query there (default: the system's resolvers)"},
+        {D_ANCHOR, "trust-anchor", OPT_REQ, "FILE",
+         "DS or DNSKEY records (zone-file format) to validate from "
+         "(default: the root's, Debian's dns-root-data)"},
+        {D_IP, "ip", OPT_REQ, "ADDR",
+         "evaluate SPF for mail sent from this address"},
+        {D_SELECTOR, "dkim-selector", OPT_REQ, "SEL",
+         "check the DKIM key of this selector (repeatable)"},
+        {D_STS_PORT, "mta-sts-port", OPT_REQ, "PORT",
+         "fetch the MTA-STS policy from this port (default 443; for "
+         "tests)"},
+        {D_CA, "tls-ca-path", OPT_REQ, "PATH",
+         "trust these CAs (a file or a directory) for the MTA-STS fetch "
+         "(default: the system's)"},
+        {D_TIMEOUT, "timeout", OPT_REQ, "SECS",
+         "the whole check's deadline (default 30)"},
+        {D_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        {D_HELP, "help", OPT_NONE, NULL, "this help"},
+        {0, NULL, OPT_NONE, NULL, NULL},
+};
+
+struct dns_cfg {
+	struct smtprobe_dc_params p;
+	const char *selectors[SMTPROBE_DC_MAX_SELECTORS];
+	int json, help;
+};
+
+static int on_dns_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
+{
+	struct dns_cfg *c = ctx;
+	long n;
+
+	switch (id) {
+	case 0:
+		if (c->p.domain) {
+			snprintf(err, errsz, "unexpected argument '%s'", v);
+			return -1;
+		}
+		c->p.domain = v;
+		return 0;
+	case D_RESOLVER:
+		c->p.dns.resolver = v;
+		return 0;
+	case D_ANCHOR:
+		c->p.dns.trust_anchor = v;
+		return 0;
+	case D_IP: {
+		unsigned char b[16];
+		if (inet_pton(AF_INET, v, b) != 1 &&
+		    inet_pton(AF_INET6, v, b) != 1) {
+			snprintf(err, errsz,
+			         "bad --ip '%s' (an IPv4 or IPv6 "
+			         "address)",
+			         v);
+			return -1;
+		}
+		c->p.ip = v;
+		return 0;
+	}
+	case D_SELECTOR:
+		if (c->p.nsel >= SMTPROBE_DC_MAX_SELECTORS) {
+			snprintf(err, errsz, "at most %d --dkim-selector",
+			         SMTPROBE_DC_MAX_SELECTORS);
+			return -1;
+		}
+		if (!v[0] || strlen(v) > 63 || strchr(v, ' ')) {
+			snprintf(err, errsz, "bad --dkim-selector '%s'", v);
+			return -1;
+		}
+		c->selectors[c->p.nsel++] = v;
+		return 0;
+	case D_STS_PORT:
+		n = opts_number(v, 1, 65535);
+		if (n < 0) {
+			snprintf(err, errsz, "bad --mta-sts-port '%s'", v);
+			return -1;
+		}
+		c->p.mta_sts_port = (unsigned)n;
+		return 0;
+	case D_CA: {
+		struct smtprobe_tls_opts o;
+		memset(&o, 0, sizeof(o));
+		if (cli_tls_ca(v, &o, err, errsz) < 0)
+			return -1;
+		c->p.ca_file = o.ca_file;
+		c->p.ca_path = o.ca_path;
+		return 0;
+	}
+	case D_TIMEOUT:
+		n = opts_duration_ms(v);
+		if (n < 100 || n > 600000) {
+			snprintf(err, errsz,
+			         "bad --timeout '%s' (0.1 to 600 "
+			         "seconds)",
+			         v);
+			return -1;
+		}
+		c->p.timeout_ms = (unsigned)n;
+		c->p.dns.timeout_ms = (unsigned)(n < 5000 ? n : 5000);
+		return 0;
+	case D_JSON:
+		c->json = 1;
+		return 0;
+	case D_HELP:
+		c->help = 1;
+		return 0;
+	}
+	snprintf(err, errsz, "internal: option %d", id);
+	return -1;
+}
+
+static void dns_help(FILE *f)
+{
+	fprintf(f,
+	        "usage: smtprobe dns DOMAIN [OPTIONS]\n\n"
+	        "The mail domain's DNS posture: MX, reverse DNS, SPF, DMARC, "
+	        "DKIM keys,\nMTA-STS, TLS-RPT, DANE records and DNSSEC, "
+	        "each check with its fix.\n\n");
+	opts_help(dns_defs, f);
+	fprintf(f, "\nexit codes: 0 no check fails, 1 one does, 2 it could "
+	           "not run or a usage error.\n"
+	           "\nexample:\n  smtprobe dns example.org --dkim-selector "
+	           "s1 --ip 192.0.2.25\n");
+}
+
+static enum cli_mark mark_of(enum smtprobe_dc_status s)
+{
+	switch (s) {
+	case SMTPROBE_DC_PASS:
+		return CLI_MARK_PASS;
+	case SMTPROBE_DC_WARN:
+		return CLI_MARK_WARN;
+	case SMTPROBE_DC_FAIL:
+		return CLI_MARK_FAIL;
+	case SMTPROBE_DC_SKIP:
+		return CLI_MARK_SKIP;
+	case SMTPROBE_DC_INFO:
+		break;
+	}
+	return CLI_MARK_FACT;
+}
+
+static void render_text(const struct smtprobe_dc_facts *f,
+                        const struct smtprobe_dc_report *r)
+{
+	int colour = cli_colour(stdout);
+	size_t fails = 0, warns = 0;
+
+	printf("%s", f->domain);
+	if (f->org_domain[0] && strcmp(f->org_domain, f->domain) != 0)
+		printf(" (organisational domain %s)", f->org_domain);
+	printf("\n");
+	for (size_t i = 0; i < f->nmx; i++) {
+		const struct smtprobe_dc_mx *m = &f->mxs[i];
+		printf("  MX %-3u %s", m->pref, m->host);
+		for (size_t k = 0; k < m->naddr; k++)
+			printf("%s%s", k ? ", " : "  ", m->addr[k].addr);
+		printf("\n");
+	}
+	printf("\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smtprobe_dc_check *c = &r->check[i];
+		char id[128];
+		snprintf(id, sizeof(id), "%s%s%s", c->id,
+		         c->selector[0] ? " " : "", c->selector);
+		printf("  %s %-24s %s\n", cli_mark(mark_of(c->status), colour),
+		       id, c->text);
+		if ((c->status == SMTPROBE_DC_FAIL ||
+		     c->status == SMTPROBE_DC_WARN) &&
+		    c->fix[0])
+			printf("      fix: %s\n", c->fix);
+		fails += c->status == SMTPROBE_DC_FAIL;
+		warns += c->status == SMTPROBE_DC_WARN;
+	}
+	printf("\nresult: %zu check%s failed, %zu warned (exit %d)\n", fails,
+	       fails == 1 ? "" : "s", warns, r->exit_code);
+}
+
+static json_t *answer_addrs(const struct smtprobe_dc_mx *m)
+{
+	json_t *a = json_array();
+	for (size_t k = 0; k < m->naddr; k++) {
+		const struct smtprobe_dc_addr *ad = &m->addr[k];
+		json_t *ptr = json_array();
+		for (size_t j = 0; j < ad->ptr.n; j++)
+			json_array_append_new(ptr, json_string(ad->ptr.rec[j]));
+		json_array_append_new(a, json_pack("{s:s, s:o}", "address",
+		                                   ad->addr, "ptr", ptr));
+	}
+	return a;
+}
+
+static void render_json(const struct smtprobe_dc_facts *f,
+                        const struct smtprobe_dc_report *r)
+{
+	json_t *checks = json_array(), *mx = json_array();
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smtprobe_dc_check *c = &r->check[i];
+		json_t *o =
+		        json_pack("{s:s, s:s, s:s, s:s}", "id", c->id, "status",
+		                  smtprobe_dc_status_name(c->status), "text",
+		                  c->text, "fix", c->fix);
+		if (c->selector[0])
+			json_object_set_new(o, "selector",
+			                    json_string(c->selector));
+		if (c->host[0])
+			json_object_set_new(o, "host", json_string(c->host));
+		json_array_append_new(checks, o);
+	}
+	for (size_t i = 0; i < f->nmx; i++)
+		json_array_append_new(
+		        mx, json_pack("{s:s, s:i, s:s, s:o}", "host",
+		                      f->mxs[i].host, "preference",
+		                      (int)f->mxs[i].pref, "dnssec",
+		                      smtprobe_dnssec_name(f->mxs[i].a.dnssec),
+		                      "addresses", answer_addrs(&f->mxs[i])));
+	json_t *doc =
+	        json_pack("{s:s, s:s, s:o, s:o, s:i}", "domain", f->domain,
+	                  "organisational_domain", f->org_domain, "checks",
+	                  checks, "mx", mx, "exit_code", r->exit_code);
+	char *txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (txt)
+		printf("%s\n", txt);
+	free(txt);
+	json_decref(doc);
+}
+
+int cmd_dns(int argc, char **argv)
+{
+	struct dns_cfg c;
+	char err[512] = "";
+
+	memset(&c, 0, sizeof(c));
+	if (opts_parse(dns_defs, argc, argv, on_dns_opt, NULL, &c, err,
+	               sizeof(err)) < 0) {
+		cli_error("%s (try 'smtprobe dns --help')", err);
+		return 2;
+	}
+	if (c.help) {
+		dns_help(stdout);
+		return 0;
+	}
+	if (c.p.domain == NULL) {
+		dns_help(stderr);
+		return 2;
+	}
+	c.p.selectors = c.selectors;
+	struct smtprobe_dc_facts *f = calloc(1, sizeof(*f));
+	struct smtprobe_dc_report *r = calloc(1, sizeof(*r));
+	if (f == NULL || r == NULL) {
+		cli_error("out of memory");
+		free(f);
+		free(r);
+		return 2;
+	}
+	int rc = 2;
+	if (smtprobe_dns_collect(&c.p, f, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+	} else {
+		smtprobe_dns_judge(f, r);
+		if (c.json)
+			render_json(f, r);
+		else
+			render_text(f, r);
+		rc = r->exit_code;
+	}
+	smtprobe_dc_facts_free(f);
+	free(f);
+	free(r);
+	return rc;
+}
