@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "cli.h"
+#include "nagios_out.h"
 #include "opts.h"
+#include "smtprobe/assure.h"
 #include "smtprobe/dnscheck.h"
 #include "smtprobe/tls.h"
 #include "banned.h"
@@ -26,6 +29,9 @@ enum {
 	D_TIMEOUT,
 	D_JSON,
 	D_HELP,
+	D_FORMAT, /* and the two after it: CLI_OPTS_FORMAT */
+	D_WARN,
+	D_CRIT,
 };
 
 static const struct opt_def dns_defs[] = {
@@ -46,7 +52,9 @@ static const struct opt_def dns_defs[] = {
          "(default: the system's)"},
         {D_TIMEOUT, "timeout", OPT_REQ, "SECS",
          "the whole check's deadline (default 30)"},
-        {D_JSON, "json", OPT_NONE, NULL, "one JSON document"},
+        {D_JSON, "json", OPT_NONE, NULL,
+         "one JSON document (the same as --format json)"},
+        CLI_OPTS_FORMAT(D_FORMAT),
         {D_HELP, "help", OPT_NONE, NULL, "this help"},
         {0, NULL, OPT_NONE, NULL, NULL},
 };
@@ -55,6 +63,8 @@ struct dns_cfg {
 	struct smtprobe_dc_params p;
 	const char *selectors[SMTPROBE_DC_MAX_SELECTORS];
 	int json, help;
+	int format; /* enum cli_format */
+	struct cli_nagios ng;
 };
 
 static int on_dns_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
@@ -132,7 +142,13 @@ static int on_dns_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		return 0;
 	case D_JSON:
 		c->json = 1;
+		c->format = CLI_FMT_JSON;
 		return 0;
+	case D_FORMAT:
+		return cli_format_opt(v, &c->json, &c->format, err, errsz);
+	case D_WARN:
+	case D_CRIT:
+		return cli_nagios_opt(&c->ng, id - D_WARN, v, err, errsz);
 	case D_HELP:
 		c->help = 1;
 		return 0;
@@ -258,16 +274,65 @@ static void render_json(const struct smtprobe_dc_facts *f,
 	json_decref(doc);
 }
 
+/* --format nagios: CRITICAL when a check fails, WARNING when one warns;
+ * perfdata: the seconds, the checks, the failed and the warned */
+static int render_nagios(const struct dns_cfg *c,
+                         const struct smtprobe_dc_facts *f,
+                         const struct smtprobe_dc_report *r, double secs)
+{
+	enum cli_nagios_state st = CLI_NAGIOS_OK;
+	static char text[SMTPROBE_DC_MAX_CHECKS][700];
+	const char *lines[SMTPROBE_DC_MAX_CHECKS];
+	size_t n = 0, fails = 0, warns = 0;
+	char summary[800] = "", perf[300], part[128];
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smtprobe_dc_check *k = &r->check[i];
+		if (k->status != SMTPROBE_DC_FAIL &&
+		    k->status != SMTPROBE_DC_WARN)
+			continue;
+		fails += k->status == SMTPROBE_DC_FAIL;
+		warns += k->status == SMTPROBE_DC_WARN;
+		snprintf(text[n], sizeof(text[n]), "[%s] %s%s%s: %.500s",
+		         smtprobe_dc_status_name(k->status), k->id,
+		         k->selector[0] ? " " : "", k->selector, k->text);
+		lines[n] = text[n];
+		if (summary[0] == '\0' || (k->status == SMTPROBE_DC_FAIL &&
+		                           st != CLI_NAGIOS_CRITICAL))
+			snprintf(summary, sizeof(summary), "%s: %s %.500s",
+			         f->domain, k->id, k->text);
+		if (k->status == SMTPROBE_DC_FAIL)
+			st = CLI_NAGIOS_CRITICAL;
+		else if (st == CLI_NAGIOS_OK)
+			st = CLI_NAGIOS_WARNING;
+		n++;
+	}
+	if (summary[0] == '\0')
+		snprintf(summary, sizeof(summary), "%s: %zu checks, none fails",
+		         f->domain, r->n);
+	cli_nagios_time(&c->ng, secs, &st);
+	cli_nagios_time_perf(&c->ng, secs, perf, sizeof(perf));
+	snprintf(part, sizeof(part),
+	         " checks=%zu;;;0 failed=%zu;;0;0 warned=%zu;;;0", r->n, fails,
+	         warns);
+	size_t len = strlen(perf);
+	snprintf(perf + len, sizeof(perf) - len, "%s", part);
+	return cli_nagios_print("DNS", st, summary, perf, lines, n);
+}
+
 int cmd_dns(int argc, char **argv)
 {
 	struct dns_cfg c;
 	char err[512] = "";
 
 	memset(&c, 0, sizeof(c));
+	cli_nagios_init(&c.ng);
+	/* a monitoring system reads a usage error as UNKNOWN (3) */
+	int usage = cli_nagios_wanted(argc, argv) ? CLI_NAGIOS_UNKNOWN : 2;
 	if (opts_parse(dns_defs, argc, argv, on_dns_opt, NULL, &c, err,
 	               sizeof(err)) < 0) {
 		cli_error("%s (try 'smtprobe dns --help')", err);
-		return 2;
+		return usage;
 	}
 	if (c.help) {
 		dns_help(stdout);
@@ -275,7 +340,7 @@ int cmd_dns(int argc, char **argv)
 	}
 	if (c.p.domain == NULL) {
 		dns_help(stderr);
-		return 2;
+		return usage;
 	}
 	c.p.selectors = c.selectors;
 	struct smtprobe_dc_facts *f = calloc(1, sizeof(*f));
@@ -286,16 +351,28 @@ int cmd_dns(int argc, char **argv)
 		free(r);
 		return 2;
 	}
-	int rc = 2;
+	int rc = usage;
+	uint64_t t0 = uv_hrtime();
 	if (smtprobe_dns_collect(&c.p, f, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 	} else {
 		smtprobe_dns_judge(f, r);
-		if (c.json)
-			render_json(f, r);
-		else
-			render_text(f, r);
 		rc = r->exit_code;
+		if (c.format == CLI_FMT_NAGIOS) {
+			rc = render_nagios(&c, f, r,
+			                   (double)(uv_hrtime() - t0) / 1e9);
+		} else if (c.format >= CLI_FMT_PROMETHEUS) {
+			struct smtprobe_outcome o;
+			smtprobe_outcome_init(&o);
+			smtprobe_assure_dns(f, r, &o);
+			if (cli_outcome_print(c.format, &o, "smtprobe dns") < 0)
+				rc = 2;
+			smtprobe_outcome_free(&o);
+		} else if (c.json) {
+			render_json(f, r);
+		} else {
+			render_text(f, r);
+		}
 	}
 	smtprobe_dc_facts_free(f);
 	free(f);

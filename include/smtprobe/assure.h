@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "check.h"
+#include "dnscheck.h"
 #include "outcome.h"
 #include "policy.h"
 #include "relay.h"
@@ -20,6 +21,9 @@ void smtprobe_assure_check(const struct smtprobe_check_result *r,
                            struct smtprobe_outcome *o);
 void smtprobe_assure_relay(const struct smtprobe_relay_report *r,
                            struct smtprobe_outcome *o);
+void smtprobe_assure_dns(const struct smtprobe_dc_facts *f,
+                         const struct smtprobe_dc_report *r,
+                         struct smtprobe_outcome *o);
 void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
                          const struct smtprobe_tls_scan *s,
                          struct smtprobe_outcome *o);

@@ -120,3 +120,53 @@ def test_usage_errors(args, why):
     res = run_smtprobe(args, timeout=20)
     assert res.returncode == 2, res
     assert why in res.stderr, res.stderr
+
+
+# ---------------------------------------------------------------- --format
+def lab_args(lab, domain):
+    return ["dns", domain, "--resolver", lab.resolver, "--trust-anchor",
+            lab.anchor_file, "--mta-sts-port", str(lab.https_port),
+            "--tls-ca-path", lab.ca_file, "--dkim-selector", DKIM_SELECTOR]
+
+
+def test_format_prometheus(dns_lab):
+    from test_formats import check_metrics, sample
+    res = run_smtprobe(lab_args(dns_lab, "dmarc-extrua.test") +
+                       ["--format", "prometheus"], timeout=60)
+    assert res.returncode == 1, res.stderr
+    m = check_metrics(res.stdout)
+    assert sample(m, "smtprobe_probe_success") == 0
+    assert sample(m, "smtprobe_dns_check_status", check="dmarc.rua_external_auth",
+                  status="fail") == 1
+    assert sample(m, "smtprobe_dns_check_status", check="dkim.key:s1",
+                  status="pass") == 1
+    assert sample(m, "smtprobe_dnssec_secure") == 1
+
+
+def test_format_junit(dns_lab):
+    from test_formats import check_junit
+    res = run_smtprobe(lab_args(dns_lab, "spf-plusall.test") +
+                       ["--format", "junit"], timeout=60)
+    assert res.returncode == 1, res.stderr
+    root = check_junit(res.stdout)
+    failed = [c.get("name") for c in root.iter("testcase")
+              if c.find("failure") is not None]
+    assert failed == ["spf.all"], failed
+
+
+@pytest.mark.parametrize("domain,state,code", [
+    ("good.test", "OK", 0), ("dmarc-none.test", "WARNING", 1),
+    ("spf-plusall.test", "CRITICAL", 2)])
+def test_format_nagios(dns_lab, domain, state, code):
+    from test_formats import parse_nagios
+    res = run_smtprobe(lab_args(dns_lab, domain) + ["--format", "nagios"],
+                       timeout=60)
+    assert res.returncode == code, res.stdout + res.stderr
+    got, summary, perf, lines = parse_nagios(res.stdout, "DNS")
+    assert got == state and domain in summary, res.stdout
+    assert perf["checks"][0] >= len(IDS), perf
+
+
+def test_format_nagios_usage_is_unknown():
+    res = run_smtprobe(["dns", "--format", "nagios"], timeout=20)
+    assert res.returncode == 3, res
