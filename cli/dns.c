@@ -238,8 +238,8 @@ static json_t *answer_addrs(const struct smtprobe_dc_mx *m)
 	return a;
 }
 
-static void render_json(const struct smtprobe_dc_facts *f,
-                        const struct smtprobe_dc_report *r)
+static int render_json(const struct smtprobe_dc_facts *f,
+                       const struct smtprobe_dc_report *r)
 {
 	json_t *checks = json_array(), *mx = json_array();
 
@@ -249,6 +249,14 @@ static void render_json(const struct smtprobe_dc_facts *f,
 		        json_pack("{s:s, s:s, s:s, s:s}", "id", c->id, "status",
 		                  smtprobe_dc_status_name(c->status), "text",
 		                  c->text, "fix", c->fix);
+		/* json_pack fails on text that is not UTF-8: never left out
+		 * quietly */
+		if (o == NULL) {
+			cli_error("%s: a text is not UTF-8", c->id);
+			json_decref(checks);
+			json_decref(mx);
+			return -1;
+		}
 		if (c->selector[0])
 			json_object_set_new(o, "selector",
 			                    json_string(c->selector));
@@ -267,11 +275,13 @@ static void render_json(const struct smtprobe_dc_facts *f,
 	        json_pack("{s:s, s:s, s:o, s:o, s:i}", "domain", f->domain,
 	                  "organisational_domain", f->org_domain, "checks",
 	                  checks, "mx", mx, "exit_code", r->exit_code);
-	char *txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *txt = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+	                : NULL;
 	if (txt)
 		printf("%s\n", txt);
 	free(txt);
 	json_decref(doc);
+	return txt ? 0 : -1;
 }
 
 /* --format nagios: CRITICAL when a check fails, WARNING when one warns;
@@ -369,7 +379,8 @@ int cmd_dns(int argc, char **argv)
 				rc = 2;
 			smtprobe_outcome_free(&o);
 		} else if (c.json) {
-			render_json(f, r);
+			if (render_json(f, r) < 0)
+				rc = 2;
 		} else {
 			render_text(f, r);
 		}

@@ -30,8 +30,10 @@ struct dc_slot {
 
 /* ---- answers as text --------------------------------------------------- */
 
-static void record_text(int type, const unsigned char *rd, int len, char *out,
-                        size_t outsz)
+/* The record as text; 0, or -1 when it could not be kept whole (then out
+ * says so, and the answer is marked truncated). */
+static int record_text(int type, const unsigned char *rd, int len, char *out,
+                       size_t outsz)
 {
 	char name[300];
 	unsigned pref;
@@ -41,37 +43,46 @@ static void record_text(int type, const unsigned char *rd, int len, char *out,
 	case SMTPROBE_RR_A:
 	case SMTPROBE_RR_AAAA:
 		if (smtprobe_dns_addr(type, rd, len, out, outsz) == 0)
-			return;
+			return 0;
 		break;
-	case SMTPROBE_RR_TXT:
-		if (smtprobe_dns_txt(rd, len, out, outsz) >= 0)
-			return;
-		break;
+	case SMTPROBE_RR_TXT: {
+		long n = smtprobe_dns_txt(rd, len, out, outsz);
+		if (n < 0)
+			break;
+		/* a NUL inside must not hide what follows it: it becomes a
+		 * control byte the parsers refuse and the output escapes */
+		for (long k = 0; k < n; k++)
+			if (out[k] == '\0')
+				out[k] = '\x01';
+		return 0;
+	}
 	case SMTPROBE_RR_MX:
 		if (smtprobe_dns_mx(rd, len, &pref, name, sizeof(name)) == 0) {
 			snprintf(out, outsz, "%u %s", pref, name);
-			return;
+			return 0;
 		}
 		break;
 	case SMTPROBE_RR_PTR:
 	case SMTPROBE_RR_CNAME:
 		if (smtprobe_dns_name(rd, len, 0, out, outsz) == len)
-			return;
+			return 0;
 		break;
 	case SMTPROBE_RR_TLSA:
 		if (len > 3) {
 			size_t o = (size_t)snprintf(out, outsz, "%u %u %u ",
 			                            rd[0], rd[1], rd[2]);
-			for (int k = 3; k < len && o + 3 < outsz; k++)
+			int k = 3;
+			for (; k < len && o + 3 < outsz; k++)
 				o += (size_t)snprintf(out + o, outsz - o,
 				                      "%02x", rd[k]);
-			return;
+			return k == len ? 0 : -1; /* cut: not whole */
 		}
 		break;
 	default:
 		break;
 	}
-	snprintf(out, outsz, "(malformed record, %d bytes)", len);
+	snprintf(out, outsz, "(malformed or oversized record, %d bytes)", len);
+	return -1;
 }
 
 static void on_answer(const struct smtprobe_dns_answer *a, void *arg)
@@ -93,9 +104,21 @@ static void on_answer(const struct smtprobe_dns_answer *a, void *arg)
 			x->truncated = 1;
 			break;
 		}
-		record_text(a->type, a->rdata[k], a->rdlen[k], x->rec[x->n],
-		            sizeof(x->rec[0]));
+		if (record_text(a->type, a->rdata[k], a->rdlen[k], x->rec[x->n],
+		                sizeof(x->rec[0])) < 0)
+			x->truncated = 1;
 		x->n++;
+	}
+	/* TXT records are read as a set (one SPF, one DMARC record among
+	 * them): with one left out or cut, nothing can be told from the
+	 * rest (RFC 7208 §4.5); MX, addresses and names stay as they are,
+	 * marked truncated */
+	if (x->truncated && a->type == SMTPROBE_RR_TXT) {
+		x->status = SMTPROBE_DNS_ERROR;
+		snprintf(x->why, sizeof(x->why),
+		         "%zu TXT records, more than %d or one over %d bytes: "
+		         "smtprobe cannot read them all",
+		         a->n, SMTPROBE_DC_MAX_RECORDS, SMTPROBE_DC_RECORD - 1);
 	}
 	if (s->then && !run->stopping)
 		s->then(run, s->i, s->j);
@@ -167,6 +190,9 @@ static void on_ptr(struct dc_run *run, size_t i, size_t j)
 	struct smtprobe_dc_addr *ad = &run->f->mxs[i].addr[j];
 	int v6 = strchr(ad->addr, ':') != NULL;
 
+	if (ad->ptr.dnssec == SMTPROBE_DNSSEC_BOGUS)
+		return; /* not to be trusted, nor followed */
+
 	for (size_t k = 0; k < ad->ptr.n && k < SMTPROBE_DC_MAX_PTR_NAMES; k++)
 		dc_ask(run, ad->ptr.rec[k],
 		       v6 ? SMTPROBE_RR_AAAA : SMTPROBE_RR_A, &ad->fwd[k],
@@ -203,14 +229,14 @@ static void on_host_addr(struct dc_run *run, size_t i, size_t j)
 	const struct smtprobe_dc_answer *a = j ? &mx->aaaa : &mx->a;
 	char rev[96];
 
+	if (a->dnssec == SMTPROBE_DNSSEC_BOGUS)
+		return; /* not to be trusted, nor followed */
 	if (j == 0 && run->f->mx.status == SMTPROBE_DNS_OK) {
 		char name[300];
 		snprintf(name, sizeof(name), "_25._tcp.%.255s",
 		         a->canonname[0] ? a->canonname : mx->host);
 		dc_ask(run, name, SMTPROBE_RR_TLSA, &mx->tlsa, NULL, i, 0);
 	}
-	if (a->dnssec == SMTPROBE_DNSSEC_BOGUS)
-		return; /* not to be trusted, nor followed */
 	for (size_t k = 0; k < a->n && mx->naddr < SMTPROBE_DC_MAX_ADDRS; k++) {
 		struct smtprobe_dc_addr *ad = &mx->addr[mx->naddr];
 		snprintf(ad->addr, sizeof(ad->addr), "%s", a->rec[k]);
@@ -393,15 +419,16 @@ int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
 
 	memset(f, 0, sizeof(*f));
 	memset(&run, 0, sizeof(run));
-	if (p->domain == NULL || !valid_domain(p->domain)) {
+	snprintf(f->domain, sizeof(f->domain), "%s",
+	         p->domain ? p->domain : "");
+	size_t n = strlen(f->domain);
+	if (n > 1 && f->domain[n - 1] == '.')
+		f->domain[n - 1] = '\0'; /* the root's dot: example.org. */
+	if (!valid_domain(f->domain)) {
 		snprintf(err, errsz, "'%s' is not a domain name",
 		         p->domain ? p->domain : "");
 		return -1;
 	}
-	snprintf(f->domain, sizeof(f->domain), "%s", p->domain);
-	size_t n = strlen(f->domain);
-	if (n > 1 && f->domain[n - 1] == '.')
-		f->domain[n - 1] = '\0';
 	run.f = f;
 	run.p = p;
 	run.psl = psl_builtin();
@@ -409,6 +436,8 @@ int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
 	        run.psl ? psl_registrable_domain(run.psl, f->domain) : NULL;
 	snprintf(f->org_domain, sizeof(f->org_domain), "%s",
 	         org ? org : f->domain);
+	if (p->ip)
+		snprintf(f->spf_ip, sizeof(f->spf_ip), "%s", p->ip);
 	uv_loop_init(&run.loop);
 	run.dns = smtprobe_dns_new(&run.loop, &p->dns, err, errsz);
 	if (run.dns == NULL) {

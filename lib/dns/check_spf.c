@@ -78,6 +78,10 @@ static void on_spf_answer(struct dc_run *run, size_t i, size_t j)
 	/* bogus data is not to be used (RFC 4035 §5.5): a temperror */
 	if (x->dnssec == SMTPROBE_DNSSEC_BOGUS)
 		a.rcode = SMTPROBE_SPF_R_SERVFAIL;
+	/* records left out (more than the collection keeps): a match could
+	 * be among them, so no answer is given (temperror), never a guess */
+	if (x->truncated)
+		a.rcode = SMTPROBE_SPF_R_SERVFAIL;
 	for (size_t k = 0; a.rcode == SMTPROBE_SPF_R_OK && k < x->n; k++) {
 		const char *r = x->rec[k];
 		switch (w->qtype) {
@@ -173,11 +177,8 @@ void dc_spf_start(struct dc_run *run, size_t i, size_t j)
 		return;
 	begin(run, W_STATIC, SMTPROBE_SPF_STATIC | SMTPROBE_SPF_PROBE_VOID,
 	      NULL);
-	if (run->p->ip) {
-		snprintf(run->f->spf_ip, sizeof(run->f->spf_ip), "%s",
-		         run->p->ip);
+	if (run->p->ip) /* f->spf_ip is set at the start (check.c) */
 		begin(run, W_EVAL, SMTPROBE_SPF_EVAL, run->p->ip);
-	}
 }
 
 void dc_spf_finish(struct dc_run *run)

@@ -96,8 +96,14 @@ vappend(char *buf, size_t sz, const char *fmt, va_list ap)
 	if (len + 1 >= sz)
 		return; /* full: already cut */
 	n = vsnprintf(buf + len, sz - len, fmt, ap);
-	if (n >= 0 && (size_t)n >= sz - len)
-		memcpy(buf + sz - 4, "...", 4);
+	if (n >= 0 && (size_t)n >= sz - len) {
+		/* cut at the start of a character, never inside one: the text
+		 * goes into JSON, which takes only whole UTF-8 */
+		size_t cut = sz - 4;
+		while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
+			cut--;
+		memcpy(buf + cut, "...", 4);
+	}
 }
 
 void jd_set(struct smtprobe_dc_check *c, enum smtprobe_dc_status s,

@@ -462,6 +462,13 @@ static void spf_result(const struct smtprobe_dc_facts *f,
 	char q[JD_QUOTE], ip[80], out[JD_REC_MAX];
 	size_t i;
 
+	if (!f->spf_evaluated && f->spf_ip[0]) {
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "not evaluated for %s: the domain's TXT answer gave no "
+		       "SPF record to start from (see spf.present)",
+		       f->spf_ip);
+		return;
+	}
 	if (!f->spf_evaluated) {
 		jd_set(c, SMTPROBE_DC_SKIP,
 		       "no --ip given: SPF is not "

@@ -51,6 +51,7 @@ struct query {
 	uv_timer_t timer; /* data: the query */
 	int answered;     /* the callback was called (or never will be) */
 	int in_unbound;   /* libunbound may still call on_result */
+	int finished;     /* unlinked, its timer closing */
 };
 
 struct smtprobe_dns {
@@ -123,6 +124,10 @@ static void unlink_query(struct query *q)
 /* The query is over: its timer closes, then it is freed. */
 static void finish(struct query *q)
 {
+	/* once only, even when a callback closed the resolver */
+	if (q->finished)
+		return;
+	q->finished = 1;
 	unlink_query(q);
 	uv_timer_stop(&q->timer);
 	uv_close((uv_handle_t *)&q->timer, on_handle_closed);
@@ -196,8 +201,9 @@ static void on_timeout(uv_timer_t *t)
 	a.why = "no answer in time";
 	q->answered = 1;
 	q->cb(&a, q->arg);
-	/* a result already on its way still comes to on_result, which
-	 * frees the query then */
+	/* libunbound drops an answer of a cancelled query (1.17: ub_cancel
+	 * succeeds for every live query); should it not, on_result comes
+	 * and frees the query then */
 	if (ub_cancel(q->d->ctx, q->async_id) == 0) {
 		q->in_unbound = 0;
 		finish(q);

@@ -918,7 +918,10 @@ static void test_spf_fixes(void **state)
 	snprintf(f->spf_result, sizeof(f->spf_result), "temperror");
 	r = judge(f);
 	expect(r, "spf.result", W_, "could not tell");
-	f->spf_evaluated = 0;
+	f->spf_evaluated = 0; /* asked for, but no SPF record to start */
+	r = judge(f);
+	expect(r, "spf.result", S_, "not evaluated for 2001:db8::9");
+	f->spf_ip[0] = '\0'; /* not asked for */
 	r = judge(f);
 	expect(r, "spf.result", S_, "no --ip");
 	/* a problem inside an include, limits kept */
