@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cli.h"
@@ -16,6 +17,7 @@
 #include "opts.h"
 #include "smtprobe/assure.h"
 #include "smtprobe/dnscheck.h"
+#include "smtprobe/message.h"
 #include "smtprobe/tls.h"
 #include "banned.h"
 
@@ -25,6 +27,9 @@ enum {
 	D_IP,
 	D_SELECTOR,
 	D_STS_PORT,
+	D_MX_PORT,
+	D_NO_CONNECT,
+	D_HELO,
 	D_CA,
 	D_TIMEOUT,
 	D_JSON,
@@ -47,9 +52,17 @@ static const struct opt_def dns_defs[] = {
         {D_STS_PORT, "mta-sts-port", OPT_REQ, "PORT",
          "fetch the MTA-STS policy from this port (default 443; for "
          "tests)"},
+        {D_MX_PORT, "mx-port", OPT_REQ, "PORT",
+         "connect to the MXs on this port (default 25; for tests)"},
+        {D_NO_CONNECT, "no-connect", OPT_NONE, NULL,
+         "no SMTP connections to the MXs: DNS only (no banner or DANE "
+         "match)"},
+        {D_HELO, "helo", OPT_REQ, "NAME",
+         "the EHLO name for the MX connections (default: this host's "
+         "name)"},
         {D_CA, "tls-ca-path", OPT_REQ, "PATH",
          "trust these CAs (a file or a directory) for the MTA-STS fetch "
-         "(default: the system's)"},
+         "and the MX certificates (default: the system's)"},
         {D_TIMEOUT, "timeout", OPT_REQ, "SECS",
          "the whole check's deadline (default 30)"},
         {D_JSON, "json", OPT_NONE, NULL,
@@ -118,6 +131,27 @@ static int on_dns_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 			return -1;
 		}
 		c->p.mta_sts_port = (unsigned)n;
+		return 0;
+	case D_MX_PORT:
+		n = opts_number(v, 1, 65535);
+		if (n < 0) {
+			snprintf(err, errsz, "bad --mx-port '%s'", v);
+			return -1;
+		}
+		c->p.mx_port = (unsigned)n;
+		return 0;
+	case D_NO_CONNECT:
+		c->p.connect = 0;
+		return 0;
+	case D_HELO:
+		if (!smtprobe_arg_safe(v, 0) || strlen(v) >= 250) {
+			snprintf(err, errsz,
+			         "bad --helo '%s': no spaces or control "
+			         "characters, under 250 bytes",
+			         v);
+			return -1;
+		}
+		c->p.helo = v;
 		return 0;
 	case D_CA: {
 		struct smtprobe_tls_opts o;
@@ -188,6 +222,34 @@ static enum cli_mark mark_of(enum smtprobe_dc_status s)
 	return CLI_MARK_FACT;
 }
 
+/* what the SMTP session to one MX address showed, one line */
+static void smtp_line(const struct smtprobe_dc_addr *ad)
+{
+	const struct smtprobe_dc_smtp *s = &ad->smtp;
+
+	printf("      %s: ", ad->addr);
+	if (!s->tried || s->banner_code == 0) {
+		printf("%s\n", s->why[0] ? s->why : "no session");
+		return;
+	}
+	printf("%s", s->banner);
+	if (s->banner_code != 220 || !s->ehlo_name[0]) {
+		printf("%s%s\n", s->why[0] ? "; " : "", s->why);
+		return;
+	}
+	if (!s->starttls)
+		printf("; no STARTTLS");
+	else if (!s->tls)
+		printf("; STARTTLS fails: %s", s->tls_error);
+	else if (s->dane_checked)
+		printf("; %s, DANE %s", s->protocol,
+		       s->dane_match ? "match" : "no match");
+	else
+		printf("; %s, certificate %s", s->protocol,
+		       s->verify_ok ? "trusted" : s->verify_reason);
+	printf("\n");
+}
+
 static void render_text(const struct smtprobe_dc_facts *f,
                         const struct smtprobe_dc_report *r)
 {
@@ -204,6 +266,8 @@ static void render_text(const struct smtprobe_dc_facts *f,
 		for (size_t k = 0; k < m->naddr; k++)
 			printf("%s%s", k ? ", " : "  ", m->addr[k].addr);
 		printf("\n");
+		for (size_t k = 0; f->connect && k < m->naddr; k++)
+			smtp_line(&m->addr[k]);
 	}
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
@@ -224,7 +288,40 @@ static void render_text(const struct smtprobe_dc_facts *f,
 	       fails == 1 ? "" : "s", warns, r->exit_code);
 }
 
-static json_t *answer_addrs(const struct smtprobe_dc_mx *m)
+/* the SMTP session's facts; null when none was made */
+static json_t *smtp_json(const struct smtprobe_dc_smtp *s, int connect)
+{
+	if (!connect)
+		return json_null();
+	json_t *o = json_pack(
+	        "{s:b, s:s, s:i, s:s, s:s, s:b, s:b, s:s, s:f}", "tried",
+	        s->tried, "error", s->why, "banner_code", s->banner_code,
+	        "banner", s->banner, "ehlo_name", s->ehlo_name, "starttls",
+	        s->starttls, "tls", s->tls, "tls_error", s->tls_error, "ms",
+	        s->ms);
+	if (o && s->tls) {
+		json_object_set_new(o, "protocol", json_string(s->protocol));
+		json_object_set_new(o, "verify_ok", json_boolean(s->verify_ok));
+		json_object_set_new(o, "verify_reason",
+		                    json_string(s->verify_reason));
+		json_object_set_new(o, "host_match",
+		                    json_boolean(s->host_match));
+		json_object_set_new(o, "spki_sha256",
+		                    json_string(s->spki_sha256));
+	}
+	if (o && s->tls && s->dane_checked)
+		json_object_set_new(
+		        o, "dane",
+		        json_pack("{s:i, s:b, s:i, s:i, s:i, s:i}", "records",
+		                  (int)s->tlsa_given, "match", s->dane_match,
+		                  "depth", s->dane_depth, "usage",
+		                  s->dane_usage, "selector", s->dane_selector,
+		                  "mtype", s->dane_mtype));
+	return o ? o : json_null();
+}
+
+static json_t *answer_addrs(const struct smtprobe_dc_facts *f,
+                            const struct smtprobe_dc_mx *m)
 {
 	json_t *a = json_array();
 	for (size_t k = 0; k < m->naddr; k++) {
@@ -232,8 +329,10 @@ static json_t *answer_addrs(const struct smtprobe_dc_mx *m)
 		json_t *ptr = json_array();
 		for (size_t j = 0; j < ad->ptr.n; j++)
 			json_array_append_new(ptr, json_string(ad->ptr.rec[j]));
-		json_array_append_new(a, json_pack("{s:s, s:o}", "address",
-		                                   ad->addr, "ptr", ptr));
+		json_array_append_new(
+		        a, json_pack("{s:s, s:o, s:o}", "address", ad->addr,
+		                     "ptr", ptr, "smtp",
+		                     smtp_json(&ad->smtp, f->connect)));
 	}
 	return a;
 }
@@ -270,7 +369,7 @@ static int render_json(const struct smtprobe_dc_facts *f,
 		                      f->mxs[i].host, "preference",
 		                      (int)f->mxs[i].pref, "dnssec",
 		                      smtprobe_dnssec_name(f->mxs[i].a.dnssec),
-		                      "addresses", answer_addrs(&f->mxs[i])));
+		                      "addresses", answer_addrs(f, &f->mxs[i])));
 	json_t *doc =
 	        json_pack("{s:s, s:s, s:o, s:o, s:i}", "domain", f->domain,
 	                  "organisational_domain", f->org_domain, "checks",
@@ -336,6 +435,7 @@ int cmd_dns(int argc, char **argv)
 	char err[512] = "";
 
 	memset(&c, 0, sizeof(c));
+	c.p.connect = 1;
 	cli_nagios_init(&c.ng);
 	/* a monitoring system reads a usage error as UNKNOWN (3) */
 	int usage = cli_nagios_wanted(argc, argv) ? CLI_NAGIOS_UNKNOWN : 2;
@@ -353,6 +453,14 @@ int cmd_dns(int argc, char **argv)
 		return usage;
 	}
 	c.p.selectors = c.selectors;
+	char helo[256];
+	if (c.p.helo == NULL) {
+		if (gethostname(helo, sizeof(helo) - 1) < 0 ||
+		    !smtprobe_arg_safe(helo, 0))
+			snprintf(helo, sizeof(helo), "localhost");
+		helo[sizeof(helo) - 1] = '\0';
+		c.p.helo = helo;
+	}
 	struct smtprobe_dc_facts *f = calloc(1, sizeof(*f));
 	struct smtprobe_dc_report *r = calloc(1, sizeof(*r));
 	if (f == NULL || r == NULL) {

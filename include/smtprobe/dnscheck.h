@@ -33,11 +33,38 @@ struct smtprobe_dc_answer {
 	char rec[SMTPROBE_DC_MAX_RECORDS][SMTPROBE_DC_RECORD];
 };
 
+/* One SMTP connection to an MX address (params.connect): the banner and
+ * EHLO names, STARTTLS and, when the MX has usable TLSA records, DANE's
+ * match of the chain it sent. Names and texts escaped. */
+struct smtprobe_dc_smtp {
+	int tried;          /* 0: not connected (see why) */
+	char why[256];      /* not tried: why; tried: how it ended early */
+	int banner_code;    /* 0: no banner */
+	char banner[256];   /* the banner's first line, code and all */
+	char banner_name[256]; /* its first word after the code */
+	char ehlo_name[256];   /* the first word of the EHLO reply */
+	int starttls;          /* offered in the EHLO reply */
+	int tls;               /* the handshake completed */
+	char tls_error[256];   /* ... or why not */
+	char protocol[16];
+	int verify_ok; /* PKIX (or DANE when records were given) */
+	char verify_reason[256];
+	int host_match;        /* the certificate names the MX host */
+	char spki_sha256[65];  /* the leaf key's, for a TLSA 3 1 1 record */
+	/* DANE: the records given (usable: usages 2/3 of a secure answer),
+	 * and the match */
+	size_t tlsa_given;
+	int dane_checked, dane_match, dane_depth;
+	int dane_usage, dane_selector, dane_mtype;
+	double ms;
+};
+
 struct smtprobe_dc_addr {
 	char addr[64];                 /* "127.0.0.2", "2001:db8::25" */
 	struct smtprobe_dc_answer ptr; /* its PTR */
 	/* the forward lookup of each PTR name (A for IPv4, AAAA for IPv6) */
 	struct smtprobe_dc_answer fwd[SMTPROBE_DC_MAX_PTR_NAMES];
+	struct smtprobe_dc_smtp smtp;
 };
 
 struct smtprobe_dc_mx {
@@ -87,6 +114,10 @@ struct smtprobe_dc_facts {
 	char sts_error[256]; /* the fetch failed: why (TLS, redirect, size) */
 	char *sts_policy;    /* malloc'd, at most 64 KiB; NULL when none */
 	size_t sts_policy_len;
+	/* SMTP to the MX addresses was asked (params.connect): each address's
+	 * smtp says what came of it */
+	int connect;
+	unsigned mx_port;
 };
 
 enum smtprobe_dc_status {
@@ -126,9 +157,15 @@ struct smtprobe_dc_params {
 	const char *const *selectors; /* --dkim-selector */
 	size_t nsel;
 	unsigned mta_sts_port; /* 0: 443 */
-	const char *ca_file;   /* the MTA-STS fetch's trust anchors (a file) */
+	const char *ca_file;   /* the MTA-STS fetch's and the MX certificates'
+	                          trust anchors (a file) */
 	const char *ca_path;   /* ... or a directory; NULL both: the system's */
 	unsigned timeout_ms;   /* the whole collection; 0: 30 s */
+	/* SMTP to every MX address once the lookups are done (at most 8 at
+	 * once): banner, EHLO, STARTTLS with DANE, QUIT; 0: none */
+	int connect;
+	unsigned mx_port; /* 0: 25 */
+	const char *helo; /* the EHLO name; NULL: "localhost" */
 };
 
 /* Gather the facts (blocks; its own loop). 0, or -1 with err (a bad

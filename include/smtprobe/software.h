@@ -86,6 +86,7 @@ enum smtprobe_advice_topic {
 	SMTPROBE_ADV_TLS_CERT_KEY,  /* small key, SHA-1 signature */
 	SMTPROBE_ADV_TLS_SESSION,   /* compression, insecure renegotiation */
 	SMTPROBE_ADV_TLS_OCSP,      /* no OCSP stapling */
+	SMTPROBE_ADV_BANNER_NAME,   /* banner / EHLO name is not the PTR's */
 	SMTPROBE_ADV_LAST
 };
 

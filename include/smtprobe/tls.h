@@ -10,6 +10,17 @@
 #include <stddef.h>
 
 #define SMTPROBE_MAX_CHAIN 10
+#define SMTPROBE_MAX_TLSA  16
+
+/* One TLSA record (RFC 6698 §2.1) for DANE: certificate usage (0 PKIX-TA,
+ * 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE), selector (0 the whole certificate, 1
+ * its SubjectPublicKeyInfo), matching type (0 exact, 1 SHA-256, 2
+ * SHA-512) and the association data (raw bytes, not hex). */
+struct smtprobe_tlsa {
+	unsigned char usage, selector, mtype;
+	const unsigned char *data;
+	size_t len;
+};
 
 struct smtprobe_tls_opts {
 	const char *sni; /* server name to send; NULL or "" = none */
@@ -29,6 +40,17 @@ struct smtprobe_tls_opts {
 	const unsigned char *session;
 	size_t session_len;
 	int no_ticket; /* no session ticket: TLS <= 1.2 resumes by id */
+	/* DANE (RFC 7671, RFC 7672 for SMTP): authenticate the server by
+	 * these TLSA records instead of the CA store, with OpenSSL's DANE
+	 * support. dane_base is the TLSA base domain (the name the records
+	 * were found under, after CNAMEs) and with verify_host the reference
+	 * names of a DANE-TA match; DANE-EE matches check no name (RFC 7672
+	 * §3.1.1). The caller picks the records (SMTP ignores usages 0 and
+	 * 1); records OpenSSL cannot use are counted, not errors. ntlsa 0:
+	 * no DANE. */
+	const struct smtprobe_tlsa *tlsa;
+	size_t ntlsa;
+	const char *dane_base;
 };
 
 enum smtprobe_tls_rc {
@@ -85,6 +107,9 @@ struct smtprobe_cert_facts {
 	long lifetime_days; /* notAfter - notBefore */
 	int is_ca;          /* basicConstraints CA (an intermediate or root) */
 	int must_staple;    /* RFC 7633 TLS Feature: status_request */
+	/* SHA-256 of the SubjectPublicKeyInfo, lower-case hex: what a TLSA
+	 * "3 1 1" record for this key holds ("" when unknown) */
+	char spki_sha256[65];
 };
 
 struct smtprobe_tls_facts {
@@ -106,6 +131,16 @@ struct smtprobe_tls_facts {
 	int secure_renegotiation;   /* RFC 5746 (TLS <= 1.2) */
 	int extended_master_secret; /* RFC 7627 (TLS <= 1.2) */
 	int resumed;                /* the session given was resumed */
+	/* DANE (tls_opts.ntlsa > 0): how many records OpenSSL could use, and
+	 * whether the chain sent matched one - at which depth (0 the leaf)
+	 * and which record. With DANE the verification above is DANE's:
+	 * verify_ok means a usable record matched (X509_V_ERR_DANE_NO_MATCH
+	 * when none did). */
+	int dane_checked;
+	size_t dane_usable;
+	int dane_match;
+	int dane_depth;
+	int dane_usage, dane_selector, dane_mtype;
 	size_t nchain; /* certificates the server sent, leaf first */
 	struct smtprobe_cert_facts chain[SMTPROBE_MAX_CHAIN];
 };

@@ -7,7 +7,8 @@
  * has none; the address of mta-sts.DOMAIN and then the policy over HTTPS
  * (sts_fetch.c, in a worker thread). SPF is counted and evaluated by the
  * resumable evaluator (spf.h) with its queries going the same way
- * (check_spf.c). A deadline ends the whole. */
+ * (check_spf.c). A deadline ends the whole. Then, when asked, SMTP to
+ * every MX address within what is left of it (mx_connect.c). */
 #include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,6 +454,8 @@ int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
 	while (run.pending > 0 && !run.stopping &&
 	       uv_run(&run.loop, UV_RUN_ONCE))
 		;
+	int in_time = !run.stopping;
+	unsigned left = dc_left_ms(&run);
 	run.stopping = 1;
 	dc_spf_finish(&run);
 	smtprobe_dns_close(run.dns);
@@ -465,6 +468,8 @@ int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
 		run.slots = s->next;
 		free(s);
 	}
+	if (p->connect)
+		dc_connect_all(p, f, in_time ? left : 0);
 	return 0;
 }
 

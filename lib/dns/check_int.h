@@ -49,5 +49,9 @@ void dc_spf_finish(struct dc_run *run);
 /* MTA-STS (sts_fetch.c): after _mta-sts's TXT came; at the end */
 void dc_sts_start(struct dc_run *run, size_t i, size_t j);
 void dc_sts_join(struct dc_run *run);
+/* SMTP to every MX address (mx_connect.c): after the lookups, on a loop
+ * of its own (the batch runner), within left_ms */
+void dc_connect_all(const struct smtprobe_dc_params *p,
+                    struct smtprobe_dc_facts *f, unsigned left_ms);
 
 #endif

@@ -2,7 +2,8 @@
  * in, the report out. Here: the report's assembly (every id of
  * smtprobe_dc_check_ids, in that order, exactly once - dkim.key once per
  * selector), dnssec.status, and the helpers the other judge_*.c share
- * (judge_int.h): judge_mx.c (mx.*, ptr.*), judge_auth.c (spf.*),
+ * (judge_int.h): judge_mx.c (mx.*, ptr.*), judge_smtp.c (what the SMTP
+ * connections showed: mx.smtp, mx.starttls, ptr.banner), judge_auth.c (spf.*),
  * judge_dmarc.c (dmarc.*, dkim.key), judge_tls.c (mta_sts.*, tlsrpt,
  * dane.tlsa).
  *
@@ -27,7 +28,7 @@
 
 #include "banned.h"
 
-#define JD_NIDS 25 /* ids in smtprobe_dc_check_ids */
+#define JD_NIDS 28 /* ids in smtprobe_dc_check_ids */
 _Static_assert(JD_NIDS - 1 + SMTPROBE_DC_MAX_SELECTORS <=
                        SMTPROBE_DC_MAX_CHECKS,
                "the report has room for every row");
@@ -36,6 +37,8 @@ const char *const smtprobe_dc_check_ids[JD_NIDS + 1] = {
         "mx.present",       "mx.null",
         "mx.cname",         "mx.resolves",
         "ptr.present",      "ptr.fcrdns",
+        "mx.smtp",          "mx.starttls",
+        "ptr.banner",
         "spf.present",      "spf.multiple",
         "spf.syntax",       "spf.lookups",
         "spf.void_lookups", "spf.all",
@@ -418,13 +421,15 @@ static void dnssec_status(const struct smtprobe_dc_facts *f,
 
 /* ---- the report ---- */
 
-/* the separators that lists leave at the end */
+/* the separators that lists leave at the start and the end */
 static void trim(char *s)
 {
 	size_t n = strlen(s);
+	size_t lead = strspn(s, " ");
 
-	while (n > 0 && (s[n - 1] == ';' || s[n - 1] == ' '))
+	while (n > lead && (s[n - 1] == ';' || s[n - 1] == ' '))
 		s[--n] = '\0';
+	memmove(s, s + lead, n - lead + 1);
 }
 
 void smtprobe_dns_judge(const struct smtprobe_dc_facts *f,
@@ -432,6 +437,7 @@ void smtprobe_dns_judge(const struct smtprobe_dc_facts *f,
 {
 	memset(r, 0, sizeof(*r));
 	jd_mx(f, r);
+	jd_smtp(f, r);
 	jd_spf(f, r);
 	jd_dmarc_dkim(f, r);
 	jd_tls(f, r);

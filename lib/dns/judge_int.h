@@ -83,10 +83,12 @@ void jd_one_host(struct smtprobe_dc_check *c, const struct smtprobe_dc_facts *f,
  * can give pass): 1; it authorises none ("v=spf1 -all"): 0; no single
  * parsable record: -1. */
 int jd_spf_authorises(const struct smtprobe_dc_facts *f);
-/* The rows, in report order: judge_mx.c mx.* and ptr.*; judge_auth.c
+/* The rows, in report order: judge_mx.c mx.* and ptr.*; judge_smtp.c
+ * mx.smtp, mx.starttls, ptr.banner; judge_auth.c
  * spf.*; judge_dmarc.c dmarc.* and dkim.key; judge_tls.c mta_sts.*,
  * tlsrpt.present and dane.tlsa. */
 void jd_mx(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
+void jd_smtp(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
 void jd_spf(const struct smtprobe_dc_facts *f, struct smtprobe_dc_report *r);
 void jd_dmarc_dkim(const struct smtprobe_dc_facts *f,
                    struct smtprobe_dc_report *r);

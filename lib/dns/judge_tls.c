@@ -7,9 +7,12 @@
  * MX and address answers are DNSSEC-secure; usages 0/1 ignored on port
  * 25, RFC 7672 §3.1.3).
  *
- * Pure: no I/O, no allocation. The TLSA records are not compared with the
- * MX's live certificate: the facts do not carry that match yet (a hook in
- * dane_host() says where it goes). */
+ * With connections (facts.connect), the chain each MX address sent is
+ * judged against its usable records (the match is OpenSSL's, made during
+ * the handshake, mx_connect.c): no match, or no TLS, is a fail, with the
+ * record of the key in use as the fix.
+ *
+ * Pure: no I/O, no allocation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,9 +371,58 @@ static int tlsa_usable(const char *rec, unsigned long *usage)
 	return *usage == 2 || *usage == 3;
 }
 
+/* The chain each address of m sent (facts.connect) against the records
+ * OpenSSL could use: a mismatch or no TLS is a fail (RFC 7672 §2.2: DANE
+ * senders defer); how many addresses were compared goes to *compared. */
+static void dane_live(const struct smtprobe_dc_mx *m,
+                      struct smtprobe_dc_check *c, size_t *compared)
+{
+	for (size_t j = 0; j < m->naddr; j++) {
+		const struct smtprobe_dc_smtp *s = &m->addr[j].smtp;
+		const char *a = m->addr[j].addr;
+		if (!s->tried || s->banner_code != 220)
+			continue;
+		(*compared)++;
+		if (!s->starttls || !s->tls) {
+			jd_worse(c, SMTPROBE_DC_FAIL);
+			jd_text(c,
+			        " %s (%s): %s, and DANE senders defer mail "
+			        "without TLS;",
+			        m->host, a,
+			        s->starttls ? "the TLS handshake fails"
+			                    : "no STARTTLS");
+			jd_fix(c, "make STARTTLS work on %s (see mx.starttls); ",
+			       m->host);
+		} else if (s->dane_checked && s->dane_match) {
+			jd_text(c, " %s (%s): the %s matches TLSA %d %d %d;",
+			        m->host, a,
+			        s->dane_depth == 0 ? "certificate" : "chain",
+			        s->dane_usage, s->dane_selector, s->dane_mtype);
+		} else {
+			jd_worse(c, SMTPROBE_DC_FAIL);
+			jd_text(c,
+			        " %s (%s): the certificate it sends matches no "
+			        "TLSA record: DANE senders defer mail to it;",
+			        m->host, a);
+			if (s->spki_sha256[0])
+				jd_fix(c,
+				       "publish '_25._tcp.%s. TLSA 3 1 1 %s' "
+				       "(the key it uses now) beside the "
+				       "records there, or go back to the key "
+				       "they name; ",
+				       m->host, s->spki_sha256);
+			else
+				jd_fix(c,
+				       "publish '_25._tcp.%s. TLSA 3 1 1 <SHA-256 "
+				       "of the key it uses now>'; ",
+				       m->host);
+		}
+	}
+}
+
 static void dane_host(const struct smtprobe_dc_facts *f,
                       const struct smtprobe_dc_mx *m,
-                      struct smtprobe_dc_check *c)
+                      struct smtprobe_dc_check *c, size_t *compared)
 {
 	const struct smtprobe_dc_answer *t = &m->tlsa;
 	size_t usable = 0, pkix = 0, n;
@@ -456,24 +508,27 @@ static void dane_host(const struct smtprobe_dc_facts *f,
 	        usable == 1 ? ", publish the next key's ahead of a rollover "
 	                      "(RFC 7671 §8.1)"
 	                    : "");
-	/* hook: when the facts carry the match of the MX's chain against
-	 * these records (lib/tls, SSL_dane_*), no match is a fail here */
+	if (f->connect)
+		dane_live(m, c, compared);
 }
 
 static void dane_tlsa(const struct smtprobe_dc_facts *f,
                       struct smtprobe_dc_report *r)
 {
 	struct smtprobe_dc_check *c = jd_row(r, "dane.tlsa");
+	size_t compared = 0;
 
 	if (!jd_have_hosts(f, c))
 		return;
 	jd_set(c, SMTPROBE_DC_SKIP, "TLSA at _25._tcp.MX:");
 	for (size_t i = 0; i < jd_nmx(f); i++)
-		dane_host(f, &f->mxs[i], c);
+		dane_host(f, &f->mxs[i], c, &compared);
 	if (c->status == SMTPROBE_DC_SKIP)
 		jd_text(c, " not looked up");
-	else if (c->status == SMTPROBE_DC_PASS)
-		jd_text(c, " not compared with the live certificate");
+	else if (c->status == SMTPROBE_DC_PASS && compared == 0)
+		jd_text(c, " not compared with the live certificate%s",
+		        f->connect ? " (no MX took a session)"
+		                   : " (--no-connect)");
 	if (c->status == SMTPROBE_DC_INFO)
 		jd_fix(c, "to use DANE: sign the zones, publish '_25._tcp.MX. "
 		          "TLSA 3 1 1 <SHA-256 of the key's SPKI>' per MX, and "

@@ -416,6 +416,23 @@ static const struct topic topics[SMTPROBE_ADV_LAST] = {
                         "before 7.x: upgrade",
                   [X] = "Exchange: staples automatically when the CA offers "
                         "OCSP"}},
+        [SMTPROBE_ADV_BANNER_NAME] =
+                {"announce the name the address's PTR gives (and that "
+                 "resolves back to it) in the banner and the EHLO reply",
+                 {[P] = "Postfix: myhostname = NAME in main.cf (the banner "
+                        "and EHLO use it; check smtpd_banner and any "
+                        "per-service -o myhostname in master.cf)",
+                  [E] = "Exim: primary_hostname = NAME (or "
+                        "smtp_active_hostname per listener)",
+                  [S] = "Sendmail: define(`confDOMAIN_NAME', `NAME') in "
+                        "the .mc file, then rebuild sendmail.cf",
+                  [O] = "OpenSMTPD: 'listen on ... hostname NAME' in "
+                        "smtpd.conf (the default is the system's name)",
+                  [X] = "Exchange: Set-ReceiveConnector -Fqdn NAME on the "
+                        "Internet-facing receive connector",
+                  [SMTPROBE_SW_SMTPROBE] = "smtprobe serve: 'hostname: "
+                                           "NAME' in the policy, or "
+                                           "--hostname NAME"}},
 };
 
 #undef P

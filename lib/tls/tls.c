@@ -385,7 +385,8 @@ int smtprobe_tls_new(struct smtprobe_tls **out,
 		}
 		ERR_clear_error();
 	}
-	if (setup_names(t, o, err, errsz) < 0)
+	if (setup_names(t, o, err, errsz) < 0 ||
+	    tls__dane_setup(t, o, err, errsz) < 0)
 		goto fail;
 	if (!SSL_set_fd(t->ssl, fd)) {
 		tls__format_err(err, errsz, "cannot attach tls to the socket",
@@ -712,6 +713,7 @@ static void cert_facts(struct smtprobe_cert_facts *c, X509 *x)
 	c->is_ca = X509_check_ca(x) > 0;
 	c->must_staple = must_staple(x);
 	key_facts(c, x);
+	tls__spki_sha256(x, c->spki_sha256, sizeof(c->spki_sha256));
 	tls__escape_str(c->sig_alg, sizeof(c->sig_alg), sig ? sig : "unknown");
 	/* Name match alone is not enough: the key must sign the cert. */
 	c->self_signed = X509_self_signed(x, 1) == 1;
@@ -927,6 +929,7 @@ void smtprobe_tls_get_facts(const struct smtprobe_tls *t,
 	        SSL_get_secure_renegotiation_support(t->ssl) == 1;
 	out->extended_master_secret = SSL_get_extms_support(t->ssl) == 1;
 	out->resumed = SSL_session_reused(t->ssl) == 1;
+	tls__dane_facts(t, out);
 	tls__escape_str(out->verify_reason, sizeof(out->verify_reason),
 	                leaf == NULL ? "no peer certificate"
 	                             : X509_verify_cert_error_string(code));

@@ -260,6 +260,14 @@ static SSL_CTX *build_ctx(const struct smtprobe_tls_opts *o, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	/* Never prompt on the terminal for a key passphrase. */
 	SSL_CTX_set_default_passwd_cb(ctx, tls__no_passphrase);
+	/* DANE is per connection (tls_dane.c); the context only needs the
+	 * digests for it */
+	if (SSL_CTX_dane_enable(ctx) <= 0) {
+		tls__format_err(err, errsz, "cannot enable dane",
+		                "out of memory");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (setup_protocols(ctx, o, err, errsz) < 0 ||
 	    setup_trust(ctx, o, err, errsz) < 0 ||
 	    setup_ciphers(ctx, o->ciphers, err, errsz) < 0 ||

@@ -40,6 +40,8 @@ struct smtprobe_tls {
 	char err[TLS_MAX_ERR];
 	int alert_recv; /* first fatal alert received, -1 none */
 	int alert_sent; /* first fatal alert sent, -1 none */
+	int dane;           /* TLSA records were given */
+	size_t dane_usable; /* ... and OpenSSL took this many */
 	struct smtprobe_tls_failure fail;
 };
 
@@ -71,5 +73,15 @@ void tls__classify(struct smtprobe_tls *t, enum smtprobe_tls_error fallback,
  * shared with other connections of the same options), or NULL with err. */
 SSL_CTX *tls__client_ctx(const struct smtprobe_tls_opts *o, char *err,
                          size_t errsz);
+/* tls_dane.c: enable DANE on t's connection with o's TLSA records (after
+ * the names are set up; nothing when o has none); 0 or -1 with err. The
+ * DANE facts after the handshake. */
+int tls__dane_setup(struct smtprobe_tls *t, const struct smtprobe_tls_opts *o,
+                    char *err, size_t errsz);
+void tls__dane_facts(const struct smtprobe_tls *t,
+                     struct smtprobe_tls_facts *out);
+/* The SHA-256 of x's SubjectPublicKeyInfo as lower-case hex ("" when it
+ * cannot be had); out has room for 65 bytes. */
+void tls__spki_sha256(X509 *x, char *out, size_t outsz);
 
 #endif

@@ -1,6 +1,8 @@
 """`smtprobe dns DOMAIN` against the DNS lab (tests/harness/dns_lab.py):
 Knot DNS with DNSSEC from the lab's trust anchor, nginx serving the MTA-STS
-policies, every query through --resolver.
+policies, every query through --resolver; and the lab's MX hosts as SMTP
+servers (tests/harness/dns_mx.py: `smtprobe serve` with STARTTLS on every
+MX address, one port, --mx-port) for the banner, STARTTLS and DANE checks.
 
 Table-driven from dns_zones.DOMAINS: each domain trips the checks its
 `trips` names, with one of the statuses listed there, and every other check
@@ -17,15 +19,13 @@ from dns_zones import DOMAINS, DKIM_SELECTOR, MX_HOSTS, SPF_IP
 from runner import run_smtprobe
 
 IDS = ["mx.present", "mx.null", "mx.cname", "mx.resolves", "ptr.present",
-       "ptr.fcrdns", "spf.present", "spf.multiple", "spf.syntax", "spf.lookups",
+       "ptr.fcrdns", "mx.smtp", "mx.starttls", "ptr.banner", "spf.present", "spf.multiple", "spf.syntax", "spf.lookups",
        "spf.void_lookups", "spf.all", "spf.result", "dmarc.present",
        "dmarc.multiple", "dmarc.syntax", "dmarc.policy",
        "dmarc.rua_external_auth", "dkim.key", "mta_sts.record", "mta_sts.policy",
        "mta_sts.mx_match", "tlsrpt.present", "dane.tlsa", "dnssec.status"]
 QUIET = {"pass", "info", "skip"}
-# What is not built yet (issue 14 goes on): TLSA matched against the chain
-# the MX sends over STARTTLS
-NOT_YET = {"tlsa-bad.test": "the live DANE match needs the SMTP connections"}
+CONNECTED = ("mx.smtp", "mx.starttls", "ptr.banner")
 
 
 def sender_ip(d):
@@ -37,11 +37,10 @@ def sender_ip(d):
     return SPF_IP
 
 
-def dns(lab, domain, *extra, ip=SPF_IP):
-    args = ["dns", domain, "--resolver", lab.resolver, "--trust-anchor",
-            lab.anchor_file, "--mta-sts-port", str(lab.https_port),
-            "--tls-ca-path", lab.ca_file, "--dkim-selector", DKIM_SELECTOR,
-            "--json", *extra]
+def dns(lab, domain, *extra, ip=SPF_IP, mx=None):
+    """--json against the lab; with the MX listeners when mx is given, else
+    --no-connect."""
+    args = lab_args(lab, domain, mx) + ["--json", *extra]
     if ip:
         args += ["--ip", ip]
     res = run_smtprobe(args, timeout=60)
@@ -56,12 +55,10 @@ def by_id(doc):
     return out
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True))
-    if n in NOT_YET else n for n in sorted(DOMAINS)])
-def test_domain_trips_its_checks(dns_lab, name):
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_domain_trips_its_checks(dns_lab, dns_mx, name):
     d = DOMAINS[name]
-    res, doc = dns(dns_lab, name, ip=sender_ip(d))
+    res, doc = dns(dns_lab, name, ip=sender_ip(d), mx=dns_mx)
     # a broken SPF record makes check_host() a permerror too
     spf_broken = any(c.startswith("spf.") for c in d.trips)
     checks = by_id(doc)
@@ -84,14 +81,72 @@ def test_domain_trips_its_checks(dns_lab, name):
     assert res.returncode == (1 if fails else 0), res.stdout
 
 
-def test_good_domain_text_report(dns_lab):
-    res = run_smtprobe(["dns", "good.test", "--resolver", dns_lab.resolver,
-                        "--trust-anchor", dns_lab.anchor_file, "--mta-sts-port",
-                        str(dns_lab.https_port), "--tls-ca-path", dns_lab.ca_file,
-                        "--dkim-selector", DKIM_SELECTOR], timeout=60)
+def test_good_domain_text_report(dns_lab, dns_mx):
+    res = run_smtprobe(lab_args(dns_lab, "good.test", dns_mx), timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "mx.good.test" in res.stdout
+    # the session to the MX, on one line under it
+    assert "127.0.0.2: 220 mx.good.test ESMTP" in res.stdout, res.stdout
+    assert "DANE match" in res.stdout, res.stdout
     assert "result: 0 checks failed" in res.stdout, res.stdout
+
+
+def test_dane_mismatch_gives_the_live_key(dns_lab, dns_mx):
+    """tlsa-bad.test's TLSA names a key the MX does not have: the fail's
+    fix is the record of the key it sends (the lab's "live" SPKI)."""
+    _, doc = dns(dns_lab, "tlsa-bad.test", mx=dns_mx)
+    c = by_id(doc)["dane.tlsa"][0]
+    assert c["status"] == "fail", c
+    assert f"TLSA 3 1 1 {dns_lab.tlsa['live']}" in c["fix"], c
+    smtp = doc["mx"][0]["addresses"][0]["smtp"]
+    assert smtp["dane"]["match"] is False and smtp["dane"]["records"] == 1, smtp
+    assert smtp["spki_sha256"] == dns_lab.tlsa["live"], smtp
+
+
+def test_dane_match_facts(dns_lab, dns_mx):
+    _, doc = dns(dns_lab, "good.test", mx=dns_mx)
+    smtp = doc["mx"][0]["addresses"][0]["smtp"]
+    assert smtp["banner"].startswith("220 mx.good.test"), smtp
+    assert smtp["ehlo_name"] == "mx.good.test" and smtp["starttls"], smtp
+    assert smtp["dane"] == {"records": 2, "match": True, "depth": 0, "usage": 3,
+                            "selector": 1, "mtype": 1}, smtp
+    # the MX saw the handshake from us
+    assert any(e.get("event") == "tls" and e.get("client", "").startswith("127.")
+               for e in dns_mx.serve.events("tls")), dns_mx.serve.events()[-5:]
+
+
+def test_insecure_tlsa_is_not_used(dns_lab, dns_mx):
+    """unsigned.test's TLSA matches, but the zone is insecure: no DANE on
+    the connection (RFC 7672 §2.2), the certificate is judged by PKIX."""
+    _, doc = dns(dns_lab, "unsigned.test", mx=dns_mx)
+    smtp = doc["mx"][0]["addresses"][0]["smtp"]
+    assert "dane" not in smtp and smtp["verify_ok"] is True, smtp
+
+
+def test_no_connect_skips_the_smtp_checks(dns_lab):
+    _, doc = dns(dns_lab, "good.test")
+    for cid in CONNECTED:
+        c = by_id(doc)[cid][0]
+        assert c["status"] == "skip" and "--no-connect" in c["text"], c
+    assert doc["mx"][0]["addresses"][0]["smtp"] is None
+    dane = by_id(doc)["dane.tlsa"][0]
+    assert "not compared with the live certificate" in dane["text"], dane
+
+
+def test_mx_refusing_connections_fails(dns_lab):
+    """Nothing listens on the port: mx.smtp fails, the rest is skipped."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    port = s.getsockname()[1]
+    s.close()  # a port just freed: connections are refused
+    res = run_smtprobe(lab_args(dns_lab, "good.test") [:-1] +
+                       ["--mx-port", str(port), "--json"], timeout=60)
+    assert res.returncode == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    c = by_id(doc)["mx.smtp"][0]
+    assert c["status"] == "fail" and "connection refused" in c["text"], c
+    assert by_id(doc)["mx.starttls"][0]["status"] == "skip"
 
 
 def test_json_contract(dns_lab):
@@ -123,10 +178,13 @@ def test_usage_errors(args, why):
 
 
 # ---------------------------------------------------------------- --format
-def lab_args(lab, domain):
+def lab_args(lab, domain, mx=None):
+    """The lab's options; --mx-port with the MX listeners, else
+    --no-connect (always last)."""
     return ["dns", domain, "--resolver", lab.resolver, "--trust-anchor",
             lab.anchor_file, "--mta-sts-port", str(lab.https_port),
-            "--tls-ca-path", lab.ca_file, "--dkim-selector", DKIM_SELECTOR]
+            "--tls-ca-path", lab.ca_file, "--dkim-selector", DKIM_SELECTOR] + \
+        (["--mx-port", str(mx.port)] if mx else ["--no-connect"])
 
 
 def test_format_prometheus(dns_lab):

@@ -248,7 +248,7 @@ static const struct lab lab_domains[] = {
         {"ptr-missing.test", .own_mx = 1,
          .trips = {{"ptr.present", "fail", F_}, {"ptr.fcrdns", "fail", F_}}},
         {"ptr-mismatch.test", .own_mx = 1,
-         .trips = {{"ptr.fcrdns", "fail", F_}}},
+         .trips = {{"ptr.fcrdns", "fail", F_}, {"ptr.banner", "warn", W_}}},
         {"spf-lookups.test",
          .spf = {"v=spf1 include:i1.{d} include:i2.{d} include:i3.{d} "
                  "include:i4.{d} include:i5.{d} include:i6.{d} "
@@ -295,9 +295,7 @@ static const struct lab lab_domains[] = {
         {"mta-sts-redirect.test", .mta_sts = "redirect",
          .trips = {{"mta_sts.policy", "fail", F_}}},
         {"tlsa-bad.test", .own_mx = 1, .tlsa = "stale",
-         /* the lab's fail needs the MX's live chain, which the facts do
-          * not carry yet: from DNS alone the record is well-formed */
-         .also = {{"dane.tlsa", "fail (live chain)", P_}}},
+         .trips = {{"dane.tlsa", "fail", F_}}},
         {"bogus.test", .signing = "broken",
          .trips = {{"dnssec.status", "fail", F_}}},
         {"bogus-ds.test", .signing = "ds",
@@ -421,6 +419,44 @@ static void lab_mx(struct smtprobe_dc_mx *m, const char *host)
 	}
 }
 
+/* What the lab's MX listener at m's address shows (tests/harness/
+ * dns_mx.py): its host's name in the banner and EHLO, STARTTLS, TLS 1.3,
+ * the lab's MX certificate (valid for every lab MX name); DANE when the
+ * TLSA records may be used (secure answers), matching the "live" key. */
+static void lab_smtp(const struct smtprobe_dc_facts *f,
+                     struct smtprobe_dc_mx *m)
+{
+	struct smtprobe_dc_smtp *s = &m->addr[0].smtp;
+	const char *name = NULL;
+
+	for (size_t i = 0; i < NELEM(lab_hosts); i++)
+		if (strcmp(lab_hosts[i].addr, m->addr[0].addr) == 0 &&
+		    strncmp(lab_hosts[i].host, "mx.", 3) == 0)
+			name = lab_hosts[i].host;
+	if (name == NULL)
+		return;
+	s->tried = 1;
+	s->banner_code = 220;
+	snprintf(s->banner, sizeof(s->banner), "220 %s ESMTP smtprobe", name);
+	snprintf(s->banner_name, sizeof(s->banner_name), "%s", name);
+	snprintf(s->ehlo_name, sizeof(s->ehlo_name), "%s", name);
+	s->starttls = s->tls = 1;
+	snprintf(s->protocol, sizeof(s->protocol), "TLSv1.3");
+	s->host_match = 1;
+	s->verify_ok = 1;
+	if (m->tlsa.dnssec == SEC && f->mx.dnssec == SEC &&
+	    m->a.dnssec == SEC) {
+		s->tlsa_given = m->tlsa.n;
+		s->dane_checked = 1;
+		s->dane_match = strcmp(m->tlsa.rec[0], TLSA_LIVE) == 0;
+		s->verify_ok = s->dane_match;
+		s->dane_depth = s->dane_match ? 0 : -1;
+		s->dane_usage = 3;
+		s->dane_selector = 1;
+		s->dane_mtype = 1;
+	}
+}
+
 static const char *key_of(const char *kind)
 {
 	if (!kind)
@@ -454,6 +490,9 @@ static struct smtprobe_dc_facts *lab_facts(const struct lab *l, size_t idx)
 		fill(&f->mx, OK, sec, buf[0], NULL);
 		f->nmx = 1;
 		lab_mx(&f->mxs[0], host);
+		f->connect = 1;
+		f->mx_port = 25;
+		lab_smtp(f, &f->mxs[0]);
 	}
 	/* SPF */
 	fill(&f->txt, OK, sec,
@@ -1137,7 +1176,94 @@ static void test_dane(void **state)
 	expect(r, "dane.tlsa", W_, "the MX record set is not signed");
 	f->mx.dnssec = SEC;
 	r = judge(f);
-	expect(r, "dane.tlsa", P_, "not compared with the live certificate");
+	expect(r, "dane.tlsa", P_, "the certificate matches TLSA 3 1 1");
+	/* the live chain matches no record: the key in use is the fix */
+	struct smtprobe_dc_smtp *sm = &f->mxs[0].addr[0].smtp;
+	sm->dane_match = 0;
+	snprintf(sm->spki_sha256, sizeof(sm->spki_sha256), "%s", HEX64("e"));
+	r = judge(f);
+	expect(r, "dane.tlsa", F_, "matches no TLSA record");
+	assert_non_null(strstr(find(r, "dane.tlsa")->fix, "TLSA 3 1 1 " HEX64("e")));
+	/* no STARTTLS: DANE senders defer */
+	sm->starttls = sm->tls = 0;
+	r = judge(f);
+	expect(r, "dane.tlsa", F_, "no STARTTLS");
+	/* no connections */
+	f->connect = 0;
+	r = judge(f);
+	expect(r, "dane.tlsa", P_, "not compared with the live certificate "
+	                           "(--no-connect)");
+	free(f);
+}
+
+/* mx.smtp, mx.starttls and ptr.banner from the sessions' facts */
+static void test_smtp(void **state)
+{
+	struct smtprobe_dc_facts *f = good();
+	struct smtprobe_dc_mx *m = &f->mxs[0];
+	struct smtprobe_dc_smtp *s = &m->addr[0].smtp;
+	const struct smtprobe_dc_report *r;
+
+	(void)state;
+	r = judge(f);
+	expect(r, "mx.smtp", P_, "answers '220 mx.good.test ESMTP");
+	expect(r, "mx.starttls", P_, "TLSv1.3");
+	expect(r, "ptr.banner", P_, "banner 'mx.good.test' = PTR");
+	/* a second address that refuses connections: a warn */
+	m->naddr = 2;
+	snprintf(m->addr[1].addr, sizeof(m->addr[1].addr), "127.0.0.9");
+	m->addr[1].smtp.tried = 1;
+	snprintf(m->addr[1].smtp.why, sizeof(m->addr[1].smtp.why),
+	         "cannot connect to 127.0.0.9:25: connection refused");
+	r = judge(f);
+	expect(r, "mx.smtp", W_, "connection refused");
+	/* no address answers: a fail; a 554 banner is quoted */
+	s->banner_code = 554;
+	snprintf(s->banner, sizeof(s->banner), "554 5.7.1 go away");
+	r = judge(f);
+	expect(r, "mx.smtp", F_, "refuses: '554 5.7.1 go away'");
+	expect(r, "mx.starttls", S_, "no MX took a session");
+	expect(r, "ptr.banner", S_, "took a session");
+	m->naddr = 1;
+	s->banner_code = 220;
+	snprintf(s->banner, sizeof(s->banner), "220 mx.good.test ESMTP Postfix");
+	/* the banner is not the PTR: the fix is Postfix's */
+	snprintf(s->banner_name, sizeof(s->banner_name), "localhost");
+	r = judge(f);
+	expect(r, "ptr.banner", W_, "banner 'localhost' is not the PTR");
+	assert_non_null(strstr(find(r, "ptr.banner")->fix, "myhostname"));
+	assert_null(strstr(find(r, "ptr.banner")->fix, "Exim"));
+	/* no STARTTLS with MTA-STS and DANE: a fail, with Postfix's fix */
+	s->starttls = s->tls = 0;
+	r = judge(f);
+	expect(r, "mx.starttls", F_, "no STARTTLS");
+	assert_non_null(strstr(find(r, "mx.starttls")->fix, "Postfix"));
+	/* ... without them: a warn */
+	fill(&f->sts, NXDOMAIN, SEC, NULL);
+	fill(&m->tlsa, NXDOMAIN, SEC, NULL);
+	s->tlsa_given = 0;
+	s->dane_checked = 0;
+	r = judge(f);
+	expect(r, "mx.starttls", W_, "clear text");
+	/* a handshake that fails */
+	s->starttls = 1;
+	snprintf(s->tls_error, sizeof(s->tls_error), "tls handshake failed");
+	r = judge(f);
+	expect(r, "mx.starttls", F_, "STARTTLS fails: tls handshake failed");
+	/* MTA-STS, no DANE, a certificate that does not verify: a fail */
+	fill(&f->sts, OK, SEC, "v=STSv1; id=1", NULL);
+	s->tls = 1;
+	s->verify_ok = 0;
+	snprintf(s->verify_reason, sizeof(s->verify_reason),
+	         "self-signed certificate");
+	r = judge(f);
+	expect(r, "mx.starttls", F_, "MTA-STS senders verify");
+	/* --no-connect: all three skip */
+	f->connect = 0;
+	r = judge(f);
+	expect(r, "mx.smtp", S_, "--no-connect");
+	expect(r, "mx.starttls", S_, "--no-connect");
+	expect(r, "ptr.banner", S_, "--no-connect");
 	free(f);
 }
 
@@ -1224,6 +1350,7 @@ int main(void)
 	        cmocka_unit_test(test_mta_sts),
 	        cmocka_unit_test(test_tlsrpt),
 	        cmocka_unit_test(test_dane),
+        cmocka_unit_test(test_smtp),
 	        cmocka_unit_test(test_ptr_and_addresses),
 	        cmocka_unit_test(test_dnssec),
 	};
