@@ -1,6 +1,11 @@
 /* check.c - `smtprobe check HOST`: the diagnostic ladder, rendered as a
  * report (steps, diagnosis, the seed's checklist) or as JSON.
- * Exit 0 when no step failed, 1 when one did, 2 on a usage error. */
+ * Exit 0 when no step failed, 1 when one did, 2 on a usage error.
+ *
+ * A mail domain (a name without :PORT that has MX records) is checked
+ * through its MX hosts: each in preference order, on port 25 (or --port),
+ * its report headed by which host it is and why; JSON then holds the route
+ * and one check per MX. --no-mx checks the name itself. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +15,7 @@
 #include "cli.h"
 #include "nagios_out.h"
 #include "opts.h"
+#include "route.h"
 #include "smtprobe/assure.h"
 #include "smtprobe/check.h"
 #include "smtprobe/ehlo.h"
@@ -37,6 +43,8 @@ enum {
 	C_WARN,
 	C_CRIT,
 	C_CERT_DAYS,
+	C_RESOLVER,
+	C_NO_MX,
 };
 
 static const struct opt_def check_defs[] = {
@@ -72,6 +80,12 @@ static const struct opt_def check_defs[] = {
         CLI_OPT_JSON("one JSON document (the same as --format json)"),
         CLI_OPTS_FORMAT(C_FORMAT),
         CLI_OPT_CERT_DAYS(C_FORMAT),
+        {C_RESOLVER, "resolver", OPT_REQ, "ADDR[:PORT]",
+         "look the MX of a mail domain up there (default: the system's "
+         "resolvers)"},
+        {C_NO_MX, "no-mx", OPT_NONE, NULL,
+         "check the name itself, even when it is a mail domain with MX "
+         "records"},
         {C_STRICT, "strict", OPT_NONE, NULL, "warnings fail too (exit 1)"},
         {C_VERBOSE, "v|verbose", OPT_NONE, NULL,
          "show the transcript too, with every stage change"},
@@ -95,6 +109,8 @@ struct check_cfg {
 	size_t nports;
 	int format; /* enum cli_format */
 	struct cli_nagios ng;
+	const char *resolver;
+	int no_mx;
 };
 
 static int parse_ports(struct check_cfg *c, const char *v, char *err,
@@ -179,6 +195,12 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 	case C_STRICT:
 		c->strict = 1;
 		break;
+	case C_RESOLVER:
+		c->resolver = v;
+		break;
+	case C_NO_MX:
+		c->no_mx = 1;
+		break;
 	case C_VERBOSE:
 		c->verbose = 1;
 		break;
@@ -203,11 +225,12 @@ static int on_check_opt(void *ctx, int id, const char *v, char *err,
 static void check_help(FILE *f)
 {
 	fprintf(f,
-	        "usage: smtprobe check HOST[:PORT] [OPTIONS]\n\n"
+	        "usage: smtprobe check HOST[:PORT]|DOMAIN [OPTIONS]\n\n"
 	        "The diagnostic ladder: DNS, TCP, banner, EHLO, TLS, AUTH, "
 	        "MAIL, RCPT, DATA and\nthe relay test, each with its evidence; "
 	        "what failed is explained (causes and\nfixes) and the relay "
-	        "checklist is ticked.\n\n");
+	        "checklist is ticked. A mail DOMAIN (a name with MX\nrecords) "
+	        "is checked through each of its MX hosts, on port 25.\n\n");
 	opts_help(check_defs, f);
 	cli_common_help_password(f);
 	fprintf(f,
@@ -386,23 +409,19 @@ static int render_nagios(const struct smtprobe_check_result *r,
 	return cli_nagios_print("CHECK", st, summary, perf, lines, n);
 }
 
-/* Options -> the ladder -> report; the exit code. */
-static int check_run(struct check_cfg *c)
+/* Options -> the ladder against host -> report; the exit code. name: the
+ * MX host name host (an address) stands for, for SNI and the certificate
+ * (NULL: host itself). json: the JSON document goes there instead of
+ * stdout. */
+static int check_target(struct check_cfg *c, const char *host, long port,
+                        const char *name, char **json)
 {
-	char err[512], host[256], helo[256];
+	char err[512], helo[256];
 	char from[SMTPROBE_MAX_ADDRESS],
 	        rcpt[CHECK_MAX_RCPT][SMTPROBE_MAX_ADDRESS];
 	const char *rcpts[CHECK_MAX_RCPT];
 	char relay_to[SMTPROBE_MAX_ADDRESS];
-	long port = -1;
 
-	if (c->tls + c->tlsc + c->no_tls > 1) {
-		cli_error("--tls, --tls-on-connect and --no-tls exclude each "
-		          "other");
-		return 2;
-	}
-	if (cli_target("check", c->target, host, sizeof(host), &port) < 0)
-		return 2;
 	if (c->port > 0)
 		port = c->port;
 	/* No port: discover the SMTP ports first and check the best one. */
@@ -468,7 +487,8 @@ static int check_run(struct check_cfg *c)
 		p.relay_to = relay_to;
 	}
 	/* last: it may ask for the password */
-	if (cli_common_apply(&c->common, host, q, err, sizeof(err)) < 0) {
+	if (cli_common_apply(&c->common, name ? name : host, q, err,
+	                     sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return 2;
 	}
@@ -520,7 +540,9 @@ static int check_run(struct check_cfg *c)
 	}
 	if (c->common.json) {
 		char *doc = smtprobe_check_json(r);
-		if (doc) {
+		if (json) {
+			*json = doc;
+		} else if (doc) {
 			puts(doc);
 			free(doc);
 		}
@@ -530,6 +552,113 @@ static int check_run(struct check_cfg *c)
 	int rc = r->exit_code;
 	smtprobe_check_release(r);
 	free(r);
+	return rc;
+}
+
+/* Each MX host of route in preference order (its first address); the
+ * worst exit code. */
+static int check_mx(struct check_cfg *c, const struct smtprobe_route *route)
+{
+	json_t *checks = json_array();
+	char why[400];
+	int worst = 0;
+
+	for (size_t i = 0; i < route->n; i++) {
+		const struct smtprobe_route_host *h = &route->host[i];
+		char *doc = NULL;
+		int rc;
+
+		smtprobe_route_why(route, i, why, sizeof(why));
+		if (!c->common.json)
+			printf("%s== %s, address %s\n\n", i ? "\n" : "", why,
+			       h->naddr ? h->addr[0] : h->why);
+		if (h->naddr == 0) {
+			worst = worst > 1 ? worst : 1;
+			json_array_append_new(
+			        checks,
+			        json_pack("{s:s, s:i, s:s}", "host", h->host,
+			                  "preference", (int)h->pref, "error",
+			                  h->why));
+			continue;
+		}
+		rc = check_target(c, h->addr[0], 25, h->host,
+		                  c->common.json ? &doc : NULL);
+		if (rc == 2) {
+			free(doc);
+			json_decref(checks);
+			return 2;
+		}
+		worst = rc > worst ? rc : worst;
+		json_t *one = doc ? json_loads(doc, 0, NULL) : NULL;
+		free(doc);
+		json_array_append_new(
+		        checks, json_pack("{s:s, s:i, s:s, s:s, s:o}", "host",
+		                          h->host, "preference", (int)h->pref,
+		                          "address", h->addr[0], "why", why,
+		                          "check", one ? one : json_null()));
+	}
+	if (c->common.json) {
+		json_t *doc =
+		        json_pack("{s:s, s:o, s:o, s:i}", "domain",
+		                  route->domain, "route", cli_route_json(route),
+		                  "mx", checks, "exit_code", worst);
+		char *txt = doc ? json_dumps(doc, JSON_INDENT(2) |
+		                                          JSON_PRESERVE_ORDER)
+		                : NULL;
+		if (txt)
+			puts(txt);
+		free(txt);
+		json_decref(doc);
+	} else {
+		json_decref(checks);
+	}
+	return worst;
+}
+
+/* The target: a server, or a mail domain checked through its MX hosts. */
+static int check_run(struct check_cfg *c)
+{
+	char host[256], err[512];
+	long port = -1;
+
+	if (c->tls + c->tlsc + c->no_tls > 1) {
+		cli_error("--tls, --tls-on-connect and --no-tls exclude each "
+		          "other");
+		return 2;
+	}
+	if (cli_target("check", c->target, host, sizeof(host), &port) < 0)
+		return 2;
+	if (c->no_mx || port >= 0 || cli_is_ip_literal(host) ||
+	    strcasecmp(host, "localhost") == 0)
+		return check_target(c, host, port, NULL, NULL);
+	/* a mail domain? (MX records; no MX: the name is a server) */
+	struct smtprobe_route *route = calloc(1, sizeof(*route));
+	struct smtprobe_dns_opts dopts = {.resolver = c->resolver,
+	                                  .timeout_ms = 5000};
+	if (route == NULL) {
+		cli_error("out of memory");
+		return 2;
+	}
+	int rc;
+	if (smtprobe_mx_route(host, &dopts, c->common.family, 5000, route, err,
+	                      sizeof(err)) == 0 &&
+	    route->kind == SMTPROBE_ROUTE_MX) {
+		if (c->format != CLI_FMT_TEXT && c->format != CLI_FMT_JSON) {
+			cli_error("%s is a mail domain (MX records): --format "
+			          "%s checks one server; give an MX host, or "
+			          "--no-mx",
+			          host, cli_format_name(c->format));
+			rc = 2;
+		} else {
+			rc = check_mx(c, route);
+		}
+	} else if (c->resolver && route->n == 0) {
+		cli_error("%s", err); /* asked to route, and cannot */
+		rc = 2;
+	} else {
+		rc = check_target(c, host, port, NULL, NULL);
+	}
+	free(route);
 	return rc;
 }
 

@@ -293,12 +293,11 @@ static json_t *smtp_json(const struct smtprobe_dc_smtp *s, int connect)
 {
 	if (!connect)
 		return json_null();
-	json_t *o = json_pack(
-	        "{s:b, s:s, s:i, s:s, s:s, s:b, s:b, s:s, s:f}", "tried",
-	        s->tried, "error", s->why, "banner_code", s->banner_code,
-	        "banner", s->banner, "ehlo_name", s->ehlo_name, "starttls",
-	        s->starttls, "tls", s->tls, "tls_error", s->tls_error, "ms",
-	        s->ms);
+	json_t *o = json_pack("{s:b, s:s, s:i, s:s, s:s, s:b, s:b, s:s, s:f}",
+	                      "tried", s->tried, "error", s->why, "banner_code",
+	                      s->banner_code, "banner", s->banner, "ehlo_name",
+	                      s->ehlo_name, "starttls", s->starttls, "tls",
+	                      s->tls, "tls_error", s->tls_error, "ms", s->ms);
 	if (o && s->tls) {
 		json_object_set_new(o, "protocol", json_string(s->protocol));
 		json_object_set_new(o, "verify_ok", json_boolean(s->verify_ok));
@@ -365,11 +364,12 @@ static int render_json(const struct smtprobe_dc_facts *f,
 	}
 	for (size_t i = 0; i < f->nmx; i++)
 		json_array_append_new(
-		        mx, json_pack("{s:s, s:i, s:s, s:o}", "host",
-		                      f->mxs[i].host, "preference",
-		                      (int)f->mxs[i].pref, "dnssec",
-		                      smtprobe_dnssec_name(f->mxs[i].a.dnssec),
-		                      "addresses", answer_addrs(f, &f->mxs[i])));
+		        mx,
+		        json_pack("{s:s, s:i, s:s, s:o}", "host",
+		                  f->mxs[i].host, "preference",
+		                  (int)f->mxs[i].pref, "dnssec",
+		                  smtprobe_dnssec_name(f->mxs[i].a.dnssec),
+		                  "addresses", answer_addrs(f, &f->mxs[i])));
 	json_t *doc =
 	        json_pack("{s:s, s:s, s:o, s:o, s:i}", "domain", f->domain,
 	                  "organisational_domain", f->org_domain, "checks",

@@ -33,6 +33,14 @@ int cli_format_opt(const char *v, int *json, int *format, char *err,
 	return -1;
 }
 
+const char *cli_format_name(int format)
+{
+	return format >= 0 && (size_t)format < sizeof(format_names) /
+	                                               sizeof(format_names[0])
+	               ? format_names[format]
+	               : "?";
+}
+
 int cli_outcome_print(int format, const struct smtprobe_outcome *o,
                       const char *name)
 {

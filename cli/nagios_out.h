@@ -55,6 +55,8 @@ enum cli_format {
 /* --format NAME into *format (and *json for json); 0 or -1 with err. */
 int cli_format_opt(const char *v, int *json, int *format, char *err,
                    size_t errsz);
+/* "nagios" for CLI_FMT_NAGIOS ... ("?" out of range) */
+const char *cli_format_name(int format);
 /* Print an outcome in format prometheus, junit or tap (name: the JUnit
  * testsuites' name) to stdout; 0, or -1 (out of memory, said). */
 struct smtprobe_outcome;

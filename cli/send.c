@@ -1,10 +1,19 @@
 /* send.c - `smtprobe send`: options -> params -> one session -> transcript
  * or JSON -> exit code (swaks' numbers).
  *
+ * Without --server, mail goes where it would go: the first recipient's
+ * domain's MX (or --copy-routing's) in preference order, each address in
+ * turn while none can be reached (a connection refused or timed out, a
+ * banner that is not 2xx, a close before it) - never once a session got
+ * further, so a message goes at most once; the transcript says which host
+ * was chosen and why, the JSON has the route. A recipient without a
+ * domain goes to localhost, as with swaks.
+ *
  * Reads what the message options name (send_input.c, bounded by
  * SMTPROBE_MAX_MESSAGE), takes TLS, AUTH and timeouts from the shared
  * layer (common_opts.c), and validates everything it can before any byte
  * goes to the network; usage mistakes exit 1 and send nothing. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +22,7 @@
 
 #include "cli.h"
 #include "opts.h"
+#include "route.h"
 #include "send_input.h"
 #include "send_opts.h"
 #include "smtprobe/ehlo.h"
@@ -44,6 +54,8 @@ struct send_state {
 	char *attach_data[SEND_MAX_LIST];
 	struct smtprobe_attachment attach[SEND_MAX_LIST];
 	char local_addr[64];
+	int routed; /* no --server: route (MX) holds the hosts to try */
+	struct smtprobe_route route;
 };
 
 static void send_state_release(struct send_state *st)
@@ -56,7 +68,8 @@ static void send_state_release(struct send_state *st)
 	send_opts_release(&st->cfg);
 }
 
-/* Build params and the message; 0, or -1 with err (a usage error). */
+/* Build params and the message; 0, or -1 with err (a usage error), or -2
+ * (no route to the recipient's domain). */
 static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
                    size_t errsz)
 {
@@ -73,9 +86,24 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 		snprintf(err, errsz, "no recipient: give one with --to ADDR");
 		return -1;
 	}
-	if (cli_split_server(c->server ? c->server : "localhost", st->host,
-	                     sizeof(st->host), &port) < 0 ||
-	    !smtprobe_arg_safe(st->host, 0)) {
+	if (c->server && (c->copy_routing || c->resolver)) {
+		snprintf(err, errsz,
+		         "--%s is for MX routing: leave --server out",
+		         c->copy_routing ? "copy-routing" : "resolver");
+		return -1;
+	}
+	/* routed: the lookup comes last, once everything is valid */
+	if (c->server == NULL &&
+	    (c->copy_routing ||
+	     (c->nto > 0 &&
+	      cli_route_domain(c->to[0], st->host, sizeof(st->host)) == 0))) {
+		st->routed = 1;
+		if (c->copy_routing)
+			snprintf(st->host, sizeof(st->host), "%s",
+			         c->copy_routing);
+	} else if (cli_split_server(c->server ? c->server : "localhost",
+	                            st->host, sizeof(st->host), &port) < 0 ||
+	           !smtprobe_arg_safe(st->host, 0)) {
 		snprintf(err, errsz,
 		         "bad --server '%s' (HOST[:PORT] or [IPv6]:PORT)",
 		         cli_printable(c->server, shown, sizeof(shown)));
@@ -210,7 +238,88 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 	if (cli_common_apply(&c->common, st->host, p, err, errsz) < 0)
 		return -1;
 	p->auth = c->common.auth;
+	if (st->routed) {
+		struct smtprobe_dns_opts dopts = {.resolver = c->resolver};
+		if (smtprobe_mx_route(st->host, &dopts, c->common.family,
+		                      (unsigned)c->common.timeout_ms,
+		                      &st->route, err, errsz) < 0)
+			return -2; /* no route: as a connection that failed */
+	}
 	return 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void
+say(struct text_out *out, enum smtprobe_event_kind kind, const char *fmt, ...)
+{
+	char line[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	struct smtprobe_event ev = {.kind = kind, .text = line};
+	text_event(&ev, out);
+}
+
+/* The route's hosts in turn, each address in turn, while the session
+ * ends before the server greeted (connect, banner): each attempt goes to
+ * *attempts ({"host", "address", "why", "error"}). The last session's
+ * result is res; its exit code is returned. */
+static int send_routed(struct send_state *st, struct smtprobe_params *p,
+                       struct smtprobe_result *res, struct text_out *out,
+                       json_t **attempts)
+{
+	const struct send_cfg *c = &st->cfg;
+	const struct smtprobe_route *r = &st->route;
+	int text = p->on_event != NULL;
+	int rc = SMTPROBE_EXIT_CONNECT;
+	char why[400];
+	size_t left = 0;
+
+	*attempts = json_array();
+	for (size_t i = 0; i < r->n; i++)
+		left += r->host[i].naddr;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smtprobe_route_host *h = &r->host[i];
+		smtprobe_route_why(r, i, why, sizeof(why));
+		if (h->naddr == 0 && text)
+			say(out, SMTPROBE_EV_ERROR, "%s: %s", why, h->why);
+		for (size_t k = 0; k < h->naddr; k++) {
+			p->host = h->addr[k];
+			if (!c->common.tls_sni)
+				p->tls_opts.sni =
+				        r->kind == SMTPROBE_ROUTE_LITERAL
+				                ? NULL
+				                : h->host;
+			if (!c->common.tls_verify_host)
+				p->tls_opts.verify_host = h->host;
+			if (text)
+				say(out, SMTPROBE_EV_INFO,
+				    "Routing: %s, address %s", why, h->addr[k]);
+			rc = smtprobe_send(p, res);
+			left--;
+			json_t *a =
+			        json_pack("{s:s, s:s, s:s}", "host", h->host,
+			                  "address", h->addr[k], "why", why);
+			if (a && res->error[0])
+				json_object_set_new(a, "error",
+				                    json_string(res->error));
+			if (a)
+				json_array_append_new(*attempts, a);
+			/* past the greeting: this one is it (RFC 5321 §5.1:
+			 * the next MX only when this one could not be
+			 * reached or would not serve) */
+			if (rc == 0 || left == 0 ||
+			    res->stage > SMTPROBE_ST_BANNER)
+				return rc;
+			if (text)
+				say(out, SMTPROBE_EV_INFO,
+				    "%s did not serve: trying the next address",
+				    h->addr[k]);
+			smtprobe_result_release(res);
+		}
+	}
+	return rc;
 }
 
 int cmd_send(int argc, char **argv)
@@ -238,11 +347,14 @@ int cmd_send(int argc, char **argv)
 		free(st);
 		return 0;
 	}
-	if (prepare(st, &params, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
+	if ((rc = prepare(st, &params, err, sizeof(err))) < 0) {
+		if (rc == -2)
+			cli_error("cannot route the mail: %s", err);
+		else
+			cli_error("%s", err);
 		send_state_release(st);
 		free(st);
-		return SMTPROBE_EXIT_USAGE;
+		return rc == -2 ? SMTPROBE_EXIT_CONNECT : SMTPROBE_EXIT_USAGE;
 	}
 	text_out_init(&out, stdout, st->cfg.show_time);
 	out.show_stages = st->cfg.verbose;
@@ -250,14 +362,26 @@ int cmd_send(int argc, char **argv)
 		params.on_event = text_event;
 		params.event_arg = &out;
 	}
-	rc = smtprobe_send(&params, &res);
+	json_t *attempts = NULL;
+	if (st->routed)
+		rc = send_routed(st, &params, &res, &out, &attempts);
+	else
+		rc = smtprobe_send(&params, &res);
 	if (st->cfg.common.json) {
 		char *doc = smtprobe_result_json(&res);
+		if (doc && st->routed) {
+			json_t *route = cli_route_json(&st->route);
+			if (route)
+				json_object_set_new(route, "attempts",
+				                    json_incref(attempts));
+			doc = cli_json_add(doc, "route", route);
+		}
 		if (doc) {
 			puts(doc);
 			free(doc);
 		}
 	}
+	json_decref(attempts);
 	fflush(stdout);
 	if (res.error[0] && rc != 0)
 		cli_error("%s", res.error);

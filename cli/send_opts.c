@@ -17,6 +17,8 @@ enum {
 	O_MAIL_PARAMS,
 	O_RCPT_PARAMS,
 	O_SERVER,
+	O_RESOLVER,
+	O_COPY_ROUTING,
 	O_PORT,
 	O_HELO,
 	O_TLS,
@@ -47,7 +49,14 @@ static const struct opt_def send_defs[] = {
         {O_RCPT_PARAMS, "rcpt-params", OPT_REQ, "'P=V ...'",
          "parameters for every RCPT TO, e.g. 'NOTIFY=NEVER'"},
         {O_SERVER, "s|server", OPT_REQ, "HOST[:PORT]",
-         "server (default localhost:25)"},
+         "server (default: the first recipient domain's MX, by "
+         "preference, the next when one cannot be reached; localhost "
+         "for a recipient without a domain)"},
+        {O_COPY_ROUTING, "copy-routing", OPT_REQ, "DOMAIN",
+         "route as mail for DOMAIN would go (its MX) instead of the "
+         "recipient's"},
+        {O_RESOLVER, "resolver", OPT_REQ, "ADDR[:PORT]",
+         "look the MX up there (default: the system's resolvers)"},
         {O_PORT, "p|port", OPT_REQ, "PORT",
          "port (default 25, 465 with --tlsc)"},
         {O_HELO, "helo|ehlo|lhlo|h", OPT_REQ, "NAME",
@@ -195,6 +204,12 @@ static int on_opt(void *ctx, int id, const char *v, char *err, size_t errsz)
 		break;
 	case O_SERVER:
 		c->server = v;
+		break;
+	case O_RESOLVER:
+		c->resolver = v;
+		break;
+	case O_COPY_ROUTING:
+		c->copy_routing = v;
 		break;
 	case O_PORT:
 		c->port = opts_number(v, 1, 65535);

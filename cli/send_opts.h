@@ -18,6 +18,8 @@ struct send_cfg {
 	const char *mail_params;
 	const char *rcpt_params;
 	const char *server;
+	const char *resolver;     /* MX routing: where to ask */
+	const char *copy_routing; /* route as mail for this domain */
 	long port; /* -1 = from --server or 25 (465 with --tlsc) */
 	const char *helo;
 	enum smtprobe_tls_mode tls;

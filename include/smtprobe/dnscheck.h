@@ -37,10 +37,10 @@ struct smtprobe_dc_answer {
  * EHLO names, STARTTLS and, when the MX has usable TLSA records, DANE's
  * match of the chain it sent. Names and texts escaped. */
 struct smtprobe_dc_smtp {
-	int tried;          /* 0: not connected (see why) */
-	char why[256];      /* not tried: why; tried: how it ended early */
-	int banner_code;    /* 0: no banner */
-	char banner[256];   /* the banner's first line, code and all */
+	int tried;             /* 0: not connected (see why) */
+	char why[256];         /* not tried: why; tried: how it ended early */
+	int banner_code;       /* 0: no banner */
+	char banner[256];      /* the banner's first line, code and all */
 	char banner_name[256]; /* its first word after the code */
 	char ehlo_name[256];   /* the first word of the EHLO reply */
 	int starttls;          /* offered in the EHLO reply */
@@ -49,8 +49,8 @@ struct smtprobe_dc_smtp {
 	char protocol[16];
 	int verify_ok; /* PKIX (or DANE when records were given) */
 	char verify_reason[256];
-	int host_match;        /* the certificate names the MX host */
-	char spki_sha256[65];  /* the leaf key's, for a TLSA 3 1 1 record */
+	int host_match;       /* the certificate names the MX host */
+	char spki_sha256[65]; /* the leaf key's, for a TLSA 3 1 1 record */
 	/* DANE: the records given (usable: usages 2/3 of a secure answer),
 	 * and the match */
 	size_t tlsa_given;

@@ -47,7 +47,8 @@ static int have_sessions(const struct smtprobe_dc_facts *f,
 	for (size_t i = 0; i < jd_nmx(f); i++)
 		n += f->mxs[i].naddr;
 	if (!f->connect)
-		jd_set(c, SMTPROBE_DC_SKIP, "no SMTP connection (--no-connect)");
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "no SMTP connection (--no-connect)");
 	else if (n == 0)
 		jd_set(c, SMTPROBE_DC_SKIP,
 		       "no MX address to connect to (see mx.resolves)");
@@ -98,9 +99,10 @@ static void mx_smtp(const struct smtprobe_dc_facts *f,
 		c->status = SMTPROBE_DC_FAIL;
 		jd_text(c, " no MX takes a session: senders queue the mail and "
 		           "bounce it after days");
-		jd_fix(c, "start the SMTP service on port %u of every MX and "
-		          "open the firewall to it (a 554 banner: this "
-		          "address is refused, try from another)",
+		jd_fix(c,
+		       "start the SMTP service on port %u of every MX and "
+		       "open the firewall to it (a 554 banner: this "
+		       "address is refused, try from another)",
 		       f->mx_port);
 	} else {
 		c->status = SMTPROBE_DC_WARN;
@@ -160,7 +162,8 @@ static void mx_starttls(const struct smtprobe_dc_facts *f,
 				none++;
 				nbad++;
 				badhost = m->host;
-				jd_text(c, " %s (%s): no STARTTLS;", m->host, a);
+				jd_text(c, " %s (%s): no STARTTLS;", m->host,
+				        a);
 			} else if (!s->tls) {
 				broken++;
 				nbad++;
@@ -180,9 +183,10 @@ static void mx_starttls(const struct smtprobe_dc_facts *f,
 				}
 				jd_text(c, " %s (%s): %s, certificate %s%s;",
 				        m->host, a, s->protocol,
-				        s->dane_checked ? "(DANE, see dane.tlsa)"
-				        : s->verify_ok  ? "trusted"
-				                        : s->verify_reason,
+				        s->dane_checked
+				                ? "(DANE, see dane.tlsa)"
+				        : s->verify_ok ? "trusted"
+				                       : s->verify_reason,
 				        s->dane_checked || !s->verify_ok ||
 				                        s->host_match
 				                ? ""
@@ -191,7 +195,8 @@ static void mx_starttls(const struct smtprobe_dc_facts *f,
 		}
 	}
 	if (seen == 0) {
-		jd_set(c, SMTPROBE_DC_SKIP, "no MX took a session (see mx.smtp)");
+		jd_set(c, SMTPROBE_DC_SKIP,
+		       "no MX took a session (see mx.smtp)");
 		return;
 	}
 	if (broken) {
@@ -207,8 +212,9 @@ static void mx_starttls(const struct smtprobe_dc_facts *f,
 		           "deliver (RFC 8461 §4.2)");
 		smtprobe_advice_text(SMTPROBE_ADV_CERTIFICATE, software_of(f),
 		                     advice, sizeof(advice));
-		jd_fix(c, "a certificate from a public CA naming the MX host: "
-		          "%s",
+		jd_fix(c,
+		       "a certificate from a public CA naming the MX host: "
+		       "%s",
 		       advice);
 	} else if (none) {
 		c->status = must ? SMTPROBE_DC_FAIL : SMTPROBE_DC_WARN;

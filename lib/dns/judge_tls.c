@@ -391,7 +391,8 @@ static void dane_live(const struct smtprobe_dc_mx *m,
 			        m->host, a,
 			        s->starttls ? "the TLS handshake fails"
 			                    : "no STARTTLS");
-			jd_fix(c, "make STARTTLS work on %s (see mx.starttls); ",
+			jd_fix(c,
+			       "make STARTTLS work on %s (see mx.starttls); ",
 			       m->host);
 		} else if (s->dane_checked && s->dane_match) {
 			jd_text(c, " %s (%s): the %s matches TLSA %d %d %d;",
@@ -413,7 +414,8 @@ static void dane_live(const struct smtprobe_dc_mx *m,
 				       m->host, s->spki_sha256);
 			else
 				jd_fix(c,
-				       "publish '_25._tcp.%s. TLSA 3 1 1 <SHA-256 "
+				       "publish '_25._tcp.%s. TLSA 3 1 1 "
+				       "<SHA-256 "
 				       "of the key it uses now>'; ",
 				       m->host);
 		}

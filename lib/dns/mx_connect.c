@@ -21,7 +21,8 @@
 
 struct mx_tlsa {
 	struct smtprobe_tlsa rec[SMTPROBE_MAX_TLSA];
-	unsigned char data[SMTPROBE_MAX_TLSA][512]; /* a record as text is < 1 KiB */
+	unsigned char data[SMTPROBE_MAX_TLSA]
+	                  [512]; /* a record as text is < 1 KiB */
 	size_t n;
 	char base[256];
 };
@@ -100,14 +101,13 @@ static void keep(struct smtprobe_dc_smtp *o, const struct smtprobe_result *r)
 			continue;
 		o->banner_code = rp->code;
 		const char *line = rp->nlines ? rp->text[0] : "";
-		snprintf(o->banner, sizeof(o->banner), "%d %s", rp->code,
-		         line);
+		snprintf(o->banner, sizeof(o->banner), "%d %s", rp->code, line);
 		first_word(o->banner_name, sizeof(o->banner_name), line);
 		break;
 	}
 	const struct smtprobe_ehlo *e = r->have_ehlo_first ? &r->ehlo_first
-	                                : r->have_ehlo    ? &r->ehlo
-	                                                  : NULL;
+	                                : r->have_ehlo     ? &r->ehlo
+	                                                   : NULL;
 	if (e) {
 		snprintf(o->ehlo_name, sizeof(o->ehlo_name), "%s", e->host);
 		o->starttls = (e->caps & SMTPROBE_CAP_STARTTLS) != 0;
@@ -146,8 +146,8 @@ void dc_connect_all(const struct smtprobe_dc_params *p,
                     struct smtprobe_dc_facts *f, unsigned left_ms)
 {
 	struct mx_tlsa *tlsa = calloc(SMTPROBE_DC_MAX_MX, sizeof(*tlsa));
-	struct mx_job *jobs =
-	        calloc(SMTPROBE_DC_MAX_MX * SMTPROBE_DC_MAX_ADDRS, sizeof(*jobs));
+	struct mx_job *jobs = calloc(SMTPROBE_DC_MAX_MX * SMTPROBE_DC_MAX_ADDRS,
+	                             sizeof(*jobs));
 	struct smtprobe_batch_job *bj =
 	        calloc(SMTPROBE_DC_MAX_MX * SMTPROBE_DC_MAX_ADDRS, sizeof(*bj));
 	size_t n = 0;

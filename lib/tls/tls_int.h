@@ -38,8 +38,8 @@ struct smtprobe_tls {
 	char host[TLS_MAX_HOST];
 	char sni[TLS_MAX_HOST];
 	char err[TLS_MAX_ERR];
-	int alert_recv; /* first fatal alert received, -1 none */
-	int alert_sent; /* first fatal alert sent, -1 none */
+	int alert_recv;     /* first fatal alert received, -1 none */
+	int alert_sent;     /* first fatal alert sent, -1 none */
 	int dane;           /* TLSA records were given */
 	size_t dane_usable; /* ... and OpenSSL took this many */
 	struct smtprobe_tls_failure fail;

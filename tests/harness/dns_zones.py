@@ -6,6 +6,7 @@ files, no processes.
                    checks of `smtprobe dns` it must trip
     MX_HOSTS       {MX host name: 127.0.0.x}: the lab's MX hosts (the SMTP
                    listeners of the tests belong on these addresses)
+    DOWN_MX        (name, address) of an MX host nothing listens on
     PTRS           {127.0.0.x: PTR name}: the reverse zone (127.0.0.3, the
                    address of mx.ptr-missing.test, has none on purpose)
     SPF_IP         the sending address most domains' SPF passes
@@ -52,7 +53,10 @@ PTRS = {
     "127.0.0.4": PTR_MISMATCH_TARGET[0] + ".",
     "127.0.0.5": "mx.tlsa-bad.test.",
     "127.0.0.6": "mx.unsigned.test.",
+    "127.0.0.7": "mx1.mx-backup.test.",
 }
+# mx-backup.test's first MX: nothing listens there (connection refused)
+DOWN_MX = ("mx1.mx-backup.test", "127.0.0.7")
 # the address of every mta-sts.DOMAIN: nginx listens there
 MTA_STS_ADDRESS = "127.0.0.1"
 
@@ -138,6 +142,12 @@ _DOMAINS = [
            "SPF -all, no MTA-STS, no TLS-RPT, as such a domain should be",
            trips={"mx.null": ("info", "pass")}, mx=((0, "."),), spf=("v=spf1 -all",),
            mta_sts=None, tlsrpt=False, spf_result="fail"),
+    Domain("mx-backup.test", "two MX: the first (mx1.mx-backup.test, "
+           "127.0.0.7) refuses connections, the second is mx.good.test; mail "
+           "gets through, late",
+           trips={"mx.smtp": WARN},
+           mx=((10, "mx1.{domain}."), (20, "mx.good.test.")),
+           hosts={"mx1": DOWN_MX[1]}, tlsa=(("mx1", "live"),)),
     Domain("mx-cname.test", "the MX target mail.mx-cname.test is a CNAME "
            "(to mx.good.test)",
            trips={"mx.cname": FAIL}, mx=((10, "mail.{domain}."),),

@@ -1183,7 +1183,8 @@ static void test_dane(void **state)
 	snprintf(sm->spki_sha256, sizeof(sm->spki_sha256), "%s", HEX64("e"));
 	r = judge(f);
 	expect(r, "dane.tlsa", F_, "matches no TLSA record");
-	assert_non_null(strstr(find(r, "dane.tlsa")->fix, "TLSA 3 1 1 " HEX64("e")));
+	assert_non_null(
+	        strstr(find(r, "dane.tlsa")->fix, "TLSA 3 1 1 " HEX64("e")));
 	/* no STARTTLS: DANE senders defer */
 	sm->starttls = sm->tls = 0;
 	r = judge(f);
@@ -1191,8 +1192,9 @@ static void test_dane(void **state)
 	/* no connections */
 	f->connect = 0;
 	r = judge(f);
-	expect(r, "dane.tlsa", P_, "not compared with the live certificate "
-	                           "(--no-connect)");
+	expect(r, "dane.tlsa", P_,
+	       "not compared with the live certificate "
+	       "(--no-connect)");
 	free(f);
 }
 
@@ -1226,7 +1228,8 @@ static void test_smtp(void **state)
 	expect(r, "ptr.banner", S_, "took a session");
 	m->naddr = 1;
 	s->banner_code = 220;
-	snprintf(s->banner, sizeof(s->banner), "220 mx.good.test ESMTP Postfix");
+	snprintf(s->banner, sizeof(s->banner),
+	         "220 mx.good.test ESMTP Postfix");
 	/* the banner is not the PTR: the fix is Postfix's */
 	snprintf(s->banner_name, sizeof(s->banner_name), "localhost");
 	r = judge(f);
@@ -1350,7 +1353,7 @@ int main(void)
 	        cmocka_unit_test(test_mta_sts),
 	        cmocka_unit_test(test_tlsrpt),
 	        cmocka_unit_test(test_dane),
-        cmocka_unit_test(test_smtp),
+	        cmocka_unit_test(test_smtp),
 	        cmocka_unit_test(test_ptr_and_addresses),
 	        cmocka_unit_test(test_dnssec),
 	};
