@@ -10,8 +10,9 @@
 
 #include "dnsq.h"
 
-#define SMTPROBE_DC_MAX_RECORDS   16
-#define SMTPROBE_DC_RECORD        1024 /* one record as text */
+/* an answer keeps at most this many records, each whole (a record's
+ * text is at most its rdata: under 64 KiB) */
+#define SMTPROBE_DC_MAX_RECORDS   256
 #define SMTPROBE_DC_MAX_MX        8
 #define SMTPROBE_DC_MAX_ADDRS     6 /* per MX host */
 #define SMTPROBE_DC_MAX_PTR_NAMES 4 /* per address */
@@ -21,7 +22,8 @@
 
 /* One lookup's answer. Records as text: TXT joined, MX "PREF NAME", A and
  * AAAA as addresses, PTR and CNAME as names, TLSA "USAGE SELECTOR TYPE
- * HEX". */
+ * HEX"; each malloc'd whole (smtprobe_dc_answer_add), freed with the
+ * facts. */
 struct smtprobe_dc_answer {
 	int asked; /* 0: not asked (the check is skipped) */
 	enum smtprobe_dns_status status;
@@ -29,9 +31,18 @@ struct smtprobe_dc_answer {
 	char why[160];
 	char canonname[256]; /* "" when no CNAME was followed */
 	size_t n;
-	int truncated; /* more records than SMTPROBE_DC_MAX_RECORDS */
-	char rec[SMTPROBE_DC_MAX_RECORDS][SMTPROBE_DC_RECORD];
+	int truncated; /* more records than SMTPROBE_DC_MAX_RECORDS, or one
+	                  that could not be read */
+	char **rec;    /* n records, NUL-terminated */
+	size_t cap;
 };
+
+/* Append a record of len bytes (a NUL inside becomes \x01: it must not
+ * hide what follows); 0, or -1 (the cap: truncated set; out of memory). */
+int smtprobe_dc_answer_add(struct smtprobe_dc_answer *a, const char *text,
+                           size_t len);
+/* Free the records; the answer is as new (not asked). */
+void smtprobe_dc_answer_clear(struct smtprobe_dc_answer *a);
 
 /* One SMTP connection to an MX address (params.connect): the banner and
  * EHLO names, STARTTLS and, when the MX has usable TLSA records, DANE's
@@ -112,7 +123,8 @@ struct smtprobe_dc_facts {
 	long http_status;
 	char content_type[128];
 	char sts_error[256]; /* the fetch failed: why (TLS, redirect, size) */
-	char *sts_policy;    /* malloc'd, at most 64 KiB; NULL when none */
+	char *sts_policy;    /* malloc'd, at most 64 KiB; NULL when none (freed
+	                        by smtprobe_dc_facts_free too) */
 	size_t sts_policy_len;
 	/* SMTP to the MX addresses was asked (params.connect): each address's
 	 * smtp says what came of it */
@@ -170,7 +182,8 @@ struct smtprobe_dc_params {
 
 /* Gather the facts (blocks; its own loop). 0, or -1 with err (a bad
  * domain, a resolver that cannot be set up); lookups that fail are facts,
- * not errors. Release with smtprobe_dc_facts_free. */
+ * not errors. Release with smtprobe_dc_facts_free (every answer's records
+ * and the policy), also after -1. */
 int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
                          struct smtprobe_dc_facts *f, char *err, size_t errsz);
 void smtprobe_dc_facts_free(struct smtprobe_dc_facts *f);

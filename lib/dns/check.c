@@ -31,12 +31,13 @@ struct dc_slot {
 
 /* ---- answers as text --------------------------------------------------- */
 
-/* The record as text; 0, or -1 when it could not be kept whole (then out
- * says so, and the answer is marked truncated). */
-static int record_text(int type, const unsigned char *rd, int len, char *out,
-                       size_t outsz)
+/* The record as text in out (room for 2 * len + 600 bytes: the hex of
+ * a TLSA record, a name's escapes): its length, or -1 with out saying it
+ * is malformed (the answer is then marked truncated). */
+static long record_text(int type, const unsigned char *rd, int len, char *out,
+                        size_t outsz)
 {
-	char name[300];
+	char name[1100];
 	unsigned pref;
 
 	out[0] = '\0';
@@ -44,45 +45,39 @@ static int record_text(int type, const unsigned char *rd, int len, char *out,
 	case SMTPROBE_RR_A:
 	case SMTPROBE_RR_AAAA:
 		if (smtprobe_dns_addr(type, rd, len, out, outsz) == 0)
-			return 0;
+			return (long)strlen(out);
 		break;
 	case SMTPROBE_RR_TXT: {
+		/* a NUL inside stays (smtprobe_dc_answer_add makes it a
+		 * control byte the parsers refuse) */
 		long n = smtprobe_dns_txt(rd, len, out, outsz);
-		if (n < 0)
-			break;
-		/* a NUL inside must not hide what follows it: it becomes a
-		 * control byte the parsers refuse and the output escapes */
-		for (long k = 0; k < n; k++)
-			if (out[k] == '\0')
-				out[k] = '\x01';
-		return 0;
+		if (n >= 0)
+			return n;
+		break;
 	}
 	case SMTPROBE_RR_MX:
-		if (smtprobe_dns_mx(rd, len, &pref, name, sizeof(name)) == 0) {
-			snprintf(out, outsz, "%u %s", pref, name);
-			return 0;
-		}
+		if (smtprobe_dns_mx(rd, len, &pref, name, sizeof(name)) == 0)
+			return snprintf(out, outsz, "%u %s", pref, name);
 		break;
 	case SMTPROBE_RR_PTR:
 	case SMTPROBE_RR_CNAME:
 		if (smtprobe_dns_name(rd, len, 0, out, outsz) == len)
-			return 0;
+			return (long)strlen(out);
 		break;
 	case SMTPROBE_RR_TLSA:
 		if (len > 3) {
 			size_t o = (size_t)snprintf(out, outsz, "%u %u %u ",
 			                            rd[0], rd[1], rd[2]);
-			int k = 3;
-			for (; k < len && o + 3 < outsz; k++)
+			for (int k = 3; k < len && o + 3 < outsz; k++)
 				o += (size_t)snprintf(out + o, outsz - o,
 				                      "%02x", rd[k]);
-			return k == len ? 0 : -1; /* cut: not whole */
+			return (long)o;
 		}
 		break;
 	default:
 		break;
 	}
-	snprintf(out, outsz, "(malformed or oversized record, %d bytes)", len);
+	snprintf(out, outsz, "(malformed record, %d bytes)", len);
 	return -1;
 }
 
@@ -99,27 +94,33 @@ static void on_answer(const struct smtprobe_dns_answer *a, void *arg)
 	         a->canonname && strcasecmp(a->canonname, a->name) != 0
 	                 ? a->canonname
 	                 : "");
-	x->n = 0;
 	for (size_t k = 0; k < a->n; k++) {
-		if (x->n == SMTPROBE_DC_MAX_RECORDS) {
-			x->truncated = 1;
-			break;
-		}
-		if (record_text(a->type, a->rdata[k], a->rdlen[k], x->rec[x->n],
-		                sizeof(x->rec[0])) < 0)
-			x->truncated = 1;
-		x->n++;
+		size_t sz =
+		        2 * (size_t)(a->rdlen[k] > 0 ? a->rdlen[k] : 0) + 600;
+		char *text = malloc(sz);
+		long len = text ? record_text(a->type, a->rdata[k], a->rdlen[k],
+		                              text, sz)
+		                : -1;
+		int added = -1;
+		if (len < 0)
+			x->truncated = 1; /* kept, saying it is malformed */
+		if (text)
+			added = smtprobe_dc_answer_add(
+			        x, text, len < 0 ? strlen(text) : (size_t)len);
+		free(text);
+		if (added < 0)
+			break; /* the cap (truncated), or out of memory */
 	}
 	/* TXT records are read as a set (one SPF, one DMARC record among
-	 * them): with one left out or cut, nothing can be told from the
-	 * rest (RFC 7208 §4.5); MX, addresses and names stay as they are,
-	 * marked truncated */
+	 * them): with one left out or unreadable, nothing can be told from
+	 * the rest (RFC 7208 §4.5); MX, addresses and names stay as they
+	 * are, marked truncated */
 	if (x->truncated && a->type == SMTPROBE_RR_TXT) {
 		x->status = SMTPROBE_DNS_ERROR;
 		snprintf(x->why, sizeof(x->why),
-		         "%zu TXT records, more than %d or one over %d bytes: "
+		         "%zu TXT records, more than %d or one unreadable: "
 		         "smtprobe cannot read them all",
-		         a->n, SMTPROBE_DC_MAX_RECORDS, SMTPROBE_DC_RECORD - 1);
+		         a->n, SMTPROBE_DC_MAX_RECORDS);
 	}
 	if (s->then && !run->stopping)
 		s->then(run, s->i, s->j);
@@ -471,11 +472,4 @@ int smtprobe_dns_collect(const struct smtprobe_dc_params *p,
 	if (p->connect)
 		dc_connect_all(p, f, in_time ? left : 0);
 	return 0;
-}
-
-void smtprobe_dc_facts_free(struct smtprobe_dc_facts *f)
-{
-	free(f->sts_policy);
-	f->sts_policy = NULL;
-	f->sts_policy_len = 0;
 }

@@ -226,7 +226,7 @@ size_t jd_txts(const struct smtprobe_dc_answer *a, struct smtprobe_txt *txt)
 
 	for (size_t i = 0; i < n; i++) {
 		txt[i].data = a->rec[i];
-		txt[i].len = strnlen(a->rec[i], SMTPROBE_DC_RECORD);
+		txt[i].len = strlen(a->rec[i]);
 	}
 	return n;
 }

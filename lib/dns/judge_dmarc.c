@@ -422,8 +422,7 @@ static void dkim_key(const struct smtprobe_dc_facts *f, size_t i,
 		       sel, d, d, sel, sel);
 		return;
 	}
-	smtprobe_dkim_key_parse(a->rec[0],
-	                        strnlen(a->rec[0], sizeof(a->rec[0])), &k);
+	smtprobe_dkim_key_parse(a->rec[0], strlen(a->rec[0]), &k);
 	cls = smtprobe_dkim_key_class(&k);
 	if (cls == SMTPROBE_DKIM_C_INVALID)
 		jd_set(c, dkim_tab[cls].status, "%s: %s", k.error.text,

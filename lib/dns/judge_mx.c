@@ -72,11 +72,8 @@ static void mx_present(const struct smtprobe_dc_facts *f,
 		       "a null MX (RFC 7505): the domain says it takes no mail "
 		       "(see mx.null)");
 	} else {
-		jd_set(c, SMTPROBE_DC_PASS, "%zu MX record%s:", f->mx.n,
+		jd_set(c, SMTPROBE_DC_PASS, "%zu MX record%s", f->mx.n,
 		       f->mx.n == 1 ? "" : "s");
-		for (size_t i = 0; i < f->mx.n && i < SMTPROBE_DC_MAX_RECORDS;
-		     i++)
-			jd_text(c, "%s %s", i ? "," : "", f->mx.rec[i]);
 		if (f->mx.truncated)
 			jd_text(c, " (more than %d: only those kept)",
 			        SMTPROBE_DC_MAX_RECORDS);
@@ -85,6 +82,10 @@ static void mx_present(const struct smtprobe_dc_facts *f,
 			        "; the checks below look at the first %zu "
 			        "hosts only",
 			        jd_nmx(f));
+		jd_text(c, ":");
+		for (size_t i = 0; i < f->mx.n && i < SMTPROBE_DC_MAX_RECORDS;
+		     i++)
+			jd_text(c, "%s %s", i ? "," : "", f->mx.rec[i]);
 	}
 }
 

@@ -1,15 +1,16 @@
 """A small authoritative DNS server on loopback (UDP and TCP) that answers
-what a hostile or merely large zone can: more records than smtprobe keeps,
-a record larger than it keeps, a NUL inside a TXT string. No DNSSEC (the
+what a hostile or merely large zone can: large answers smtprobe must read
+whole, more records than it keeps, a NUL inside a TXT string. No DNSSEC (the
 tests give a trust anchor for another zone, so these names are insecure).
 
     with HostileDns() as dns:      dns.resolver -> "127.0.0.1:PORT"
         ...
 
 Zones (ZONES): many.test (40 TXT records, the SPF record among them),
-big.test (one SPF record of about 1400 bytes), nul.test (an SPF record with
-a NUL and more terms after it), spfa.test (SPF a:pool.spfa.test, the pool
-40 A records). Everything else: NXDOMAIN.
+big.test (one SPF record of about 1400 bytes), huge.test (300 TXT records,
+over smtprobe's 256), nul.test (an SPF record with a NUL and more terms
+after it), spfa.test (SPF a:pool.spfa.test, the pool 300 A records).
+Everything else: NXDOMAIN.
 """
 import socket
 import struct
@@ -41,9 +42,12 @@ ZONES = {
     ("many.test", TXT): [_txt(f"site-verification={i:02d}") for i in range(39)] +
                         [_txt("v=spf1 ip4:192.0.2.1 -all")],
     ("big.test", TXT): [_txt(BIG)],
+    ("huge.test", TXT): [_txt(f"v{i:03d}") for i in range(299)] +
+                        [_txt("v=spf1 ip4:192.0.2.1 -all")],
     ("nul.test", TXT): [_txt(b"v=spf1 -all\0 include:evil.example +all")],
     ("spfa.test", TXT): [_txt("v=spf1 a:pool.spfa.test -all")],
-    ("pool.spfa.test", A): [bytes([192, 0, 2, i]) for i in range(1, 41)],
+    ("pool.spfa.test", A): [bytes([192, 0, 2, i]) for i in range(1, 255)] +
+                           [bytes([198, 51, 100, i]) for i in range(1, 47)],
 }
 NAMES = {name for name, _ in ZONES}
 

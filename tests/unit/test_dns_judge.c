@@ -76,7 +76,7 @@ static void fill(struct smtprobe_dc_answer *a, enum smtprobe_dns_status st,
 	va_list ap;
 	const char *s;
 
-	memset(a, 0, sizeof(*a));
+	smtprobe_dc_answer_clear(a);
 	a->asked = 1;
 	a->status = st;
 	a->dnssec = sec;
@@ -85,9 +85,17 @@ static void fill(struct smtprobe_dc_answer *a, enum smtprobe_dns_status st,
 	va_start(ap, sec);
 	while ((s = va_arg(ap, const char *)) != NULL) {
 		assert_true(a->n < SMTPROBE_DC_MAX_RECORDS);
-		snprintf(a->rec[a->n++], SMTPROBE_DC_RECORD, "%s", s);
+		assert_int_equal(smtprobe_dc_answer_add(a, s, strlen(s)), 0);
 	}
 	va_end(ap);
+}
+
+/* The records; the MTA-STS policies of these tests are static buffers */
+static void facts_release(struct smtprobe_dc_facts *f)
+{
+	f->sts_policy = NULL;
+	smtprobe_dc_facts_free(f);
+	free(f);
 }
 
 static struct smtprobe_dc_facts *facts_new(const char *domain)
@@ -473,7 +481,7 @@ static struct smtprobe_dc_facts *lab_facts(const struct lab *l, size_t idx)
 	struct smtprobe_dc_facts *f = facts_new(l->name);
 	enum smtprobe_dnssec sec = zone_sec(l->signing, 0);
 	const char *d = l->name, *host;
-	char buf[3][SMTPROBE_DC_RECORD];
+	char buf[3][1024];
 
 	fill(&f->dnskey, sec == INSEC ? NODATA : OK, zone_sec(l->signing, 1),
 	     sec == INSEC ? NULL : "257 3 13 AAAA", NULL);
@@ -677,7 +685,7 @@ static void test_lab(void **state)
 					         st(r->check[k].status),
 					         r->check[k].text);
 		assert_int_equal(r->exit_code, fails > 0);
-		free(f);
+		facts_release(f);
 	}
 }
 
@@ -717,13 +725,13 @@ static void test_bogus_data_unused(void **state)
 	assert_null(strstr(find(r, "dnssec.status")->text, "evil"));
 	assert_int_equal(r->exit_code, 1);
 	/* a bogus TLSA on a trusted MX: DANE senders defer */
-	free(f);
+	facts_release(f);
 	f = good();
 	fill(&f->mxs[0].tlsa, SERVFAIL, BOGUS, NULL);
 	r = judge(f);
 	expect(r, "dane.tlsa", F_, "defer");
 	expect(r, "dnssec.status", F_, "TLSA at _25._tcp.mx.good.test");
-	free(f);
+	facts_release(f);
 }
 
 static void test_timeouts(void **state)
@@ -756,20 +764,20 @@ static void test_timeouts(void **state)
 	/* the domain's DNSSEC state is still known from its DNSKEY */
 	expect(r, "dnssec.status", P_, NULL);
 	assert_int_equal(r->exit_code, 0);
-	free(f);
+	facts_release(f);
 	/* PTR and forward lookups that time out */
 	f = good();
 	fill(&f->mxs[0].addr[0].ptr, TIMEOUT, INSEC, NULL);
 	r = judge(f);
 	expect(r, "ptr.present", W_, "could not tell");
 	expect(r, "ptr.fcrdns", W_, "could not tell");
-	free(f);
+	facts_release(f);
 	f = good();
 	fill(&f->mxs[0].addr[0].fwd[0], SERVFAIL, INSEC, NULL);
 	r = judge(f);
 	expect(r, "ptr.present", P_, NULL);
 	expect(r, "ptr.fcrdns", W_, "could not tell");
-	free(f);
+	facts_release(f);
 }
 
 static void test_truncated(void **state)
@@ -782,7 +790,8 @@ static void test_truncated(void **state)
 	fill(&f->mx, OK, SEC, NULL);
 	for (size_t i = 0; i < SMTPROBE_DC_MAX_RECORDS; i++) {
 		snprintf(rec, sizeof(rec), "%zu mx%zu.good.test", 10 + i, i);
-		snprintf(f->mx.rec[f->mx.n++], SMTPROBE_DC_RECORD, "%s", rec);
+		assert_int_equal(
+		        smtprobe_dc_answer_add(&f->mx, rec, strlen(rec)), 0);
 	}
 	f->mx.truncated = 1;
 	f->nmx = SMTPROBE_DC_MAX_MX;
@@ -792,12 +801,12 @@ static void test_truncated(void **state)
 		         "mx%zu.good.test", i);
 	}
 	r = judge(f);
-	expect(r, "mx.present", P_, "more than 16");
+	expect(r, "mx.present", P_, "more than 256");
 	expect(r, "mx.present", P_, "first 8 hosts");
 	/* the policy names mx.good.test only */
 	expect(r, "mta_sts.mx_match", F_, "mx7.good.test");
 	assert_string_equal(find(r, "mta_sts.mx_match")->host, "");
-	free(f);
+	facts_release(f);
 }
 
 static void test_no_mx(void **state)
@@ -813,7 +822,7 @@ static void test_no_mx(void **state)
 	expect(r, "mx.present", W_, "implicit MX");
 	expect(r, "mx.present", W_, "good.test. MX 10 good.test.");
 	expect(r, "mx.resolves", P_, NULL);
-	free(f);
+	facts_release(f);
 	/* the domain does not exist */
 	f = good();
 	fill(&f->mx, NXDOMAIN, SEC, NULL);
@@ -822,13 +831,13 @@ static void test_no_mx(void **state)
 	expect(r, "mx.present", F_, "NXDOMAIN");
 	expect(r, "mx.cname", S_, NULL);
 	expect(r, "ptr.present", S_, NULL);
-	free(f);
+	facts_release(f);
 	/* MX not asked at all */
 	f = good();
-	memset(&f->mx, 0, sizeof(f->mx));
+	smtprobe_dc_answer_clear(&f->mx);
 	r = judge(f);
 	expect(r, "mx.present", S_, "not looked up");
-	free(f);
+	facts_release(f);
 }
 
 static void test_null_mx(void **state)
@@ -854,7 +863,7 @@ static void test_null_mx(void **state)
 	r = judge(f);
 	expect(r, "mx.null", F_, "RFC 7505 §3");
 	expect(r, "mx.present", P_, NULL);
-	free(f);
+	facts_release(f);
 }
 
 static void test_selectors(void **state)
@@ -894,13 +903,13 @@ static void test_selectors(void **state)
 	assert_non_null(
 	        strstr(r->check[first + 4].fix, "opendkim-genkey -b 2048"));
 	assert_non_null(strstr(r->check[first + 4].fix, "dkim_selector"));
-	free(f);
+	facts_release(f);
 	/* no selector: one skip row */
 	f = good();
 	f->nsel = 0;
 	r = judge(f);
 	expect(r, "dkim.key", S_, "no --dkim-selector given");
-	free(f);
+	facts_release(f);
 }
 
 /* the record a fix offers, rewritten from the one found */
@@ -979,7 +988,7 @@ static void test_spf_fixes(void **state)
 	r = judge(f);
 	expect(r, "spf.lookups", P_, NULL);
 	expect(r, "spf.void_lookups", P_, NULL);
-	free(f);
+	facts_release(f);
 }
 
 static void test_dmarc(void **state)
@@ -1045,7 +1054,7 @@ static void test_dmarc(void **state)
 	fill(&f->rua_auth[0], TIMEOUT, INSEC, NULL);
 	r = judge(f);
 	expect(r, "dmarc.rua_external_auth", W_, "could not tell");
-	free(f);
+	facts_release(f);
 	/* a subdomain with no record: the organisational domain's applies */
 	f = good();
 	snprintf(f->domain, sizeof(f->domain), "sub.good.test");
@@ -1056,7 +1065,7 @@ static void test_dmarc(void **state)
 	expect(r, "dmarc.present", P_, "organisational");
 	expect(r, "dmarc.policy", W_, "sp=none");
 	expect(r, "dmarc.policy", W_, "_dmarc.sub.good.test TXT");
-	free(f);
+	facts_release(f);
 }
 
 static void test_mta_sts(void **state)
@@ -1116,7 +1125,7 @@ static void test_mta_sts(void **state)
 	f->sts_policy_len = strlen(pol);
 	r = judge(f);
 	expect(r, "mta_sts.policy", F_, "max_age");
-	free(f);
+	facts_release(f);
 }
 
 static void test_tlsrpt(void **state)
@@ -1136,7 +1145,7 @@ static void test_tlsrpt(void **state)
 	     "v=TLSRPTv1; rua=mailto:b@good.test", NULL);
 	r = judge(f);
 	expect(r, "tlsrpt.present", F_, "2 TLS-RPT records");
-	free(f);
+	facts_release(f);
 }
 
 static void test_dane(void **state)
@@ -1195,7 +1204,7 @@ static void test_dane(void **state)
 	expect(r, "dane.tlsa", P_,
 	       "not compared with the live certificate "
 	       "(--no-connect)");
-	free(f);
+	facts_release(f);
 }
 
 /* mx.smtp, mx.starttls and ptr.banner from the sessions' facts */
@@ -1267,7 +1276,7 @@ static void test_smtp(void **state)
 	expect(r, "mx.smtp", S_, "--no-connect");
 	expect(r, "mx.starttls", S_, "--no-connect");
 	expect(r, "ptr.banner", S_, "--no-connect");
-	free(f);
+	facts_release(f);
 }
 
 static void test_ptr_and_addresses(void **state)
@@ -1296,7 +1305,7 @@ static void test_ptr_and_addresses(void **state)
 	       ".ip6.arpa. PTR mx.good.test.");
 	expect(r, "ptr.present", F_, "smtp_helo_name");
 	/* an MX host without any address; one of two */
-	free(f);
+	facts_release(f);
 	f = good();
 	fill(&f->mxs[0].a, NXDOMAIN, SEC, NULL);
 	f->mxs[0].naddr = 0;
@@ -1308,7 +1317,7 @@ static void test_ptr_and_addresses(void **state)
 	r = judge(f);
 	expect(r, "mx.resolves", W_, "mx.good.test. A <address>");
 	assert_string_equal(find(r, "mx.resolves")->host, "mx.good.test");
-	free(f);
+	facts_release(f);
 }
 
 static void test_dnssec(void **state)
@@ -1329,13 +1338,13 @@ static void test_dnssec(void **state)
 	r = judge(f);
 	expect(r, "dnssec.status", W_, "could not tell");
 	/* many bogus answers: three named, the rest counted */
-	free(f);
+	facts_release(f);
 	f = lab_facts(&lab_domains[NELEM(lab_domains) - 2],
 	              NELEM(lab_domains) - 2); /* bogus-ds */
 	r = judge(f);
 	expect(r, "dnssec.status", F_, "and 4 more");
 	expect(r, "dnssec.status", F_, "DNSKEY at bogus-ds.test");
-	free(f);
+	facts_release(f);
 }
 
 int main(void)
