@@ -113,6 +113,7 @@ struct smtprobe_dc_facts {
 	int spf_counted;
 	unsigned spf_lookups, spf_voids;
 	char spf_count_error[256]; /* a permerror met on the walk */
+	int spf_count_code;        /* ... as enum smtprobe_spf_err; 0 none */
 	int spf_evaluated;
 	char spf_ip[64];
 	char spf_result[16];     /* "pass", "fail", ... */

@@ -41,9 +41,11 @@ static void record(struct walk *w)
 		f->spf_counted = o->result != SMTPROBE_SPF_TEMPERROR;
 		f->spf_lookups = o->lookups;
 		f->spf_voids = o->void_lookups;
-		if (o->error && o->result == SMTPROBE_SPF_PERMERROR)
+		if (o->error && o->result == SMTPROBE_SPF_PERMERROR) {
+			f->spf_count_code = o->error;
 			snprintf(f->spf_count_error, sizeof(f->spf_count_error),
 			         "%.255s", o->reason);
+		}
 		return;
 	}
 	f->spf_evaluated = 1;

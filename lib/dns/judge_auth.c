@@ -8,9 +8,10 @@
  *
  * Pure: no I/O, no allocation. An answer that is DNSSEC-bogus is not
  * read (the rows skip and say so); one that failed makes the row a warn
- * that could not tell. The SPF walk's problem (spf_count_error) has no
- * code in the facts: it is put on spf.lookups or spf.void_lookups when
- * their count is over the limit, else on spf.syntax.
+ * that could not tell. The SPF walk's permerror goes by its code
+ * (spf_count_code): over the lookup or void-lookup limit on spf.lookups or
+ * spf.void_lookups, two records on spf.multiple, anything else met in an
+ * include or redirect on spf.syntax.
  *
  * Limits: a rewritten record longer than JD_REC_MAX is not offered (the
  * fix says what to change instead); texts are cut as judge.c cuts them. */
@@ -282,9 +283,10 @@ static void spf_syntax(const struct smtprobe_dc_facts *f,
 		           "counts as an SPF failure");
 		return;
 	}
-	if (v->count == 1 && f->spf_counted && f->spf_count_error[0] &&
-	    f->spf_lookups <= SMTPROBE_SPF_MAX_LOOKUPS &&
-	    f->spf_voids <= SMTPROBE_SPF_MAX_VOID) {
+	if (v->count == 1 && f->spf_counted && f->spf_count_code != 0 &&
+	    f->spf_count_code != SMTPROBE_SPF_E_LOOKUPS &&
+	    f->spf_count_code != SMTPROBE_SPF_E_VOID &&
+	    f->spf_count_code != SMTPROBE_SPF_E_MULTIPLE) {
 		char q[JD_QUOTE];
 
 		jd_set(c, SMTPROBE_DC_FAIL,

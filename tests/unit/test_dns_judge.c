@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "smtprobe/dnscheck.h"
+#include "smtprobe/spf.h"
 
 #include "banned.h"
 
@@ -221,6 +222,7 @@ struct lab {
 	const char *spf[2];       /* NULL: "v=spf1 mx -all" */
 	unsigned lookups, voids;  /* the walk of the SPF record */
 	const char *count_error;
+	int count_code;      /* enum smtprobe_spf_err */
 	const char *dmarc;   /* NULL: p=reject, rua at the domain */
 	const char *dkim;    /* NULL: rsa2048; "rsa1024", "revoked" */
 	const char *mta_sts; /* NULL: enforce; "-": none; "missing", ... */
@@ -262,13 +264,13 @@ static const struct lab lab_domains[] = {
                  "include:i4.{d} include:i5.{d} include:i6.{d} "
                  "include:i7.{d} include:i8.{d} include:i9.{d} "
                  "include:i10.{d} include:i11.{d} -all"},
-         .lookups = 11,
+         .lookups = 11, .count_code = SMTPROBE_SPF_E_LOOKUPS,
          .count_error = "permerror: 'include:i11.spf-lookups.test' is "
                         "DNS lookup number 11, over the limit of 10",
          .spf_result = "permerror", .trips = {{"spf.lookups", "fail", F_}}},
         {"spf-void.test",
          .spf = {"v=spf1 a:void1.{d} a:void2.{d} a:void3.{d} mx -all"},
-         .lookups = 4, .voids = 3,
+         .lookups = 4, .voids = 3, .count_code = SMTPROBE_SPF_E_VOID,
          .count_error = "permerror: 'a:void3.spf-void.test' is void "
                         "lookup number 3, over the limit of 2",
          .spf_result = "permerror",
@@ -276,7 +278,8 @@ static const struct lab lab_domains[] = {
         {"spf-plusall.test", .spf = {"v=spf1 mx +all"}, .lookups = 1,
          .trips = {{"spf.all", "fail", F_}}},
         {"spf-two.test", .spf = {"v=spf1 mx -all", "v=spf1 ip4:127.0.0.2 -all"},
-         .count_error = "permerror: two SPF records", .spf_result = "permerror",
+         .count_error = "permerror: two SPF records",
+         .count_code = SMTPROBE_SPF_E_MULTIPLE, .spf_result = "permerror",
          .trips = {{"spf.multiple", "fail", F_}}},
         {"dmarc-none.test", .dmarc = "v=DMARC1; p=none; rua=mailto:dmarc@{d}",
          .trips = {{"dmarc.policy", "warn", W_}}},
@@ -517,6 +520,7 @@ static struct smtprobe_dc_facts *lab_facts(const struct lab *l, size_t idx)
 	else if (l->count_error)
 		snprintf(f->spf_count_error, sizeof(f->spf_count_error), "%s",
 		         l->count_error);
+	f->spf_count_code = l->count_code;
 	f->spf_evaluated = 1;
 	snprintf(f->spf_ip, sizeof(f->spf_ip), "%s",
 	         l->own_mx ? lab_addr(host) : "127.0.0.2");
@@ -977,6 +981,7 @@ static void test_spf_fixes(void **state)
 	f->spf_lookups = 3;
 	snprintf(f->spf_count_error, sizeof(f->spf_count_error),
 	         "permerror: include:x.test has no SPF record");
+	f->spf_count_code = SMTPROBE_SPF_E_NO_RECORD;
 	r = judge(f);
 	expect(r, "spf.syntax", F_, "include:x.test has no SPF record");
 	expect(r, "spf.lookups", P_,
@@ -985,6 +990,7 @@ static void test_spf_fixes(void **state)
 	f->spf_lookups = 10;
 	f->spf_voids = 2;
 	f->spf_count_error[0] = '\0';
+	f->spf_count_code = 0;
 	r = judge(f);
 	expect(r, "spf.lookups", P_, NULL);
 	expect(r, "spf.void_lookups", P_, NULL);
