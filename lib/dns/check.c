@@ -265,10 +265,20 @@ static void on_mx(struct dc_run *run, size_t i, size_t j)
 		if (sscanf(f->mx.rec[k], "%u %299s", &pref, host) != 2 ||
 		    strcmp(host, ".") == 0) /* the null MX (RFC 7505) */
 			continue;
-		struct smtprobe_dc_mx *mx = &f->mxs[f->nmx];
+		/* in preference order, ties as the answer has them */
+		size_t at = f->nmx;
+		while (at > 0 && f->mxs[at - 1].pref > pref) {
+			f->mxs[at] = f->mxs[at - 1];
+			at--;
+		}
+		struct smtprobe_dc_mx *mx = &f->mxs[at];
+		memset(mx, 0, sizeof(*mx));
 		snprintf(mx->host, sizeof(mx->host), "%.255s", host);
 		mx->pref = pref;
-		size_t n = f->nmx++;
+		f->nmx++;
+	}
+	for (size_t n = 0; n < f->nmx; n++) {
+		struct smtprobe_dc_mx *mx = &f->mxs[n];
 		/* TLSA is asked once the A answer tells the name (on_host_addr)
 		 */
 		dc_ask(run, mx->host, SMTPROBE_RR_A, &mx->a, on_host_addr, n,

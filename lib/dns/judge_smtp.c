@@ -254,8 +254,8 @@ static void ptr_banner(const struct smtprobe_dc_facts *f,
 {
 	struct smtprobe_dc_check *c = jd_row(r, "ptr.banner");
 	size_t nbad = 0;
-	const char *badhost = "", *ptr1 = "";
-	char advice[400];
+	const char *badhost = "";
+	const struct smtprobe_dc_addr *bad = NULL;
 
 	if (!have_sessions(f, c))
 		return;
@@ -276,10 +276,9 @@ static void ptr_banner(const struct smtprobe_dc_facts *f,
 				jd_text(c, ", EHLO '%s'%s", s->ehlo_name,
 				        ehlo_ok ? "" : " (not the PTR either)");
 			jd_text(c, ";");
-			if (!ok) {
-				nbad++;
+			if (!ok && nbad++ == 0) {
 				badhost = m->host;
-				ptr1 = ad->ptr.rec[0];
+				bad = ad;
 			}
 		}
 	}
@@ -289,12 +288,23 @@ static void ptr_banner(const struct smtprobe_dc_facts *f,
 		       "ptr.present and mx.smtp)");
 		return;
 	}
-	if (nbad) {
+	if (bad) {
+		const char *lines[SMTPROBE_ADVICE_MAX], *what = NULL;
+		size_t n = smtprobe_advice(SMTPROBE_ADV_BANNER_NAME,
+		                           software_of(f), &what, lines,
+		                           SMTPROBE_ADVICE_MAX);
 		jd_text(c, " some receivers' filters score a banner that is "
 		           "not the PTR name");
-		smtprobe_advice_text(SMTPROBE_ADV_BANNER_NAME, software_of(f),
-		                     advice, sizeof(advice));
-		jd_fix(c, "NAME = %s: %s", ptr1, advice);
+		/* the name it announces is the MX host's (it resolves to the
+		 * address): the PTR is the better thing to change */
+		if (strcasecmp(bad->smtp.banner_name, badhost) == 0)
+			jd_fix(c,
+			       "set the PTR of %s to %s (the MX name it "
+			       "announces, which resolves to it), or ",
+			       bad->addr, badhost);
+		jd_fix(c, "make it announce NAME = %s: ", bad->ptr.rec[0]);
+		for (size_t k = 0; k < n; k++)
+			jd_fix(c, "%s%s", k ? "; " : "", lines[k]);
 	}
 	jd_one_host(c, f, nbad, badhost);
 }
