@@ -62,6 +62,8 @@ struct smtprobe_dc_smtp {
 	char verify_reason[256];
 	int host_match;       /* the certificate names the MX host */
 	char spki_sha256[65]; /* the leaf key's, for a TLSA 3 1 1 record */
+	int software; /* enum smtprobe_software the session showed (banner,
+	                 EHLO keywords, reply wording); 0 unknown */
 	/* DANE: the records given (usable: usages 2/3 of a secure answer),
 	 * and the match */
 	size_t tlsa_given;

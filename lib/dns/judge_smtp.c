@@ -7,8 +7,8 @@
  * handshake that fails: fail; with MTA-STS, a certificate that does not
  * verify or name the MX host: fail), ptr.banner (the banner's host name is a
  * PTR name of the address: pass, else warn; the EHLO name is reported
- * when it differs). The fixes are written for the software the banner
- * names (software.h).
+ * when it differs). The fixes are written for the software the sessions
+ * showed (software.h: banner, EHLO keywords, reply wording).
  *
  * Pure: no I/O, no allocation. Without connections (--no-connect) every
  * row is a skip saying so. */
@@ -21,18 +21,16 @@
 
 #include "banned.h"
 
-/* the software the banners name (the first one that tells) */
+/* the software the sessions showed (the first one known) */
 static enum smtprobe_software software_of(const struct smtprobe_dc_facts *f)
 {
-	struct smtprobe_software_guess g;
-
-	smtprobe_software_init(&g);
 	for (size_t i = 0; i < jd_nmx(f); i++)
-		for (size_t j = 0; j < f->mxs[i].naddr; j++)
-			if (f->mxs[i].addr[j].smtp.banner[0])
-				smtprobe_software_learn_text(
-				        &g, f->mxs[i].addr[j].smtp.banner, 1);
-	return g.id;
+		for (size_t j = 0; j < f->mxs[i].naddr; j++) {
+			int sw = f->mxs[i].addr[j].smtp.software;
+			if (sw > SMTPROBE_SW_UNKNOWN && sw < SMTPROBE_SW_LAST)
+				return (enum smtprobe_software)sw;
+		}
+	return SMTPROBE_SW_UNKNOWN;
 }
 
 /* connections were made and there is an address to judge; else the row

@@ -15,6 +15,7 @@
 #include "check_int.h"
 #include "smtprobe/batch.h"
 #include "smtprobe/session.h"
+#include "smtprobe/software.h"
 #include "banned.h"
 
 #define CONCURRENCY 8
@@ -94,6 +95,11 @@ static void first_word(char *dst, size_t dstsz, const char *s)
 
 static void keep(struct smtprobe_dc_smtp *o, const struct smtprobe_result *r)
 {
+	struct smtprobe_software_guess g;
+
+	smtprobe_software_init(&g);
+	smtprobe_software_learn(&g, r);
+	o->software = (int)g.id;
 	o->ms = r->total_ms;
 	for (size_t k = 0; k < r->nex; k++) {
 		const struct smtprobe_reply *rp = r->ex[k].reply;

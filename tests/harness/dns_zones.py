@@ -97,6 +97,9 @@ class Domain:
     # for SPF with --ip: this address gets `spf_result`
     spf_ip: str = SPF_IP
     spf_result: str = "pass"
+    # "postfix": its MX is the harness's real Postfix (127.0.0.1, the "mx"
+    # listener's port): tested apart, with that server running
+    mx_server: str = ""
 
     @property
     def dnssec(self):
@@ -148,6 +151,13 @@ _DOMAINS = [
            trips={"mx.smtp": WARN},
            mx=((10, "mx1.{domain}."), (20, "mx.good.test.")),
            hosts={"mx1": DOWN_MX[1]}, tlsa=(("mx1", "live"),)),
+    Domain("postfix-mx.test", "its MX is a real Postfix (mx.postfix-mx.test "
+           "is 127.0.0.1, whose PTR is ns.test): the banner names Postfix's "
+           "myhostname, not the PTR; no MTA-STS, no TLSA",
+           trips={"ptr.banner": WARN},
+           mx=((10, "mx.{domain}."),), hosts={"mx": "127.0.0.1"},
+           spf=(f"v=spf1 ip4:{SPF_IP} mx -all",), mta_sts=None,
+           mx_server="postfix"),
     Domain("mx-cname.test", "the MX target mail.mx-cname.test is a CNAME "
            "(to mx.good.test)",
            trips={"mx.cname": FAIL}, mx=((10, "mail.{domain}."),),

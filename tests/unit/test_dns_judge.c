@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "smtprobe/dnscheck.h"
+#include "smtprobe/software.h"
 #include "smtprobe/spf.h"
 
 #include "banned.h"
@@ -1245,6 +1246,7 @@ static void test_smtp(void **state)
 	s->banner_code = 220;
 	snprintf(s->banner, sizeof(s->banner),
 	         "220 mx.good.test ESMTP Postfix");
+	s->software = SMTPROBE_SW_POSTFIX; /* as the session recognised it */
 	/* the banner is not the PTR: the fix is Postfix's */
 	snprintf(s->banner_name, sizeof(s->banner_name), "localhost");
 	r = judge(f);
