@@ -6,6 +6,78 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smtprobe/logs.h"
+
+/* ---- one line, as the dispatcher (parse.c) splits it ---- */
+
+/* The parts every layout has: the time (-1 none), and for syslog the
+ * host, the program ("postfix/mx/smtpd", "dovecot", "sendmail") and its
+ * pid; msg is the rest (for Exim, what follows the time; for Dovecot's own
+ * files, what follows it too: "auth: Info: ..."). */
+struct logs_line {
+	int64_t ts;
+	struct smtprobe_log_str host, prog, msg;
+	unsigned pid;
+	int has_pid;
+};
+
+/* The parsers: fill ev (the dispatcher set kind NONE, count 1, ts and
+ * format) and return the format, or SMTPROBE_LF_UNKNOWN when the line is
+ * not theirs after all. */
+enum smtprobe_log_format logs_postfix(struct smtprobe_log_input *in,
+                                      const struct logs_line *l,
+                                      struct smtprobe_log_event *ev);
+enum smtprobe_log_format logs_dovecot(struct smtprobe_log_input *in,
+                                      const struct logs_line *l,
+                                      struct smtprobe_log_event *ev);
+enum smtprobe_log_format logs_exim(struct smtprobe_log_input *in,
+                                   const struct logs_line *l,
+                                   struct smtprobe_log_event *ev);
+enum smtprobe_log_format logs_sendmail(struct smtprobe_log_input *in,
+                                       const struct logs_line *l,
+                                       struct smtprobe_log_event *ev);
+enum smtprobe_log_format logs_opensmtpd(struct smtprobe_log_input *in,
+                                        const struct logs_line *l,
+                                        struct smtprobe_log_event *ev);
+/* Exchange: a whole line (a #header or a CSV row) */
+enum smtprobe_log_format logs_exchange(struct smtprobe_log_input *in,
+                                       const char *line, size_t len,
+                                       struct smtprobe_log_event *ev);
+
+/* ---- helpers (logs_util.c) ---- */
+
+/* A timestamp at the start of p: the bytes it took (0: none there), *ts
+ * in seconds since the epoch. syslog: "Mmm dd hh:mm:ss" (the year from
+ * in->ref_time); iso: "YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|+hh:mm|+hhmm| +hhmm]"
+ * (no zone: local time). */
+size_t logs_time_syslog(struct smtprobe_log_input *in, const char *p, size_t n,
+                        int64_t *ts);
+size_t logs_time_iso(struct smtprobe_log_input *in, const char *p, size_t n,
+                     int64_t *ts);
+/* needle in s, or NULL */
+const char *logs_find(struct smtprobe_log_str s, const char *needle);
+int logs_starts(struct smtprobe_log_str s, const char *prefix);
+/* s from p (inside it) to its end */
+struct smtprobe_log_str logs_after(struct smtprobe_log_str s, const char *p);
+/* the value after key ("from=") where key starts a word, up to a byte of
+ * stop; {NULL, 0} when absent */
+struct smtprobe_log_str logs_value(struct smtprobe_log_str s, const char *key,
+                                   const char *stop);
+/* "<a@b>" -> "a@b" */
+struct smtprobe_log_str logs_trim_angle(struct smtprobe_log_str v);
+/* the first "[...]" in s (an address: "unknown[192.0.2.1]",
+ * "[IPv6:2001:db8::1]", "[127.0.0.1]:4321"), without the brackets */
+struct smtprobe_log_str logs_bracket(struct smtprobe_log_str s);
+/* the session with this id (a pid as "pid 1234", an OpenSMTPD session
+ * id), created (the oldest replaced) when create; NULL when absent or
+ * the id is too long */
+struct smtprobe_log_session *logs_session(struct smtprobe_log_input *in,
+                                          struct smtprobe_log_str id,
+                                          int create);
+/* v into dst (cut, NUL-terminated) */
+void logs_copy(char *dst, size_t dstsz, struct smtprobe_log_str v);
+struct smtprobe_log_str logs_str(const char *s);
+
 /* ---- counts per key, bounded (topn.c) ---- */
 
 #define LOGS_KEY_MAX 255 /* longer keys are cut */

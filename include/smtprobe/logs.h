@@ -1,0 +1,148 @@
+/* logs.h - what a mail server's own logs say (`smtprobe logs`): a parser
+ * per log format turning one line into at most one event (pure, no
+ * allocation, no regular expressions: fixed prefixes and memchr), and a
+ * streaming summary of the events in bounded memory - connections, AUTH
+ * successes and failures (with brute force), TLS handshakes and failures,
+ * rejections by kind with their top senders, recipients and clients,
+ * deliveries, deferrals, bounces, and spikes per minute.
+ *
+ * Formats are told apart per line (a file may mix them: syslog carries
+ * Postfix, Dovecot and Sendmail lines together); a line no parser knows is
+ * counted, never fatal. Lines are hostile input: every field is a slice of
+ * the line, bounded by it. */
+#ifndef SMTPROBE_LOGS_H
+#define SMTPROBE_LOGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum smtprobe_log_format {
+	SMTPROBE_LF_UNKNOWN,
+	SMTPROBE_LF_POSTFIX,
+	SMTPROBE_LF_DOVECOT,
+	SMTPROBE_LF_EXIM,
+	SMTPROBE_LF_SENDMAIL,
+	SMTPROBE_LF_OPENSMTPD,
+	SMTPROBE_LF_EXCHANGE_TRACKING, /* message tracking CSV */
+	SMTPROBE_LF_EXCHANGE_SMTP,     /* SMTP receive protocol log CSV */
+	SMTPROBE_LF_LAST
+};
+
+enum smtprobe_log_kind {
+	SMTPROBE_LE_NONE, /* a line of a known format that counts for nothing */
+	SMTPROBE_LE_CONNECT,
+	SMTPROBE_LE_AUTH_OK,
+	SMTPROBE_LE_AUTH_FAIL,
+	SMTPROBE_LE_TLS_OK,   /* protocol and cipher */
+	SMTPROBE_LE_TLS_FAIL, /* tls_cause */
+	SMTPROBE_LE_REJECT,   /* reject kind, code, text, sender, rcpt */
+	SMTPROBE_LE_DELIVERED,
+	SMTPROBE_LE_DEFERRED,
+	SMTPROBE_LE_BOUNCED,
+	SMTPROBE_LE_LAST
+};
+
+/* What a rejection is about (the words of the reply, its codes). */
+enum smtprobe_log_reject {
+	SMTPROBE_LR_OTHER,
+	SMTPROBE_LR_RELAY_DENIED,
+	SMTPROBE_LR_SENDER,    /* sender restrictions, sender domain */
+	SMTPROBE_LR_RECIPIENT, /* unknown user, recipient restrictions */
+	SMTPROBE_LR_CLIENT,    /* client host restrictions, reverse DNS */
+	SMTPROBE_LR_HELO,
+	SMTPROBE_LR_GREYLIST,
+	SMTPROBE_LR_RBL, /* a DNS block list */
+	SMTPROBE_LR_SIZE,
+	SMTPROBE_LR_RATE,          /* rate and connection limits */
+	SMTPROBE_LR_AUTH_REQUIRED, /* AUTH (or STARTTLS) first */
+	SMTPROBE_LR_SENDER_LOGIN,  /* an authenticated user sends as another */
+	SMTPROBE_LR_SYNTAX,
+	SMTPROBE_LR_LAST
+};
+
+/* Why a TLS handshake failed, as far as the log says. */
+enum smtprobe_log_tls_cause {
+	SMTPROBE_LT_OTHER,
+	SMTPROBE_LT_NOT_TLS,      /* the client spoke something else (HTTP) */
+	SMTPROBE_LT_NO_SHARED,    /* no protocol version or cipher in common */
+	SMTPROBE_LT_CLIENT_ALERT, /* the client refused our certificate */
+	SMTPROBE_LT_CLOSED,       /* the client went away mid-handshake */
+	SMTPROBE_LT_TIMEOUT,
+	SMTPROBE_LT_CERT_PROBLEM, /* our certificate or key cannot be used */
+	SMTPROBE_LT_LAST
+};
+
+/* Where a field of the event is in the line; p NULL (n 0) when absent. */
+struct smtprobe_log_str {
+	const char *p;
+	size_t n;
+};
+
+struct smtprobe_log_event {
+	enum smtprobe_log_kind kind;
+	enum smtprobe_log_format format;
+	unsigned count; /* how many it stands for (an Exchange line with
+	                   several recipients ...): at least 1 */
+	int64_t ts;     /* seconds since the epoch, -1 when the line has no
+	                   time (OpenSMTPD in the foreground) */
+	/* AUTH failures from the authentication server itself (Dovecot's
+	 * auth process): the same attempt the MTA logs too, so the summary
+	 * counts them only when no MTA line said so (see logs_add) */
+	int from_authd;
+	struct smtprobe_log_str client; /* address */
+	struct smtprobe_log_str user;   /* AUTH name as sent */
+	struct smtprobe_log_str sender, rcpt;
+	struct smtprobe_log_str protocol, cipher; /* TLS */
+	struct smtprobe_log_str text; /* a reply or an error, as logged */
+	int code;                     /* the SMTP reply's, 0 when none */
+	enum smtprobe_log_reject reject;
+	enum smtprobe_log_tls_cause tls_cause;
+};
+
+/* What one input (a file, stdin) carries over from line to line: the
+ * reference time for timestamps without a year, the sessions of servers
+ * that name the client on one line and the event on another (Postfix's
+ * TLS errors per process, OpenSMTPD's per session id), Exchange's #Fields
+ * columns. Zero it, then set ref_time. */
+#define SMTPROBE_LOG_SESSIONS 256
+#define SMTPROBE_LOG_COLUMNS  16
+struct smtprobe_log_session {
+	char id[24];     /* "pid 1234", a session id; "" unused */
+	char client[64]; /* its address */
+	char user[64];   /* its AUTH name, "" none */
+	int tls_failed;  /* a TLS error is waiting for its cause line */
+};
+struct smtprobe_log_input {
+	int64_t ref_time; /* the file's modification time, or now: a
+	                     syslog date later than it by more than a day is
+	                     last year's */
+	struct smtprobe_log_session sess[SMTPROBE_LOG_SESSIONS]; /* a ring */
+	unsigned sess_next;
+	/* Exchange CSV: which log (0 none yet) and the column of each field
+	 * we read (from #Fields), -1 when absent */
+	enum smtprobe_log_format csv;
+	int col[SMTPROBE_LOG_COLUMNS];
+	/* naive (local) timestamps: the start of the last day converted */
+	int64_t day_key, day_start;
+};
+
+/* Parse one line (without its newline) into ev. Returns the format the
+ * line is in (ev->kind SMTPROBE_LE_NONE for a known line that counts for
+ * nothing), or SMTPROBE_LF_UNKNOWN when no parser knows it. */
+enum smtprobe_log_format smtprobe_log_parse(struct smtprobe_log_input *in,
+                                            const char *line, size_t len,
+                                            struct smtprobe_log_event *ev);
+
+/* "postfix", "relay_denied", "no_shared_cipher" ... ("?" out of range) */
+const char *smtprobe_log_format_name(enum smtprobe_log_format f);
+const char *smtprobe_log_kind_name(enum smtprobe_log_kind k);
+const char *smtprobe_log_reject_name(enum smtprobe_log_reject r);
+const char *smtprobe_log_tls_cause_name(enum smtprobe_log_tls_cause c);
+
+/* The kind of a rejection from its reply (code, enhanced code and text:
+ * the knowledge base's refusal classifier, with what logs add: HELO, DNS
+ * block lists, size, rate limits, sender-login mismatches). */
+enum smtprobe_log_reject smtprobe_log_classify(int code, const char *text,
+                                               size_t len);
+
+#endif
