@@ -17,6 +17,7 @@ int cmd_relay(int argc, char **argv);
 int cmd_tls(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
 
 /* Transcript printer (an smtprobe_event_cb); arg is a struct text_out. */

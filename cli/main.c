@@ -23,6 +23,8 @@ static void usage(FILE *f)
 	        "it\n"
 	        "  exporter  a Prometheus exporter: probes on request "
 	        "(/probe?target=&module=)\n"
+	        "  logs      what the server's own logs say: AUTH failures, "
+	        "brute force, TLS, rejections, spikes\n"
 	        "  relay     the relay-policy audit: open relay, authenticated "
 	        "scope, spoofing\n"
 	        "  run       a policy file's expectations per environment "
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
 		return cmd_tls(argc - 2, argv + 2);
 	if (strcmp(argv[1], "dns") == 0)
 		return cmd_dns(argc - 2, argv + 2);
+	if (strcmp(argv[1], "logs") == 0)
+		return cmd_logs(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "exporter") == 0)

@@ -24,6 +24,11 @@ void smtprobe_assure_relay(const struct smtprobe_relay_report *r,
 void smtprobe_assure_dns(const struct smtprobe_dc_facts *f,
                          const struct smtprobe_dc_report *r,
                          struct smtprobe_outcome *o);
+/* The summary of `smtprobe logs` as Prometheus metrics (no suites); at
+ * most top address label values. */
+struct smtprobe_logs;
+void smtprobe_assure_logs(const struct smtprobe_logs *l, unsigned top,
+                          struct smtprobe_outcome *o);
 void smtprobe_assure_tls(const struct smtprobe_tls_scan_params *p,
                          const struct smtprobe_tls_scan *s,
                          struct smtprobe_outcome *o);

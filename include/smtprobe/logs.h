@@ -133,6 +133,11 @@ enum smtprobe_log_format smtprobe_log_parse(struct smtprobe_log_input *in,
                                             const char *line, size_t len,
                                             struct smtprobe_log_event *ev);
 
+/* An ISO 8601 time at the start of s ("2026-12-07T05:04:59", a space for
+ * the T, fractions, Z or +hh:mm; no zone: local time): the bytes it took
+ * (0: none there), *ts in seconds since the epoch. */
+long smtprobe_log_time(const char *s, size_t n, int64_t *ts);
+
 /* "postfix", "relay_denied", "no_shared_cipher" ... ("?" out of range) */
 const char *smtprobe_log_format_name(enum smtprobe_log_format f);
 const char *smtprobe_log_kind_name(enum smtprobe_log_kind k);
@@ -144,5 +149,126 @@ const char *smtprobe_log_tls_cause_name(enum smtprobe_log_tls_cause c);
  * block lists, size, rate limits, sender-login mismatches). */
 enum smtprobe_log_reject smtprobe_log_classify(int code, const char *text,
                                                size_t len);
+
+/* ---- the summary (lib/logs/summary.c): every event of every input, in
+ * bounded memory ---- */
+
+struct smtprobe_logs_opts {
+	unsigned capacity;     /* keys kept per table (0: 1024): past it the
+	                          counts of the rare ones are bounds */
+	unsigned bf_threshold; /* AUTH failures from one address ... (0: 10,
+	                          at most 1000) */
+	unsigned bf_window;    /* ... within these seconds: brute force
+	                          (0: 600) */
+	unsigned bf_user_ips;  /* a user failing from this many addresses
+	                          (0: 5, at most 64) */
+	unsigned spike_window; /* minutes of trailing baseline (0: 60) */
+	double spike_k;       /* a spike minute: over median + k * MAD (0: 5) */
+	unsigned spike_min;   /* ... and at least this many (0: 10) */
+	int64_t since, until; /* only lines in [since, until) when set */
+	int has_since, has_until;
+};
+
+/* the tables of counts per key */
+enum smtprobe_logs_table {
+	SMTPROBE_LT_CONN_CLIENT,      /* connections per client address */
+	SMTPROBE_LT_AUTH_FAIL_CLIENT, /* AUTH failures per client address */
+	SMTPROBE_LT_AUTH_FAIL_USER,   /* ... per user name as sent */
+	SMTPROBE_LT_AUTH_OK_USER,     /* AUTH successes per user */
+	SMTPROBE_LT_REJECT_CLIENT,
+	SMTPROBE_LT_REJECT_SENDER,
+	SMTPROBE_LT_REJECT_RCPT,
+	SMTPROBE_LT_TLS_PROTOCOL,
+	SMTPROBE_LT_TLS_CIPHER,
+	SMTPROBE_LT_TABLES
+};
+
+struct smtprobe_logs_row {
+	const char *key; /* valid while the summary lives */
+	uint64_t count;  /* never under the truth ... */
+	uint64_t err;    /* ... and at most this over it (0: exact) */
+};
+
+/* a spike: a run of minutes over the baseline */
+struct smtprobe_logs_spike {
+	const char *kind; /* "relay_denied", ..., "auth_failure" */
+	int64_t start, end;
+	uint64_t count;
+	double baseline; /* the baseline's median, per minute */
+};
+
+/* brute force: an address over the threshold in the window, or a user
+ * failing from many addresses */
+struct smtprobe_logs_brute {
+	int by_user; /* 0: key is an address; 1: a user name */
+	const char *key;
+	uint64_t failures;   /* all of its failures in the input */
+	uint64_t in_window;  /* the most within one window */
+	unsigned addresses;  /* by_user: distinct addresses (capped) */
+	int64_t first, last; /* when it crossed, the last failure */
+};
+
+struct smtprobe_logs;
+
+/* NULL when out of memory. */
+struct smtprobe_logs *smtprobe_logs_new(const struct smtprobe_logs_opts *o);
+void smtprobe_logs_free(struct smtprobe_logs *l);
+/* One line of an input: parsed (smtprobe_log_parse) and counted. */
+void smtprobe_logs_line(struct smtprobe_logs *l, struct smtprobe_log_input *in,
+                        const char *line, size_t len);
+/* The end of the input: close the last minute. Counting may go on
+ * (follow mode calls it for each report). */
+void smtprobe_logs_finish(struct smtprobe_logs *l);
+/* Follow mode: time is now now, whether lines came or not (the minutes
+ * before it close, and are judged). */
+void smtprobe_logs_clock(struct smtprobe_logs *l, int64_t now);
+
+struct smtprobe_logs_totals {
+	uint64_t lines, unparsed;
+	uint64_t by_format[SMTPROBE_LF_LAST];
+	uint64_t events[SMTPROBE_LE_LAST]; /* each weighted by its count */
+	uint64_t rejects[SMTPROBE_LR_LAST];
+	uint64_t tls_failures[SMTPROBE_LT_LAST];
+	uint64_t outside;    /* lines outside --since / --until */
+	uint64_t untimed;    /* events without a time (not in the series) */
+	int64_t first, last; /* the times seen, -1 none */
+	/* AUTH failures: the MTA's lines when there are any, else the
+	 * authentication server's (Dovecot logs the same attempts) */
+	int auth_from_authd;
+};
+void smtprobe_logs_totals(const struct smtprobe_logs *l,
+                          struct smtprobe_logs_totals *t);
+/* the max largest of a table, count descending; how many */
+size_t smtprobe_logs_top(const struct smtprobe_logs *l,
+                         enum smtprobe_logs_table t,
+                         struct smtprobe_logs_row *rows, size_t max);
+/* every key of a table kept (exact while it was not full): how many */
+size_t smtprobe_logs_table_size(const struct smtprobe_logs *l,
+                                enum smtprobe_logs_table t);
+/* connections per hour: (hour start, count), oldest first, the last
+ * SMTPROBE_LOGS_HOURS hours seen */
+#define SMTPROBE_LOGS_HOURS 744
+size_t smtprobe_logs_hours(const struct smtprobe_logs *l, int64_t *hour,
+                           uint64_t *count, size_t max);
+size_t smtprobe_logs_spikes(const struct smtprobe_logs *l,
+                            struct smtprobe_logs_spike *out, size_t max);
+size_t smtprobe_logs_brute(const struct smtprobe_logs *l,
+                           struct smtprobe_logs_brute *out, size_t max);
+/* follow mode: what crossed a threshold since the last call, each once */
+struct smtprobe_logs_alert {
+	const char *type; /* "spike", "brute_force_address",
+	                     "brute_force_user" */
+	const char *what; /* the series ("relay_denied", "auth_failure"),
+	                     the address or the user; valid until the next
+	                     line */
+	int64_t start, end;
+	uint64_t count;
+	double baseline; /* spikes */
+};
+size_t smtprobe_logs_alerts(struct smtprobe_logs *l,
+                            struct smtprobe_logs_alert *out, size_t max);
+/* The report as one JSON document (malloc'd; NULL out of memory): top
+ * rows per table, totals, spikes, brute force. */
+char *smtprobe_logs_json(const struct smtprobe_logs *l, unsigned top);
 
 #endif

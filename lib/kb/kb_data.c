@@ -2438,6 +2438,104 @@ static const struct smtprobe_kb_entry kb_entries[] = {
          {"an old certificate signed with SHA-1"},
          {"reissue the certificate signed with SHA-256"},
          "OpenSSL X509_V_ERR_CA_MD_TOO_WEAK (68)"},
+        /* TLS failures as a server's log tells them (`smtprobe logs`):
+         * the client's side of the handshake, seen from the server */
+        {"log-tls-not-tls",
+         LOCAL,
+         "client sent no TLS hello",
+         "Server log: the client did not speak TLS",
+         "After STARTTLS (or on an implicit-TLS port) the client sent "
+         "something that is not a TLS ClientHello: plain SMTP, an HTTP "
+         "request, a scanner's probe.",
+         {"a scanner or an HTTP client on the mail port",
+          "a client configured for the wrong TLS mode (implicit TLS on a "
+          "STARTTLS port or the reverse)",
+          "a middlebox that rewrites or strips STARTTLS"},
+         {"scanners: nothing to fix; block the address if it repeats",
+          "a real client: check its port and TLS mode (465 is implicit "
+          "TLS, 25 and 587 STARTTLS)"},
+         "RFC 3207 4; RFC 8314 3.3"},
+        {"log-tls-no-shared",
+         LOCAL,
+         "no TLS version or cipher in common with the client",
+         "Server log: no protocol version or cipher in common",
+         "The client and the server share no TLS protocol version or no "
+         "cipher suite, so the handshake cannot complete.",
+         {"an old client that offers only SSLv3, TLS 1.0/1.1 or retired "
+          "ciphers (RC4, 3DES) while the server requires newer",
+          "a server policy stricter than its clients (mandatory protocols "
+          "or ciphers)"},
+         {"see which addresses fail (the top clients) and whether they "
+          "must be served",
+          "Postfix: smtpd_tls_protocols / smtpd_tls_mandatory_protocols "
+          "and smtpd_tls_ciphers; Exim: tls_require_ciphers; see smtprobe "
+          "tls for what the server offers"},
+         "RFC 8446 4.1.1; RFC 8996"},
+        {"log-tls-client-alert",
+         LOCAL,
+         "client refused the server certificate",
+         "Server log: the client ended the handshake with an alert",
+         "The client sent a fatal TLS alert (unknown ca, bad certificate, "
+         "certificate expired ...): most often it does not trust the "
+         "certificate the server presents.",
+         {"a self-signed certificate or one from a private CA",
+          "an incomplete chain: the intermediate certificate is not sent",
+          "an expired certificate, or one for another name"},
+         {"look at what the server sends: smtprobe tls HOST:PORT",
+          "a certificate from a public CA with its full chain (Postfix: "
+          "smtpd_tls_chain_files; Exim: tls_certificate with the chain)"},
+         "RFC 8446 6.2"},
+        {"log-tls-closed",
+         LOCAL,
+         "client closed the connection during the TLS handshake",
+         "Server log: the client went away mid-handshake",
+         "The client closed the connection before the handshake "
+         "completed, without an alert.",
+         {"a scanner probing for TLS support",
+          "a client that gave up on the server's protocol or certificate "
+          "without saying so",
+          "network trouble between them"},
+         {"many from few addresses: scanners, nothing to fix",
+          "from real senders: compare their TLS settings with smtprobe "
+          "tls HOST:PORT"},
+         "RFC 8446 4"},
+        {"log-tls-timeout",
+         LOCAL,
+         "TLS handshake timed out",
+         "Server log: the TLS handshake did not finish in time",
+         "The client did not complete the handshake within the server's "
+         "deadline.",
+         {"a client that never sends its ClientHello after STARTTLS",
+          "a very slow link or heavy packet loss",
+          "a server overloaded at the time"},
+         {"Postfix: smtpd_starttls_timeout; Exim: tls_handshake_timeout "
+          "(GnuTLS builds: the command timeout)",
+          "check the server's load at the time of the failures"},
+         "RFC 3207 4"},
+        {"log-tls-certificate",
+         LOCAL,
+         "server cannot use its certificate or key",
+         "Server log: the server's own certificate or key is unusable",
+         "The server failed the handshake on its own side: its "
+         "certificate or key cannot be loaded or used.",
+         {"a key that does not match the certificate",
+          "a key or signature too weak for OpenSSL's security level",
+          "files the server process cannot read"},
+         {"check the pair: openssl x509 -noout -pubkey -in CERT | diff - "
+          "<(openssl pkey -pubout -in KEY)",
+          "Postfix: smtpd_tls_chain_files (key first); Exim: "
+          "tls_certificate / tls_privatekey readable by the Exim user"},
+         "OpenSSL SSL_CTX_use_certificate"},
+        {"log-tls-other",
+         LOCAL,
+         "TLS handshake failed for another reason",
+         "Server log: a TLS handshake failed",
+         "A TLS handshake failed and the log line does not say which side "
+         "or why in words smtprobe knows.",
+         {"see the log lines of that client at that time"},
+         {"reproduce from outside: smtprobe check HOST -v, smtprobe tls "
+          "HOST:PORT"},
+         "RFC 8446"},
 };
 
 const struct smtprobe_kb_entry *smtprobe_kb_entries(size_t *n)

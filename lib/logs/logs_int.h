@@ -92,7 +92,13 @@ struct logs_top_row {
 /* A table of at most cap keys; NULL when out of memory (or cap 0). */
 struct logs_topn *logs_topn_new(unsigned cap);
 void logs_topn_free(struct logs_topn *t);
-void logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by);
+/* add by to key k; the key's entry index (stable while it is kept: side
+ * data may be kept per index, 0 .. cap - 1), and *fresh = 1 when the
+ * entry was just given to this key (a new one, or one evicted for it);
+ * -1 when by is 0 */
+long logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by,
+                   int *fresh);
+const char *logs_topn_key(const struct logs_topn *t, long i);
 /* everything added, kept or not */
 uint64_t logs_topn_total(const struct logs_topn *t);
 /* keys kept; 1 once a key was evicted (counts are then bounds) */

@@ -153,6 +153,14 @@ size_t logs_time_iso(struct smtprobe_log_input *in, const char *p, size_t n,
 	return i;
 }
 
+long smtprobe_log_time(const char *s, size_t n, int64_t *ts)
+{
+	struct smtprobe_log_input in;
+
+	memset(&in, 0, sizeof(in));
+	return (long)logs_time_iso(&in, s, n, ts);
+}
+
 /* ---- slices ---- */
 
 const char *logs_find(struct smtprobe_log_str s, const char *needle)

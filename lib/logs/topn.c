@@ -150,13 +150,16 @@ static void unslot(struct logs_topn *t, uint32_t s)
 	}
 }
 
-void logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by)
+long logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by,
+                   int *fresh)
 {
 	struct topn_entry *e;
 	uint32_t s;
 
+	if (fresh)
+		*fresh = 0;
 	if (t == NULL || by == 0)
-		return;
+		return -1;
 	if (n > LOGS_KEY_MAX)
 		n = LOGS_KEY_MAX;
 	t->total += by;
@@ -165,8 +168,10 @@ void logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by)
 		e = &t->e[t->slots[s] - 1];
 		e->count += by;
 		sift_down(t, e->heap);
-		return;
+		return (long)(e - t->e);
 	}
+	if (fresh)
+		*fresh = 1; /* a new key in this entry: its side data anew */
 	if (t->n < t->cap) {
 		uint32_t i = t->n++;
 		e = &t->e[i];
@@ -192,6 +197,12 @@ void logs_topn_add(struct logs_topn *t, const char *k, size_t n, uint64_t by)
 		sift_down(t, 0);
 	else
 		sift_up(t, e->heap);
+	return (long)(e - t->e);
+}
+
+const char *logs_topn_key(const struct logs_topn *t, long i)
+{
+	return t && i >= 0 && (uint32_t)i < t->n ? t->e[i].key : "";
 }
 
 uint64_t logs_topn_total(const struct logs_topn *t)

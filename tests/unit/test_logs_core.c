@@ -17,7 +17,7 @@
 
 static void add(struct logs_topn *t, const char *k, uint64_t by)
 {
-	logs_topn_add(t, k, strlen(k), by);
+	(void)logs_topn_add(t, k, strlen(k), by, NULL);
 }
 
 static void test_topn_exact(void **state)
