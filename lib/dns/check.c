@@ -151,7 +151,7 @@ int dc_ask(struct dc_run *run, const char *name, int type,
 {
 	struct dc_slot *s = calloc(1, sizeof(*s));
 
-	memset(ans, 0, sizeof(*ans));
+	smtprobe_dc_answer_clear(ans); /* a walk asks again into its own */
 	ans->asked = 1;
 	/* what stays when the deadline comes first */
 	ans->status = SMTPROBE_DNS_TIMEOUT;

@@ -192,6 +192,7 @@ void dc_spf_finish(struct dc_run *run)
 		if (w->ev && !w->done)
 			record(w); /* cut short by the deadline */
 		smtprobe_spf_eval_free(w->ev);
+		smtprobe_dc_answer_clear(&w->ans);
 	}
 	free(run->spf);
 	run->spf = NULL;

@@ -188,6 +188,7 @@ void dc_sts_join(struct dc_run *run)
 	if (s->started)
 		uv_run(&run->loop, UV_RUN_DEFAULT);
 	free(s->body);
+	smtprobe_dc_answer_clear(&s->addr);
 	free(s);
 	run->sts = NULL;
 }
