@@ -1,8 +1,13 @@
 /* spike.c - spikes in a per-minute count (logs_int.h): each minute's count
  * against the trailing baseline of the `window` minutes before it, a spike
- * minute being one over median + k * MAD of that baseline (MAD: the median
- * absolute deviation; taken as at least 1, so a quiet baseline of zeros
- * still needs k events) and at least `min` events. Consecutive spike
+ * minute being one over median + k * s of that baseline and with at least
+ * `min` events. s, the baseline's spread, is the largest of 1.4826 * MAD
+ * (the median absolute deviation scaled to a standard deviation: robust
+ * to the spikes inside the baseline), sqrt(median) (the noise of a count
+ * of independent events, Poisson: a busy but steady minute count wanders
+ * by that much) and 1 (a quiet baseline of zeros still needs k events). On
+ * a day of a steady 15 a minute, k = 5 puts the limit near 35: the noise
+ * crosses it about once in 100 days. Consecutive spike
  * minutes make one spike (start, end, their count, the baseline median of
  * its first minute).
  *
@@ -11,6 +16,7 @@
  * zeros (at most the window's worth: older ones fall out of the baseline
  * anyway). Memory: the window's ring of counts and the spikes found, at
  * most LOGS_MAX_SPIKES per series (later ones are counted, not kept). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,8 +73,14 @@ static void close_minute(struct logs_spike *s)
 	uint64_t c = s->count;
 	int spike = 0;
 
+	double limit = 0;
 	if (baseline(s, &med, &mad)) {
-		double limit = med + s->o.k * (mad < 1 ? 1 : mad);
+		double spread = 1.4826 * mad;
+		if (spread < sqrt(med))
+			spread = sqrt(med);
+		if (spread < 1)
+			spread = 1;
+		limit = med + s->o.k * spread;
 		spike = (double)c > limit && c >= s->o.min;
 	}
 	if (spike) {
@@ -79,7 +91,7 @@ static void close_minute(struct logs_spike *s)
 			r->start = s->minute * 60;
 			r->count = 0;
 			r->baseline = med;
-			r->limit = med + s->o.k * (mad < 1 ? 1 : mad);
+			r->limit = limit;
 			s->open = 1;
 			s->fresh = 1; /* a new spike began: alert once */
 		} else if (r == NULL) {
