@@ -75,7 +75,7 @@ lint: deps
 
 bench: build
 	@bench/send-vs-swaks && bench/serve-vs-sink && bench/check-vs-manual && bench/relay-vs-nmap && \
-		bench/tls-vs-testssl
+		bench/tls-vs-testssl && bench/logs-vs-pflogsumm
 
 clean:
 	rm -rf build build-asan build-fuzz
