@@ -3,7 +3,8 @@ import pytest
 
 from runner import run_smtprobe
 
-COMMANDS = ["check", "explain", "relay", "send", "serve"]
+COMMANDS = ["check", "dns", "explain", "exporter", "logs", "relay", "run", "send", "serve",
+            "tls"]
 
 
 def test_help_lists_every_command():
