@@ -85,7 +85,8 @@ enum smtprobe_log_reject smtprobe_log_classify(int code, const char *text,
 		return SMTPROBE_LR_RATE;
 
 	char copy[TEXT_MAX];
-	memcpy(copy, text, n);
+	if (n)
+		memcpy(copy, text, n);
 	copy[n] = '\0';
 	split_enhanced(copy, enh, sizeof(enh), &rest);
 	char *lines[1] = {(char *)rest};

@@ -74,6 +74,9 @@ struct smtprobe_log_str logs_bracket(struct smtprobe_log_str s);
 struct smtprobe_log_session *logs_session(struct smtprobe_log_input *in,
                                           struct smtprobe_log_str id,
                                           int create);
+/* why a TLS handshake failed, from OpenSSL's reason words (and the
+ * servers' own: "Disconnected", "Inactivity", "EVP lib") */
+enum smtprobe_log_tls_cause logs_tls_cause(struct smtprobe_log_str t);
 /* v into dst (cut, NUL-terminated) */
 void logs_copy(char *dst, size_t dstsz, struct smtprobe_log_str v);
 struct smtprobe_log_str logs_str(const char *s);

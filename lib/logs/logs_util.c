@@ -244,6 +244,50 @@ struct smtprobe_log_str logs_bracket(struct smtprobe_log_str s)
 	return v;
 }
 
+/* ---- TLS failures ---- */
+
+enum smtprobe_log_tls_cause logs_tls_cause(struct smtprobe_log_str t)
+{
+	static const struct {
+		const char *words;
+		enum smtprobe_log_tls_cause cause;
+	} causes[] = {
+	        /* the client spoke something else */
+	        {"http request", SMTPROBE_LT_NOT_TLS},
+	        {"wrong version number", SMTPROBE_LT_NOT_TLS},
+	        {"unknown protocol", SMTPROBE_LT_NOT_TLS},
+	        /* nothing in common */
+	        {"no shared cipher", SMTPROBE_LT_NO_SHARED},
+	        {"unsupported protocol", SMTPROBE_LT_NO_SHARED},
+	        {"no protocols available", SMTPROBE_LT_NO_SHARED},
+	        {"version too low", SMTPROBE_LT_NO_SHARED},
+	        {"inappropriate fallback", SMTPROBE_LT_NO_SHARED},
+	        {"no suitable", SMTPROBE_LT_NO_SHARED},
+	        /* the client's alert: most often our certificate */
+	        {"alert", SMTPROBE_LT_CLIENT_ALERT},
+	        /* the client went away */
+	        {"unexpected eof", SMTPROBE_LT_CLOSED},
+	        {"lost connection", SMTPROBE_LT_CLOSED},
+	        {"Disconnected", SMTPROBE_LT_CLOSED},
+	        {"Connection closed", SMTPROBE_LT_CLOSED},
+	        {"timed out", SMTPROBE_LT_TIMEOUT},
+	        {"Inactivity", SMTPROBE_LT_TIMEOUT},
+	        /* our own side: OpenSMTPD 6.8 with OpenSSL 3 fails the key
+	         * operation ("EVP lib") */
+	        {"EVP lib", SMTPROBE_LT_CERT_PROBLEM},
+	        {"ca-failure", SMTPROBE_LT_CERT_PROBLEM},
+	        {"key values mismatch", SMTPROBE_LT_CERT_PROBLEM},
+	        {"ee key too small", SMTPROBE_LT_CERT_PROBLEM},
+	        {"ca md too weak", SMTPROBE_LT_CERT_PROBLEM},
+	        {"no certificate", SMTPROBE_LT_CERT_PROBLEM},
+	};
+
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (logs_find(t, causes[i].words))
+			return causes[i].cause;
+	return SMTPROBE_LT_OTHER;
+}
+
 /* ---- sessions ---- */
 
 static int same(const char *id, struct smtprobe_log_str k)

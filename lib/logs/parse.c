@@ -118,8 +118,15 @@ static enum smtprobe_log_format dispatch(struct smtprobe_log_input *in,
 		len--;
 	if (len == 0)
 		return SMTPROBE_LF_UNKNOWN;
-	if (line[0] == '#' || in->csv != SMTPROBE_LF_UNKNOWN)
-		return logs_exchange(in, line, len, ev);
+	if (line[0] == '#' || in->csv != SMTPROBE_LF_UNKNOWN) {
+		enum smtprobe_log_format f = logs_exchange(in, line, len, ev);
+		if (f != SMTPROBE_LF_UNKNOWN || line[0] == '#')
+			return f;
+		/* not a row of that CSV: a log appended to it (cat x y) */
+		memset(ev, 0, sizeof(*ev));
+		ev->count = 1;
+		ev->ts = -1;
+	}
 	if (line[0] >= '0' && line[0] <= '9') {
 		t = logs_time_iso(in, line, len, &l.ts);
 		if (t == 0)

@@ -58,37 +58,6 @@ static struct smtprobe_log_str pid_key(const struct logs_line *l, char *buf,
 	return (struct smtprobe_log_str){buf, n > 0 ? (size_t)n : 0};
 }
 
-static enum smtprobe_log_tls_cause tls_cause(struct smtprobe_log_str t)
-{
-	static const struct {
-		const char *words;
-		enum smtprobe_log_tls_cause cause;
-	} causes[] = {
-	        {"http request", SMTPROBE_LT_NOT_TLS},
-	        {"wrong version number", SMTPROBE_LT_NOT_TLS},
-	        {"unknown protocol", SMTPROBE_LT_NOT_TLS},
-	        {"no shared cipher", SMTPROBE_LT_NO_SHARED},
-	        {"unsupported protocol", SMTPROBE_LT_NO_SHARED},
-	        {"no protocols available", SMTPROBE_LT_NO_SHARED},
-	        {"version too low", SMTPROBE_LT_NO_SHARED},
-	        {"inappropriate fallback", SMTPROBE_LT_NO_SHARED},
-	        {"no suitable", SMTPROBE_LT_NO_SHARED},
-	        {"alert", SMTPROBE_LT_CLIENT_ALERT},
-	        {"unexpected eof", SMTPROBE_LT_CLOSED},
-	        {"lost connection", SMTPROBE_LT_CLOSED},
-	        {"timed out", SMTPROBE_LT_TIMEOUT},
-	        {"key values mismatch", SMTPROBE_LT_CERT_PROBLEM},
-	        {"ee key too small", SMTPROBE_LT_CERT_PROBLEM},
-	        {"ca md too weak", SMTPROBE_LT_CERT_PROBLEM},
-	        {"no certificate", SMTPROBE_LT_CERT_PROBLEM},
-	};
-
-	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
-		if (logs_find(t, causes[i].words))
-			return causes[i].cause;
-	return SMTPROBE_LT_OTHER;
-}
-
 /* "554 5.7.1 <x>: Relay access denied; from=<...> ...": code and text */
 static void reply_part(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 {
@@ -202,7 +171,7 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 		}
 		ev->kind = SMTPROBE_LE_TLS_FAIL;
 		ev->text = why;
-		ev->tls_cause = tls_cause(why);
+		ev->tls_cause = logs_tls_cause(why);
 		return;
 	}
 	if (logs_starts(m, "warning: TLS library problem: ") ||
@@ -214,7 +183,8 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 			return; /* said already, or not about a handshake */
 		ev->kind = SMTPROBE_LE_TLS_FAIL;
 		ev->text = m;
-		ev->tls_cause = timeout ? SMTPROBE_LT_TIMEOUT : tls_cause(m);
+		ev->tls_cause =
+		        timeout ? SMTPROBE_LT_TIMEOUT : logs_tls_cause(m);
 		ev->client = logs_bracket(m);
 		if (s && s->tls_failed) {
 			if (ev->client.n == 0 || logs_starts(m, "warning"))

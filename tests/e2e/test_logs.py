@@ -224,6 +224,43 @@ def auth_fail(ms, src, user):
     assert res.returncode == 28, res
 
 
+def auth_send(ms, src, user, as_sender):
+    """AUTH succeeds; MAIL as as_sender (refused when not the user's)."""
+    res = run_smtprobe(["send", "--server", f"127.0.0.1:{ms.ports['submission']}",
+                        "--local-interface", src, "--tls", "--tls-ca-path", ms.ca_file,
+                        "--auth", "PLAIN", "--auth-user", user, "--from", as_sender,
+                        "--to", "carol@example.test", "--quit-after", "rcpt", "--silent"],
+                       timeout=60, env={"SMTPROBE_PASSWORD": ms.users[user]})
+    return res.returncode
+
+
+def tls_garbage(ms, src):
+    """STARTTLS, then an HTTP request instead of a ClientHello."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", ms.ports["mx"]), timeout=10,
+                                 source_address=(src, 0))
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if len(line) < 4 or line[3:4] != b"-":
+                return line
+    reply()
+    s.sendall(b"EHLO probe.example\r\n")
+    reply()
+    s.sendall(b"STARTTLS\r\n")
+    assert reply().startswith(b"220")
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    s.settimeout(10)
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    s.close()
+
+
 def wait_for_next_minute(margin=1.0):
     now = time.time()
     time.sleep(60 - now % 60 + margin)
@@ -233,8 +270,10 @@ def test_real_postfix_traffic_and_a_burst(mailservers):
     """A relay attempt in one minute, 25 in the next: the burst is a spike
     at that minute (--spike-window 4: one minute of baseline is enough);
     AUTH failures from three addresses are counted per address and user,
-    and the 10 from one address are brute force. Everything else in the
-    shared log is before --since."""
+    and the 10 from one address are brute force; two AUTH successes (one
+    then sends as another user: a sender-login mismatch); an aborted TLS
+    handshake (HTTP after STARTTLS). Everything else in the shared log is
+    before --since."""
     ms = mailservers
     wait_for_next_minute(0.5)
     start = int(time.time())
@@ -243,6 +282,9 @@ def test_real_postfix_traffic_and_a_burst(mailservers):
         auth_fail(ms, "127.0.0.102", "root")
     auth_fail(ms, "127.0.0.103", "alice")
     auth_fail(ms, "127.0.0.104", "alice")
+    assert auth_send(ms, "127.0.0.105", "alice", "alice@example.test") == 0
+    assert auth_send(ms, "127.0.0.106", "alice", "bob@example.test") == 24
+    tls_garbage(ms, "127.0.0.107")
     wait_for_next_minute(0.5)
     burst_minute = int(time.time()) // 60 * 60
     threads = [threading.Thread(target=relay_attempt, args=(ms, f"127.0.1.{i + 1}"))
@@ -260,6 +302,9 @@ def test_real_postfix_traffic_and_a_burst(mailservers):
     assert d["auth_failures"]["by_ip"] == {"127.0.0.102": 10, "127.0.0.103": 1,
                                            "127.0.0.104": 1}
     assert d["auth_failures"]["by_user"] == {"root": 10, "alice": 2}
+    assert d["auth_success"] == 2, d["auth_success"]  # .105 and .106
+    assert d["rejections"]["by_kind"].get("sender_login_mismatch") == 1
+    assert d["tls_failures_by_cause"] == {"not_tls": 1}, d["tls_failures_by_cause"]
     bf = d["brute_force"]["addresses"]
     assert [b["address"] for b in bf] == ["127.0.0.102"], bf
     spikes = [s for s in d["spikes"] if s["kind"] == "relay_denied"]

@@ -1,22 +1,587 @@
-/* test_logs_dovecot.c - dovecot's log lines (lib/logs/dovecot.c): real lines
- * from tests/data/logs/, each with the event it must give. STUB. */
+/* test_logs_dovecot.c - Dovecot's log lines (lib/logs/dovecot.c), through
+ * the dispatcher: real lines of tests/data/logs/dovecot.log (log_path) and
+ * of the dovecot: lines in postfix-syslog*.log (syslog, RFC 3339 and
+ * traditional), lines written from Dovecot 2.3's formats for what the
+ * samples lack (imap/pop3/submission logins and their failures, TLS
+ * handshake failures, sieve, LDA, failed saves), the totals of the
+ * Dovecot lines of the three files against their .expected.json, and
+ * hostile lines: every prefix of every sample line in a buffer of exactly
+ * its size, 100 KB lines, all byte values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "smtprobe/logs.h"
+#include "logs_int.h"
 
-static void test_nothing_yet(void **state)
+#include "banned.h"
+
+#define REF_TIME 1796621400
+
+/* a field: NULL not checked, "" absent, else the exact bytes */
+struct want {
+	const char *line;
+	enum smtprobe_log_format format;
+	enum smtprobe_log_kind kind;
+	unsigned count; /* 0: 1 */
+	int64_t ts;     /* 0: not checked */
+	const char *client, *user, *rcpt, *text;
+	enum smtprobe_log_tls_cause cause;
+	int authd;
+};
+
+static void str_is(const char *line, const char *what,
+                   struct smtprobe_log_str got, const char *want)
 {
+	if (want == NULL)
+		return;
+	if (got.n != strlen(want) || (got.n && memcmp(got.p, want, got.n))) {
+		print_error("%s\n  %s is \"%.*s\", want \"%s\"\n", line, what,
+		            (int)got.n, got.p ? got.p : "", want);
+		fail();
+	}
+}
+
+static void check(struct smtprobe_log_input *in, const struct want *w)
+{
+	struct smtprobe_log_event ev;
+	size_t len = strlen(w->line);
+	char *buf = malloc(len);
+
+	assert_non_null(buf);
+	memcpy(buf, w->line, len);
+	enum smtprobe_log_format f = smtprobe_log_parse(in, buf, len, &ev);
+	if (f != w->format || ev.kind != w->kind ||
+	    ev.count != (w->count ? w->count : 1) ||
+	    ev.from_authd != w->authd || ev.tls_cause != w->cause) {
+		print_error("%s\n  format %s kind %s count %u authd %d cause "
+		            "%s, want %s %s %u %d %s\n",
+		            w->line, smtprobe_log_format_name(f),
+		            smtprobe_log_kind_name(ev.kind), ev.count,
+		            ev.from_authd,
+		            smtprobe_log_tls_cause_name(ev.tls_cause),
+		            smtprobe_log_format_name(w->format),
+		            smtprobe_log_kind_name(w->kind),
+		            w->count ? w->count : 1, w->authd,
+		            smtprobe_log_tls_cause_name(w->cause));
+		fail();
+	}
+	if (w->ts)
+		assert_int_equal(ev.ts, w->ts);
+	str_is(w->line, "client", ev.client, w->client);
+	str_is(w->line, "user", ev.user, w->user);
+	str_is(w->line, "rcpt", ev.rcpt, w->rcpt);
+	str_is(w->line, "text", ev.text, w->text);
+	assert_int_equal(ev.code, 0);
+	assert_int_equal(ev.sender.n, 0);
+	free(buf);
+}
+
+static void reset(struct smtprobe_log_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->ref_time = REF_TIME;
+}
+
+static void run(const struct want *w, size_t n)
+{
+	static struct smtprobe_log_input in;
+
+	reset(&in);
+	for (size_t i = 0; i < n; i++)
+		check(&in, &w[i]);
+}
+
+#define DC SMTPROBE_LF_DOVECOT
+
+/* dovecot.log: Dovecot's own log_path file */
+static void test_log_path(void **state)
+{
+	static const struct want w[] = {
+	        {.line = "Dec 07 05:27:52 master: Info: Dovecot v2.3.19.1 "
+	                 "(9b53102964) starting up for lmtp (core dumps "
+	                 "disabled)",
+	         .format = DC},
+	        /* the harness's readiness probe */
+	        {.line = "Dec 07 05:27:52 lmtp(12519): Info: Connect from "
+	                 "127.0.0.1",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_CONNECT,
+	         .client = "127.0.0.1"},
+	        {.line = "Dec 07 05:27:52 lmtp(12519): Info: Disconnect from "
+	                 "127.0.0.1: Connection closed (state=GREETING)",
+	         .format = DC,
+	         .client = ""},
+	        {.line = "Dec 07 05:27:55 auth: Info: "
+	                 "passwd-file(alice,127.0.0.20): Password mismatch",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "127.0.0.20",
+	         .user = "alice",
+	         .text = "Password mismatch",
+	         .authd = 1},
+	        /* the penalty-delayed request: no user, no address */
+	        {.line = "Dec 07 05:28:19 auth: Error: auth client 0 "
+	                 "disconnected with 1 pending requests: EOF",
+	         .format = DC},
+	        {.line = "Dec 07 05:28:19 auth: Info: "
+	                 "passwd-file(admin,127.0.0.22): unknown user",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "127.0.0.22",
+	         .user = "admin",
+	         .text = "unknown user",
+	         .authd = 1},
+	        {.line = "Dec 07 05:28:27 lmtp(12519): Info: Connect from "
+	                 "127.0.0.43",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_CONNECT,
+	         .client = "127.0.0.43"},
+	        {.line = "Dec 07 05:28:27 "
+	                 "lmtp(alice)<12519><OMugAftDFmvnMAAAg+zDdQ>: Info: "
+	                 "msgid=<postfix-33@client.example.net>: saved mail "
+	                 "to INBOX",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_DELIVERED,
+	         .client = "",
+	         .rcpt = "alice",
+	         .text = "saved mail to INBOX"},
+	        {.line = "Dec 07 05:28:32 master: Warning: Killed with signal "
+	                 "15 (by pid=14683 uid=0 code=kill)",
+	         .format = DC},
+	};
+
 	(void)state;
+	run(w, sizeof(w) / sizeof(w[0]));
+}
+
+/* the dovecot: lines of postfix-syslog.log and its traditional twin */
+static void test_syslog(void **state)
+{
+	static const struct want w[] = {
+	        {.line = "2026-12-07T05:28:36.533043+00:00 mx dovecot: "
+	                 "lmtp(14839): Connect from 127.0.0.1",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_CONNECT,
+	         .ts = 1796621316,
+	         .client = "127.0.0.1"},
+	        {.line = "2026-12-07T05:28:39.612227+00:00 mx dovecot: auth: "
+	                 "passwd-file(alice,127.0.0.20): Password mismatch",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .ts = 1796621319,
+	         .client = "127.0.0.20",
+	         .user = "alice",
+	         .text = "Password mismatch",
+	         .authd = 1},
+	        {.line = "2026-12-07T05:29:03.364662+00:00 mx dovecot: auth: "
+	                 "Error: auth client 0 disconnected with 1 pending "
+	                 "requests: EOF",
+	         .format = DC},
+	        {.line = "2026-12-07T05:29:11.080885+00:00 mx dovecot: "
+	                 "lmtp(alice)<14839><gH0cBCdEFmv3OQAAg+zDdQ>: "
+	                 "msgid=<postfix-syslog-33@client.example.net>: saved "
+	                 "mail to INBOX",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_DELIVERED,
+	         .ts = 1796621351,
+	         .rcpt = "alice"},
+	        {.line = "2026-12-07T05:29:16.858790+00:00 mx dovecot: master: "
+	                 "Warning: Killed with signal 15 (by pid=17591 uid=0 "
+	                 "code=kill)",
+	         .format = DC},
+	        {.line = "Dec  7 05:29:03 mx dovecot: auth: "
+	                 "passwd-file(bob,127.0.0.21): Password mismatch",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "127.0.0.21",
+	         .user = "bob",
+	         .authd = 1},
+	        {.line = "Dec  7 05:29:11 mx dovecot: lmtp(14839): Disconnect "
+	                 "from 127.0.0.43: Logged out (state=READY)",
+	         .format = DC},
+	};
+
+	(void)state;
+	run(w, sizeof(w) / sizeof(w[0]));
+}
+
+/* what the samples lack, from Dovecot 2.3's formats (login_log_format
+ * "%$: %s" with the default elements, client_get_extra_disconnect_reason,
+ * auth_verbose's "driver(user,rip[,<session>])", deliver_log_format) */
+static void test_written(void **state)
+{
+	static const struct want w[] = {
+	        {.line = "Dec  7 06:00:00 imap-login: Info: Login: "
+	                 "user=<alice>, method=PLAIN, rip=192.0.2.10, "
+	                 "lip=192.0.2.1, mpid=4242, TLS, session=<abcd>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_OK,
+	         .client = "192.0.2.10",
+	         .user = "alice",
+	         .text = ""},
+	        {.line = "Dec  7 06:00:01 imap-login: Info: Disconnected "
+	                 "(auth failed, 3 attempts in 12 secs): "
+	                 "user=<alice>, method=PLAIN, rip=192.0.2.20, "
+	                 "lip=192.0.2.1, TLS, session=<efgh>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .count = 3,
+	         .client = "192.0.2.20",
+	         .user = "alice",
+	         .text = "auth failed, 3 attempts in 12 secs"},
+	        {.line = "Dec  7 06:00:02 pop3-login: Info: Aborted login "
+	                 "(auth failed, 1 attempts in 2 secs): user=<admin>, "
+	                 "method=LOGIN, rip=192.0.2.21, lip=192.0.2.1, "
+	                 "session=<ijkl>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "192.0.2.21",
+	         .user = "admin"},
+	        {.line = "2026-12-07T06:00:03+00:00 mx dovecot: "
+	                 "submission-login: Login aborted: Connection closed "
+	                 "(auth failed, 1 attempts in 2 secs) (auth_failed): "
+	                 "user=<bob>, method=PLAIN, rip=192.0.2.22, "
+	                 "lip=192.0.2.1, TLS, session=<mnop>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .ts = 1796623203,
+	         .client = "192.0.2.22",
+	         .user = "bob"},
+	        {.line = "Dec  7 06:00:04 imap-login: Info: Disconnected (user "
+	                 "disabled): user=<carol>, method=PLAIN, "
+	                 "rip=192.0.2.23, lip=192.0.2.1, session=<qrst>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .user = "carol",
+	         .text = "user disabled"},
+	        {.line = "Dec  7 06:00:05 imap-login: Info: Disconnected (no "
+	                 "auth attempts in 0 secs): user=<>, rip=192.0.2.50, "
+	                 "lip=192.0.2.1, TLS handshaking: SSL_accept() "
+	                 "failed: error:0A00009C:SSL routines::http request, "
+	                 "session=<uvwx>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_TLS_FAIL,
+	         .client = "192.0.2.50",
+	         .user = "",
+	         .text = "SSL_accept() failed: error:0A00009C:SSL "
+	                 "routines::http request",
+	         .cause = SMTPROBE_LT_NOT_TLS},
+	        {.line = "Dec  7 06:00:06 imap-login: Info: Disconnected (no "
+	                 "auth attempts in 0 secs): user=<>, rip=192.0.2.51, "
+	                 "lip=192.0.2.1, TLS handshaking: Disconnected, "
+	                 "session=<yzab>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_TLS_FAIL,
+	         .client = "192.0.2.51",
+	         .text = "Disconnected",
+	         .cause = SMTPROBE_LT_CLOSED},
+	        {.line = "Dec  7 06:00:07 imap-login: Info: Disconnected (no "
+	                 "auth attempts in 0 secs): user=<>, rip=192.0.2.52, "
+	                 "lip=192.0.2.1, TLS handshaking: SSL_accept() "
+	                 "failed: error:0A000416:SSL routines::sslv3 alert "
+	                 "certificate unknown: SSL alert number 46, "
+	                 "session=<cdef>",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_TLS_FAIL,
+	         .cause = SMTPROBE_LT_CLIENT_ALERT},
+	        /* no attempt, a refused plaintext attempt: nothing */
+	        {.line = "Dec  7 06:00:08 imap-login: Info: Disconnected (no "
+	                 "auth attempts in 0 secs): user=<>, rip=192.0.2.60, "
+	                 "lip=192.0.2.1, session=<ghij>",
+	         .format = DC,
+	         .client = "",
+	         .user = ""},
+	        {.line = "Dec  7 06:00:09 imap-login: Info: Disconnected "
+	                 "(tried to use disallowed plaintext auth): user=<>, "
+	                 "rip=192.0.2.61, lip=192.0.2.1, session=<klmn>",
+	         .format = DC},
+	        /* auth_verbose with a session id; a user name with a comma */
+	        {.line = "Dec  7 06:00:10 auth: Info: "
+	                 "passwd-file(carol,192.0.2.25,<AbCdEf>): unknown user",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "192.0.2.25",
+	         .user = "carol",
+	         .authd = 1},
+	        {.line = "Dec  7 06:00:11 auth: Info: "
+	                 "passwd-file(a,b,192.0.2.26): Password mismatch",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "192.0.2.26",
+	         .user = "a,b",
+	         .authd = 1},
+	        {.line = "Dec  7 06:00:12 auth-worker(4321): Info: "
+	                 "pam(alice,192.0.2.27,<x>): pam_authenticate() "
+	                 "failed: Authentication failure (Password "
+	                 "mismatch?)",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .client = "192.0.2.27",
+	         .user = "alice",
+	         .authd = 1},
+	        /* auth_verbose_passwords: the password stays out */
+	        {.line = "Dec  7 06:00:13 auth: Info: "
+	                 "passwd-file(alice,192.0.2.28): Password mismatch "
+	                 "(given password: hunter2)",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_AUTH_FAIL,
+	         .text = "Password mismatch",
+	         .authd = 1},
+	        {.line = "Dec  7 06:00:14 auth: Debug: "
+	                 "passwd-file(alice,192.0.2.28): Password mismatch",
+	         .format = DC},
+	        {.line = "Dec  7 06:00:15 auth: Info: "
+	                 "passwd-file(alice,192.0.2.28): lookup succeeded",
+	         .format = DC},
+	        {.line = "Dec  7 06:00:16 auth: Info: (alice): unknown user",
+	         .format = DC},
+	        /* a UNIX socket is no client */
+	        {.line = "Dec  7 06:00:17 lmtp(4711): Info: Connect from local",
+	         .format = DC},
+	        {.line = "Dec  7 06:00:18 lda(bob)<4712><s1>: Info: sieve: "
+	                 "msgid=<m1@example.net>: stored mail into mailbox "
+	                 "'INBOX'",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_DELIVERED,
+	         .rcpt = "bob"},
+	        {.line = "Dec  7 06:00:19 lmtp(carol)<4713><s2>: Error: "
+	                 "msgid=<m2@example.net>: save failed to INBOX: Quota "
+	                 "exceeded (mailbox for user is full)",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_BOUNCED,
+	         .rcpt = "carol"},
+	        {.line = "Dec  7 06:00:20 lmtp(carol)<4713><s3>: Error: "
+	                 "msgid=<m3@example.net>: save failed to INBOX: "
+	                 "Internal error occurred.",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_DEFERRED,
+	         .rcpt = "carol",
+	         .text = "save failed to INBOX: Internal error occurred."},
+	        /* a delivery logged under the process's pid: no user */
+	        {.line = "Dec  7 06:00:21 lmtp(4714): Info: "
+	                 "msgid=<m4@example.net>: saved mail to INBOX",
+	         .format = DC,
+	         .kind = SMTPROBE_LE_DELIVERED,
+	         .rcpt = ""},
+	        {.line = "2026-12-07T06:00:22+00:00 mx dovecot: imap(alice)"
+	                 "<4715><s4>: Logged out in=10 out=20",
+	         .format = DC},
+	};
+
+	(void)state;
+	run(w, sizeof(w) / sizeof(w[0]));
+}
+
+/* ---- whole files ---- */
+
+struct file {
+	char *buf;
+	size_t len;
+};
+
+static struct file load(const char *name)
+{
+	const char *dir = getenv("SMTPROBE_DATA");
+	char path[4096];
+	struct file f = {NULL, 0};
+	FILE *fp;
+	long n;
+
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n > 0);
+	rewind(fp);
+	f.buf = malloc((size_t)n);
+	assert_non_null(f.buf);
+	assert_int_equal(fread(f.buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	f.len = (size_t)n;
+	return f;
+}
+
+/* the Dovecot events of a file by kind, its Dovecot lines, and how many
+ * AUTH failures came from the auth process */
+static void totals(const char *name, uint64_t kinds[SMTPROBE_LE_LAST],
+                   uint64_t *lines, uint64_t *authd)
+{
+	static struct smtprobe_log_input in;
+	struct file f = load(name);
+	struct smtprobe_log_event ev;
+
+	reset(&in);
+	memset(kinds, 0, sizeof(uint64_t) * SMTPROBE_LE_LAST);
+	*lines = *authd = 0;
+	for (size_t i = 0; i < f.len;) {
+		const char *nl = memchr(f.buf + i, '\n', f.len - i);
+		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
+		if (smtprobe_log_parse(&in, f.buf + i, end - i, &ev) == DC) {
+			(*lines)++;
+			kinds[ev.kind] += ev.count;
+			if (ev.kind == SMTPROBE_LE_AUTH_FAIL && ev.from_authd)
+				(*authd)++;
+		}
+		i = end + 1;
+	}
+	free(f.buf);
+}
+
+/* dovecot.expected.json (the traffic of the Postfix run; Dovecot is its
+ * SASL server and LMTP): connections: the LMTP session from 127.0.0.43
+ * plus the readiness probe of the lmtp listener (127.0.0.1) = 2 (the
+ * other 38 sessions are Postfix's); AUTH failures 10, of which the 4th
+ * from 127.0.0.20 never reached the passdb (auth penalty: "auth client 0
+ * disconnected with 1 pending requests") = 9 lines, all the auth
+ * process's; no AUTH success line (auth_verbose logs failures); 1 LMTP
+ * delivery. postfix-syslog*.expected.json: the same plan in another run,
+ * the dovecot: lines among Postfix's (17 each). */
+static void test_files(void **state)
+{
+	static const char *const files[] = {"dovecot.log", "postfix-syslog.log",
+	                                    "postfix-syslog-traditional.log"};
+	uint64_t k[SMTPROBE_LE_LAST], lines, authd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		totals(files[i], k, &lines, &authd);
+		assert_int_equal(lines, 17);
+		assert_int_equal(k[SMTPROBE_LE_CONNECT], 1 + 1);
+		assert_int_equal(k[SMTPROBE_LE_AUTH_FAIL], 10 - 1);
+		assert_int_equal(authd, 9);
+		assert_int_equal(k[SMTPROBE_LE_AUTH_OK], 0);
+		assert_int_equal(k[SMTPROBE_LE_DELIVERED], 1);
+		assert_int_equal(k[SMTPROBE_LE_TLS_OK] +
+		                         k[SMTPROBE_LE_TLS_FAIL] +
+		                         k[SMTPROBE_LE_REJECT] +
+		                         k[SMTPROBE_LE_DEFERRED] +
+		                         k[SMTPROBE_LE_BOUNCED],
+		                 0);
+		assert_int_equal(k[SMTPROBE_LE_NONE], 17 - 2 - 9 - 1);
+	}
+}
+
+/* ---- hostile lines ---- */
+
+static int within(struct smtprobe_log_str s, const void *base, size_t n)
+{
+	const char *b = base;
+
+	return s.p >= b && s.p + s.n <= b + n;
+}
+
+/* every slice is in the line (Dovecot keeps no state) */
+static void slices_inside(const struct smtprobe_log_event *ev, const char *line,
+                          size_t len)
+{
+	const struct smtprobe_log_str *s[] = {
+	        &ev->client,   &ev->user,   &ev->sender, &ev->rcpt,
+	        &ev->protocol, &ev->cipher, &ev->text};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i]->p)
+			assert_true(within(*s[i], line, len));
+}
+
+static void prefixes(const char *name)
+{
+	static struct smtprobe_log_input in;
+	struct file f = load(name);
+	struct smtprobe_log_event ev;
+
+	reset(&in);
+	for (size_t i = 0; i < f.len;) {
+		const char *nl = memchr(f.buf + i, '\n', f.len - i);
+		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
+		/* Dovecot's lines only (the others are other parsers') */
+		if (smtprobe_log_parse(&in, f.buf + i, end - i, &ev) != DC) {
+			i = end + 1;
+			continue;
+		}
+		for (size_t k = 0; k <= end - i; k++) {
+			char *b = malloc(k ? k : 1);
+			assert_non_null(b);
+			memcpy(b, f.buf + i, k);
+			if (smtprobe_log_parse(&in, b, k, &ev) == DC)
+				slices_inside(&ev, b, k);
+			free(b);
+		}
+		i = end + 1;
+	}
+	free(f.buf);
+}
+
+static void test_hostile(void **state)
+{
+	static struct smtprobe_log_input in;
+	static const char *const heads[] = {
+	        "",
+	        "Dec 07 05:27:52",
+	        "Dec 07 05:27:52 ",
+	        "Dec 07 05:27:52 auth: Info: ",
+	        "Dec 07 05:27:52 auth: Info: passwd-file(",
+	        "Dec 07 05:27:52 auth: Info: passwd-file(a,",
+	        "Dec 07 05:27:52 auth: Info: passwd-file(a,b): ",
+	        "Dec 07 05:27:52 imap-login: Info: Login: user=<",
+	        "Dec 07 05:27:52 imap-login: Info: x (auth failed, ",
+	        "Dec 07 05:27:52 imap-login: Info: x, TLS handshaking: ",
+	        "Dec 07 05:27:52 lmtp(: Info: Connect from ",
+	        "Dec 07 05:27:52 lmtp(: Info: saved mail to ",
+	        "2026-12-07T05:28:39.612227+00:00",
+	        "2026-12-07T05:28:39.612227+00:00 mx dovecot: ",
+	        "2026-12-07T05:28:39.612227+00:00 mx dovecot: auth: ",
+	        "2026-12-07T05:28:39Z mx dovecot: lmtp(alice)<1><2>: ",
+	};
+	const size_t big = 100 * 1024;
+	struct smtprobe_log_event ev;
+	char *line = malloc(big + 256);
+
+	(void)state;
+	assert_non_null(line);
+	reset(&in);
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		size_t hn = strlen(heads[h]);
+		for (int fill = 0; fill < 4; fill++) {
+			memcpy(line, heads[h], hn);
+			for (size_t i = 0; i < big; i++)
+				line[hn + i] = fill == 0   ? '('
+				               : fill == 1 ? (char)(i & 0xff)
+				               : fill == 2
+				                       ? ','
+				                       : (i % 2 ? ':' : ' ');
+			char *b = malloc(hn + big);
+			assert_non_null(b);
+			memcpy(b, line, hn + big);
+			if (smtprobe_log_parse(&in, b, hn + big, &ev) == DC)
+				slices_inside(&ev, b, hn + big);
+			for (size_t k = 0; k <= hn; k++)
+				if (smtprobe_log_parse(&in, b, k, &ev) == DC)
+					slices_inside(&ev, b, k);
+			free(b);
+		}
+	}
+	for (int i = 0; i < 256; i++)
+		line[i] = (char)i;
+	smtprobe_log_parse(&in, line, 256, &ev);
+	free(line);
+	prefixes("dovecot.log");
+	prefixes("postfix-syslog.log");
+	prefixes("postfix-syslog-traditional.log");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_nothing_yet),
+	        cmocka_unit_test(test_log_path), cmocka_unit_test(test_syslog),
+	        cmocka_unit_test(test_written),  cmocka_unit_test(test_files),
+	        cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
