@@ -109,8 +109,8 @@ static void text(const struct logs_cfg *c, const struct smtprobe_logs *l)
 			       when(bf[i].first, a, sizeof(a)),
 			       when(bf[i].last, b, sizeof(b)));
 		else
-			printf("  %s brute force: %s, %llu failures, up to "
-			       "%llu within %u s (%s to %s)\n",
+			printf("  %s brute force: %s, %llu failures, %llu "
+			       "within %u s (from %s, the last at %s)\n",
 			       cli_mark(CLI_MARK_FAIL, colour), bf[i].key,
 			       (unsigned long long)bf[i].failures,
 			       (unsigned long long)bf[i].in_window,

@@ -243,8 +243,21 @@ static void auth_failure(struct smtprobe_logs *l, struct auth_track *a,
 			if (a->flagged[i] && a->flagged[i] <= MAX_BRUTE) {
 				struct smtprobe_logs_brute *b =
 				        &a->brute[a->flagged[i] - 1];
-				if (b->first == 0)
-					b->first = ev->ts;
+				/* from the first failure of the window that
+				 * crossed the threshold */
+				if (b->first == 0) {
+					int64_t first = ev->ts;
+					for (unsigned k = 0; k < a->ring_n[i];
+					     k++)
+						if (ring[k] >
+						            ev->ts -
+						                    (int64_t)l
+						                            ->o
+						                            .bf_window &&
+						    ring[k] < first)
+							first = ring[k];
+					b->first = first;
+				}
 				b->last = ev->ts;
 				b->in_window = a->best[i];
 			}
