@@ -234,6 +234,22 @@ static void logs_help(FILE *f)
 	           "smtprobe.prom\n");
 }
 
+/* an Exim rejectlog given without a mainlog: its rejections are counted
+ * there (with its mainlog, they are the mainlog's) */
+static int rejectlog_alone(const struct logs_cfg *c, const char *name)
+{
+	const char *base = strrchr(name, '/');
+
+	if (strstr(base ? base + 1 : name, "rejectlog") == NULL)
+		return 0;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const char *b = strrchr(c->files[i], '/');
+		if (strstr(b ? b + 1 : c->files[i], "mainlog"))
+			return 0;
+	}
+	return 1;
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	struct logs_cfg c;
@@ -280,6 +296,7 @@ int cmd_logs(int argc, char **argv)
 			rc = 2;
 			break;
 		}
+		r.in.exim_rejectlog_alone = rejectlog_alone(&c, c.files[i]);
 		while ((got = logs_reader_pump(&r, l, err, sizeof(err))) > 0)
 			;
 		if (got < 0) {

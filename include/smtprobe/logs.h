@@ -122,6 +122,9 @@ struct smtprobe_log_input {
 	 * we read (from #Fields), -1 when absent */
 	enum smtprobe_log_format csv;
 	int col[SMTPROBE_LOG_COLUMNS];
+	/* an Exim rejectlog read without its mainlog: the lines Exim writes
+	 * to both count here (else only in the mainlog, never twice) */
+	int exim_rejectlog_alone;
 	/* naive (local) timestamps: the start of the last day converted */
 	int64_t day_key, day_start;
 };

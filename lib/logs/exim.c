@@ -51,7 +51,10 @@
  * has shown a line Exim writes to the mainlog alone (a connection, a
  * message, a delivery, a TLS error, a queue run, the daemon's start ...).
  * In an input that has not (a rejectlog, or a mainlog before its first
- * such line) it is kind NONE. "unqualified ... rejected" counts wherever
+ * such line) it is kind NONE - unless the caller says the input is a
+ * rejectlog read without its mainlog (in->exim_rejectlog_alone: `smtprobe
+ * logs` sets it for a file named *rejectlog* when no *mainlog* is given),
+ * where it counts. "unqualified ... rejected" counts wherever
  * it is (twice when both logs are given and smtp_syntax_error is on). An
  * ACL's "logwrite = :reject:" text is unknown here and may make a
  * rejectlog look like a mainlog. Through syslog Exim writes a both-logs
@@ -625,7 +628,8 @@ enum smtprobe_log_format logs_exim(struct smtprobe_log_input *in,
 
 	/* the session exists from the first line: found at once after */
 	struct smtprobe_log_session *st = state(in, "exim", 1);
-	int mainlog = st && st->tls_failed; /* tls_failed holds "a mainlog" */
+	/* tls_failed holds "a mainlog"; a rejectlog alone counts as one */
+	int mainlog = (st && st->tls_failed) || in->exim_rejectlog_alone;
 	enum where w = line(st, mainlog, m, ev);
 	if (w == W_MAIN && st)
 		st->tls_failed = 1;

@@ -311,3 +311,16 @@ def test_real_postfix_traffic_and_a_burst(mailservers):
     want = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(burst_minute))
     assert len(spikes) == 1 and spikes[0]["start"] == want, (spikes, want)
     assert spikes[0]["count"] == 25
+
+
+# ---------------------------------------------------------- Exim's two logs
+def test_exim_rejectlog_counted_once(tmp_path):
+    """Exim writes every rejection to its mainlog and its rejectlog: with
+    both, each counts once; a rejectlog alone counts its own."""
+    both = logs_json(sample("exim-mainlog.log"), sample("exim-rejectlog.log"))
+    main = logs_json(sample("exim-mainlog.log"))
+    alone = logs_json(sample("exim-rejectlog.log"))
+    assert both["rejections"] == main["rejections"]
+    assert main["rejections"]["total"] == 9, main["rejections"]
+    assert alone["rejections"]["by_kind"] == main["rejections"]["by_kind"]
+    assert alone["auth_failures"]["total"] == main["auth_failures"]["total"] == 10
