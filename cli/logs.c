@@ -58,7 +58,8 @@ static const struct opt_def logs_defs[] = {
          "a spike: a minute over the trailing baseline of these minutes "
          "(default 60) ..."},
         {L_SPIKE_K, "spike-k", OPT_REQ, "K",
-         "... above its median + K x MAD (default 5) ..."},
+         "... above its median + K x spread (the largest of 1.48 x MAD, "
+         "sqrt(median), 1; default 5) ..."},
         {L_SPIKE_MIN, "spike-min", OPT_REQ, "N",
          "... with at least N events (default 10)"},
         {L_METRICS_FILE, "metrics-file", OPT_REQ, "FILE",
