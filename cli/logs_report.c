@@ -95,6 +95,9 @@ static void text(const struct logs_cfg *c, const struct smtprobe_logs *l)
 	       (unsigned long long)t.events[SMTPROBE_LE_AUTH_OK],
 	       (unsigned long long)t.events[SMTPROBE_LE_AUTH_FAIL],
 	       t.auth_from_authd ? " (the authentication server's lines)" : "");
+	if (t.by_format[SMTPROBE_LF_EXIM])
+		printf("    (Exim logs a successful AUTH only on the line of a "
+		       "message it accepts)\n");
 	top_line(l, SMTPROBE_LT_AUTH_FAIL_CLIENT, "failed by address", c->top);
 	top_line(l, SMTPROBE_LT_AUTH_FAIL_USER, "failed by user", c->top);
 	struct smtprobe_logs_brute bf[64];
@@ -124,6 +127,9 @@ static void text(const struct logs_cfg *c, const struct smtprobe_logs *l)
 	for (int k = 0; k < SMTPROBE_LT_LAST; k++)
 		sum += t.tls_failures[k];
 	printf(", %llu failed\n", (unsigned long long)sum);
+	if (t.by_format[SMTPROBE_LF_EXIM])
+		printf("    (Exim logs no line for a handshake that worked: X= "
+		       "on message lines only)\n");
 	top_line(l, SMTPROBE_LT_TLS_PROTOCOL, "by protocol", c->top);
 	top_line(l, SMTPROBE_LT_TLS_CIPHER, "by cipher", c->top);
 	for (int k = 0; k < SMTPROBE_LT_LAST; k++) {
