@@ -30,19 +30,6 @@
 
 #include "banned.h"
 
-/* c in s, or NULL (an absent slice has no bytes to look at) */
-static const char *chr(struct smtprobe_log_str s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
-static int eq(struct smtprobe_log_str s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
 static int ends(struct smtprobe_log_str s, const char *suffix)
 {
 	size_t n = strlen(suffix);
@@ -62,11 +49,6 @@ static struct smtprobe_log_str until(struct smtprobe_log_str s,
 	return s;
 }
 
-static struct smtprobe_log_str none(void)
-{
-	return (struct smtprobe_log_str){NULL, 0};
-}
-
 /* "passwd-file(alice,127.0.0.20[,<sess>]): Password mismatch" */
 static void auth(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 {
@@ -74,7 +56,7 @@ static void auth(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 	        "mismatch", "unknown user", "failed",
 	        "Invalid",  "invalid",      "Disallowed",
 	        "denied",   "expired",      "not allowed"};
-	const char *open = chr(r, '(');
+	const char *open = logs_chr(r, '(');
 	const char *close;
 
 	if (open == NULL || open == r.p)
@@ -131,7 +113,7 @@ static void login(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 	ev->client = logs_value(r, "rip=", ", ");
 	ev->user = logs_trim_angle(logs_value(r, "user=", ", "));
 	if (ev->user.n == 0)
-		ev->user = none();
+		ev->user = logs_none();
 	if (logs_starts(r, "Login: ")) {
 		ev->kind = SMTPROBE_LE_AUTH_OK;
 		return;
@@ -165,7 +147,7 @@ static void login(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 		ev->tls_cause = logs_tls_cause(ev->text);
 		return;
 	}
-	ev->client = ev->user = none();
+	ev->client = ev->user = logs_none();
 }
 
 /* lmtp and lda: connections and deliveries to mailboxes */
@@ -176,7 +158,7 @@ static void local(struct smtprobe_log_str svc, struct smtprobe_log_str r,
 
 	if (logs_starts(r, "Connect from ")) {
 		struct smtprobe_log_str a = until(logs_after(r, r.p + 13), " ");
-		if (chr(a, '.') || chr(a, ':')) {
+		if (logs_chr(a, '.') || logs_chr(a, ':')) {
 			ev->kind = SMTPROBE_LE_CONNECT;
 			ev->client = a;
 		}
@@ -193,7 +175,7 @@ static void local(struct smtprobe_log_str svc, struct smtprobe_log_str r,
 		return;
 	ev->text = logs_after(r, p);
 	/* "lmtp(alice)<pid><session>": the user, unless a pid "lmtp(123)" */
-	const char *o = chr(svc, '(');
+	const char *o = logs_chr(svc, '(');
 	if (o) {
 		struct smtprobe_log_str u = until(logs_after(svc, o + 1), ")");
 		size_t i = 0;
@@ -228,12 +210,12 @@ enum smtprobe_log_format logs_dovecot(struct smtprobe_log_input *in,
 			r = logs_after(r, r.p + strlen(levels[i]));
 			break;
 		}
-	if (eq(base, "auth") || eq(base, "auth-worker")) {
+	if (logs_eq(base, "auth") || logs_eq(base, "auth-worker")) {
 		if (info)
 			auth(r, ev);
 	} else if (ends(base, "-login"))
 		login(r, ev);
-	else if (eq(base, "lmtp") || eq(base, "lda"))
+	else if (logs_eq(base, "lmtp") || logs_eq(base, "lda"))
 		local(svc, r, ev);
 	return SMTPROBE_LF_DOVECOT;
 }

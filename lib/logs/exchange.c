@@ -130,24 +130,6 @@ static const struct {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static struct smtprobe_log_str none(void)
-{
-	return (struct smtprobe_log_str){NULL, 0};
-}
-
-/* c in s, or NULL (an absent slice has no bytes to look at) */
-static const char *chr(struct smtprobe_log_str s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
-static int eq(struct smtprobe_log_str s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
 static char lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -164,19 +146,6 @@ static int starts_ci(struct smtprobe_log_str s, const char *prefix)
 		if (lower(s.p[i]) != prefix[i])
 			return 0;
 	return 1;
-}
-
-/* "250 text" / "250-text" / "250": the code (0: none), the text after */
-static int reply(struct smtprobe_log_str r, struct smtprobe_log_str *text)
-{
-	*text = r;
-	if (r.n < 3 || r.p[0] < '2' || r.p[0] > '5' || r.p[1] < '0' ||
-	    r.p[1] > '9' || r.p[2] < '0' || r.p[2] > '9' ||
-	    (r.n > 3 && r.p[3] != ' ' && r.p[3] != '-'))
-		return 0;
-	text->p += r.n > 3 ? 4 : 3;
-	text->n -= r.n > 3 ? 4 : 3;
-	return (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0');
 }
 
 /* ---- the header ---- */
@@ -205,7 +174,7 @@ static enum smtprobe_log_format header(struct smtprobe_log_input *in,
 	struct smtprobe_log_str f = logs_after(h, h.p + 8);
 	int idx = 0;
 	while (f.n) {
-		const char *c = chr(f, ',');
+		const char *c = logs_chr(f, ',');
 		struct smtprobe_log_str name = {f.p,
 		                                c ? (size_t)(c - f.p) : f.n};
 		while (name.n && name.p[0] == ' ') {
@@ -216,7 +185,7 @@ static enum smtprobe_log_format header(struct smtprobe_log_input *in,
 			name.n--;
 		for (size_t i = 0; i < N(columns); i++)
 			if (in->col[columns[i].col] < 0 &&
-			    eq(name, columns[i].name))
+			    logs_eq(name, columns[i].name))
 				in->col[columns[i].col] = idx;
 		if (c == NULL || idx == 1000000)
 			break;
@@ -244,7 +213,7 @@ static void split(const struct smtprobe_log_input *in, const char *line,
 	size_t i = 0;
 
 	for (int k = 0; k < COL_FIELDS; k++) {
-		out[k] = none();
+		out[k] = logs_none();
 		if (in->col[k] > last)
 			last = in->col[k];
 	}
@@ -275,7 +244,7 @@ static void split(const struct smtprobe_log_input *in, const char *line,
 			f.n = (c ? (size_t)(c - line) : len) - i;
 		}
 		if (f.n == 0)
-			f = none();
+			f = logs_none();
 		for (int k = 0; k < COL_FIELDS; k++)
 			if (in->col[k] == idx)
 				out[k] = f;
@@ -292,13 +261,13 @@ static void tracking(struct smtprobe_log_str *f, struct smtprobe_log_event *ev)
 
 	/* a SEND over the implicit connector between the organisation's
 	 * own servers is a hop on the way to a DELIVER, not a delivery */
-	if (eq(id, "DELIVER") ||
-	    (eq(id, "SEND") &&
+	if (logs_eq(id, "DELIVER") ||
+	    (logs_eq(id, "SEND") &&
 	     !logs_find(f[COL_CONNECTOR], "Intra-Organization")))
 		ev->kind = SMTPROBE_LE_DELIVERED;
-	else if (eq(id, "DEFER"))
+	else if (logs_eq(id, "DEFER"))
 		ev->kind = SMTPROBE_LE_DEFERRED;
-	else if (eq(id, "FAIL"))
+	else if (logs_eq(id, "FAIL"))
 		ev->kind = SMTPROBE_LE_BOUNCED;
 	else
 		return;
@@ -316,7 +285,7 @@ static void tracking(struct smtprobe_log_str *f, struct smtprobe_log_event *ev)
 	ev->sender = f[COL_SENDER];
 	ev->client = f[COL_CLIENT_IP];
 	if (ev->kind != SMTPROBE_LE_DELIVERED)
-		ev->code = reply(f[COL_RCPT_STATUS], &ev->text);
+		ev->code = logs_reply_code(f[COL_RCPT_STATUS], &ev->text);
 }
 
 /* "127.0.0.1:25", "[2001:db8::1]:25": the address */
@@ -325,13 +294,13 @@ static struct smtprobe_log_str address(struct smtprobe_log_str e)
 	const char *colon;
 
 	if (e.n && e.p[0] == '[') {
-		const char *close = chr(e, ']');
+		const char *close = logs_chr(e, ']');
 		if (close)
 			return (struct smtprobe_log_str){
 			        e.p + 1, (size_t)(close - e.p - 1)};
 		return e;
 	}
-	colon = chr(e, ':');
+	colon = logs_chr(e, ':');
 	if (colon && memchr(colon + 1, ':', e.n - (size_t)(colon + 1 - e.p)))
 		return e; /* a bare IPv6 address */
 	if (colon)
@@ -339,34 +308,16 @@ static struct smtprobe_log_str address(struct smtprobe_log_str e)
 	return e;
 }
 
-/* "MAIL FROM:<a> SIZE=1": the address, without its brackets */
-static struct smtprobe_log_str cmd_address(struct smtprobe_log_str c)
-{
-	const char *colon = chr(c, ':');
-	struct smtprobe_log_str a;
-
-	if (colon == NULL)
-		return none();
-	a = logs_after(c, colon + 1);
-	while (a.n && a.p[0] == ' ') {
-		a.p++;
-		a.n--;
-	}
-	const char *sp = chr(a, ' ');
-	if (sp)
-		a.n = (size_t)(sp - a.p);
-	return logs_trim_angle(a);
-}
-
 /* a client's command: what the session remembers of it */
 static void command(struct smtprobe_log_session *s, struct smtprobe_log_str d)
 {
 	if (starts_ci(d, "mail from:")) {
-		logs_copy(s->client, sizeof(s->client), cmd_address(d));
+		logs_copy(s->client, sizeof(s->client), logs_cmd_address(d));
 		s->user[0] = '\0';
 	} else if (starts_ci(d, "rcpt to:")) {
 		s->user[0] = '<';
-		logs_copy(s->user + 1, sizeof(s->user) - 1, cmd_address(d));
+		logs_copy(s->user + 1, sizeof(s->user) - 1,
+		          logs_cmd_address(d));
 	} else if (starts_ci(d, "auth") || starts_ci(d, "ehlo") ||
 	           starts_ci(d, "helo") || starts_ci(d, "rset")) {
 		s->client[0] = '\0';
@@ -379,7 +330,7 @@ static void server_reply(struct smtprobe_log_session *s,
                          struct smtprobe_log_event *ev)
 {
 	struct smtprobe_log_str text;
-	int code = reply(d, &text);
+	int code = logs_reply_code(d, &text);
 
 	/* 421 4.4.x: a timeout, a lost connection - no refusal */
 	if ((code < 400 && code != 235) ||
@@ -418,7 +369,7 @@ static void information(struct smtprobe_log_session *s,
                         struct smtprobe_log_str d, struct smtprobe_log_str ctx,
                         struct smtprobe_log_event *ev)
 {
-	if (eq(ctx, "authenticated")) {
+	if (logs_eq(ctx, "authenticated")) {
 		if (s) {
 			const char *bs = NULL;
 			for (size_t i = 0; i < d.n; i++)
@@ -435,7 +386,7 @@ static void information(struct smtprobe_log_session *s,
 	    logs_find(ctx, " negotiation succeeded")) {
 		ev->kind = SMTPROBE_LE_TLS_OK;
 		ev->protocol = logs_after(ctx, ctx.p + 13);
-		const char *sp = chr(ev->protocol, ' ');
+		const char *sp = logs_chr(ev->protocol, ' ');
 		if (sp)
 			ev->protocol.n = (size_t)(sp - ev->protocol.p);
 		for (size_t i = 0; i < N(protocols); i++)
@@ -493,7 +444,7 @@ static void protocol(struct smtprobe_log_input *in, struct smtprobe_log_str *f,
 		break;
 	}
 	if (ev->kind == SMTPROBE_LE_NONE)
-		ev->client = none();
+		ev->client = logs_none();
 }
 
 enum smtprobe_log_format logs_exchange(struct smtprobe_log_input *in,

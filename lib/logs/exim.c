@@ -163,30 +163,6 @@ static const struct {
         {"cert/key", SMTPROBE_LT_CERT_PROBLEM},
 };
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alnum(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* s from its k-th byte (empty past its end) */
-static str_t after(str_t s, size_t k)
-{
-	if (s.p == NULL)
-		return s;
-	return k <= s.n ? (str_t){s.p + k, s.n - k} : (str_t){s.p + s.n, 0};
-}
-
-/* c in s, or NULL (s may be {NULL, 0}) */
-static const char *chr(str_t s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
 /* ---- what an input carries over ---- */
 
 static struct smtprobe_log_session *state(struct smtprobe_log_input *in,
@@ -229,7 +205,7 @@ static size_t msgid_len(str_t m)
 	size_t i = 0, part = 0, run = 0, lens[3] = {0, 0, 0};
 
 	for (; i < m.n && i < 24; i++) {
-		if (is_alnum(m.p[i])) {
+		if (logs_is_alnum(m.p[i])) {
 			run++;
 			continue;
 		}
@@ -260,18 +236,19 @@ static str_t host_addr(str_t s, str_t *end)
 		else if (c == ')' && depth > 0)
 			depth--;
 		else if (c == '[' && depth == 0) {
-			str_t v = logs_bracket(after(s, i));
-			if (v.n == 0 ||
-			    (!is_digit(v.p[0]) && chr(v, ':') == NULL))
+			str_t v = logs_bracket(logs_skip(s, i));
+			if (v.n == 0 || (!logs_is_digit(v.p[0]) &&
+			                 logs_chr(v, ':') == NULL))
 				continue;
 			if (end) {
 				size_t k = (size_t)(v.p + v.n - s.p) + 1;
 				if (k + 1 < s.n && s.p[k] == ':' &&
-				    is_digit(s.p[k + 1]))
-					for (k++; k < s.n && is_digit(s.p[k]);
+				    logs_is_digit(s.p[k + 1]))
+					for (k++;
+					     k < s.n && logs_is_digit(s.p[k]);
 					     k++)
 						;
-				*end = after(s, k);
+				*end = logs_skip(s, k);
 			}
 			return v;
 		}
@@ -290,30 +267,18 @@ static void session_key(str_t m, str_t addr, char *buf, size_t bufsz)
 	if (addr.p == NULL)
 		return;
 	k = (size_t)(addr.p + addr.n - m.p) + 1;
-	if (k + 1 >= m.n || m.p[k] != ':' || !is_digit(m.p[k + 1]))
+	if (k + 1 >= m.n || m.p[k] != ':' || !logs_is_digit(m.p[k + 1]))
 		return;
-	for (n = 1; k + n < m.n && is_digit(m.p[k + n]); n++)
+	for (n = 1; k + n < m.n && logs_is_digit(m.p[k + n]); n++)
 		;
 	snprintf(buf, bufsz, "%.*s:%.*s", (int)addr.n, addr.p, (int)(n - 1),
 	         m.p + k + 1);
 }
 
-/* "550 5.7.1 text" -> code 550, text "5.7.1 text" */
-static void reply(str_t r, struct smtprobe_log_event *ev)
-{
-	if (r.n >= 4 && r.p[0] >= '2' && r.p[0] <= '5' && is_digit(r.p[1]) &&
-	    is_digit(r.p[2]) && r.p[3] == ' ') {
-		ev->code = (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 +
-		           (r.p[2] - '0');
-		r = after(r, 4);
-	}
-	ev->text = r;
-}
-
 /* "<addr>" at the start of s, without the angles */
 static str_t angle_at(str_t s)
 {
-	const char *c = s.n && s.p[0] == '<' ? chr(s, '>') : NULL;
+	const char *c = s.n && s.p[0] == '<' ? logs_chr(s, '>') : NULL;
 
 	return c ? (str_t){s.p + 1, (size_t)(c - s.p - 1)} : (str_t){NULL, 0};
 }
@@ -321,16 +286,7 @@ static str_t angle_at(str_t s)
 /* X=TLS1.3:CIPHER:256 -> the protocol and the cipher of the event */
 static void tls_of(str_t m, struct smtprobe_log_event *ev)
 {
-	str_t x = logs_value(m, "X=", " ");
-	const char *c = chr(x, ':');
-
-	if (c == NULL)
-		return;
-	ev->protocol = (str_t){x.p, (size_t)(c - x.p)};
-	ev->cipher = after(x, (size_t)(c - x.p) + 1);
-	c = chr(ev->cipher, ':');
-	if (c)
-		ev->cipher.n = (size_t)(c - ev->cipher.p);
+	logs_tls_split(logs_value(m, "X=", " "), ev);
 }
 
 /* live: the event will count (it is not a both-logs line outside a
@@ -372,7 +328,7 @@ static int acl_reject(str_t m, struct smtprobe_log_event *ev, int live)
 	/* the text follows the address (an address may hold ": ") */
 	str_t tail = what;
 	if (logs_starts(what, "RCPT <") || logs_starts(what, "MAIL <")) {
-		str_t a = angle_at(after(what, 5));
+		str_t a = angle_at(logs_skip(what, 5));
 		if (what.p[0] == 'R')
 			ev->rcpt = a;
 		else if (a.p)
@@ -382,7 +338,7 @@ static int acl_reject(str_t m, struct smtprobe_log_event *ev, int live)
 	}
 	const char *colon = logs_find(tail, ": ");
 	if (colon)
-		reply(logs_after(m, colon + 2), ev);
+		logs_reply(logs_after(m, colon + 2), ev);
 
 	enum smtprobe_log_reject kind = NO_KIND;
 	int code = temp ? 451 : 550;
@@ -404,7 +360,7 @@ static int own_reject(str_t m, struct smtprobe_log_event *ev, int mainlog)
 		if (!logs_starts(m, o->prefix) ||
 		    (o->needle && !logs_find(m, o->needle)))
 			continue;
-		str_t rest = after(m, strlen(o->prefix));
+		str_t rest = logs_skip(m, strlen(o->prefix));
 		str_t a = o->addr ? angle_at(rest) : (str_t){NULL, 0};
 		if (o->addr == 'S')
 			ev->sender = a;
@@ -436,7 +392,7 @@ static void auth_failed(str_t m, struct smtprobe_log_event *ev)
 	ev->client = host_addr(m, &rest);
 	if (!logs_starts(rest, ": "))
 		return;
-	reply(after(rest, 2), ev);
+	logs_reply(logs_skip(rest, 2), ev);
 	if (ev->code == 501 &&
 	    logs_starts(ev->text, "Authentication cancelled"))
 		return; /* the client gave up: no attempt */
@@ -458,8 +414,8 @@ static void tls_error(str_t m, struct smtprobe_log_event *ev)
 {
 	str_t rest;
 
-	ev->client = host_addr(after(m, 29), &rest);
-	const char *o = chr(rest, '(');
+	ev->client = host_addr(logs_skip(m, 29), &rest);
+	const char *o = logs_chr(rest, '(');
 	if (o) {
 		str_t p = logs_after(rest, o + 1);
 		if (logs_starts(p, "recv)") || logs_starts(p, "send)") ||
@@ -468,7 +424,8 @@ static void tls_error(str_t m, struct smtprobe_log_event *ev)
 		const char *c = logs_find(p, "): ");
 		ev->text = c ? logs_after(p, c + 3) : p;
 	} else
-		ev->text = rest.n && rest.p[0] == ' ' ? after(rest, 1) : rest;
+		ev->text =
+		        rest.n && rest.p[0] == ' ' ? logs_skip(rest, 1) : rest;
 	ev->kind = SMTPROBE_LE_TLS_FAIL;
 	for (size_t i = 0; i < sizeof(gnutls_causes) / sizeof(gnutls_causes[0]);
 	     i++)
@@ -483,8 +440,8 @@ static void tls_error(str_t m, struct smtprobe_log_event *ev)
 static void delivery(str_t r, enum smtprobe_log_kind kind,
                      struct smtprobe_log_event *ev)
 {
-	str_t a = after(r, 3);
-	const char *sp = chr(a, ' ');
+	str_t a = logs_skip(r, 3);
+	const char *sp = logs_chr(a, ' ');
 
 	ev->kind = kind;
 	ev->rcpt = (str_t){a.p, sp ? (size_t)(sp - a.p) : a.n};
@@ -505,7 +462,7 @@ static enum where line(struct smtprobe_log_session *st, int mainlog, str_t m,
                        struct smtprobe_log_event *ev)
 {
 	size_t id = msgid_len(m);
-	str_t r = after(m, id);
+	str_t r = logs_skip(m, id);
 	int w;
 
 	if (id) {
@@ -516,7 +473,7 @@ static enum where line(struct smtprobe_log_session *st, int mainlog, str_t m,
 				return W_MAIN;
 			str_t rest = logs_after(r, h + 3);
 			ev->client = host_addr(rest, NULL);
-			const char *colon = chr(a, ':');
+			const char *colon = logs_chr(a, ':');
 			if (colon)
 				ev->user = logs_after(a, colon + 1);
 			tls_of(r, ev);
@@ -547,7 +504,7 @@ static enum where line(struct smtprobe_log_session *st, int mainlog, str_t m,
 	if (logs_starts(r, "SMTP connection from ")) {
 		if (logs_find(r, " (TCP/IP connection count = ")) {
 			ev->kind = SMTPROBE_LE_CONNECT;
-			ev->client = host_addr(after(r, 21), NULL);
+			ev->client = host_addr(logs_skip(r, 21), NULL);
 		}
 		return W_MAIN;
 	}
@@ -556,7 +513,7 @@ static enum where line(struct smtprobe_log_session *st, int mainlog, str_t m,
 		return W_MAIN;
 	}
 	if (logs_starts(r, "H=") || logs_starts(r, " DS H=")) {
-		str_t h = logs_starts(r, " DS") ? after(r, 4) : r;
+		str_t h = logs_starts(r, " DS") ? logs_skip(r, 4) : r;
 		if (acl_reject(h, ev, mainlog))
 			return W_BOTH;
 		ev->client = (str_t){NULL, 0};
@@ -567,7 +524,7 @@ static enum where line(struct smtprobe_log_session *st, int mainlog, str_t m,
 	}
 	if ((w = own_reject(r, ev, mainlog)) >= 0)
 		return (enum where)w;
-	const char *sp = chr(r, ' ');
+	const char *sp = logs_chr(r, ' ');
 	if (sp &&
 	    logs_starts(logs_after(r, sp), " authenticator failed for ")) {
 		auth_failed(logs_after(r, sp + 26), ev);
@@ -598,27 +555,28 @@ enum smtprobe_log_format logs_exim(struct smtprobe_log_input *in,
 
 	if (via_syslog) {
 		/* "[2\3] ...": a line syslog split (the first part is it) */
-		if (m.n > 5 && m.p[0] == '[' && is_digit(m.p[1])) {
+		if (m.n > 5 && m.p[0] == '[' && logs_is_digit(m.p[1])) {
 			size_t k = 1, part = 0;
-			for (; k < m.n && is_digit(m.p[k]) && part < 1000; k++)
+			for (; k < m.n && logs_is_digit(m.p[k]) && part < 1000;
+			     k++)
 				part = part * 10 + (size_t)(m.p[k] - '0');
-			const char *close = chr(m, ']');
+			const char *close = logs_chr(m, ']');
 			if (k < m.n && (m.p[k] == '\\' || m.p[k] == '/') &&
 			    close && close - m.p < 16) {
 				if (part != 1)
 					return SMTPROBE_LF_EXIM;
 				m = logs_after(m, close + 1);
 				if (m.n && m.p[0] == ' ')
-					m = after(m, 1);
+					m = logs_skip(m, 1);
 			}
 		}
 		/* Exim's own time (syslog_timestamp), its pid */
 		int64_t ts;
 		size_t t = logs_time_iso(in, m.p, m.n, &ts);
 		if (t && t < m.n && m.p[t] == ' ')
-			m = after(m, t + 1);
-		if (m.n > 2 && m.p[0] == '[' && is_digit(m.p[1])) {
-			const char *c = chr(m, ']');
+			m = logs_skip(m, t + 1);
+		if (m.n > 2 && m.p[0] == '[' && logs_is_digit(m.p[1])) {
+			const char *c = logs_chr(m, ']');
 			if (c && c + 1 < m.p + m.n && c[1] == ' ')
 				m = logs_after(m, c + 2);
 		}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "smtprobe/logs.h"
 
@@ -63,6 +64,48 @@ struct smtprobe_log_str logs_after(struct smtprobe_log_str s, const char *p);
  * stop; {NULL, 0} when absent */
 struct smtprobe_log_str logs_value(struct smtprobe_log_str s, const char *key,
                                    const char *stop);
+/* s is exactly word */
+static inline int logs_eq(struct smtprobe_log_str s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return s.n == n && memcmp(s.p, word, n) == 0;
+}
+/* c in s, or NULL (s may be {NULL, 0}) */
+static inline const char *logs_chr(struct smtprobe_log_str s, char c)
+{
+	return s.n ? memchr(s.p, c, s.n) : NULL;
+}
+/* s from its k-th byte (empty past its end; {NULL, 0} stays so) */
+struct smtprobe_log_str logs_skip(struct smtprobe_log_str s, size_t k);
+/* {NULL, 0}: absent */
+struct smtprobe_log_str logs_none(void);
+/* '0'-'9'; that or a letter; '0'-'9' or 'a'-'f' (lower case only) */
+static inline int logs_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+static inline int logs_is_alnum(char c)
+{
+	return logs_is_digit(c) || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+static inline int logs_is_hex(char c)
+{
+	return logs_is_digit(c) || (c >= 'a' && c <= 'f');
+}
+/* "550 5.7.1 text" -> ev->code 550, ev->text "5.7.1 text"; without a
+ * code ("NNN " first) ev->text is r and ev->code stays as it was */
+void logs_reply(struct smtprobe_log_str r, struct smtprobe_log_event *ev);
+/* "250 text", "250-text" or "250": the code (0: none), *text what follows
+ * it (all of r without a code) */
+int logs_reply_code(struct smtprobe_log_str r, struct smtprobe_log_str *text);
+/* "MAIL FROM: <a> SIZE=1", "rcpt TO:<b>": the address after the colon,
+ * without its angles; {NULL, 0} without a colon */
+struct smtprobe_log_str logs_cmd_address(struct smtprobe_log_str c);
+/* "TLSv1.3:CIPHER[:BITS]" -> ev->protocol "TLSv1.3", ev->cipher "CIPHER";
+ * both left as they were without a ':' */
+void logs_tls_split(struct smtprobe_log_str v, struct smtprobe_log_event *ev);
 /* "<a@b>" -> "a@b" */
 struct smtprobe_log_str logs_trim_angle(struct smtprobe_log_str v);
 /* the first "[...]" in s (an address: "unknown[192.0.2.1]",

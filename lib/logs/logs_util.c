@@ -2,7 +2,8 @@
  * (syslog's "Mmm dd hh:mm:ss" without a year, RFC 3339 and Exim's
  * "YYYY-MM-DD hh:mm:ss", with or without a zone), slices of a line (find,
  * starts with, the value after "key=", the address in "name[addr]" or
- * "[addr]:port"), and the session table of an input.
+ * "[addr]:port", a reply's code and text, a command's address), the TLS
+ * failure causes and the session table of an input.
  *
  * Timestamps without a zone are local time, converted with mktime() once
  * per day (the day's start is cached in the input) and then by adding the
@@ -163,6 +164,19 @@ long smtprobe_log_time(const char *s, size_t n, int64_t *ts)
 
 /* ---- slices ---- */
 
+struct smtprobe_log_str logs_skip(struct smtprobe_log_str s, size_t k)
+{
+	if (s.p == NULL)
+		return s;
+	return k <= s.n ? (struct smtprobe_log_str){s.p + k, s.n - k}
+	                : (struct smtprobe_log_str){s.p + s.n, 0};
+}
+
+struct smtprobe_log_str logs_none(void)
+{
+	return (struct smtprobe_log_str){NULL, 0};
+}
+
 const char *logs_find(struct smtprobe_log_str s, const char *needle)
 {
 	size_t k = strlen(needle);
@@ -224,6 +238,68 @@ struct smtprobe_log_str logs_trim_angle(struct smtprobe_log_str v)
 	return v;
 }
 
+/* the code of "NNN" at p (2xx to 5xx), 0 none */
+static int code3(const char *p)
+{
+	if (p[0] < '2' || p[0] > '5' || !logs_is_digit(p[1]) ||
+	    !logs_is_digit(p[2]))
+		return 0;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+void logs_reply(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
+{
+	int code = r.n >= 4 && r.p[3] == ' ' ? code3(r.p) : 0;
+
+	if (code) {
+		ev->code = code;
+		r = logs_skip(r, 4);
+	}
+	ev->text = r;
+}
+
+int logs_reply_code(struct smtprobe_log_str r, struct smtprobe_log_str *text)
+{
+	int code = r.n >= 3 ? code3(r.p) : 0;
+
+	*text = r;
+	if (code == 0 || (r.n > 3 && r.p[3] != ' ' && r.p[3] != '-'))
+		return 0;
+	*text = logs_skip(r, 4); /* "250": empty, at its end */
+	return code;
+}
+
+struct smtprobe_log_str logs_cmd_address(struct smtprobe_log_str c)
+{
+	const char *colon = logs_chr(c, ':');
+	struct smtprobe_log_str a;
+
+	if (colon == NULL)
+		return logs_none();
+	a = logs_after(c, colon + 1);
+	while (a.n && a.p[0] == ' ') {
+		a.p++;
+		a.n--;
+	}
+	const char *sp = logs_chr(a, ' ');
+	if (sp)
+		a.n = (size_t)(sp - a.p);
+	return logs_trim_angle(a);
+}
+
+void logs_tls_split(struct smtprobe_log_str v, struct smtprobe_log_event *ev)
+{
+	const char *c = logs_chr(v, ':');
+
+	if (c == NULL)
+		return;
+	ev->protocol = (struct smtprobe_log_str){v.p, (size_t)(c - v.p)};
+	ev->cipher = logs_after(v, c + 1);
+	c = logs_chr(ev->cipher, ':');
+	if (c)
+		ev->cipher.n = (size_t)(c - ev->cipher.p);
+}
+
 struct smtprobe_log_str logs_bracket(struct smtprobe_log_str s)
 {
 	struct smtprobe_log_str v = {NULL, 0};
@@ -256,6 +332,9 @@ enum smtprobe_log_tls_cause logs_tls_cause(struct smtprobe_log_str t)
 	        {"http request", SMTPROBE_LT_NOT_TLS},
 	        {"wrong version number", SMTPROBE_LT_NOT_TLS},
 	        {"unknown protocol", SMTPROBE_LT_NOT_TLS},
+	        /* a record length no TLS client sends: plain text read as
+	         * a TLS header */
+	        {"packet length too long", SMTPROBE_LT_NOT_TLS},
 	        /* nothing in common */
 	        {"no shared cipher", SMTPROBE_LT_NO_SHARED},
 	        {"unsupported protocol", SMTPROBE_LT_NO_SHARED},
@@ -292,8 +371,9 @@ enum smtprobe_log_tls_cause logs_tls_cause(struct smtprobe_log_str t)
 
 static int same(const char *id, struct smtprobe_log_str k)
 {
+	/* a NUL inside the key must not match a shorter stored id */
 	return k.n < sizeof(((struct smtprobe_log_session *)0)->id) &&
-	       strncmp(id, k.p, k.n) == 0 && id[k.n] == '\0';
+	       strlen(id) == k.n && memcmp(id, k.p, k.n) == 0;
 }
 
 struct smtprobe_log_session *logs_session(struct smtprobe_log_input *in,

@@ -42,29 +42,6 @@
 
 #define SESSION_ID_LEN 16
 
-/* c in s, or NULL (an absent slice has no bytes to look at) */
-static const char *chr(struct smtprobe_log_str s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int eq(struct smtprobe_log_str s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
 /* the first word of s, compared without case against an upper-case word */
 static int verb_is(struct smtprobe_log_str s, const char *upper)
 {
@@ -110,37 +87,6 @@ static struct smtprobe_log_str value(struct smtprobe_log_str m, const char *key)
 	return v;
 }
 
-/* "550 Invalid recipient: <x>": the code (0: none) and the text after it */
-static int reply(struct smtprobe_log_str r, struct smtprobe_log_str *text)
-{
-	*text = r;
-	if (r.n < 3 || r.p[0] < '2' || r.p[0] > '5' || !is_digit(r.p[1]) ||
-	    !is_digit(r.p[2]) || (r.n > 3 && r.p[3] != ' ' && r.p[3] != '-'))
-		return 0;
-	text->p += r.n > 3 ? 4 : 3;
-	text->n -= r.n > 3 ? 4 : 3;
-	return (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0');
-}
-
-/* "rcpt TO:<x>", "MAIL FROM: <x> SIZE=1": the address */
-static struct smtprobe_log_str cmd_address(struct smtprobe_log_str c)
-{
-	const char *colon = chr(c, ':');
-	struct smtprobe_log_str a = {NULL, 0};
-
-	if (colon == NULL)
-		return a;
-	a = logs_after(c, colon + 1);
-	while (a.n && a.p[0] == ' ') {
-		a.p++;
-		a.n--;
-	}
-	const char *sp = chr(a, ' ');
-	if (sp)
-		a.n = (size_t)(sp - a.p);
-	return logs_trim_angle(a);
-}
-
 /* a disconnect reason that is a TLS failure */
 static int tls_reason(struct smtprobe_log_str r)
 {
@@ -155,7 +101,7 @@ static int tls_reason(struct smtprobe_log_str r)
 		       logs_find(r, "SSL") || logs_find(r, "TLS") ||
 		       logs_find(r, "handshake");
 	for (size_t i = 0; i < sizeof(cert) / sizeof(cert[0]); i++)
-		if (eq(r, cert[i]))
+		if (logs_eq(r, cert[i]))
 			return 1;
 	return 0;
 }
@@ -164,7 +110,7 @@ static void failed_command(struct smtprobe_log_str r,
                            struct smtprobe_log_event *ev)
 {
 	struct smtprobe_log_str cmd = value(r, "command="), text;
-	int code = reply(value(r, "result="), &text);
+	int code = logs_reply_code(value(r, "result="), &text);
 
 	if (verb_is(cmd, "AUTH")) {
 		if (code == 501) {
@@ -182,9 +128,9 @@ static void failed_command(struct smtprobe_log_str r,
 	ev->code = code;
 	ev->text = text;
 	if (verb_is(cmd, "RCPT"))
-		ev->rcpt = cmd_address(cmd);
+		ev->rcpt = logs_cmd_address(cmd);
 	else if (verb_is(cmd, "MAIL"))
-		ev->sender = cmd_address(cmd);
+		ev->sender = logs_cmd_address(cmd);
 	if (code == 550 && logs_starts(text, "Invalid recipient"))
 		ev->reject = SMTPROBE_LR_RELAY_DENIED;
 	else if (code == 524 || logs_starts(text, "5.2.4 "))
@@ -211,7 +157,7 @@ static void smtp(struct smtprobe_log_input *in, struct smtprobe_log_str id,
 			s->user[0] = '\0';
 			s->tls_failed = 0;
 		}
-		if (a.n && !eq(a, "local")) {
+		if (a.n && !logs_eq(a, "local")) {
 			ev->kind = SMTPROBE_LE_CONNECT;
 			ev->client = a;
 		}
@@ -222,20 +168,13 @@ static void smtp(struct smtprobe_log_input *in, struct smtprobe_log_str id,
 		ev->client = logs_str(s->client);
 	if (logs_starts(r, "tls ")) {
 		struct smtprobe_log_str c = logs_value(r, "ciphers=", " ");
-		const char *colon = chr(c, ':');
 		ev->kind = SMTPROBE_LE_TLS_OK;
-		ev->protocol = c;
-		if (colon) {
-			ev->protocol.n = (size_t)(colon - c.p);
-			ev->cipher = logs_after(c, colon + 1);
-			colon = chr(ev->cipher, ':');
-			if (colon)
-				ev->cipher.n = (size_t)(colon - ev->cipher.p);
-		}
+		ev->protocol = c; /* all of it without a ':' */
+		logs_tls_split(c, ev);
 	} else if (logs_starts(r, "authentication ")) {
 		struct smtprobe_log_str res = logs_value(r, "result=", " ");
 		ev->user = logs_value(r, "user=", " ");
-		if (eq(res, "ok")) {
+		if (logs_eq(res, "ok")) {
 			ev->kind = SMTPROBE_LE_AUTH_OK;
 			if (s)
 				logs_copy(s->user, sizeof(s->user), ev->user);
@@ -268,11 +207,11 @@ static void delivery(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 {
 	struct smtprobe_log_str res = value(r, "result=");
 
-	if (eq(res, "Ok"))
+	if (logs_eq(res, "Ok"))
 		ev->kind = SMTPROBE_LE_DELIVERED;
-	else if (eq(res, "TempFail"))
+	else if (logs_eq(res, "TempFail"))
 		ev->kind = SMTPROBE_LE_DEFERRED;
-	else if (eq(res, "PermFail"))
+	else if (logs_eq(res, "PermFail"))
 		ev->kind = SMTPROBE_LE_BOUNCED;
 	else
 		return;
@@ -295,7 +234,7 @@ enum smtprobe_log_format logs_opensmtpd(struct smtprobe_log_input *in,
 	int hex = m.n > SESSION_ID_LEN && m.p[SESSION_ID_LEN] == ' ';
 
 	for (size_t i = 0; hex && i < SESSION_ID_LEN; i++)
-		hex = is_hex(m.p[i]);
+		hex = logs_is_hex(m.p[i]);
 	if (!hex) {
 		/* the queue's expiry of an envelope (syslog only) */
 		if (logs_starts(m, "relay: Expire for ") ||

@@ -20,11 +20,6 @@
 
 #include "banned.h"
 
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 /* " HOST PROG[PID]: MSG" (or "PROG: MSG") after the time */
 static int split_syslog(const char *p, size_t n, struct logs_line *l)
 {
@@ -86,18 +81,16 @@ static enum smtprobe_log_format by_program(struct smtprobe_log_input *in,
 {
 	struct smtprobe_log_str g = l->prog;
 
-	if (memchr(g.p, '/', g.n))
+	if (logs_chr(g, '/'))
 		return logs_postfix(in, l, ev);
-	if ((g.n == 7 && memcmp(g.p, "dovecot", 7) == 0))
+	if (logs_eq(g, "dovecot"))
 		return logs_dovecot(in, l, ev);
-	if ((g.n == 8 && memcmp(g.p, "sendmail", 8) == 0) ||
-	    (g.n == 6 && memcmp(g.p, "sm-mta", 6) == 0) ||
-	    (g.n == 12 && memcmp(g.p, "sm-msp-queue", 12) == 0))
+	if (logs_eq(g, "sendmail") || logs_eq(g, "sm-mta") ||
+	    logs_eq(g, "sm-msp-queue"))
 		return logs_sendmail(in, l, ev);
-	if (g.n == 5 && memcmp(g.p, "smtpd", 5) == 0)
+	if (logs_eq(g, "smtpd"))
 		return logs_opensmtpd(in, l, ev);
-	if ((g.n == 4 && memcmp(g.p, "exim", 4) == 0) ||
-	    (g.n == 5 && memcmp(g.p, "exim4", 5) == 0))
+	if (logs_eq(g, "exim") || logs_eq(g, "exim4"))
 		return logs_exim(in, l, ev);
 	return SMTPROBE_LF_UNKNOWN;
 }
@@ -162,8 +155,8 @@ static enum smtprobe_log_format dispatch(struct smtprobe_log_input *in,
 bare:
 	/* OpenSMTPD in the foreground: "1a2b3c4d5e6f7a8b smtp ...",
 	 * "info: ...", "warn: ..." */
-	if ((len > 17 && line[16] == ' ' && is_hex(line[0]) &&
-	     is_hex(line[15])) ||
+	if ((len > 17 && line[16] == ' ' && logs_is_hex(line[0]) &&
+	     logs_is_hex(line[15])) ||
 	    (len > 6 && (memcmp(line, "info: ", 6) == 0 ||
 	                 memcmp(line, "warn: ", 6) == 0))) {
 		l.msg = (struct smtprobe_log_str){line, len};

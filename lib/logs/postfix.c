@@ -43,13 +43,6 @@ static struct smtprobe_log_str service(struct smtprobe_log_str prog)
 	return logs_after(prog, slash ? slash + 1 : prog.p);
 }
 
-static int is(struct smtprobe_log_str s, const char *name)
-{
-	size_t n = strlen(name);
-
-	return s.n == n && memcmp(s.p, name, n) == 0;
-}
-
 static struct smtprobe_log_str pid_key(const struct logs_line *l, char *buf,
                                        size_t bufsz)
 {
@@ -58,22 +51,15 @@ static struct smtprobe_log_str pid_key(const struct logs_line *l, char *buf,
 	return (struct smtprobe_log_str){buf, n > 0 ? (size_t)n : 0};
 }
 
-/* "554 5.7.1 <x>: Relay access denied; from=<...> ...": code and text */
+/* "554 5.7.1 <x>: Relay access denied; from=<...> ...": code and text
+ * (the text ends before the envelope) */
 static void reply_part(struct smtprobe_log_str r, struct smtprobe_log_event *ev)
 {
 	const char *semi = logs_find(r, "; from=");
 
-	if (r.n >= 4 && r.p[0] >= '2' && r.p[0] <= '5' && r.p[1] >= '0' &&
-	    r.p[1] <= '9' && r.p[2] >= '0' && r.p[2] <= '9' && r.p[3] == ' ')
-		ev->code = (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 +
-		           (r.p[2] - '0');
-	ev->text = r;
 	if (semi)
-		ev->text.n = (size_t)(semi - r.p);
-	if (ev->code && ev->text.n >= 4) {
-		ev->text.p += 4;
-		ev->text.n -= 4;
-	}
+		r.n = (size_t)(semi - r.p);
+	logs_reply(r, ev);
 }
 
 static void reject(struct smtprobe_log_str m, const char *at,
@@ -118,9 +104,11 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 	if (logs_starts(m, "disconnect from ")) {
 		struct smtprobe_log_str a = logs_value(m, "auth=", " /");
 		unsigned ok = 0;
-		for (size_t i = 0; i < a.n && ok < 1000000; i++)
+		size_t i = 0;
+		/* "auth=N" or "auth=N/M": N successes; anything else none */
+		for (; i < a.n && i < 6 && logs_is_digit(a.p[i]); i++)
 			ok = ok * 10 + (unsigned)(a.p[i] - '0');
-		if (a.n && ok > 0) {
+		if (a.n && i == a.n && ok > 0) {
 			ev->kind = SMTPROBE_LE_AUTH_OK;
 			ev->count = ok;
 			ev->client = logs_bracket(m);
@@ -133,8 +121,7 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 		ev->kind = SMTPROBE_LE_AUTH_FAIL;
 		ev->client = logs_bracket(m);
 		ev->user = logs_value(m, "sasl_username=", " ,");
-		if (ev->user.n == 13 &&
-		    memcmp(ev->user.p, "(unavailable)", 13) == 0)
+		if (logs_eq(ev->user, "(unavailable)"))
 			ev->user = (struct smtprobe_log_str){NULL, 0};
 		ev->text = logs_after(m, p + 1);
 		return;
@@ -146,7 +133,7 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 		ev->client = logs_bracket(r);
 		if (c) {
 			r = logs_after(r, c + 3);
-			const char *sp = memchr(r.p, ' ', r.n);
+			const char *sp = logs_chr(r, ' ');
 			ev->protocol = (struct smtprobe_log_str){
 			        r.p, sp ? (size_t)(sp - r.p) : r.n};
 			ev->cipher = logs_value(r, "cipher ", " ");
@@ -158,7 +145,7 @@ static void smtpd(struct smtprobe_log_input *in, const struct logs_line *l,
 		struct smtprobe_log_str why =
 		        c ? logs_after(m, c + 3) : (struct smtprobe_log_str){0};
 		ev->client = logs_bracket(m);
-		if (why.n == 2 && memcmp(why.p, "-1", 2) == 0) {
+		if (logs_eq(why, "-1")) {
 			/* the cause is on the next line of this process */
 			s = logs_session(in, pid_key(l, key, sizeof(key)), 1);
 			if (s) {
@@ -217,12 +204,11 @@ static void delivery(struct smtprobe_log_str m, struct smtprobe_log_event *ev)
 
 	if (st.n == 0 || !logs_find(m, " to=<"))
 		return;
-	if (st.n == 4 && memcmp(st.p, "sent", 4) == 0)
+	if (logs_eq(st, "sent"))
 		ev->kind = SMTPROBE_LE_DELIVERED;
-	else if (st.n == 8 && memcmp(st.p, "deferred", 8) == 0)
+	else if (logs_eq(st, "deferred"))
 		ev->kind = SMTPROBE_LE_DEFERRED;
-	else if ((st.n == 7 && memcmp(st.p, "bounced", 7) == 0) ||
-	         (st.n == 7 && memcmp(st.p, "expired", 7) == 0))
+	else if (logs_eq(st, "bounced") || logs_eq(st, "expired"))
 		ev->kind = SMTPROBE_LE_BOUNCED;
 	else
 		return;
@@ -241,18 +227,19 @@ enum smtprobe_log_format logs_postfix(struct smtprobe_log_input *in,
 {
 	struct smtprobe_log_str svc = service(l->prog);
 
-	if (is(svc, "smtpd"))
+	if (logs_eq(svc, "smtpd"))
 		smtpd(in, l, ev);
-	else if (is(svc, "postscreen")) {
+	else if (logs_eq(svc, "postscreen")) {
 		const char *p = logs_find(l->msg, ": reject: ");
 		if (p)
 			reject(l->msg, p + 10, ev);
-	} else if (is(svc, "smtp") || is(svc, "lmtp") || is(svc, "local") ||
-	           is(svc, "virtual") || is(svc, "pipe") ||
-	           is(svc, "discard") || is(svc, "error") || is(svc, "retry") ||
-	           is(svc, "relay"))
+	} else if (logs_eq(svc, "smtp") || logs_eq(svc, "lmtp") ||
+	           logs_eq(svc, "local") || logs_eq(svc, "virtual") ||
+	           logs_eq(svc, "pipe") || logs_eq(svc, "discard") ||
+	           logs_eq(svc, "error") || logs_eq(svc, "retry") ||
+	           logs_eq(svc, "relay"))
 		delivery(l->msg, ev);
-	else if (is(svc, "cleanup")) {
+	else if (logs_eq(svc, "cleanup")) {
 		const char *p = logs_find(l->msg, ": reject: ");
 		if (p == NULL)
 			p = logs_find(l->msg, ": milter-reject: ");

@@ -53,43 +53,12 @@
 
 typedef struct smtprobe_log_str str_t;
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alnum(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* s from its k-th byte (empty past its end) */
-static str_t after(str_t s, size_t k)
-{
-	if (s.p == NULL)
-		return s;
-	return k <= s.n ? (str_t){s.p + k, s.n - k} : (str_t){s.p + s.n, 0};
-}
-
-/* c in s, or NULL (s may be {NULL, 0}) */
-static const char *chr(str_t s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
-static int is(str_t s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
 /* "6B75TWEL018286: " or "NOQUEUE: ": its length, 0 none */
 static size_t qid_len(str_t m)
 {
 	size_t i = 0;
 
-	while (i < m.n && i <= 20 && is_alnum(m.p[i]))
+	while (i < m.n && i <= 20 && logs_is_alnum(m.p[i]))
 		i++;
 	return i >= 7 && i <= 20 && i + 1 < m.n && m.p[i] == ':' &&
 	                       m.p[i + 1] == ' '
@@ -116,18 +85,6 @@ static str_t field(str_t m, const char *key)
 	return v;
 }
 
-/* "550 5.7.1 text" -> code, text "5.7.1 text" */
-static void reply(str_t r, struct smtprobe_log_event *ev)
-{
-	if (r.n >= 4 && r.p[0] >= '2' && r.p[0] <= '5' && is_digit(r.p[1]) &&
-	    is_digit(r.p[2]) && r.p[3] == ' ') {
-		ev->code = (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 +
-		           (r.p[2] - '0');
-		r = after(r, 4);
-	}
-	ev->text = r;
-}
-
 /* a connection: once per session, a process: a pid's from= lines count
  * one, unless an hour passed since its last (the pid is another
  * session's then); the session's client holds that time */
@@ -146,7 +103,7 @@ static void connect_once(struct smtprobe_log_input *in,
 	}
 	if (s) {
 		int64_t last = 0;
-		for (const char *c = s->client; is_digit(*c); c++)
+		for (const char *c = s->client; logs_is_digit(*c); c++)
 			last = last * 10 + (*c - '0');
 		int same = s->tls_failed && l->ts >= 0 && l->ts >= last &&
 		           l->ts - last <= SESSION_GAP;
@@ -167,13 +124,13 @@ static void reject(str_t m, str_t rej, struct smtprobe_log_event *ev)
 	str_t arg1 = logs_trim_angle(logs_value(m, "arg1=", ","));
 
 	ev->kind = SMTPROBE_LE_REJECT;
-	reply(rej, ev);
+	logs_reply(rej, ev);
 	ev->client = relay_addr(m);
-	if (ev->client.n == 0 && is(ruleset, "check_relay"))
+	if (ev->client.n == 0 && logs_eq(ruleset, "check_relay"))
 		ev->client = logs_value(m, "arg2=", ",");
-	if (is(ruleset, "check_rcpt"))
+	if (logs_eq(ruleset, "check_rcpt"))
 		ev->rcpt = arg1;
-	else if (is(ruleset, "check_mail"))
+	else if (logs_eq(ruleset, "check_mail"))
 		ev->sender = arg1;
 	else if (logs_find(m, "Milter: ")) {
 		ev->sender = logs_trim_angle(logs_value(m, "from=", ","));
@@ -187,7 +144,7 @@ static void reject(str_t m, str_t rej, struct smtprobe_log_event *ev)
 	/* never NULL to the classifier (an empty reject= has no text) */
 	ev->reject = smtprobe_log_classify(
 	        ev->code, ev->text.p ? ev->text.p : "", ev->text.n);
-	if (ev->reject == SMTPROBE_LR_OTHER && is(ruleset, "check_relay"))
+	if (ev->reject == SMTPROBE_LR_OTHER && logs_eq(ruleset, "check_relay"))
 		ev->reject = SMTPROBE_LR_CLIENT;
 }
 
@@ -198,7 +155,7 @@ static void delivery(const struct logs_line *l, str_t m,
 	str_t to = field(m, "to="), stat = logs_value(m, "stat=", "");
 	str_t dsn = logs_value(m, "dsn=", ",");
 
-	if (stat.n == 0 || to.n == 0 || is(l->prog, "sm-msp-queue"))
+	if (stat.n == 0 || to.n == 0 || logs_eq(l->prog, "sm-msp-queue"))
 		return;
 	if (logs_starts(stat, "Sent"))
 		ev->kind = SMTPROBE_LE_DELIVERED;
@@ -222,12 +179,12 @@ static void delivery(const struct logs_line *l, str_t m,
 			n++;
 	}
 	ev->count = n;
-	const char *comma = chr(to, ',');
+	const char *comma = logs_chr(to, ',');
 	ev->rcpt = to;
 	if (comma && to.p[0] != '<')
 		ev->rcpt.n = (size_t)(comma - to.p);
 	else if (to.p[0] == '<') {
-		const char *gt = chr(to, '>');
+		const char *gt = logs_chr(to, '>');
 		if (gt)
 			ev->rcpt.n = (size_t)(gt - to.p) + 1;
 	}
@@ -243,17 +200,17 @@ static void starttls(str_t m, struct smtprobe_log_event *ev)
 	str_t e;
 
 	if (logs_starts(m, "STARTTLS=server, error: ")) {
-		e = after(m, 24);
+		e = logs_skip(m, 24);
 		ev->kind = SMTPROBE_LE_TLS_FAIL;
 		ev->client = relay_addr(m);
 		ev->text = field(m, "reason=");
-		if (ev->text.n == 0 || is(ev->text, "unknown")) {
+		if (ev->text.n == 0 || logs_eq(ev->text, "unknown")) {
 			/* no reason: an EOF (SSL_ERROR_SYSCALL, errno 0 or
 			 * a reset) or what the line says */
 			ev->text = e;
 			str_t se = logs_value(m, "SSL_error=", ",");
-			ev->tls_cause = is(se, "5") ? SMTPROBE_LT_CLOSED
-			                            : logs_tls_cause(e);
+			ev->tls_cause = logs_eq(se, "5") ? SMTPROBE_LT_CLOSED
+			                                 : logs_tls_cause(e);
 			return;
 		}
 		ev->tls_cause = logs_tls_cause(ev->text);
@@ -274,7 +231,7 @@ enum smtprobe_log_format logs_sendmail(struct smtprobe_log_input *in,
 {
 	str_t m = l->msg;
 	size_t q = qid_len(m);
-	str_t r = after(m, q);
+	str_t r = logs_skip(m, q);
 	const char *p;
 
 	if (logs_starts(r, "STARTTLS=server")) {

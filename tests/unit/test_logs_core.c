@@ -1,7 +1,9 @@
 /* test_logs_core.c - the bounded building blocks of `smtprobe logs`
  * (lib/logs/logs_int.h): Space-Saving counts per key (exact while the
- * keys fit, bounds past it, the heavy hitters kept) and spikes over a
- * trailing median + k * MAD, merged across consecutive minutes. */
+ * keys fit, bounds past it, the heavy hitters kept), spikes over a
+ * trailing median + k * MAD, merged across consecutive minutes, and the
+ * slice helpers every parser shares (a reply's code and text, a command's
+ * address, TLS causes), each on slices ending exactly where they end. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,6 +183,142 @@ static void test_spike_busy_baseline(void **state)
 	assert_true(s.rows[0].limit > 155 && s.rows[0].limit < 170);
 }
 
+/* a slice of a copy of s without its NUL (ASan sees a read past it) */
+static struct smtprobe_log_str slice(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(n ? n : 1);
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	return (struct smtprobe_log_str){p, n};
+}
+
+static void slice_free(struct smtprobe_log_str s)
+{
+	free((char *)s.p);
+}
+
+static void is(struct smtprobe_log_str got, const char *want)
+{
+	if (want == NULL) {
+		assert_null(got.p);
+		assert_int_equal(got.n, 0);
+		return;
+	}
+	assert_non_null(got.p);
+	assert_int_equal(got.n, strlen(want));
+	assert_memory_equal(got.p, want, got.n);
+}
+
+static void test_slices(void **state)
+{
+	struct smtprobe_log_str s = slice("rcpt TO:<a@b> SIZE=1"), none = {0};
+
+	(void)state;
+	assert_true(logs_eq(s, "rcpt TO:<a@b> SIZE=1"));
+	assert_false(logs_eq(s, "rcpt TO:<a@b> SIZE="));
+	assert_false(logs_eq(none, "x"));
+	assert_ptr_equal(logs_chr(s, '<'), s.p + 8);
+	assert_null(logs_chr(s, '#'));
+	assert_null(logs_chr(none, 'x'));
+	is(logs_skip(s, 5), "TO:<a@b> SIZE=1");
+	is(logs_skip(s, s.n), "");
+	assert_ptr_equal(logs_skip(s, s.n + 1).p, s.p + s.n);
+	is(logs_skip(none, 3), NULL);
+	is(logs_none(), NULL);
+	is(logs_cmd_address(s), "a@b");
+	slice_free(s);
+	s = slice("MAIL FROM:   <> BODY=8BITMIME");
+	is(logs_cmd_address(s), "");
+	slice_free(s);
+	s = slice("DATA");
+	is(logs_cmd_address(s), NULL);
+	slice_free(s);
+	assert_true(logs_is_digit('7') && !logs_is_digit('a'));
+	assert_true(logs_is_alnum('Z') && !logs_is_alnum('-'));
+	assert_true(logs_is_hex('f') && !logs_is_hex('F'));
+}
+
+/* "NNN text" to a code and a text, as the MTAs log them */
+static void test_replies(void **state)
+{
+	static const struct {
+		const char *r;
+		int code;     /* logs_reply's (0: none) */
+		int any_code; /* logs_reply_code's */
+		const char *text, *any_text;
+	} t[] = {
+	        {"550 5.7.1 relay denied", 550, 550, "5.7.1 relay denied",
+	         "5.7.1 relay denied"},
+	        {"250-PIPELINING", 0, 250, "250-PIPELINING", "PIPELINING"},
+	        {"250", 0, 250, "250", ""},
+	        {"250 ", 250, 250, "", ""},
+	        {"150 x", 0, 0, "150 x", "150 x"},
+	        {"5x0 x", 0, 0, "5x0 x", "5x0 x"},
+	        {"5500 x", 0, 0, "5500 x", "5500 x"},
+	        {"55", 0, 0, "55", "55"},
+	        {"", 0, 0, "", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct smtprobe_log_str r = slice(t[i].r), text;
+		struct smtprobe_log_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.code = -1; /* kept without a code */
+		logs_reply(r, &ev);
+		assert_int_equal(ev.code, t[i].code ? t[i].code : -1);
+		is(ev.text, t[i].text);
+		assert_int_equal(logs_reply_code(r, &text), t[i].any_code);
+		is(text, t[i].any_text);
+		slice_free(r);
+	}
+}
+
+/* "PROTO:CIPHER[:BITS]"; why a handshake failed, from OpenSSL's words */
+static void test_tls(void **state)
+{
+	static const struct {
+		const char *words;
+		enum smtprobe_log_tls_cause cause;
+	} causes[] = {
+	        {"error:0A00009C:SSL routines::http request",
+	         SMTPROBE_LT_NOT_TLS},
+	        {"error:0A0000C6:SSL routines::packet length too long",
+	         SMTPROBE_LT_NOT_TLS},
+	        {"error:0A000418:SSL routines::tlsv1 alert unknown ca",
+	         SMTPROBE_LT_CLIENT_ALERT},
+	        {"unexpected eof while reading", SMTPROBE_LT_CLOSED},
+	        {"something else", SMTPROBE_LT_OTHER},
+	};
+	struct smtprobe_log_event ev;
+	struct smtprobe_log_str s = slice("TLSv1.3:TLS_AES_256_GCM_SHA384:256");
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	logs_tls_split(s, &ev);
+	is(ev.protocol, "TLSv1.3");
+	is(ev.cipher, "TLS_AES_256_GCM_SHA384");
+	slice_free(s);
+	s = slice("TLS1.2:AES:");
+	logs_tls_split(s, &ev);
+	is(ev.protocol, "TLS1.2");
+	is(ev.cipher, "AES");
+	slice_free(s);
+	s = slice("TLSv1.3");
+	memset(&ev, 0, sizeof(ev));
+	logs_tls_split(s, &ev);
+	is(ev.protocol, NULL);
+	is(ev.cipher, NULL);
+	slice_free(s);
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		s = slice(causes[i].words);
+		assert_int_equal(logs_tls_cause(s), causes[i].cause);
+		slice_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +328,9 @@ int main(void)
 	        cmocka_unit_test(test_spike_after_quiet),
 	        cmocka_unit_test(test_spike_needs_a_baseline),
 	        cmocka_unit_test(test_spike_busy_baseline),
+	        cmocka_unit_test(test_slices),
+	        cmocka_unit_test(test_replies),
+	        cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,95 +5,28 @@
  * samples lack (imap/pop3/submission logins and their failures, TLS
  * handshake failures, sieve, LDA, failed saves), the totals of the
  * Dovecot lines of the three files against their .expected.json, and
- * hostile lines: every prefix of every sample line in a buffer of exactly
- * its size, 100 KB lines, all byte values. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
+ * hostile lines: every prefix of every sample line, 100 KB lines, all
+ * byte values, each ending at an unreadable page (logs_test.h). */
 #include "logs_int.h"
+#include "logs_test.h"
 
 #include "banned.h"
 
 #define REF_TIME 1796621400
 
-/* a field: NULL not checked, "" absent, else the exact bytes */
-struct want {
-	const char *line;
-	enum smtprobe_log_format format;
-	enum smtprobe_log_kind kind;
-	unsigned count; /* 0: 1 */
-	int64_t ts;     /* 0: not checked */
-	const char *client, *user, *rcpt, *text;
-	enum smtprobe_log_tls_cause cause;
-	int authd;
-};
-
-static void str_is(const char *line, const char *what,
-                   struct smtprobe_log_str got, const char *want)
-{
-	if (want == NULL)
-		return;
-	if (got.n != strlen(want) || (got.n && memcmp(got.p, want, got.n))) {
-		print_error("%s\n  %s is \"%.*s\", want \"%s\"\n", line, what,
-		            (int)got.n, got.p ? got.p : "", want);
-		fail();
-	}
-}
-
-static void check(struct smtprobe_log_input *in, const struct want *w)
-{
-	struct smtprobe_log_event ev;
-	size_t len = strlen(w->line);
-	char *buf = malloc(len);
-
-	assert_non_null(buf);
-	memcpy(buf, w->line, len);
-	enum smtprobe_log_format f = smtprobe_log_parse(in, buf, len, &ev);
-	if (f != w->format || ev.kind != w->kind ||
-	    ev.count != (w->count ? w->count : 1) ||
-	    ev.from_authd != w->authd || ev.tls_cause != w->cause) {
-		print_error("%s\n  format %s kind %s count %u authd %d cause "
-		            "%s, want %s %s %u %d %s\n",
-		            w->line, smtprobe_log_format_name(f),
-		            smtprobe_log_kind_name(ev.kind), ev.count,
-		            ev.from_authd,
-		            smtprobe_log_tls_cause_name(ev.tls_cause),
-		            smtprobe_log_format_name(w->format),
-		            smtprobe_log_kind_name(w->kind),
-		            w->count ? w->count : 1, w->authd,
-		            smtprobe_log_tls_cause_name(w->cause));
-		fail();
-	}
-	if (w->ts)
-		assert_int_equal(ev.ts, w->ts);
-	str_is(w->line, "client", ev.client, w->client);
-	str_is(w->line, "user", ev.user, w->user);
-	str_is(w->line, "rcpt", ev.rcpt, w->rcpt);
-	str_is(w->line, "text", ev.text, w->text);
-	assert_int_equal(ev.code, 0);
-	assert_int_equal(ev.sender.n, 0);
-	free(buf);
-}
-
-static void reset(struct smtprobe_log_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->ref_time = REF_TIME;
-}
-
-static void run(const struct want *w, size_t n)
+/* the lines of w in order in one input; no Dovecot event has a code or a
+ * sender */
+static void run(const struct logst_want *w, size_t n)
 {
 	static struct smtprobe_log_input in;
+	struct smtprobe_log_event ev;
 
-	reset(&in);
-	for (size_t i = 0; i < n; i++)
-		check(&in, &w[i]);
+	logst_fresh(&in, REF_TIME);
+	for (size_t i = 0; i < n; i++) {
+		logst_check(&in, &w[i], &ev);
+		assert_int_equal(ev.code, 0);
+		assert_int_equal(ev.sender.n, 0);
+	}
 }
 
 #define DC SMTPROBE_LF_DOVECOT
@@ -101,7 +34,7 @@ static void run(const struct want *w, size_t n)
 /* dovecot.log: Dovecot's own log_path file */
 static void test_log_path(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "Dec 07 05:27:52 master: Info: Dovecot v2.3.19.1 "
 	                 "(9b53102964) starting up for lmtp (core dumps "
 	                 "disabled)",
@@ -162,7 +95,7 @@ static void test_log_path(void **state)
 /* the dovecot: lines of postfix-syslog.log and its traditional twin */
 static void test_syslog(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "2026-12-07T05:28:36.533043+00:00 mx dovecot: "
 	                 "lmtp(14839): Connect from 127.0.0.1",
 	         .format = DC,
@@ -215,7 +148,7 @@ static void test_syslog(void **state)
  * auth_verbose's "driver(user,rip[,<session>])", deliver_log_format) */
 static void test_written(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "Dec  7 06:00:00 imap-login: Info: Login: "
 	                 "user=<alice>, method=PLAIN, rip=192.0.2.10, "
 	                 "lip=192.0.2.1, mpid=4242, TLS, session=<abcd>",
@@ -379,61 +312,6 @@ static void test_written(void **state)
 
 /* ---- whole files ---- */
 
-struct file {
-	char *buf;
-	size_t len;
-};
-
-static struct file load(const char *name)
-{
-	const char *dir = getenv("SMTPROBE_DATA");
-	char path[4096];
-	struct file f = {NULL, 0};
-	FILE *fp;
-	long n;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n > 0);
-	rewind(fp);
-	f.buf = malloc((size_t)n);
-	assert_non_null(f.buf);
-	assert_int_equal(fread(f.buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	f.len = (size_t)n;
-	return f;
-}
-
-/* the Dovecot events of a file by kind, its Dovecot lines, and how many
- * AUTH failures came from the auth process */
-static void totals(const char *name, uint64_t kinds[SMTPROBE_LE_LAST],
-                   uint64_t *lines, uint64_t *authd)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	reset(&in);
-	memset(kinds, 0, sizeof(uint64_t) * SMTPROBE_LE_LAST);
-	*lines = *authd = 0;
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		if (smtprobe_log_parse(&in, f.buf + i, end - i, &ev) == DC) {
-			(*lines)++;
-			kinds[ev.kind] += ev.count;
-			if (ev.kind == SMTPROBE_LE_AUTH_FAIL && ev.from_authd)
-				(*authd)++;
-		}
-		i = end + 1;
-	}
-	free(f.buf);
-}
-
 /* dovecot.expected.json (the traffic of the Postfix run; Dovecot is its
  * SASL server and LMTP): connections: the LMTP session from 127.0.0.43
  * plus the readiness probe of the lmtp listener (127.0.0.1) = 2 (the
@@ -447,15 +325,17 @@ static void test_files(void **state)
 {
 	static const char *const files[] = {"dovecot.log", "postfix-syslog.log",
 	                                    "postfix-syslog-traditional.log"};
-	uint64_t k[SMTPROBE_LE_LAST], lines, authd;
+	struct logst_totals t;
+	const uint64_t *k = t.kind;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		totals(files[i], k, &lines, &authd);
-		assert_int_equal(lines, 17);
+		memset(&t, 0, sizeof(t));
+		logst_totals(files[i], REF_TIME, DC, 0, &t);
+		assert_int_equal(t.lines, 17);
 		assert_int_equal(k[SMTPROBE_LE_CONNECT], 1 + 1);
 		assert_int_equal(k[SMTPROBE_LE_AUTH_FAIL], 10 - 1);
-		assert_int_equal(authd, 9);
+		assert_int_equal(t.authd, 9);
 		assert_int_equal(k[SMTPROBE_LE_AUTH_OK], 0);
 		assert_int_equal(k[SMTPROBE_LE_DELIVERED], 1);
 		assert_int_equal(k[SMTPROBE_LE_TLS_OK] +
@@ -470,53 +350,9 @@ static void test_files(void **state)
 
 /* ---- hostile lines ---- */
 
-static int within(struct smtprobe_log_str s, const void *base, size_t n)
-{
-	const char *b = base;
-
-	return s.p >= b && s.p + s.n <= b + n;
-}
-
-/* every slice is in the line (Dovecot keeps no state) */
-static void slices_inside(const struct smtprobe_log_event *ev, const char *line,
-                          size_t len)
-{
-	const struct smtprobe_log_str *s[] = {
-	        &ev->client,   &ev->user,   &ev->sender, &ev->rcpt,
-	        &ev->protocol, &ev->cipher, &ev->text};
-
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (s[i]->p)
-			assert_true(within(*s[i], line, len));
-}
-
-static void prefixes(const char *name)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	reset(&in);
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		/* Dovecot's lines only (the others are other parsers') */
-		if (smtprobe_log_parse(&in, f.buf + i, end - i, &ev) != DC) {
-			i = end + 1;
-			continue;
-		}
-		for (size_t k = 0; k <= end - i; k++) {
-			char *b = malloc(k ? k : 1);
-			assert_non_null(b);
-			memcpy(b, f.buf + i, k);
-			if (smtprobe_log_parse(&in, b, k, &ev) == DC)
-				slices_inside(&ev, b, k);
-			free(b);
-		}
-		i = end + 1;
-	}
-	free(f.buf);
-}
+/* every field of a Dovecot event in its line (Dovecot keeps no state);
+ * the other parsers' events are theirs */
+static const struct logst_rules rules = {DC, 0, 0};
 
 static void test_hostile(void **state)
 {
@@ -539,41 +375,14 @@ static void test_hostile(void **state)
 	        "2026-12-07T05:28:39.612227+00:00 mx dovecot: auth: ",
 	        "2026-12-07T05:28:39Z mx dovecot: lmtp(alice)<1><2>: ",
 	};
-	const size_t big = 100 * 1024;
-	struct smtprobe_log_event ev;
-	char *line = malloc(big + 256);
 
 	(void)state;
-	assert_non_null(line);
-	reset(&in);
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		size_t hn = strlen(heads[h]);
-		for (int fill = 0; fill < 4; fill++) {
-			memcpy(line, heads[h], hn);
-			for (size_t i = 0; i < big; i++)
-				line[hn + i] = fill == 0   ? '('
-				               : fill == 1 ? (char)(i & 0xff)
-				               : fill == 2
-				                       ? ','
-				                       : (i % 2 ? ':' : ' ');
-			char *b = malloc(hn + big);
-			assert_non_null(b);
-			memcpy(b, line, hn + big);
-			if (smtprobe_log_parse(&in, b, hn + big, &ev) == DC)
-				slices_inside(&ev, b, hn + big);
-			for (size_t k = 0; k <= hn; k++)
-				if (smtprobe_log_parse(&in, b, k, &ev) == DC)
-					slices_inside(&ev, b, k);
-			free(b);
-		}
-	}
-	for (int i = 0; i < 256; i++)
-		line[i] = (char)i;
-	smtprobe_log_parse(&in, line, 256, &ev);
-	free(line);
-	prefixes("dovecot.log");
-	prefixes("postfix-syslog.log");
-	prefixes("postfix-syslog-traditional.log");
+	logst_fresh(&in, REF_TIME);
+	logst_heads(&in, &rules, heads, sizeof(heads) / sizeof(heads[0]), " :",
+	            "(,");
+	logst_file_prefixes("dovecot.log", REF_TIME, &rules);
+	logst_file_prefixes("postfix-syslog.log", REF_TIME, &rules);
+	logst_file_prefixes("postfix-syslog-traditional.log", REF_TIME, &rules);
 }
 
 int main(void)

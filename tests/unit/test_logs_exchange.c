@@ -6,102 +6,15 @@
  * what the samples lack (several recipients, DEFER, SEND, IPv6, quoting),
  * headers (a Send log, a W3C one that is not Exchange's, 1000 fields, a
  * row before any header), the totals of both files against their
- * .expected.json, and hostile lines: every prefix of every sample line in
- * a buffer of exactly its size, 100 KB lines, all byte values. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
+ * .expected.json, and hostile lines: every prefix of every sample line,
+ * 100 KB lines, all byte values, each ending at an unreadable page
+ * (logs_test.h). */
 #include "logs_int.h"
+#include "logs_test.h"
 
 #include "banned.h"
 
 #define REF_TIME 1796621400
-
-/* a field: NULL not checked, "" absent, else the exact bytes */
-struct want {
-	const char *line;
-	enum smtprobe_log_format format;
-	enum smtprobe_log_kind kind;
-	unsigned count; /* 0: 1 */
-	int64_t ts;     /* 0: not checked */
-	const char *client, *user, *sender, *rcpt, *protocol, *cipher, *text;
-	int code;
-	enum smtprobe_log_reject reject;
-	enum smtprobe_log_tls_cause cause;
-};
-
-static void str_is(const char *line, const char *what,
-                   struct smtprobe_log_str got, const char *want)
-{
-	if (want == NULL)
-		return;
-	if (got.n != strlen(want) || (got.n && memcmp(got.p, want, got.n))) {
-		print_error("%s\n  %s is \"%.*s\", want \"%s\"\n", line, what,
-		            (int)got.n, got.p ? got.p : "", want);
-		fail();
-	}
-}
-
-static void check(struct smtprobe_log_input *in, const struct want *w)
-{
-	struct smtprobe_log_event ev;
-	size_t len = strlen(w->line);
-	char *buf = malloc(len);
-
-	assert_non_null(buf);
-	memcpy(buf, w->line, len);
-	enum smtprobe_log_format f = smtprobe_log_parse(in, buf, len, &ev);
-	if (f != w->format || ev.kind != w->kind ||
-	    ev.count != (w->count ? w->count : 1)) {
-		print_error("%s\n  format %s kind %s count %u, want %s %s %u\n",
-		            w->line, smtprobe_log_format_name(f),
-		            smtprobe_log_kind_name(ev.kind), ev.count,
-		            smtprobe_log_format_name(w->format),
-		            smtprobe_log_kind_name(w->kind),
-		            w->count ? w->count : 1);
-		fail();
-	}
-	if (w->ts)
-		assert_int_equal(ev.ts, w->ts);
-	str_is(w->line, "client", ev.client, w->client);
-	str_is(w->line, "user", ev.user, w->user);
-	str_is(w->line, "sender", ev.sender, w->sender);
-	str_is(w->line, "rcpt", ev.rcpt, w->rcpt);
-	str_is(w->line, "protocol", ev.protocol, w->protocol);
-	str_is(w->line, "cipher", ev.cipher, w->cipher);
-	str_is(w->line, "text", ev.text, w->text);
-	if (ev.code != w->code || ev.reject != w->reject ||
-	    ev.tls_cause != w->cause || ev.from_authd) {
-		print_error("%s\n  code %d reject %s cause %s authd %d, want "
-		            "%d %s %s 0\n",
-		            w->line, ev.code,
-		            smtprobe_log_reject_name(ev.reject),
-		            smtprobe_log_tls_cause_name(ev.tls_cause),
-		            ev.from_authd, w->code,
-		            smtprobe_log_reject_name(w->reject),
-		            smtprobe_log_tls_cause_name(w->cause));
-		fail();
-	}
-	free(buf);
-}
-
-static void run(struct smtprobe_log_input *in, const struct want *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		check(in, &w[i]);
-}
-
-static void reset(struct smtprobe_log_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->ref_time = REF_TIME;
-}
 
 #define SMTP SMTPROBE_LF_EXCHANGE_SMTP
 #define TRK  SMTPROBE_LF_EXCHANGE_TRACKING
@@ -126,8 +39,7 @@ static void reset(struct smtprobe_log_input *in)
  * recipient), 34 (not TLS) */
 static void test_receive(void **state)
 {
-	static struct smtprobe_log_input in;
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        /* #Software comes before the log is named */
 	        {.line = "#Software: Microsoft Exchange Server", .format = TRK},
 	        {.line = "#Version: 15.02.1544.004", .format = TRK},
@@ -323,15 +235,13 @@ static void test_receive(void **state)
 	};
 
 	(void)state;
-	reset(&in);
-	run(&in, w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* what the sample lacks, in Exchange's shapes */
 static void test_receive_written(void **state)
 {
-	static struct smtprobe_log_input in;
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = RECV_FIELDS, .format = SMTP},
 	        {.line = "2026-01-15T10:00:00.000Z," DEF "08DE00000000AAAA,0,"
 	                 "[2001:db8::25]:25,[2001:db8::1]:40001,+,,",
@@ -414,15 +324,13 @@ static void test_receive_written(void **state)
 	};
 
 	(void)state;
-	reset(&in);
-	run(&in, w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* exchange-msgtrk.log, then rows in its shape for the other events */
 static void test_tracking(void **state)
 {
-	static struct smtprobe_log_input in;
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "#Software: Microsoft Exchange Server", .format = TRK},
 	        {.line = "#Log-type: Message Tracking Log", .format = TRK},
 	        {.line = TRK_FIELDS, .format = TRK},
@@ -532,8 +440,7 @@ static void test_tracking(void **state)
 	};
 
 	(void)state;
-	reset(&in);
-	run(&in, w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* headers: before the columns, not Exchange's, 1000 fields */
@@ -548,7 +455,7 @@ static void test_headers(void **state)
 
 	(void)state;
 	/* a CSV row before any header: no parser's */
-	reset(&in);
+	logst_fresh(&in, REF_TIME);
 	assert_int_equal(smtprobe_log_parse(&in, row, strlen(row), &ev),
 	                 SMTPROBE_LF_UNKNOWN);
 	assert_int_equal(logs_exchange(&in, row, strlen(row), &ev),
@@ -584,7 +491,7 @@ static void test_headers(void **state)
 		                      i == 499   ? "date-time"
 		                      : i == 999 ? "event-id"
 		                                 : "x-field");
-	reset(&in);
+	logst_fresh(&in, REF_TIME);
 	assert_int_equal(smtprobe_log_parse(&in, line, n, &ev), TRK);
 	n = 0;
 	for (int i = 0; i < 1000; i++)
@@ -604,64 +511,6 @@ static void test_headers(void **state)
 
 /* ---- whole files ---- */
 
-struct file {
-	char *buf;
-	size_t len;
-};
-
-static struct file load(const char *name)
-{
-	const char *dir = getenv("SMTPROBE_DATA");
-	char path[4096];
-	struct file f = {NULL, 0};
-	FILE *fp;
-	long n;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n > 0);
-	rewind(fp);
-	f.buf = malloc((size_t)n);
-	assert_non_null(f.buf);
-	assert_int_equal(fread(f.buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	f.len = (size_t)n;
-	return f;
-}
-
-static void totals(const char *name, enum smtprobe_log_format only,
-                   uint64_t kinds[SMTPROBE_LE_LAST],
-                   uint64_t rejects[SMTPROBE_LR_LAST], uint64_t *unknown)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	reset(&in);
-	memset(kinds, 0, sizeof(uint64_t) * SMTPROBE_LE_LAST);
-	memset(rejects, 0, sizeof(uint64_t) * SMTPROBE_LR_LAST);
-	*unknown = 0;
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		enum smtprobe_log_format fm =
-		        smtprobe_log_parse(&in, f.buf + i, end - i, &ev);
-		if (fm == SMTPROBE_LF_UNKNOWN)
-			(*unknown)++;
-		if (fm == only) {
-			kinds[ev.kind] += ev.count;
-			if (ev.kind == SMTPROBE_LE_REJECT)
-				rejects[ev.reject] += ev.count;
-		}
-		i = end + 1;
-	}
-	free(f.buf);
-}
-
 /* exchange-smtp-receive.expected.json: 37 sessions, one "+" each; AUTH
  * successes 7 (auth_ok 5 + sender_mismatch 2, a 235 each), failures 10
  * (auth_fail_password 5 + auth_fail_unknown 5, a 535 each); TLS: every
@@ -674,10 +523,12 @@ static void totals(const char *name, enum smtprobe_log_format only,
  * friend@relay-test.invalid failed (FAIL; its DSN not counted). */
 static void test_files(void **state)
 {
-	uint64_t k[SMTPROBE_LE_LAST], r[SMTPROBE_LR_LAST], unknown;
+	struct logst_totals t;
+	const uint64_t *k = t.kind, *r = t.reject;
 
 	(void)state;
-	totals("exchange-smtp-receive.log", SMTP, k, r, &unknown);
+	memset(&t, 0, sizeof(t));
+	logst_totals("exchange-smtp-receive.log", REF_TIME, SMTP, 0, &t);
 	assert_int_equal(k[SMTPROBE_LE_CONNECT], 37);
 	assert_int_equal(k[SMTPROBE_LE_AUTH_OK], 7);
 	assert_int_equal(k[SMTPROBE_LE_AUTH_FAIL], 10);
@@ -691,9 +542,10 @@ static void test_files(void **state)
 	assert_int_equal(k[SMTPROBE_LE_DELIVERED] + k[SMTPROBE_LE_DEFERRED] +
 	                         k[SMTPROBE_LE_BOUNCED],
 	                 0);
-	assert_int_equal(unknown, 0);
+	assert_int_equal(t.unknown, 0);
 
-	totals("exchange-msgtrk.log", TRK, k, r, &unknown);
+	memset(&t, 0, sizeof(t));
+	logst_totals("exchange-msgtrk.log", REF_TIME, TRK, 0, &t);
 	assert_int_equal(k[SMTPROBE_LE_DELIVERED], 4);
 	assert_int_equal(k[SMTPROBE_LE_BOUNCED], 1);
 	assert_int_equal(k[SMTPROBE_LE_DEFERRED], 0);
@@ -702,59 +554,14 @@ static void test_files(void **state)
 	                k[SMTPROBE_LE_AUTH_FAIL] + k[SMTPROBE_LE_TLS_OK] +
 	                k[SMTPROBE_LE_TLS_FAIL] + k[SMTPROBE_LE_REJECT],
 	        0);
-	assert_int_equal(unknown, 0);
+	assert_int_equal(t.unknown, 0);
 }
 
 /* ---- hostile lines ---- */
 
-static int within(struct smtprobe_log_str s, const void *base, size_t n)
-{
-	const char *b = base;
-
-	return s.p >= b && s.p + s.n <= b + n;
-}
-
-/* every slice is in the line or the session table; the protocol may be
- * one of the parser's names */
-static void slices_inside(const struct smtprobe_log_event *ev, const char *line,
-                          size_t len, const struct smtprobe_log_input *in)
-{
-	const struct smtprobe_log_str *s[] = {&ev->client, &ev->user,
-	                                      &ev->sender, &ev->rcpt,
-	                                      &ev->cipher, &ev->text};
-
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (s[i]->p)
-			assert_true(within(*s[i], line, len) ||
-			            within(*s[i], in, sizeof(*in)));
-	if (ev->protocol.p && !within(ev->protocol, line, len))
-		assert_true(ev->protocol.n < 8);
-}
-
-static void prefixes(const char *name)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	reset(&in);
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		for (size_t k = 0; k <= end - i; k++) {
-			char *b = malloc(k ? k : 1);
-			assert_non_null(b);
-			memcpy(b, f.buf + i, k);
-			smtprobe_log_parse(&in, b, k, &ev);
-			slices_inside(&ev, b, k, &in);
-			free(b);
-		}
-		/* then the whole line, for the header's sake */
-		smtprobe_log_parse(&in, f.buf + i, end - i, &ev);
-		i = end + 1;
-	}
-	free(f.buf);
-}
+/* every field in the line or in the input's session table; the protocol
+ * may be one of the parser's names */
+static const struct logst_rules rules = {SMTPROBE_LF_LAST, 1, 1};
 
 static void test_hostile(void **state)
 {
@@ -777,45 +584,26 @@ static void test_hostile(void **state)
 
 	(void)state;
 	assert_non_null(line);
+	/* each head in each log, after its #Fields */
 	for (int log = 0; log < 2; log++)
 		for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-			size_t hn = strlen(heads[h]);
-			reset(&in);
 			const char *fields = log ? TRK_FIELDS : RECV_FIELDS;
-			smtprobe_log_parse(&in, fields, strlen(fields), &ev);
-			for (int fill = 0; fill < 4; fill++) {
-				memcpy(line, heads[h], hn);
-				for (size_t i = 0; i < big; i++)
-					line[hn + i] =
-					        fill == 0   ? ','
-					        : fill == 1 ? (char)(i & 0xff)
-					        : fill == 2
-					                ? '"'
-					                : (i % 2 ? '"' : ',');
-				char *b = malloc(hn + big);
-				assert_non_null(b);
-				memcpy(b, line, hn + big);
-				smtprobe_log_parse(&in, b, hn + big, &ev);
-				slices_inside(&ev, b, hn + big, &in);
-				for (size_t k = 0; k <= hn; k++) {
-					smtprobe_log_parse(&in, b, k, &ev);
-					slices_inside(&ev, b, k, &in);
-				}
-				free(b);
-			}
+			logst_fresh(&in, REF_TIME);
+			logst_parse(&in, fields, &ev);
+			logst_heads(&in, &rules, &heads[h], 1, ",\"", ",\"");
 		}
 	/* a #Fields of 100 KB of commas, then all byte values as a row */
-	reset(&in);
+	logst_fresh(&in, REF_TIME);
 	memcpy(line, "#Fields: ", 9);
 	memset(line + 9, ',', big);
-	smtprobe_log_parse(&in, line, 9 + big, &ev);
-	smtprobe_log_parse(&in, RECV_FIELDS, strlen(RECV_FIELDS), &ev);
+	logst_parse_guarded(&in, &rules, line, 9 + big, NULL);
+	logst_parse(&in, RECV_FIELDS, &ev);
 	for (int i = 0; i < 256; i++)
 		line[i] = (char)i;
-	smtprobe_log_parse(&in, line, 256, &ev);
+	logst_parse_guarded(&in, &rules, line, 256, NULL);
 	free(line);
-	prefixes("exchange-smtp-receive.log");
-	prefixes("exchange-msgtrk.log");
+	logst_file_prefixes("exchange-smtp-receive.log", REF_TIME, &rules);
+	logst_file_prefixes("exchange-msgtrk.log", REF_TIME, &rules);
 }
 
 int main(void)

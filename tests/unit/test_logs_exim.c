@@ -5,18 +5,7 @@
  * rejection once when both logs are given; the whole samples against the
  * traffic of exim-mainlog.expected.json; hostile lines (every truncation,
  * a bare timestamp, 100 KB, every byte) ending at an unreadable page. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#include <cmocka.h>
-
-#include "smtprobe/logs.h"
+#include "logs_test.h"
 
 #include "banned.h"
 
@@ -43,64 +32,9 @@
 	"X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no "   \
 	"A=login_server:bob S=602 id=exim-7@client.example.net"
 
-/* ---- a line that ends at an unreadable page ---- */
-
-struct guarded {
-	char *map;
-	size_t maplen;
-	char *line;
-};
-
-static void guard(struct guarded *g, const char *s, size_t n)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t pages = (n + page - 1) / page + 1;
-
-	g->maplen = pages * page;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE,
-	              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->map != MAP_FAILED);
-	assert_int_equal(mprotect(g->map + (pages - 1) * page, page, PROT_NONE),
-	                 0);
-	g->line = g->map + (pages - 1) * page - n;
-	if (n)
-		memcpy(g->line, s, n);
-}
-
-static void unguard(struct guarded *g)
-{
-	munmap(g->map, g->maplen);
-}
-
-static void fresh(struct smtprobe_log_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->ref_time = REF_TIME;
-}
-
-static enum smtprobe_log_format parse(struct smtprobe_log_input *in,
-                                      const char *s,
-                                      struct smtprobe_log_event *ev)
-{
-	return smtprobe_log_parse(in, s, strlen(s), ev);
-}
-
 /* ---- the table ---- */
 
-struct row {
-	const char *line;
-	int rejectlog; /* parsed in an input that showed no mainlog line */
-	enum smtprobe_log_kind kind;
-	unsigned count; /* 0: 1 */
-	/* NULL: absent */
-	const char *client, *user, *sender, *rcpt, *protocol, *cipher;
-	const char *text; /* NULL: not checked */
-	int code;
-	enum smtprobe_log_reject reject;
-	enum smtprobe_log_tls_cause cause;
-};
-
-static const struct row rows[] = {
+static const struct logst_row rows[] = {
         /* connections (+smtp_connection) */
         {.line = "2026-12-07 05:29:20 SMTP connection from [127.0.0.60]:60213 "
                  "(TCP/IP connection count = 1)",
@@ -355,64 +289,17 @@ static const struct row rows[] = {
          .kind = SMTPROBE_LE_NONE},
 };
 
-/* got, a slice of the guarded copy g of line (len bytes), against want
- * (NULL: absent) */
-static void check_str(const char *what, const char *line, const char *g,
-                      size_t len, struct smtprobe_log_str got, const char *want)
-{
-	if (want == NULL) {
-		if (got.n != 0)
-			fail_msg("%s: unexpected %s \"%.*s\"", line, what,
-			         (int)got.n, got.p);
-		return;
-	}
-	if (got.p == NULL || got.n != strlen(want) ||
-	    memcmp(got.p, want, got.n) != 0)
-		fail_msg("%s: %s \"%.*s\", want \"%s\"", line, what,
-		         got.p ? (int)got.n : 0, got.p ? got.p : "", want);
-	/* a slice of the line, never a copy */
-	assert_true(got.p >= g && got.p + got.n <= g + len);
-}
-
-static void check_row(const struct row *r)
+/* a row's line, after MAINLOG_LINE unless it stands for a rejectlog's */
+static void check_row(const struct logst_row *r)
 {
 	struct smtprobe_log_input in;
 	struct smtprobe_log_event ev;
-	struct guarded g;
-	size_t n = strlen(r->line);
 
-	fresh(&in);
+	logst_fresh(&in, REF_TIME);
 	if (!r->rejectlog)
-		assert_int_equal(parse(&in, MAINLOG_LINE, &ev),
+		assert_int_equal(logst_parse(&in, MAINLOG_LINE, &ev),
 		                 SMTPROBE_LF_EXIM);
-	guard(&g, r->line, n);
-	assert_int_equal(smtprobe_log_parse(&in, g.line, n, &ev),
-	                 SMTPROBE_LF_EXIM);
-	if (ev.kind != r->kind)
-		fail_msg("%s: kind %s, want %s", r->line,
-		         smtprobe_log_kind_name(ev.kind),
-		         smtprobe_log_kind_name(r->kind));
-	assert_int_equal(ev.format, SMTPROBE_LF_EXIM);
-	assert_int_equal(ev.count, r->count ? r->count : 1);
-	assert_true(ev.ts > 0);
-	check_str("client", r->line, g.line, n, ev.client, r->client);
-	check_str("user", r->line, g.line, n, ev.user, r->user);
-	check_str("sender", r->line, g.line, n, ev.sender, r->sender);
-	check_str("rcpt", r->line, g.line, n, ev.rcpt, r->rcpt);
-	check_str("protocol", r->line, g.line, n, ev.protocol, r->protocol);
-	check_str("cipher", r->line, g.line, n, ev.cipher, r->cipher);
-	if (r->text)
-		check_str("text", r->line, g.line, n, ev.text, r->text);
-	assert_int_equal(ev.code, r->code);
-	if (ev.kind == SMTPROBE_LE_REJECT && ev.reject != r->reject)
-		fail_msg("%s: reject %s, want %s", r->line,
-		         smtprobe_log_reject_name(ev.reject),
-		         smtprobe_log_reject_name(r->reject));
-	if (ev.kind == SMTPROBE_LE_TLS_FAIL && ev.tls_cause != r->cause)
-		fail_msg("%s: cause %s, want %s", r->line,
-		         smtprobe_log_tls_cause_name(ev.tls_cause),
-		         smtprobe_log_tls_cause_name(r->cause));
-	unguard(&g);
+	logst_check_row(&in, r, SMTPROBE_LF_EXIM);
 }
 
 static void test_lines(void **state)
@@ -431,25 +318,27 @@ static void test_rejectlog_rule(void **state)
 	const char *relay = RELAY_LINE;
 
 	(void)state;
-	fresh(&in);
+	logst_fresh(&in, REF_TIME);
 	/* a rejectlog: its lines are the mainlog's too */
-	parse(&in, relay, &ev);
+	logst_parse(&in, relay, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
 	/* a line the mainlog has alone: from now on it is one */
-	parse(&in,
-	      "2026-12-07 05:29:20 SMTP connection from [127.0.0.1]:53926 "
-	      "(TCP/IP connection count = 1)",
-	      &ev);
+	logst_parse(
+	        &in,
+	        "2026-12-07 05:29:20 SMTP connection from [127.0.0.1]:53926 "
+	        "(TCP/IP connection count = 1)",
+	        &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
-	parse(&in, relay, &ev);
+	logst_parse(&in, relay, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_REJECT);
 	/* Cyrus SASL's details of a failure (the rejectlog's alone) tell
 	 * nothing, count nothing */
-	fresh(&in);
-	parse(&in,
-	      "2026-12-07 05:30:00 cyrus_plain authenticator (PLAIN):", &ev);
+	logst_fresh(&in, REF_TIME);
+	logst_parse(
+	        &in,
+	        "2026-12-07 05:30:00 cyrus_plain authenticator (PLAIN):", &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
-	parse(&in, relay, &ev);
+	logst_parse(&in, relay, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
 }
 
@@ -466,12 +355,12 @@ static void test_auth_once_per_session(void **state)
 	        "CV=no A=plain_server:alice S=600 id=exim-6@client.example.net";
 
 	(void)state;
-	fresh(&in);
-	parse(&in, AUTH_ALICE_LINE, &ev);
+	logst_fresh(&in, REF_TIME);
+	logst_parse(&in, AUTH_ALICE_LINE, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_AUTH_OK);
-	parse(&in, second, &ev);
+	logst_parse(&in, second, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
-	parse(&in, AUTH_BOB_LINE, &ev); /* another session */
+	logst_parse(&in, AUTH_BOB_LINE, &ev); /* another session */
 	assert_int_equal(ev.kind, SMTPROBE_LE_AUTH_OK);
 }
 
@@ -489,79 +378,41 @@ static void test_syslog(void **state)
 	        "<victim1@relay-test.invalid>: relay not permitted";
 
 	(void)state;
-	fresh(&in);
+	logst_fresh(&in, REF_TIME);
 	assert_int_equal(
-	        parse(&in,
-	              "2026-12-07T05:29:23.000000+00:00 mx exim[4242]: "
-	              "2026-12-07 05:29:23 SMTP connection from "
-	              "[127.0.0.30]:45493 (TCP/IP connection count = 1)",
-	              &ev),
+	        logst_parse(&in,
+	                    "2026-12-07T05:29:23.000000+00:00 mx exim[4242]: "
+	                    "2026-12-07 05:29:23 SMTP connection from "
+	                    "[127.0.0.30]:45493 (TCP/IP connection count = 1)",
+	                    &ev),
 	        SMTPROBE_LF_EXIM);
 	assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
-	parse(&in, rej, &ev);
+	logst_parse(&in, rej, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_REJECT);
 	assert_int_equal(ev.reject, SMTPROBE_LR_RELAY_DENIED);
-	parse(&in, rej, &ev); /* the reject log's copy */
+	logst_parse(&in, rej, &ev); /* the reject log's copy */
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
-	parse(&in, rej, &ev); /* a third: another rejection */
+	logst_parse(&in, rej, &ev); /* a third: another rejection */
 	assert_int_equal(ev.kind, SMTPROBE_LE_REJECT);
-	parse(&in,
-	      "2026-12-07T05:29:23.200000+00:00 mx exim4[4242]: [2\\3] "
-	      "P Received: from [127.0.0.30] by mx",
-	      &ev);
+	logst_parse(&in,
+	            "2026-12-07T05:29:23.200000+00:00 mx exim4[4242]: [2\\3] "
+	            "P Received: from [127.0.0.30] by mx",
+	            &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
 	assert_int_equal(ev.format, SMTPROBE_LF_EXIM);
 }
 
 /* ---- the samples ---- */
 
-struct totals {
-	unsigned lines, unknown;
-	unsigned kind[SMTPROBE_LE_LAST];
-	unsigned reject[SMTPROBE_LR_LAST];
-	unsigned cause[SMTPROBE_LT_LAST];
-};
-
-static void parse_file(const char *name, struct totals *t)
+/* the sample name, added to *t; every event that has a client names it */
+static void parse_file(const char *name, struct logst_totals *t)
 {
-	const char *dir = getenv("SMTPROBE_DATA");
-	char path[4096];
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct smtprobe_log_input in;
-	struct smtprobe_log_event ev;
-
-	if (dir == NULL) /* run by hand from the top of the tree */
-		dir = "tests/data";
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/logs/%s", dir,
-	                             name) < sizeof(path));
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	fresh(&in);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
-		t->lines++;
-		if (smtprobe_log_parse(&in, line, (size_t)n, &ev) ==
-		    SMTPROBE_LF_UNKNOWN)
-			t->unknown++;
-		t->kind[ev.kind] += ev.count;
-		if (ev.kind == SMTPROBE_LE_REJECT)
-			t->reject[ev.reject]++;
-		if (ev.kind == SMTPROBE_LE_TLS_FAIL)
-			t->cause[ev.tls_cause]++;
-		/* every event that has a client names it */
-		if (ev.kind == SMTPROBE_LE_CONNECT ||
-		    ev.kind == SMTPROBE_LE_AUTH_OK ||
-		    ev.kind == SMTPROBE_LE_AUTH_FAIL ||
-		    ev.kind == SMTPROBE_LE_TLS_FAIL ||
-		    ev.kind == SMTPROBE_LE_REJECT)
-			assert_true(ev.client.n > 0);
-	}
-	free(line);
-	fclose(f);
+	logst_totals(name, REF_TIME, SMTPROBE_LF_LAST,
+	             1u << SMTPROBE_LE_CONNECT | 1u << SMTPROBE_LE_AUTH_OK |
+	                     1u << SMTPROBE_LE_AUTH_FAIL |
+	                     1u << SMTPROBE_LE_TLS_FAIL |
+	                     1u << SMTPROBE_LE_REJECT,
+	             t);
 }
 
 /* exim-mainlog.expected.json (counts, startup_probes, log_notes):
@@ -581,7 +432,7 @@ static void parse_file(const char *name, struct totals *t)
  * exim-rejectlog.expected.json: the same run's rejectlog, 19 lines = the
  * 10 AUTH failures and 9 rejections again: nothing more when both are
  * given, nothing when it is alone (no line tells a mainlog). */
-static void check_exim_main(const struct totals *t)
+static void check_exim_main(const struct logst_totals *t)
 {
 	assert_int_equal(t->kind[SMTPROBE_LE_CONNECT], 45);
 	assert_int_equal(t->kind[SMTPROBE_LE_AUTH_OK], 2);
@@ -603,7 +454,7 @@ static void check_exim_main(const struct totals *t)
 
 static void test_samples(void **state)
 {
-	struct totals main, rej, both;
+	struct logst_totals main, rej, both;
 
 	(void)state;
 	memset(&main, 0, sizeof(main));
@@ -628,38 +479,18 @@ static void test_samples(void **state)
 
 /* ---- hostile lines ---- */
 
-static void parse_guarded(struct smtprobe_log_input *in, const char *s,
-                          size_t n)
-{
-	struct smtprobe_log_event ev;
-	struct guarded g;
-
-	guard(&g, s, n);
-	enum smtprobe_log_format f = smtprobe_log_parse(in, g.line, n, &ev);
-	assert_true(f < SMTPROBE_LF_LAST);
-	assert_true(ev.kind < SMTPROBE_LE_LAST);
-	struct smtprobe_log_str *fields[] = {
-	        &ev.client,   &ev.user,   &ev.sender, &ev.rcpt,
-	        &ev.protocol, &ev.cipher, &ev.text};
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i]->n)
-			assert_true(fields[i]->p >= g.line &&
-			            fields[i]->p + fields[i]->n <= g.line + n);
-	unguard(&g);
-}
+/* every field of every event a slice of its line */
+static const struct logst_rules rules = {SMTPROBE_LF_LAST, 0, 0};
 
 static void test_truncated(void **state)
 {
 	struct smtprobe_log_input in;
 
 	(void)state;
-	fresh(&in);
-	parse_guarded(&in, MAINLOG_LINE, strlen(MAINLOG_LINE));
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		size_t n = strlen(rows[i].line);
-		for (size_t k = 0; k <= n; k++)
-			parse_guarded(&in, rows[i].line, k);
-	}
+	logst_fresh(&in, REF_TIME);
+	logst_parse_guarded(&in, &rules, MAINLOG_LINE, strlen(MAINLOG_LINE),
+	                    NULL);
+	logst_row_prefixes(&in, &rules, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 static void test_hostile(void **state)
@@ -681,52 +512,23 @@ static void test_hostile(void **state)
 	        "2026-12-07T05:29:20Z mx exim[1]: [1\\2] ",
 	        "2026-12-07T05:29:20Z mx exim[1]: 2026-12-07 05:29:20 [",
 	};
-	enum { BIG = 100 * 1024 };
-	char *big = malloc(BIG + 64);
 
 	(void)state;
-	assert_non_null(big);
-	fresh(&in);
+	logst_fresh(&in, REF_TIME);
 	/* a bare timestamp, with and without its space */
-	assert_int_equal(parse(&in, "2026-12-07 05:29:20", &ev),
+	assert_int_equal(logst_parse(&in, "2026-12-07 05:29:20", &ev),
 	                 SMTPROBE_LF_UNKNOWN);
-	assert_int_equal(parse(&in, "2026-12-07 05:29:20 ", &ev),
+	assert_int_equal(logst_parse(&in, "2026-12-07 05:29:20 ", &ev),
 	                 SMTPROBE_LF_UNKNOWN);
-	assert_int_equal(parse(&in, "2026-12-07 05:29:20 +0000", &ev),
+	assert_int_equal(logst_parse(&in, "2026-12-07 05:29:20 +0000", &ev),
 	                 SMTPROBE_LF_UNKNOWN);
 	/* every byte, after every head; 100 KB of brackets, parentheses,
 	 * digits, colons */
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		size_t k = strlen(heads[h]);
-		memcpy(big, heads[h], k);
-		for (int b = 0; b < 256; b++)
-			big[k + (size_t)b] = (char)b;
-		parse_guarded(&in, big, k + 256);
-		for (int b = 0; b < 256; b++) {
-			big[k] = (char)b;
-			parse_guarded(&in, big, k + 1);
-		}
-		static const char fill[] = "[(]):0123456789 ";
-		for (size_t i = k; i < BIG; i++)
-			big[i] = fill[(i * 7) % (sizeof(fill) - 1)];
-		parse_guarded(&in, big, BIG);
-		memset(big + k, '[', BIG - k);
-		parse_guarded(&in, big, BIG);
-	}
+	logst_heads(&in, &rules, heads, sizeof(heads) / sizeof(heads[0]),
+	            "[(]):0123456789 ", "[");
 	/* random bytes after a real line's start */
-	srand(15);
-	for (int round = 0; round < 2000; round++) {
-		const char *base =
-		        rows[(size_t)round % (sizeof(rows) / sizeof(rows[0]))]
-		                .line;
-		size_t n = strlen(base), cut = (size_t)rand() % (n + 1);
-		memcpy(big, base, n);
-		for (size_t i = cut; i < n; i++)
-			if (rand() % 4 == 0)
-				big[i] = (char)(rand() % 256);
-		parse_guarded(&in, big, n);
-	}
-	free(big);
+	logst_row_mutations(&in, &rules, rows, sizeof(rows) / sizeof(rows[0]),
+	                    2000);
 }
 
 int main(void)

@@ -4,125 +4,26 @@
  * lines), lines written from OpenSMTPD 6.8's format strings for what the
  * samples lack (AUTH, TLS success, remote deliveries, expiry), the totals
  * of both sample files against their .expected.json, and hostile lines:
- * every prefix of every sample line in a buffer of exactly its size (an
- * over-read is caught by ASan), 100 KB lines, all byte values, a flood of
- * sessions through the ring. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
+ * every prefix of every sample line, 100 KB lines, all byte values, each
+ * ending at an unreadable page (an over-read crashes: logs_test.h), a
+ * flood of sessions through the ring. */
 #include "logs_int.h"
+#include "logs_test.h"
 
 #include "banned.h"
 
 /* 2026-12-07T05:30:00Z, after the samples' lines */
 #define REF_TIME 1796621400
 
-/* a field: NULL not checked, "" absent, else the exact bytes */
-struct want {
-	const char *line;
-	enum smtprobe_log_format format;
-	enum smtprobe_log_kind kind;
-	unsigned count; /* 0: 1 */
-	int64_t ts;     /* 0: not checked */
-	const char *client, *user, *sender, *rcpt, *protocol, *cipher, *text;
-	int code;
-	enum smtprobe_log_reject reject;
-	enum smtprobe_log_tls_cause cause;
-};
-
-static void str_is(const char *line, const char *what,
-                   struct smtprobe_log_str got, const char *want)
-{
-	if (want == NULL)
-		return;
-	if (got.n != strlen(want) || (got.n && memcmp(got.p, want, got.n))) {
-		print_error("%s\n  %s is \"%.*s\", want \"%s\"\n", line, what,
-		            (int)got.n, got.p ? got.p : "", want);
-		fail();
-	}
-}
-
-/* the line in a buffer of its size, parsed */
-static enum smtprobe_log_format parse(struct smtprobe_log_input *in,
-                                      const char *line, size_t len,
-                                      struct smtprobe_log_event *ev)
-{
-	char *buf = malloc(len ? len : 1);
-	enum smtprobe_log_format f;
-
-	assert_non_null(buf);
-	if (len)
-		memcpy(buf, line, len);
-	f = smtprobe_log_parse(in, buf, len, ev);
-	free(buf); /* the event's slices are not read after this */
-	return f;
-}
-
-static void check(struct smtprobe_log_input *in, const struct want *w)
-{
-	struct smtprobe_log_event ev;
-	size_t len = strlen(w->line);
-	char *buf = malloc(len);
-
-	assert_non_null(buf);
-	memcpy(buf, w->line, len);
-	enum smtprobe_log_format f = smtprobe_log_parse(in, buf, len, &ev);
-	if (f != w->format || ev.kind != w->kind ||
-	    ev.count != (w->count ? w->count : 1)) {
-		print_error("%s\n  format %s kind %s count %u, want %s %s %u\n",
-		            w->line, smtprobe_log_format_name(f),
-		            smtprobe_log_kind_name(ev.kind), ev.count,
-		            smtprobe_log_format_name(w->format),
-		            smtprobe_log_kind_name(w->kind),
-		            w->count ? w->count : 1);
-		fail();
-	}
-	if (w->ts)
-		assert_int_equal(ev.ts, w->ts);
-	str_is(w->line, "client", ev.client, w->client);
-	str_is(w->line, "user", ev.user, w->user);
-	str_is(w->line, "sender", ev.sender, w->sender);
-	str_is(w->line, "rcpt", ev.rcpt, w->rcpt);
-	str_is(w->line, "protocol", ev.protocol, w->protocol);
-	str_is(w->line, "cipher", ev.cipher, w->cipher);
-	str_is(w->line, "text", ev.text, w->text);
-	if (ev.code != w->code || ev.reject != w->reject ||
-	    ev.tls_cause != w->cause || ev.from_authd) {
-		print_error("%s\n  code %d reject %s cause %s authd %d, want "
-		            "%d %s %s 0\n",
-		            w->line, ev.code,
-		            smtprobe_log_reject_name(ev.reject),
-		            smtprobe_log_tls_cause_name(ev.tls_cause),
-		            ev.from_authd, w->code,
-		            smtprobe_log_reject_name(w->reject),
-		            smtprobe_log_tls_cause_name(w->cause));
-		fail();
-	}
-	free(buf);
-}
-
-static void run(const struct want *w, size_t n)
-{
-	static struct smtprobe_log_input in;
-
-	memset(&in, 0, sizeof(in));
-	in.ref_time = REF_TIME;
-	for (size_t i = 0; i < n; i++)
-		check(&in, &w[i]);
-}
-
 #define OS SMTPROBE_LF_OPENSMTPD
+
+/* every field in the line or in the input's session table */
+static const struct logst_rules rules = {SMTPROBE_LF_LAST, 1, 0};
 
 /* opensmtpd.log (smtpd -d: no time), in the file's order */
 static void test_foreground(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "info: OpenSMTPD 6.8.0p2 starting",
 	         .format = OS,
 	         .ts = -1},
@@ -241,13 +142,13 @@ static void test_foreground(void **state)
 	};
 
 	(void)state;
-	run(w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* opensmtpd-syslog.log (smtpd -F through rsyslog): the same events, timed */
 static void test_syslog(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "2026-12-07T05:29:53.097567+00:00 mx smtpd[19721]: "
 	                 "info: OpenSMTPD 6.8.0p2 starting",
 	         .format = OS,
@@ -296,7 +197,7 @@ static void test_syslog(void **state)
 	};
 
 	(void)state;
-	run(w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* what the samples lack (no AUTH: OpenSMTPD offers it only after TLS,
@@ -304,7 +205,7 @@ static void test_syslog(void **state)
  * (smtp_session.c, mda.c, mta.c) */
 static void test_written(void **state)
 {
-	static const struct want w[] = {
+	static const struct logst_want w[] = {
 	        {.line = "0123456789abcdef smtp connected "
 	                 "address=[2001:db8::25] host=mail.example.net",
 	         .format = OS,
@@ -450,7 +351,7 @@ static void test_written(void **state)
 	};
 
 	(void)state;
-	run(w, sizeof(w) / sizeof(w[0]));
+	logst_run(w, sizeof(w) / sizeof(w[0]), REF_TIME);
 }
 
 /* the ring: a session keeps its client among SMTPROBE_LOG_SESSIONS
@@ -463,94 +364,29 @@ static void test_sessions(void **state)
 	int n;
 
 	(void)state;
-	memset(&in, 0, sizeof(in));
-	in.ref_time = REF_TIME;
+	logst_fresh(&in, REF_TIME);
 	for (unsigned i = 0; i < SMTPROBE_LOG_SESSIONS + 1; i++) {
 		n = snprintf(line, sizeof(line),
 		             "%016x smtp connected address=192.0.2.%u host=x",
 		             i + 1, i % 250);
-		parse(&in, line, (size_t)n, &ev);
+		logst_parse_guarded(&in, &rules, line, (size_t)n, &ev);
 		assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
 	}
-	/* the newest SMTPROBE_LOG_SESSIONS are known, the first is not */
+	/* the newest SMTPROBE_LOG_SESSIONS are known, the first is not (the
+	 * client is the session table's) */
 	n = snprintf(line, sizeof(line),
 	             "%016x smtp authentication user=u result=permfail", 2);
-	char *buf = malloc((size_t)n);
-	assert_non_null(buf);
-	memcpy(buf, line, (size_t)n);
-	smtprobe_log_parse(&in, buf, (size_t)n, &ev);
+	logst_parse_guarded(&in, &rules, line, (size_t)n, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_AUTH_FAIL);
-	str_is(line, "client", ev.client, "192.0.2.1");
-	free(buf);
+	logst_str_is(line, "client", ev.client, "192.0.2.1");
 	n = snprintf(line, sizeof(line),
 	             "%016x smtp authentication user=u result=permfail", 1);
-	parse(&in, line, (size_t)n, &ev);
+	logst_parse_guarded(&in, &rules, line, (size_t)n, &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_AUTH_FAIL);
 	assert_int_equal(ev.client.n, 0);
 }
 
 /* ---- whole files ---- */
-
-struct file {
-	char *buf;
-	size_t len;
-};
-
-static struct file load(const char *name)
-{
-	const char *dir = getenv("SMTPROBE_DATA");
-	char path[4096];
-	struct file f = {NULL, 0};
-	FILE *fp;
-	long n;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n > 0);
-	rewind(fp);
-	f.buf = malloc((size_t)n);
-	assert_non_null(f.buf);
-	assert_int_equal(fread(f.buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	f.len = (size_t)n;
-	return f;
-}
-
-/* the events of one format in a file, by kind (each counted count times),
- * and its unknown lines */
-static void totals(const char *name, enum smtprobe_log_format only,
-                   uint64_t kinds[SMTPROBE_LE_LAST],
-                   uint64_t rejects[SMTPROBE_LR_LAST], uint64_t *unknown)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	memset(&in, 0, sizeof(in));
-	in.ref_time = REF_TIME;
-	memset(kinds, 0, sizeof(uint64_t) * SMTPROBE_LE_LAST);
-	memset(rejects, 0, sizeof(uint64_t) * SMTPROBE_LR_LAST);
-	*unknown = 0;
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		enum smtprobe_log_format fm =
-		        smtprobe_log_parse(&in, f.buf + i, end - i, &ev);
-		if (fm == SMTPROBE_LF_UNKNOWN)
-			(*unknown)++;
-		if (fm == only) {
-			kinds[ev.kind] += ev.count;
-			if (ev.kind == SMTPROBE_LE_REJECT)
-				rejects[ev.reject] += ev.count;
-		}
-		i = end + 1;
-	}
-	free(f.buf);
-}
 
 /* opensmtpd.expected.json: 19 sessions + 4 startup probes (127.0.0.1, one
  * per listener) = 23 connections; rejections 6 (relay_denied 5 +
@@ -561,9 +397,11 @@ static void totals(const char *name, enum smtprobe_log_format only,
  * only after TLS). The syslog run is the same traffic. */
 static void expect_opensmtpd(const char *name, uint64_t unknown_lines)
 {
-	uint64_t k[SMTPROBE_LE_LAST], r[SMTPROBE_LR_LAST], unknown;
+	struct logst_totals t;
+	const uint64_t *k = t.kind, *r = t.reject;
 
-	totals(name, OS, k, r, &unknown);
+	memset(&t, 0, sizeof(t));
+	logst_totals(name, REF_TIME, OS, 0, &t);
 	assert_int_equal(k[SMTPROBE_LE_CONNECT], 19 + 4);
 	assert_int_equal(k[SMTPROBE_LE_REJECT], 6);
 	assert_int_equal(r[SMTPROBE_LR_RELAY_DENIED], 6);
@@ -574,7 +412,7 @@ static void expect_opensmtpd(const char *name, uint64_t unknown_lines)
 	assert_int_equal(k[SMTPROBE_LE_AUTH_FAIL], 0);
 	assert_int_equal(k[SMTPROBE_LE_DEFERRED], 0);
 	assert_int_equal(k[SMTPROBE_LE_BOUNCED], 0);
-	assert_int_equal(unknown, unknown_lines);
+	assert_int_equal(t.unknown, unknown_lines);
 }
 
 static void test_files(void **state)
@@ -585,51 +423,6 @@ static void test_files(void **state)
 }
 
 /* ---- hostile lines ---- */
-
-static int within(struct smtprobe_log_str s, const void *base, size_t n)
-{
-	const char *b = base;
-
-	return s.p >= b && s.p + s.n <= b + n;
-}
-
-/* every slice is in the line or in the input's session table */
-static void slices_inside(const struct smtprobe_log_event *ev, const char *line,
-                          size_t len, const struct smtprobe_log_input *in)
-{
-	const struct smtprobe_log_str *s[] = {
-	        &ev->client,   &ev->user,   &ev->sender, &ev->rcpt,
-	        &ev->protocol, &ev->cipher, &ev->text};
-
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (s[i]->p)
-			assert_true(within(*s[i], line, len) ||
-			            within(*s[i], in, sizeof(*in)));
-}
-
-static void prefixes(const char *name)
-{
-	static struct smtprobe_log_input in;
-	struct file f = load(name);
-	struct smtprobe_log_event ev;
-
-	memset(&in, 0, sizeof(in));
-	in.ref_time = REF_TIME;
-	for (size_t i = 0; i < f.len;) {
-		const char *nl = memchr(f.buf + i, '\n', f.len - i);
-		size_t end = nl ? (size_t)(nl - f.buf) : f.len;
-		for (size_t k = 0; k <= end - i; k++) {
-			char *b = malloc(k ? k : 1);
-			assert_non_null(b);
-			memcpy(b, f.buf + i, k);
-			smtprobe_log_parse(&in, b, k, &ev);
-			slices_inside(&ev, b, k, &in);
-			free(b);
-		}
-		i = end + 1;
-	}
-	free(f.buf);
-}
 
 static void test_hostile(void **state)
 {
@@ -646,51 +439,20 @@ static void test_hostile(void **state)
 	        "0123456789abcdef smtp tls ciphers=",
 	        "0123456789abcdef smtp failed-command command=\"",
 	        "0123456789abcdef smtp failed-command command=\"RCPT TO:",
-	        "0123456789abcdef smtp failed-command command=\"x\" "
-	        "result=\"",
+	        "0123456789abcdef smtp failed-command command=\"x\" result=\"",
 	        "0123456789abcdef smtp disconnected reason=\"io-error: ",
 	        "0123456789abcdef mda delivery result=\"",
 	        "2026-12-07T05:29:53Z mx smtpd[1]: relay: Expire for ",
 	};
-	const size_t big = 100 * 1024;
-	char *line = malloc(big + 256);
-	struct smtprobe_log_event ev;
 
 	(void)state;
-	assert_non_null(line);
-	memset(&in, 0, sizeof(in));
-	in.ref_time = REF_TIME;
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		size_t hn = strlen(heads[h]);
-		/* then 100 KB of one byte, of every byte value, of quotes */
-		for (int fill = 0; fill < 4; fill++) {
-			memcpy(line, heads[h], hn);
-			for (size_t i = 0; i < big; i++)
-				line[hn + i] = fill == 0   ? 'x'
-				               : fill == 1 ? (char)(i & 0xff)
-				               : fill == 2
-				                       ? '"'
-				                       : (i % 2 ? '=' : ' ');
-			char *b = malloc(hn + big);
-			assert_non_null(b);
-			memcpy(b, line, hn + big);
-			smtprobe_log_parse(&in, b, hn + big, &ev);
-			slices_inside(&ev, b, hn + big, &in);
-			/* and the head alone, cut at every length */
-			for (size_t k = 0; k <= hn; k++) {
-				smtprobe_log_parse(&in, b, k, &ev);
-				slices_inside(&ev, b, k, &in);
-			}
-			free(b);
-		}
-	}
-	/* all byte values, as a line of their own */
-	for (int i = 0; i < 256; i++)
-		line[i] = (char)i;
-	smtprobe_log_parse(&in, line, 256, &ev);
-	free(line);
-	prefixes("opensmtpd.log");
-	prefixes("opensmtpd-syslog.log");
+	logst_fresh(&in, REF_TIME);
+	/* then 100 KB of one byte, of every byte value, of quotes; all byte
+	 * values, as a line of their own */
+	logst_heads(&in, &rules, heads, sizeof(heads) / sizeof(heads[0]), " =",
+	            "x\"");
+	logst_file_prefixes("opensmtpd.log", REF_TIME, &rules);
+	logst_file_prefixes("opensmtpd-syslog.log", REF_TIME, &rules);
 }
 
 int main(void)

@@ -5,18 +5,7 @@
  * connection per session; the whole samples against the traffic of
  * sendmail.expected.json; hostile lines (every truncation, a bare
  * timestamp, 100 KB, every byte) ending at an unreadable page. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#include <cmocka.h>
-
-#include "smtprobe/logs.h"
+#include "logs_test.h"
 
 #include "banned.h"
 
@@ -25,63 +14,9 @@
 #define P "2026-12-07T05:29:33.919846+00:00 mx sm-mta[18338]: "
 #define T "Dec  7 05:29:33 mx sm-mta[18338]: "
 
-/* ---- a line that ends at an unreadable page ---- */
-
-struct guarded {
-	char *map;
-	size_t maplen;
-	char *line;
-};
-
-static void guard(struct guarded *g, const char *s, size_t n)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t pages = (n + page - 1) / page + 1;
-
-	g->maplen = pages * page;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE,
-	              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->map != MAP_FAILED);
-	assert_int_equal(mprotect(g->map + (pages - 1) * page, page, PROT_NONE),
-	                 0);
-	g->line = g->map + (pages - 1) * page - n;
-	if (n)
-		memcpy(g->line, s, n);
-}
-
-static void unguard(struct guarded *g)
-{
-	munmap(g->map, g->maplen);
-}
-
-static void fresh(struct smtprobe_log_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->ref_time = REF_TIME;
-}
-
-static enum smtprobe_log_format parse(struct smtprobe_log_input *in,
-                                      const char *s,
-                                      struct smtprobe_log_event *ev)
-{
-	return smtprobe_log_parse(in, s, strlen(s), ev);
-}
-
 /* ---- the table ---- */
 
-struct row {
-	const char *line;
-	enum smtprobe_log_kind kind;
-	unsigned count; /* 0: 1 */
-	/* NULL: absent */
-	const char *client, *user, *sender, *rcpt, *protocol, *cipher;
-	const char *text; /* NULL: not checked */
-	int code;
-	enum smtprobe_log_reject reject;
-	enum smtprobe_log_tls_cause cause;
-};
-
-static const struct row rows[] = {
+static const struct logst_row rows[] = {
         /* sessions: their end without MAIL, their first from= */
         {.line = P "6B75TWei018257: [127.0.0.60] did not issue "
                    "MAIL/EXPN/VRFY/ETRN during connection to MTA",
@@ -284,67 +219,15 @@ static const struct row rows[] = {
          .kind = SMTPROBE_LE_NONE},
 };
 
-/* got, a slice of the guarded copy g of line (len bytes), against want
- * (NULL: absent) */
-static void check_str(const char *what, const char *line, const char *g,
-                      size_t len, struct smtprobe_log_str got, const char *want)
-{
-	if (want == NULL) {
-		if (got.n != 0)
-			fail_msg("%s: unexpected %s \"%.*s\"", line, what,
-			         (int)got.n, got.p);
-		return;
-	}
-	if (got.p == NULL || got.n != strlen(want) ||
-	    memcmp(got.p, want, got.n) != 0)
-		fail_msg("%s: %s \"%.*s\", want \"%s\"", line, what,
-		         got.p ? (int)got.n : 0, got.p ? got.p : "", want);
-	assert_true(got.p >= g && got.p + got.n <= g + len);
-}
-
-static void check_row(const struct row *r)
-{
-	struct smtprobe_log_input in;
-	struct smtprobe_log_event ev;
-	struct guarded g;
-	size_t n = strlen(r->line);
-
-	fresh(&in);
-	guard(&g, r->line, n);
-	assert_int_equal(smtprobe_log_parse(&in, g.line, n, &ev),
-	                 SMTPROBE_LF_SENDMAIL);
-	if (ev.kind != r->kind)
-		fail_msg("%s: kind %s, want %s", r->line,
-		         smtprobe_log_kind_name(ev.kind),
-		         smtprobe_log_kind_name(r->kind));
-	assert_int_equal(ev.format, SMTPROBE_LF_SENDMAIL);
-	assert_int_equal(ev.count, r->count ? r->count : 1);
-	assert_true(ev.ts > 0);
-	check_str("client", r->line, g.line, n, ev.client, r->client);
-	check_str("user", r->line, g.line, n, ev.user, r->user);
-	check_str("sender", r->line, g.line, n, ev.sender, r->sender);
-	check_str("rcpt", r->line, g.line, n, ev.rcpt, r->rcpt);
-	check_str("protocol", r->line, g.line, n, ev.protocol, r->protocol);
-	check_str("cipher", r->line, g.line, n, ev.cipher, r->cipher);
-	if (r->text)
-		check_str("text", r->line, g.line, n, ev.text, r->text);
-	assert_int_equal(ev.code, r->code);
-	if (ev.kind == SMTPROBE_LE_REJECT && ev.reject != r->reject)
-		fail_msg("%s: reject %s, want %s", r->line,
-		         smtprobe_log_reject_name(ev.reject),
-		         smtprobe_log_reject_name(r->reject));
-	if (ev.kind == SMTPROBE_LE_TLS_FAIL && ev.tls_cause != r->cause)
-		fail_msg("%s: cause %s, want %s", r->line,
-		         smtprobe_log_tls_cause_name(ev.tls_cause),
-		         smtprobe_log_tls_cause_name(r->cause));
-	unguard(&g);
-}
-
 static void test_lines(void **state)
 {
+	struct smtprobe_log_input in;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		check_row(&rows[i]);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		logst_fresh(&in, REF_TIME);
+		logst_check_row(&in, &rows[i], SMTPROBE_LF_SENDMAIL);
+	}
 }
 
 /* a session (a process) that sends two messages: one connection; the
@@ -356,94 +239,49 @@ static void test_one_connect_per_session(void **state)
 	struct smtprobe_log_event ev;
 
 	(void)state;
-	fresh(&in);
-	parse(&in,
-	      P "6B75TYaw018350: from=<friend@example.net>, size=326, "
-	        "class=0, nrcpts=1, msgid=<a@client.example.net>, "
-	        "proto=ESMTP, daemon=MTA, relay=[127.0.0.40]",
-	      &ev);
+	logst_fresh(&in, REF_TIME);
+	logst_parse(&in,
+	            P "6B75TYaw018350: from=<friend@example.net>, size=326, "
+	              "class=0, nrcpts=1, msgid=<a@client.example.net>, "
+	              "proto=ESMTP, daemon=MTA, relay=[127.0.0.40]",
+	            &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
-	parse(&in,
-	      "2026-12-07T05:29:35.0+00:00 mx sm-mta[18338]: 6B75TYax018350: "
-	      "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
-	      "msgid=<b@client.example.net>, proto=ESMTP, daemon=MTA, "
-	      "relay=[127.0.0.40]",
-	      &ev);
+	logst_parse(
+	        &in,
+	        "2026-12-07T05:29:35.0+00:00 mx sm-mta[18338]: 6B75TYax018350: "
+	        "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
+	        "msgid=<b@client.example.net>, proto=ESMTP, daemon=MTA, "
+	        "relay=[127.0.0.40]",
+	        &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
-	parse(&in,
-	      "2026-12-07T07:00:00.0+00:00 mx sm-mta[18338]: 6B7700ax018350: "
-	      "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
-	      "msgid=<c@client.example.net>, proto=ESMTP, daemon=MTA, "
-	      "relay=[127.0.0.41]",
-	      &ev);
+	logst_parse(
+	        &in,
+	        "2026-12-07T07:00:00.0+00:00 mx sm-mta[18338]: 6B7700ax018350: "
+	        "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
+	        "msgid=<c@client.example.net>, proto=ESMTP, daemon=MTA, "
+	        "relay=[127.0.0.41]",
+	        &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
 	/* another process */
-	parse(&in,
-	      "2026-12-07T07:00:01.0+00:00 mx sm-mta[18339]: 6B7701ax018339: "
-	      "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
-	      "msgid=<d@client.example.net>, proto=ESMTP, daemon=MTA, "
-	      "relay=[127.0.0.41]",
-	      &ev);
+	logst_parse(
+	        &in,
+	        "2026-12-07T07:00:01.0+00:00 mx sm-mta[18339]: 6B7701ax018339: "
+	        "from=<friend@example.net>, size=326, class=0, nrcpts=1, "
+	        "msgid=<d@client.example.net>, proto=ESMTP, daemon=MTA, "
+	        "relay=[127.0.0.41]",
+	        &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_CONNECT);
 	/* locally submitted (no daemon=): no connection */
-	parse(&in,
-	      "2026-12-07T07:00:02.0+00:00 mx sendmail[900]: 6B7702ax000900: "
-	      "from=root, size=100, class=0, nrcpts=1, msgid=<e@mx>, "
-	      "relay=root@localhost",
-	      &ev);
+	logst_parse(
+	        &in,
+	        "2026-12-07T07:00:02.0+00:00 mx sendmail[900]: 6B7702ax000900: "
+	        "from=root, size=100, class=0, nrcpts=1, msgid=<e@mx>, "
+	        "relay=root@localhost",
+	        &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
 }
 
 /* ---- the samples ---- */
-
-struct totals {
-	unsigned lines, unknown;
-	unsigned kind[SMTPROBE_LE_LAST];
-	unsigned reject[SMTPROBE_LR_LAST];
-	unsigned cause[SMTPROBE_LT_LAST];
-};
-
-static void parse_file(const char *name, struct totals *t)
-{
-	const char *dir = getenv("SMTPROBE_DATA");
-	char path[4096];
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct smtprobe_log_input in;
-	struct smtprobe_log_event ev;
-
-	if (dir == NULL) /* run by hand from the top of the tree */
-		dir = "tests/data";
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/logs/%s", dir,
-	                             name) < sizeof(path));
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	memset(t, 0, sizeof(*t));
-	fresh(&in);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
-		t->lines++;
-		if (smtprobe_log_parse(&in, line, (size_t)n, &ev) ==
-		    SMTPROBE_LF_UNKNOWN)
-			t->unknown++;
-		t->kind[ev.kind] += ev.count;
-		if (ev.kind == SMTPROBE_LE_REJECT)
-			t->reject[ev.reject]++;
-		if (ev.kind == SMTPROBE_LE_TLS_FAIL)
-			t->cause[ev.tls_cause]++;
-		if (ev.kind == SMTPROBE_LE_CONNECT ||
-		    ev.kind == SMTPROBE_LE_AUTH_OK ||
-		    ev.kind == SMTPROBE_LE_AUTH_FAIL ||
-		    ev.kind == SMTPROBE_LE_TLS_OK ||
-		    ev.kind == SMTPROBE_LE_TLS_FAIL)
-			assert_true(ev.client.n > 0);
-	}
-	free(line);
-	fclose(f);
-}
 
 /* sendmail.expected.json (counts, startup_probes, log_notes):
  *   connect       36 = 34 sessions + 2 startup probes (mx, submission:
@@ -459,7 +297,7 @@ static void parse_file(const char *name, struct totals *t)
  *   delivered      4 = messages_accepted 5 less friend@relay-test.invalid
  *   deferred       1 = friend@relay-test.invalid (the closed smart host)
  * sendmail-traditional.log: the same lines in the traditional format. */
-static void check_sendmail(const struct totals *t)
+static void check_sendmail(const struct logst_totals *t)
 {
 	assert_int_equal(t->lines, 96);
 	assert_int_equal(t->unknown, 0);
@@ -482,48 +320,37 @@ static void check_sendmail(const struct totals *t)
 
 static void test_samples(void **state)
 {
-	struct totals t;
+	static const char *const files[] = {"sendmail.log",
+	                                    "sendmail-traditional.log"};
+	struct logst_totals t;
 
 	(void)state;
-	parse_file("sendmail.log", &t);
-	check_sendmail(&t);
-	parse_file("sendmail-traditional.log", &t);
-	check_sendmail(&t);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		memset(&t, 0, sizeof(t));
+		/* every event that has a client names it */
+		logst_totals(files[i], REF_TIME, SMTPROBE_LF_LAST,
+		             1u << SMTPROBE_LE_CONNECT |
+		                     1u << SMTPROBE_LE_AUTH_OK |
+		                     1u << SMTPROBE_LE_AUTH_FAIL |
+		                     1u << SMTPROBE_LE_TLS_OK |
+		                     1u << SMTPROBE_LE_TLS_FAIL,
+		             &t);
+		check_sendmail(&t);
+	}
 }
 
 /* ---- hostile lines ---- */
 
-static void parse_guarded(struct smtprobe_log_input *in, const char *s,
-                          size_t n)
-{
-	struct smtprobe_log_event ev;
-	struct guarded g;
-
-	guard(&g, s, n);
-	enum smtprobe_log_format f = smtprobe_log_parse(in, g.line, n, &ev);
-	assert_true(f < SMTPROBE_LF_LAST);
-	assert_true(ev.kind < SMTPROBE_LE_LAST);
-	struct smtprobe_log_str *fields[] = {
-	        &ev.client,   &ev.user,   &ev.sender, &ev.rcpt,
-	        &ev.protocol, &ev.cipher, &ev.text};
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i]->n)
-			assert_true(fields[i]->p >= g.line &&
-			            fields[i]->p + fields[i]->n <= g.line + n);
-	unguard(&g);
-}
+/* every field of every event a slice of its line */
+static const struct logst_rules rules = {SMTPROBE_LF_LAST, 0, 0};
 
 static void test_truncated(void **state)
 {
 	struct smtprobe_log_input in;
 
 	(void)state;
-	fresh(&in);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		size_t n = strlen(rows[i].line);
-		for (size_t k = 0; k <= n; k++)
-			parse_guarded(&in, rows[i].line, k);
-	}
+	logst_fresh(&in, REF_TIME);
+	logst_row_prefixes(&in, &rules, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 static void test_hostile(void **state)
@@ -547,49 +374,21 @@ static void test_hostile(void **state)
 	        P "STARTTLS=server, error: ",
 	        P "STARTTLS=server, relay=[",
 	};
-	enum { BIG = 100 * 1024 };
-	char *big = malloc(BIG + 64);
 
 	(void)state;
-	assert_non_null(big);
-	fresh(&in);
+	logst_fresh(&in, REF_TIME);
 	/* a bare timestamp; a prefix without a message */
-	assert_int_equal(parse(&in, "Dec  7 05:29:33", &ev),
+	assert_int_equal(logst_parse(&in, "Dec  7 05:29:33", &ev),
 	                 SMTPROBE_LF_UNKNOWN);
-	assert_int_equal(parse(&in, "2026-12-07T05:29:33.919846+00:00", &ev),
-	                 SMTPROBE_LF_UNKNOWN);
-	parse(&in, "Dec  7 05:29:33 mx sm-mta[1]: ", &ev);
+	assert_int_equal(
+	        logst_parse(&in, "2026-12-07T05:29:33.919846+00:00", &ev),
+	        SMTPROBE_LF_UNKNOWN);
+	logst_parse(&in, "Dec  7 05:29:33 mx sm-mta[1]: ", &ev);
 	assert_int_equal(ev.kind, SMTPROBE_LE_NONE);
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		size_t k = strlen(heads[h]);
-		memcpy(big, heads[h], k);
-		for (int b = 0; b < 256; b++)
-			big[k + (size_t)b] = (char)b;
-		parse_guarded(&in, big, k + 256);
-		for (int b = 0; b < 256; b++) {
-			big[k] = (char)b;
-			parse_guarded(&in, big, k + 1);
-		}
-		static const char fill[] = "[<>],= 0123456789";
-		for (size_t i = k; i < BIG; i++)
-			big[i] = fill[(i * 7) % (sizeof(fill) - 1)];
-		parse_guarded(&in, big, BIG);
-		memset(big + k, ',', BIG - k);
-		parse_guarded(&in, big, BIG);
-	}
-	srand(15);
-	for (int round = 0; round < 2000; round++) {
-		const char *base =
-		        rows[(size_t)round % (sizeof(rows) / sizeof(rows[0]))]
-		                .line;
-		size_t n = strlen(base), cut = (size_t)rand() % (n + 1);
-		memcpy(big, base, n);
-		for (size_t i = cut; i < n; i++)
-			if (rand() % 4 == 0)
-				big[i] = (char)(rand() % 256);
-		parse_guarded(&in, big, n);
-	}
-	free(big);
+	logst_heads(&in, &rules, heads, sizeof(heads) / sizeof(heads[0]),
+	            "[<>],= 0123456789", ",");
+	logst_row_mutations(&in, &rules, rows, sizeof(rows) / sizeof(rows[0]),
+	                    2000);
 }
 
 int main(void)
