@@ -22,7 +22,8 @@ TRAFFIC = os.path.join(ROOT, "tests", "harness", "log_traffic.py")
 
 
 @pytest.fixture(scope="module")
-def logs_dir(tmp_path_factory):
+def logs_dir(tmp_path_factory, peer_exim, peer_sendmail, peer_opensmtpd,
+             peer_log_traffic):
     out = tmp_path_factory.mktemp("server-logs")
     args = [sys.executable, TRAFFIC, str(out)]
     for run in ("exim", "sendmail", "opensmtpd"):

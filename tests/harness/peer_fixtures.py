@@ -3,7 +3,7 @@
     peer_swaks, peer_postfix, peer_dovecot, peer_openssl, peer_openssl_probe,
     peer_exim, peer_sendmail, peer_opensmtpd, peer_nmap, peer_promtool,
     peer_xmllint, peer_prometheus, peer_knot, peer_nginx, peer_unbound_host,
-    peer_curl
+    peer_curl, peer_log_traffic
                   session-scoped; a fixture or test that needs a peer depends
                   on its fixture. When the peer is missing the fixture fails
                   once with one line saying what to install, and pytest
@@ -20,7 +20,8 @@ __all__ = ["peer_swaks", "peer_postfix", "peer_dovecot", "peer_openssl",
            "peer_openssl_probe",
            "peer_exim", "peer_sendmail", "peer_opensmtpd", "peer_nmap",
            "peer_promtool", "peer_xmllint", "peer_prometheus", "peer_knot",
-           "peer_nginx", "peer_unbound_host", "peer_curl", "peers_of_test"]
+           "peer_nginx", "peer_unbound_host", "peer_curl", "peer_log_traffic",
+           "peers_of_test"]
 
 
 def _peer_fixture(name):
@@ -47,6 +48,7 @@ peer_knot = _peer_fixture("knot")
 peer_nginx = _peer_fixture("nginx")
 peer_unbound_host = _peer_fixture("unbound_host")
 peer_curl = _peer_fixture("curl")
+peer_log_traffic = _peer_fixture("log_traffic")
 
 
 @pytest.fixture(autouse=True)

@@ -382,7 +382,27 @@ def _check_curl():
     return None
 
 
+def _check_log_traffic():
+    """What tests/harness/log_traffic.py needs besides the servers: a
+    syslog daemon of its own (Sendmail logs only through syslog), Cyrus
+    SASL's PLAIN/LOGIN plugins (Sendmail's AUTH) and Perl's DB_File (its
+    sasldb)."""
+    import glob
+    if not os.path.exists("/usr/sbin/rsyslogd"):
+        return ("rsyslogd is missing (Sendmail logs only through syslog; the "
+                f"log samples' harness runs its own): {INSTALL} rsyslog")
+    if not glob.glob("/usr/lib/*/sasl2/libplain.so*"):
+        return ("Cyrus SASL's PLAIN plugin is missing (the log samples' Sendmail "
+                f"offers AUTH PLAIN/LOGIN): {INSTALL} libsasl2-modules")
+    status, out = _run(["perl", "-MDB_File", "-e", "1"])
+    if status != 0:
+        return (f"Perl's DB_File is missing ({out.strip()[:80]}; it writes the "
+                f"log samples' Sendmail sasldb): {INSTALL} perl")
+    return None
+
+
 CHECKS = {
+    "log_traffic": _check_log_traffic,
     "exim": _check_exim,
     "sendmail": _check_sendmail,
     "opensmtpd": _check_opensmtpd,
