@@ -561,7 +561,7 @@ static int check_mx(struct check_cfg *c, const struct smtprobe_route *route)
 {
 	json_t *checks = json_array();
 	char why[400];
-	int worst = 0;
+	int worst = 0, send = c->send, sent = 0;
 
 	for (size_t i = 0; i < route->n; i++) {
 		const struct smtprobe_route_host *h = &route->host[i];
@@ -581,8 +581,13 @@ static int check_mx(struct check_cfg *c, const struct smtprobe_route *route)
 			                  h->why));
 			continue;
 		}
+		/* --send: one test message for the domain, to the first MX
+		 * that takes it, not one per MX */
+		c->send = send && !sent;
 		rc = check_target(c, h->addr[0], 25, h->host,
 		                  c->common.json ? &doc : NULL);
+		c->send = send;
+		sent |= send && rc == 0;
 		if (rc == 2) {
 			free(doc);
 			json_decref(checks);

@@ -26,6 +26,8 @@
 
 struct follow {
 	struct logs_cfg *c;
+	int stdin_flags; /* stdin's flags before -f made it non-blocking,
+	                    -1 when untouched */
 	struct smtprobe_logs *l;
 	struct logs_reader r[LOGS_MAX_FILES];
 	int open[LOGS_MAX_FILES];
@@ -159,6 +161,10 @@ static void on_tick(uv_timer_t *t)
 	struct follow *f = t->data;
 	char err[512];
 
+	/* syslog dates have no year: they are this year's (the last's when
+	 * more than a day ahead), whatever the file's age at the start */
+	for (size_t i = 0; i < f->c->nfiles; i++)
+		f->r[i].in.ref_time = (int64_t)time(NULL);
 	look(f);
 	smtprobe_logs_clock(f->l, (int64_t)time(NULL));
 	alerts(f);
@@ -181,6 +187,7 @@ int logs_follow(struct logs_cfg *c, struct smtprobe_logs *l)
 	}
 	f->c = c;
 	f->l = l;
+	f->stdin_flags = -1;
 	for (size_t i = 0; i < c->nfiles; i++) {
 		if (strcmp(c->files[i], "-") == 0 && c->nfiles > 1) {
 			cli_error("-f: stdin with files cannot be followed");
@@ -196,9 +203,20 @@ int logs_follow(struct logs_cfg *c, struct smtprobe_logs *l)
 			return 2;
 		}
 		f->open[i] = 1;
-		if (strcmp(c->files[i], "-") == 0) /* never block the loop */
+		if (f->r[i].gz) {
+			cli_error("-f: %s is gzip-compressed: it does not grow "
+			          "(read it without -f)",
+			          c->files[i]);
+			for (size_t k = 0; k <= i; k++)
+				logs_reader_close(&f->r[k]);
+			free(f);
+			return 2;
+		}
+		if (strcmp(c->files[i], "-") == 0) { /* never block the loop */
+			f->stdin_flags = fcntl(f->r[i].fd, F_GETFL);
 			(void)fcntl(f->r[i].fd, F_SETFL,
-			            fcntl(f->r[i].fd, F_GETFL) | O_NONBLOCK);
+			            f->stdin_flags | O_NONBLOCK);
+		}
 		/* from the end, as tail -F: only what is written from now */
 		if (strcmp(c->files[i], "-") != 0 && f->r[i].gz == NULL) {
 			off_t end = lseek(f->r[i].fd, 0, SEEK_END);
@@ -215,6 +233,10 @@ int logs_follow(struct logs_cfg *c, struct smtprobe_logs *l)
 	uv_timer_start(&f->timer, on_tick, 0, c->interval_ms);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	/* stdin shares its description with the shell: give it back as it
+	 * was */
+	if (f->stdin_flags >= 0)
+		(void)fcntl(0, F_SETFL, f->stdin_flags);
 	for (size_t i = 0; i < c->nfiles; i++)
 		if (f->open[i])
 			logs_reader_close(&f->r[i]);

@@ -261,6 +261,15 @@ say(struct text_out *out, enum smtprobe_event_kind kind, const char *fmt, ...)
 	text_event(&ev, out);
 }
 
+/* the server greeted with a 2xx banner: it served this session */
+static int greeted(const struct smtprobe_result *r)
+{
+	for (size_t k = 0; k < r->nex; k++)
+		if (r->ex[k].stage == SMTPROBE_ST_BANNER && r->ex[k].reply)
+			return r->ex[k].reply->code / 100 == 2;
+	return 0;
+}
+
 /* The route's hosts in turn, each address in turn, while the session
  * ends before the server greeted (connect, banner): each attempt goes to
  * *attempts ({"host", "address", "why", "error"}). The last session's
@@ -306,11 +315,11 @@ static int send_routed(struct send_state *st, struct smtprobe_params *p,
 				                    json_string(res->error));
 			if (a)
 				json_array_append_new(*attempts, a);
-			/* past the greeting: this one is it (RFC 5321 §5.1:
-			 * the next MX only when this one could not be
-			 * reached or would not serve) */
-			if (rc == 0 || left == 0 ||
-			    res->stage > SMTPROBE_ST_BANNER)
+			/* greeted: this one is it (RFC 5321 §5.1: the next MX
+			 * only when this one could not be reached or would
+			 * not serve - no banner, or one that is not 2xx; an
+			 * implicit-TLS handshake that failed had none) */
+			if (rc == 0 || left == 0 || greeted(res))
 				return rc;
 			if (text)
 				say(out, SMTPROBE_EV_INFO,

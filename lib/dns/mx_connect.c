@@ -22,8 +22,9 @@
 
 struct mx_tlsa {
 	struct smtprobe_tlsa rec[SMTPROBE_MAX_TLSA];
-	unsigned char data[SMTPROBE_MAX_TLSA]
-	                  [512]; /* a record as text is < 1 KiB */
+	unsigned char *data[SMTPROBE_MAX_TLSA]; /* malloc'd: a whole
+	                                           certificate (3 0 0) is
+	                                           kilobytes */
 	size_t n;
 	char base[256];
 };
@@ -42,24 +43,35 @@ static int hexval(char c)
 /* "USAGE SELECTOR TYPE HEX" with usage 2 or 3 (OpenSSL judges the rest:
  * a selector, matching type or length it does not know is not used) */
 static int parse_tlsa(const char *text, struct smtprobe_tlsa *r,
-                      unsigned char *buf, size_t bufsz)
+                      unsigned char **data)
 {
 	unsigned u, s, m;
 	int off = 0;
 	size_t n = 0;
 
+	*data = NULL;
 	if (sscanf(text, "%u %u %u %n", &u, &s, &m, &off) != 3 || off == 0 ||
 	    (u != 2 && u != 3) || s > 255 || m > 255)
 		return -1;
+	unsigned char *buf = malloc(strlen(text + off) / 2 + 1);
+	if (buf == NULL)
+		return -1;
 	for (const char *h = text + off; h[0] != '\0'; h += 2) {
 		int hi = hexval(h[0]), lo = hexval(h[1]);
-		if (hi < 0 || lo < 0 || n == bufsz)
+		if (hi < 0 || lo < 0) {
+			free(buf);
 			return -1;
+		}
 		buf[n++] = (unsigned char)(hi << 4 | lo);
 	}
+	if (n == 0) {
+		free(buf);
+		return -1;
+	}
+	*data = buf;
 	*r = (struct smtprobe_tlsa){(unsigned char)u, (unsigned char)s,
 	                            (unsigned char)m, buf, n};
-	return n > 0 ? 0 : -1;
+	return 0;
 }
 
 /* The MX's TLSA records DANE may use, or none (RFC 7672 §2.2: only a
@@ -81,8 +93,7 @@ static void usable_tlsa(const struct smtprobe_dc_facts *f,
 	for (size_t k = 0; k < a->n && k < SMTPROBE_DC_MAX_RECORDS &&
 	                   t->n < SMTPROBE_MAX_TLSA;
 	     k++)
-		if (parse_tlsa(a->rec[k], &t->rec[t->n], t->data[t->n],
-		               sizeof(t->data[0])) == 0)
+		if (parse_tlsa(a->rec[k], &t->rec[t->n], &t->data[t->n]) == 0)
 			t->n++;
 }
 
@@ -208,5 +219,8 @@ void dc_connect_all(const struct smtprobe_dc_params *p,
 out:
 	free(bj);
 	free(jobs);
+	for (size_t i = 0; tlsa && i < SMTPROBE_DC_MAX_MX; i++)
+		for (size_t k = 0; k < tlsa[i].n; k++)
+			free(tlsa[i].data[k]);
 	free(tlsa);
 }

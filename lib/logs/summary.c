@@ -206,10 +206,47 @@ static void brute_row(struct auth_track *a, int by_user, const char *key,
 	*flag = (int)++a->nbrute;
 }
 
+/* n failures of address entry i at ts: into its ring of the last
+ * threshold times (n above the threshold fills it: the ring holds no
+ * more), then the most of them within the window, and the brute-force row
+ * once it crossed. O(threshold) per event, whatever n says. */
+static void address_window(struct smtprobe_logs *l, struct auth_track *a,
+                           long i, int64_t ts, unsigned n)
+{
+	unsigned th = l->o.bf_threshold;
+	int64_t *ring = a->ring + (size_t)i * th, from = ts - l->o.bf_window;
+	uint64_t in = 0;
+	int64_t first = ts;
+
+	for (unsigned c = 0; c < n && c < th; c++) {
+		ring[a->ring_at[i]] = ts;
+		a->ring_at[i] = (a->ring_at[i] + 1) % th;
+		if (a->ring_n[i] < th)
+			a->ring_n[i]++;
+	}
+	for (unsigned k = 0; k < a->ring_n[i]; k++)
+		if (ring[k] > from) {
+			in++;
+			if (ring[k] < first)
+				first = ring[k];
+		}
+	if (in > a->best[i])
+		a->best[i] = in;
+	if (in >= th && a->flagged[i] == 0)
+		brute_row(a, 0, logs_topn_key(a->by_ip, i), &a->flagged[i]);
+	if (a->flagged[i] && a->flagged[i] <= MAX_BRUTE) {
+		struct smtprobe_logs_brute *b = &a->brute[a->flagged[i] - 1];
+		/* from the first failure of the window that crossed */
+		if (b->first == 0)
+			b->first = first;
+		b->last = ts;
+		b->in_window = a->best[i];
+	}
+}
+
 static void auth_failure(struct smtprobe_logs *l, struct auth_track *a,
                          const struct smtprobe_log_event *ev)
 {
-	unsigned th = l->o.bf_threshold;
 	int fresh;
 	long i;
 
@@ -223,45 +260,8 @@ static void auth_failure(struct smtprobe_logs *l, struct auth_track *a,
 			a->best[i] = 0;
 			a->flagged[i] = 0;
 		}
-		for (unsigned c = 0; i >= 0 && c < ev->count && ev->ts >= 0;
-		     c++) {
-			int64_t *ring = a->ring + (size_t)i * th;
-			ring[a->ring_at[i]] = ev->ts;
-			a->ring_at[i] = (a->ring_at[i] + 1) % th;
-			if (a->ring_n[i] < th)
-				a->ring_n[i]++;
-			/* how many of the kept times lie in the window */
-			uint64_t in = 0;
-			for (unsigned k = 0; k < a->ring_n[i]; k++)
-				in += ring[k] >
-				      ev->ts - (int64_t)l->o.bf_window;
-			if (in > a->best[i])
-				a->best[i] = in;
-			if (in >= th && a->flagged[i] == 0)
-				brute_row(a, 0, logs_topn_key(a->by_ip, i),
-				          &a->flagged[i]);
-			if (a->flagged[i] && a->flagged[i] <= MAX_BRUTE) {
-				struct smtprobe_logs_brute *b =
-				        &a->brute[a->flagged[i] - 1];
-				/* from the first failure of the window that
-				 * crossed the threshold */
-				if (b->first == 0) {
-					int64_t first = ev->ts;
-					for (unsigned k = 0; k < a->ring_n[i];
-					     k++)
-						if (ring[k] >
-						            ev->ts -
-						                    (int64_t)l
-						                            ->o
-						                            .bf_window &&
-						    ring[k] < first)
-							first = ring[k];
-					b->first = first;
-				}
-				b->last = ev->ts;
-				b->in_window = a->best[i];
-			}
-		}
+		if (i >= 0 && ev->ts >= 0)
+			address_window(l, a, i, ev->ts, ev->count);
 	}
 	if (ev->user.n) {
 		i = logs_topn_add(a->by_user, ev->user.p, ev->user.n, ev->count,

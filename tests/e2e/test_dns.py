@@ -141,6 +141,17 @@ def test_dane_match_facts(dns_lab, dns_mx):
                for e in dns_mx.serve.events("tls")), dns_mx.serve.events()[-5:]
 
 
+def test_dane_whole_certificate_record(dns_lab, dns_mx):
+    """ptr-mismatch.test publishes the MX's whole certificate (TLSA 3 0 0,
+    over a kilobyte of data): it is handed to OpenSSL whole, and matches."""
+    _, doc = dns(dns_lab, "ptr-mismatch.test", mx=dns_mx)
+    smtp = doc["mx"][0]["addresses"][0]["smtp"]
+    assert smtp["dane"]["records"] == 1 and smtp["dane"]["match"] is True, smtp
+    assert (smtp["dane"]["usage"], smtp["dane"]["selector"], smtp["dane"]["mtype"]) == \
+        (3, 0, 0), smtp
+    assert by_id(doc)["dane.tlsa"][0]["status"] == "pass"
+
+
 def test_insecure_tlsa_is_not_used(dns_lab, dns_mx):
     """unsigned.test's TLSA matches, but the zone is insecure: no DANE on
     the connection (RFC 7672 §2.2), the certificate is judged by PKIX."""

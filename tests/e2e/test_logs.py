@@ -324,3 +324,45 @@ def test_exim_rejectlog_counted_once(tmp_path):
     assert main["rejections"]["total"] == 9, main["rejections"]
     assert alone["rejections"]["by_kind"] == main["rejections"]["by_kind"]
     assert alone["auth_failures"]["total"] == main["auth_failures"]["total"] == 10
+
+
+def test_follow_an_old_file_keeps_this_year(tmp_path):
+    """A file last written days ago: the lines appended now are this year's
+    (syslog dates carry no year), not last year's."""
+    log = tmp_path / "old.log"
+    log.write_text("x\n")
+    old = time.time() - 3 * 86400
+    os.utime(log, (old, old))
+    f = Follower(str(log), "--json", "--bf-threshold", "3")
+    try:
+        time.sleep(0.3)
+        with open(log, "a") as w:
+            for _ in range(4):
+                w.write(auth_failure_line("127.0.0.81", "u"))
+        assert f.wait_for(lambda x: "127.0.0.81" in x), f.lines
+    finally:
+        f.stop()
+    alert = json.loads([x for x in f.lines if "127.0.0.81" in x][0])
+    assert alert["start"].startswith(time.strftime("%Y-", time.gmtime())), alert
+
+
+def test_follow_refuses_gzip(tmp_path):
+    gz = tmp_path / "mail.log.1.gz"
+    with gzip.open(gz, "wb") as w:
+        w.write(b"Dec  7 05:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1]\n")
+    res = run_smtprobe(["logs", "-f", str(gz)], timeout=20)
+    assert res.returncode == 2 and "gzip-compressed: it does not grow" in res.stderr, res
+
+
+def test_many_attempts_in_one_line_are_cheap(tmp_path):
+    """Dovecot's "(auth failed, N attempts ...)" with a huge N: counted,
+    in no time (the brute-force window holds at most the threshold)."""
+    p = tmp_path / "dovecot.log"
+    p.write_text("Dec  7 06:00:01 imap-login: Info: Disconnected (auth failed, 9999999 "
+                 "attempts in 12 secs): user=<alice>, method=PLAIN, rip=192.0.2.11, "
+                 "lip=192.0.2.1\n" * 3)
+    t0 = time.monotonic()
+    d = logs_json(str(p), "--bf-threshold", "1000")
+    assert time.monotonic() - t0 < 5
+    assert d["auth_failures"]["total"] == 3 * 9999999
+    assert d["brute_force"]["addresses"][0]["max_in_window"] == 1000

@@ -136,6 +136,15 @@ def _spki_der(key):
     return p.stdout
 
 
+def _cert_der(cert):
+    """The DER of the PEM certificate in file `cert`."""
+    p = subprocess.run([OPENSSL, "x509", "-in", cert, "-outform", "DER"],
+                       capture_output=True, timeout=30)
+    if p.returncode != 0:
+        raise DnsLabError(f"openssl x509 {cert}: {p.stderr.decode(errors='replace')}")
+    return p.stdout
+
+
 def _genkey(path, spec):
     """A private key: spec "ec" (P-256) or "rsaBITS"."""
     if spec == "ec":
@@ -386,6 +395,7 @@ class DnsLab:
         self.tlsa = {kind: hashlib.sha256(_spki_der(key)).hexdigest()
                      for kind, key in (("live", self.mx_key), ("next", self.mx_next_key),
                                        ("stale", stale))}
+        self.tlsa["cert"] = _cert_der(self.mx_cert).hex()
 
     def _make_dkim_keys(self):
         for kind in ("rsa2048", "rsa1024"):

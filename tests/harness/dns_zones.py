@@ -166,7 +166,9 @@ _DOMAINS = [
             trips={"ptr.present": FAIL, "ptr.fcrdns": FAIL}),
     _own_mx("ptr-mismatch.test", about="the MX's PTR (127.0.0.4 -> "
             "relay.ptr-mismatch.test) does not resolve back (that name is "
-            "127.0.0.14)",
+            "127.0.0.14); its TLSA is the whole certificate (3 0 0, about a "
+            "kilobyte), which matches",
+            tlsa=(("mx", "cert"),),
             trips={"ptr.fcrdns": FAIL, "ptr.banner": WARN},
             extra=(f"relay A {PTR_MISMATCH_TARGET[1]}",)),
     Domain("spf-lookups.test", "SPF with 11 includes: over the 10-lookup "
@@ -246,14 +248,16 @@ def _head(origin, soa_mail="hostmaster.test."):
 
 def render_zone(d, ctx):
     """The zone file of domain d. ctx: "dkim" {kind: p= base64},
-    "tlsa" {"live"|"next"|"stale": hex SHA-256 of an SPKI}."""
+    "tlsa" {"live"|"next"|"stale": hex SHA-256 of an SPKI, "cert": the hex
+    of the MX certificate's DER, published as 3 0 0}."""
     lines = [_head(d.name, f"hostmaster.{d.name}.")]
     for pref, target in d.mx:
         lines.append(f"@ MX {pref} {target.format(domain=d.name)}")
     for owner, addr in d.hosts.items():
         lines.append(f"{owner} A {addr}")
     for owner, which in d.tlsa:
-        lines.append(f"_25._tcp.{owner} TLSA 3 1 1 {ctx['tlsa'][which]}")
+        params = "3 0 0" if which == "cert" else "3 1 1"
+        lines.append(f"_25._tcp.{owner} TLSA {params} {ctx['tlsa'][which]}")
     for rec in d.spf:
         lines.append(f"@ TXT {_txt(rec.format(domain=d.name))}")
     if d.dmarc:
