@@ -416,7 +416,7 @@ static int render_nagios(const struct smtprobe_check_result *r,
 static int check_target(struct check_cfg *c, const char *host, long port,
                         const char *name, char **json)
 {
-	char err[512], helo[256];
+	char err[512];
 	char from[SMTPROBE_MAX_ADDRESS],
 	        rcpt[CHECK_MAX_RCPT][SMTPROBE_MAX_ADDRESS];
 	const char *rcpts[CHECK_MAX_RCPT];
@@ -434,10 +434,7 @@ static int check_target(struct check_cfg *c, const char *host, long port,
 	struct smtprobe_params *q = &p.session;
 	q->host = host;
 	q->port = (unsigned)port;
-	if (gethostname(helo, sizeof(helo) - 1) < 0 ||
-	    !smtprobe_arg_safe(helo, 0))
-		snprintf(helo, sizeof(helo), "localhost");
-	q->helo = c->helo ? c->helo : helo;
+	q->helo = c->helo ? c->helo : cli_local_name();
 	if (!smtprobe_arg_safe(q->helo, 0) || strlen(q->helo) >= 250) {
 		cli_error("bad --helo name: no spaces or control characters, "
 		          "under 250 bytes");

@@ -96,6 +96,17 @@ int cli_is_ip_literal(const char *h)
 	return strchr(h, ':') != NULL || strspn(h, "0123456789.") == strlen(h);
 }
 
+const char *cli_local_name(void)
+{
+	static char name[256];
+
+	if (!name[0] && gethostname(name, sizeof(name) - 1) < 0)
+		name[0] = '\0';
+	if (!name[0] || !smtprobe_arg_safe(name, 0))
+		snprintf(name, sizeof(name), "localhost");
+	return name;
+}
+
 const char *cli_printable(const char *s, char *out, size_t outsz)
 {
 	size_t n = strlen(s), o = 0;

@@ -35,6 +35,9 @@ int cli_is_ip_literal(const char *host);
 
 /* ---- files ---------------------------------------------------------- */
 
+/* This machine's name for EHLO (gethostname), "localhost" when it has
+ * none fit for a command line. */
+const char *cli_local_name(void);
 /* A copy of s fit for an error line: control bytes as '?', at most
  * outsz - 1 bytes ("..." when cut). Returns out. */
 const char *cli_printable(const char *s, char *out, size_t outsz);

@@ -453,14 +453,8 @@ int cmd_dns(int argc, char **argv)
 		return usage;
 	}
 	c.p.selectors = c.selectors;
-	char helo[256];
-	if (c.p.helo == NULL) {
-		if (gethostname(helo, sizeof(helo) - 1) < 0 ||
-		    !smtprobe_arg_safe(helo, 0))
-			snprintf(helo, sizeof(helo), "localhost");
-		helo[sizeof(helo) - 1] = '\0';
-		c.p.helo = helo;
-	}
+	if (c.p.helo == NULL)
+		c.p.helo = cli_local_name();
 	struct smtprobe_dc_facts *f = calloc(1, sizeof(*f));
 	struct smtprobe_dc_report *r = calloc(1, sizeof(*r));
 	if (f == NULL || r == NULL) {

@@ -29,18 +29,6 @@
 #include "smtprobe/message.h"
 #include "banned.h"
 
-static char default_name[256];
-
-static const char *local_name(void)
-{
-	if (!default_name[0] &&
-	    gethostname(default_name, sizeof(default_name) - 1) < 0)
-		snprintf(default_name, sizeof(default_name), "localhost");
-	if (!default_name[0] || !smtprobe_arg_safe(default_name, 0))
-		snprintf(default_name, sizeof(default_name), "localhost");
-	return default_name;
-}
-
 struct send_state {
 	struct send_cfg cfg;
 	char host[256];
@@ -127,7 +115,7 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 		p->local_addr = st->local_addr;
 		p->local_port = lport > 0 ? (unsigned)lport : 0;
 	}
-	p->helo = c->helo ? c->helo : local_name();
+	p->helo = c->helo ? c->helo : cli_local_name();
 	if (!smtprobe_arg_safe(p->helo, 0) || strlen(p->helo) >= 250) {
 		snprintf(err, errsz,
 		         "bad --helo name: no spaces or control characters");
@@ -136,7 +124,7 @@ static int prepare(struct send_state *st, struct smtprobe_params *p, char *err,
 	p->protocol = c->protocol;
 
 	char defaddr[300];
-	snprintf(defaddr, sizeof(defaddr), "smtprobe@%s", local_name());
+	snprintf(defaddr, sizeof(defaddr), "smtprobe@%s", cli_local_name());
 	if (smtprobe_addr_format(c->from ? c->from : defaddr, st->from,
 	                         sizeof(st->from), err, errsz) < 0)
 		return -1;

@@ -626,13 +626,9 @@ static enum smtprobe_tls_mode mode_for(const struct tls_cfg *c, unsigned port)
 
 static int tls_run(struct tls_cfg *c)
 {
-	static char helo[256];
 	/* the machine's name, as check greets (a name the server can log) */
-	if (!c->helo) {
-		if (gethostname(helo, sizeof(helo) - 1) < 0 || !helo[0])
-			snprintf(helo, sizeof(helo), "localhost");
-		c->helo = helo;
-	}
+	if (!c->helo)
+		c->helo = cli_local_name();
 	char host[256];
 	long port = c->port;
 	json_t *listeners = json_array();
